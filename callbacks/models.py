@@ -1,0 +1,119 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Priority(models.IntegerChoices):
+    """Lower sorts first: the queue is ordered by priority, then deadline."""
+
+    EMERGENCY = 1, "Emergency"
+    URGENT = 2, "Urgent"
+    REVIEW = 3, "Clinician review"
+    ROUTINE = 4, "Routine"
+
+
+class CallbackRequestQuerySet(models.QuerySet):
+    def open(self):
+        return self.exclude(status=CallbackRequest.Status.CLOSED)
+
+
+class CallbackRequest(models.Model):
+    class Kind(models.TextChoices):
+        CALLBACK = "callback", "Callback"
+        BOOKING = "booking", "Booking"
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        IN_PROGRESS = "in_progress", "In progress"
+        CONTACTED = "contacted", "Contacted"
+        BOOKED = "booked", "Booked"
+        CLOSED = "closed", "Closed"
+
+    reference = models.CharField(max_length=12, unique=True, editable=False)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CALLBACK)
+    name = models.CharField(max_length=120)
+    phone = models.CharField(max_length=20, help_text="E.164, e.g. +447400123456")
+    email = models.EmailField(blank=True)
+    window_start = models.DateTimeField("preferred callback from")
+    window_end = models.DateTimeField("preferred callback until")
+    reason = models.TextField(max_length=2000)
+    consent_version = models.CharField(max_length=20)
+    consent_text_sha256 = models.CharField(max_length=64)
+    consent_given_at = models.DateTimeField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.ROUTINE)
+    deadline = models.DateTimeField(null=True, blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CallbackRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["priority", "deadline", "created_at"]
+        indexes = [
+            models.Index(fields=["priority", "deadline", "created_at"], name="cb_queue_order"),
+            models.Index(fields=["status"], name="cb_status"),
+            models.Index(fields=["created_at"], name="cb_created"),
+            models.Index(fields=["phone"], name="cb_phone"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(window_end__gt=models.F("window_start")), name="cb_window_order"),
+            models.CheckConstraint(condition=~Q(consent_version=""), name="cb_consent_recorded"),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+
+class NotificationQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(status=Notification.Status.PENDING)
+
+
+class Notification(models.Model):
+    """One message to send, written in the same transaction as what it announces (a transactional outbox)."""
+
+    class Kind(models.TextChoices):
+        STAFF_NEW_REQUEST = "staff_new", "New request (staff)"
+        PATIENT_CONFIRMATION = "patient_confirmation", "Confirmation (patient)"
+        ESCALATION = "escalation", "Overdue escalation (staff)"
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "E-mail"
+        WEBHOOK = "webhook", "Webhook"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    request = models.ForeignKey(CallbackRequest, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    recipient = models.CharField(max_length=500)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    next_attempt_at = models.DateTimeField(
+        default=timezone.now, help_text="When the queued message is due; the beat job re-queues it if it is overdue."
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="notif_due")]
+        constraints = [
+            # One of each kind per channel and request: an escalation or a confirmation goes out once.
+            models.UniqueConstraint(fields=["request", "kind", "channel"], name="notif_once_per_kind"),
+            models.CheckConstraint(condition=~Q(status="sent") | Q(sent_at__isnull=False), name="notif_sent_has_time"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for {self.request_id} by {self.channel}"

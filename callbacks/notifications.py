@@ -1,0 +1,243 @@
+"""The notification outbox: rows written with the request, sent by a Celery worker, never lost, never sent twice.
+
+Guarantees (docs/RELIABILITY.md shows how the tests prove them):
+- a notification row is committed in the same transaction as the request it announces;
+- only its id travels through the broker; a failed publish leaves the row pending for the beat job;
+- sending happens while the row is locked, and a row that is no longer pending is never sent again.
+"""
+
+import datetime as dt
+import json
+import logging
+import smtplib
+import urllib.error
+import urllib.request
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from callbacks.models import CallbackRequest, Notification, Priority
+
+logger = logging.getLogger(__name__)
+
+# Retry schedule of a transient failure: exponential backoff with full jitter, capped. The beat job leaves a
+# row alone until RETRY_BACKOFF_MAX has passed, so it never races a retry that is still on its way.
+RETRY_BACKOFF = 5
+RETRY_BACKOFF_MAX = 300
+WEBHOOK_TIMEOUT = 10
+
+
+class TransientSendError(Exception):
+    """Worth trying again later: a server down, a timeout, a 4xx SMTP reply, an HTTP 5xx."""
+
+
+class PermanentSendError(Exception):
+    """Will fail the same way every time: a refused recipient, an HTTP 4xx."""
+
+
+def staff_address_for(priority: int) -> str:
+    if priority in (Priority.EMERGENCY, Priority.URGENT):
+        return settings.CLINIC_URGENT_EMAIL
+    return settings.CLINIC_FRONT_DESK_EMAIL
+
+
+def notifications_for_new_request(request: CallbackRequest) -> list[Notification]:
+    """The outbox rows a new request needs; call inside the transaction that saves the request."""
+    rows = [
+        Notification(
+            request=request,
+            kind=Notification.Kind.STAFF_NEW_REQUEST,
+            channel=Notification.Channel.EMAIL,
+            recipient=staff_address_for(request.priority),
+        )
+    ]
+    if request.priority in (Priority.EMERGENCY, Priority.URGENT) and settings.CLINIC_URGENT_WEBHOOK_URL:
+        rows.append(
+            Notification(
+                request=request,
+                kind=Notification.Kind.STAFF_NEW_REQUEST,
+                channel=Notification.Channel.WEBHOOK,
+                recipient=settings.CLINIC_URGENT_WEBHOOK_URL,
+            )
+        )
+    if request.email and settings.CLINIC_PATIENT_CONFIRMATION_EMAIL:
+        rows.append(
+            Notification(
+                request=request,
+                kind=Notification.Kind.PATIENT_CONFIRMATION,
+                channel=Notification.Channel.EMAIL,
+                recipient=request.email,
+            )
+        )
+    return Notification.objects.bulk_create(rows)
+
+
+def notifications_enqueue_on_commit(notifications: Iterable[Notification]) -> None:
+    ids = [notification.pk for notification in notifications]
+    transaction.on_commit(lambda: notifications_enqueue(ids))
+
+
+def notifications_enqueue(ids: Iterable[int]) -> int:
+    """Publish one task message per id. Never raises: what cannot be queued now, the beat job queues later."""
+    from callbacks.tasks import notification_send_task
+
+    queued = 0
+    for notification_id in ids:
+        try:
+            notification_send_task.apply_async(args=[notification_id])
+        except Exception as exc:  # noqa: BLE001 - whatever the broker's failure, the patient's form must succeed
+            logger.warning(
+                "notification %s not queued (%s); it stays pending for the re-queue job",
+                notification_id,
+                type(exc).__name__,
+            )
+        else:
+            queued += 1
+    return queued
+
+
+def notification_send(*, notification_id: int) -> str:
+    """Send one pending notification, at most once. Returns the row's status afterwards.
+
+    The row is locked while sending, so a duplicate message waits and then finds it sent. A row that is
+    not pending (sent, failed, deleted) is left alone. Raises TransientSendError, after recording the
+    attempt, when a later try may succeed; the caller schedules that try.
+    """
+    transient: TransientSendError | None = None
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update().select_related("request").filter(pk=notification_id).first()
+        )
+        if notification is None or notification.status != Notification.Status.PENDING:
+            return notification.status if notification else "missing"
+        notification.attempts += 1
+        try:
+            _deliver(notification)
+        except PermanentSendError as exc:
+            notification.status = Notification.Status.FAILED
+            notification.last_error = _describe(exc)
+        except TransientSendError as exc:
+            notification.last_error = _describe(exc)
+            if notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
+                notification.status = Notification.Status.FAILED
+            else:
+                notification.next_attempt_at = timezone.now() + dt.timedelta(seconds=RETRY_BACKOFF_MAX)
+                transient = exc
+        else:
+            notification.status = Notification.Status.SENT
+            notification.sent_at = timezone.now()
+        notification.save(update_fields=["status", "attempts", "last_error", "next_attempt_at", "sent_at"])
+    log = logger.warning if notification.status == Notification.Status.FAILED else logger.info
+    log("notification %s: %s after %s attempt(s)", notification.pk, notification.status, notification.attempts)
+    if transient is not None:
+        raise transient
+    return notification.status
+
+
+def notification_resend(*, notification: Notification) -> bool:
+    """Put a failed notification back in the queue. Returns False if it was not failed."""
+    updated = Notification.objects.filter(pk=notification.pk, status=Notification.Status.FAILED).update(
+        status=Notification.Status.PENDING, attempts=0, next_attempt_at=timezone.now()
+    )
+    if updated:
+        notifications_enqueue_on_commit([notification])
+    return bool(updated)
+
+
+def outbox_requeue_stale(*, limit: int = 500) -> int:
+    """Queue again the pending rows whose message is overdue (lost, or never published). Returns how many."""
+    now = timezone.now()
+    cutoff = now - dt.timedelta(seconds=settings.OUTBOX_STALE_AFTER_SECONDS)
+    ids = list(
+        Notification.objects.pending()
+        .filter(next_attempt_at__lt=cutoff)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    if ids:
+        Notification.objects.filter(pk__in=ids).update(next_attempt_at=now)
+        notifications_enqueue(ids)
+        logger.info("re-queued %s stale notification(s)", len(ids))
+    return len(ids)
+
+
+def admin_url_for(request: CallbackRequest) -> str:
+    return settings.SITE_URL + reverse("admin:callbacks_callbackrequest_change", args=[request.pk])
+
+
+def _describe(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
+def _deliver(notification: Notification) -> None:
+    if notification.channel == Notification.Channel.WEBHOOK:
+        _deliver_webhook(notification)
+    else:
+        _deliver_email(notification)
+
+
+def _email_message(notification: Notification) -> EmailMessage:
+    request = notification.request
+    context = {
+        "request": request,
+        "notification": notification,
+        "admin_url": admin_url_for(request),
+        "clinic_name": settings.CLINIC_NAME,
+        "clinic_phone": settings.CLINIC_PHONE,
+        "emergency_number": settings.CLINIC_EMERGENCY_NUMBER,
+        "urgent_advice_number": settings.CLINIC_URGENT_ADVICE_NUMBER,
+        "time_zone": settings.TIME_ZONE,
+    }
+    template = f"callbacks/email/{notification.kind}"
+    subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+    body = render_to_string(f"{template}_body.txt", context)
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
+    # A fixed Message-ID per row: should a crash ever repeat a send, mail systems can see it is the same message.
+    headers = {"Message-ID": f"<notification-{notification.pk}@{domain}>"}
+    return EmailMessage(subject, body, to=[notification.recipient], headers=headers)
+
+
+def _deliver_email(notification: Notification) -> None:
+    message = _email_message(notification)
+    try:
+        message.send(fail_silently=False)
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _ in exc.recipients.values()]
+        if all(code >= 500 for code in codes):
+            raise PermanentSendError(f"recipient refused ({codes})") from exc
+        raise TransientSendError(f"recipient deferred ({codes})") from exc
+    except smtplib.SMTPResponseException as exc:
+        if exc.smtp_code >= 500:
+            raise PermanentSendError(f"SMTP {exc.smtp_code}") from exc
+        raise TransientSendError(f"SMTP {exc.smtp_code}") from exc
+    except (smtplib.SMTPException, OSError) as exc:
+        raise TransientSendError(type(exc).__name__) from exc
+
+
+def _deliver_webhook(notification: Notification) -> None:
+    request = notification.request
+    body = json.dumps(
+        {
+            "reference": request.reference,
+            "priority": Priority(request.priority).label,
+            "admin_url": admin_url_for(request),
+        }
+    ).encode()
+    # The URL is an operator's setting, checked to be http(s) at start-up (settings.py).
+    http_request = urllib.request.Request(  # noqa: S310
+        notification.recipient, data=body, method="POST", headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(http_request, timeout=WEBHOOK_TIMEOUT):  # noqa: S310
+            return
+    except urllib.error.HTTPError as exc:
+        if exc.code == 429 or exc.code >= 500:
+            raise TransientSendError(f"HTTP {exc.code}") from exc
+        raise PermanentSendError(f"HTTP {exc.code}") from exc
+    except OSError as exc:
+        raise TransientSendError(type(exc).__name__) from exc

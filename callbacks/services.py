@@ -1,0 +1,67 @@
+import datetime as dt
+import logging
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from callbacks.consent import consent_text_sha256
+from callbacks.models import CallbackRequest, Priority
+from callbacks.notifications import notifications_enqueue_on_commit, notifications_for_new_request
+from callbacks.references import reference_generate
+
+logger = logging.getLogger(__name__)
+
+REFERENCE_ATTEMPTS = 10
+
+
+@transaction.atomic
+def callback_request_create(
+    *,
+    name: str,
+    phone: str,
+    email: str = "",
+    window_start: dt.datetime,
+    window_end: dt.datetime,
+    reason: str,
+    consent_version: str,
+    priority: int = Priority.ROUTINE,
+    kind: str = CallbackRequest.Kind.CALLBACK,
+) -> CallbackRequest:
+    """Store a patient's request and its notifications in one transaction, then queue them after commit.
+
+    Either everything is saved or nothing is. The returned request has a unique reference. Queueing
+    happens only after commit and never fails the caller: a notification that could not be queued
+    stays pending and the beat job queues it later.
+    """
+    request = CallbackRequest(
+        kind=kind,
+        name=name,
+        phone=phone,
+        email=email,
+        window_start=window_start,
+        window_end=window_end,
+        reason=reason,
+        consent_version=consent_version,
+        consent_text_sha256=consent_text_sha256(consent_version),
+        consent_given_at=timezone.now(),
+        priority=priority,
+    )
+    _save_with_unique_reference(request)
+    notifications = notifications_for_new_request(request)
+    notifications_enqueue_on_commit(notifications)
+    logger.info("callback request %s created (id %s, priority %s)", request.reference, request.pk, priority)
+    return request
+
+
+def _save_with_unique_reference(request: CallbackRequest) -> None:
+    for _ in range(REFERENCE_ATTEMPTS):
+        request.reference = reference_generate()
+        try:
+            # A savepoint, so that a clash on the reference leaves the outer transaction usable.
+            with transaction.atomic():
+                request.save()
+            return
+        except IntegrityError:
+            if not CallbackRequest.objects.filter(reference=request.reference).exists():
+                raise
+    raise RuntimeError("Could not find a free reference; the reference space needs widening.")

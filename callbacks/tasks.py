@@ -1,0 +1,28 @@
+"""Celery tasks: thin wrappers that take an id and call a service."""
+
+from celery import shared_task
+from django.conf import settings
+
+from callbacks import notifications
+
+
+@shared_task(
+    name="callbacks.tasks.notification_send",
+    acks_late=True,
+    # A worker killed mid-send puts the message back, and the locked row makes the second try safe.
+    reject_on_worker_lost=True,
+    autoretry_for=(notifications.TransientSendError,),
+    retry_backoff=notifications.RETRY_BACKOFF,
+    retry_backoff_max=notifications.RETRY_BACKOFF_MAX,
+    retry_jitter=True,
+    max_retries=settings.NOTIFICATION_MAX_ATTEMPTS - 1,
+    soft_time_limit=60,
+    time_limit=90,
+)
+def notification_send_task(notification_id: int) -> str:
+    return notifications.notification_send(notification_id=notification_id)
+
+
+@shared_task(name="callbacks.tasks.outbox_requeue_stale", acks_late=True, soft_time_limit=60, time_limit=90)
+def outbox_requeue_stale() -> int:
+    return notifications.outbox_requeue_stale()

@@ -1,0 +1,11 @@
+from django.core.management import call_command, get_commands
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Run once per deploy, before the web and worker processes start: migrate, then load the articles."
+
+    def handle(self, *args, **options):
+        call_command("migrate", interactive=False)
+        if "load_articles" in get_commands():
+            call_command("load_articles")

@@ -1,0 +1,49 @@
+import signal
+import subprocess
+import sys
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the whole site on the embedded defaults: migrate, create the first staff user, load the articles, "
+        "then start a Celery worker, Celery beat and the web server on http://127.0.0.1:8000."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--addrport", default="127.0.0.1:8000")
+
+    def handle(self, *args, addrport, **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("ensure_admin")
+        self._load_content()
+        celery = [sys.executable, "-m", "celery", "-A", "clinic"]
+        # Fixed argument lists, no shell and no user input.
+        children = [
+            subprocess.Popen(
+                [*celery, "worker", "--loglevel=INFO", "--concurrency=2", "--without-mingle", "--without-gossip"]
+            ),
+            subprocess.Popen([*celery, "beat", "--loglevel=INFO"]),
+        ]
+        self.stdout.write(
+            f"\nSite: http://{addrport}/   Staff admin: http://{addrport}/{settings.ADMIN_URL_PATH}\n"
+            f"E-mails are written to {settings.EMAIL_FILE_PATH}\n"
+        )
+        try:
+            subprocess.run([sys.executable, "manage.py", "runserver", addrport], check=False)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for child in children:
+                child.send_signal(signal.SIGTERM)
+            for child in children:
+                child.wait(timeout=30)
+
+    def _load_content(self):
+        from django.core.management import get_commands
+
+        if "load_articles" in get_commands():
+            call_command("load_articles")

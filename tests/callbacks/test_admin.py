@@ -1,0 +1,68 @@
+import pytest
+from django.urls import reverse
+
+from tests.factories import CallbackRequestFactory, NotificationFactory
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = reverse("admin:callbacks_callbackrequest_changelist")
+
+
+@pytest.fixture
+def requests_in_queue():
+    return [
+        CallbackRequestFactory(reference="CB-AAAA1", name="Priya Shah", phone="+447400123456"),
+        CallbackRequestFactory(reference="CB-BBBB2", name="Tom Jones", phone="+447400654321"),
+    ]
+
+
+def references_listed(response):
+    return {row.reference for row in response.context["cl"].result_list}
+
+
+def test_list_shows_reference_status_and_created(admin_client, requests_in_queue):
+    response = admin_client.get(CHANGELIST)
+    html = response.content.decode()
+    assert references_listed(response) == {"CB-AAAA1", "CB-BBBB2"}
+    assert "column-status" in html
+    assert "column-created_at" in html
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("CB-AAAA1", {"CB-AAAA1"}),
+        ("priya", {"CB-AAAA1"}),
+        ("07400 654321", {"CB-BBBB2"}),
+        ("+44 7400 654321", {"CB-BBBB2"}),
+        ("+447400123456", {"CB-AAAA1"}),
+        ("nobody", set()),
+    ],
+)
+def test_search_by_reference_name_or_phone_as_typed(admin_client, requests_in_queue, query, expected):
+    response = admin_client.get(CHANGELIST, {"q": query})
+    assert references_listed(response) == expected
+
+
+def test_request_page_shows_its_notifications(admin_client):
+    notification = NotificationFactory(status="failed", last_error="SMTP 550", attempts=1)
+    response = admin_client.get(reverse("admin:callbacks_callbackrequest_change", args=[notification.request.pk]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "SMTP 550" in html
+
+
+def test_failed_notifications_resend_action_reports_what_it_did(admin_client, django_capture_on_commit_callbacks):
+    failed = NotificationFactory(status="failed")
+    pending = NotificationFactory()
+    with django_capture_on_commit_callbacks():
+        response = admin_client.post(
+            reverse("admin:callbacks_notification_changelist"),
+            {"action": "resend_failed", "_selected_action": [failed.pk, pending.pk]},
+            follow=True,
+        )
+    text = response.content.decode()
+    assert "Queued 1 notification(s) again." in text
+    assert "Skipped 1 that had not failed." in text
+    failed.refresh_from_db()
+    assert failed.status == "pending"

@@ -1,0 +1,57 @@
+"""Shared fixtures. Tests that need a service fail in CI (CI=true) when it is missing, and skip elsewhere."""
+
+import os
+import socket
+
+import pytest
+from django.conf import settings
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
+POSTGRES_HOST, POSTGRES_PORT = "127.0.0.1", 5432
+
+
+def service_missing(message: str) -> None:
+    if IN_CI:
+        pytest.fail(f"{message} (required in CI)", pytrace=False)
+    pytest.skip(message)
+
+
+def port_open(host: str, port: int) -> bool:
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+    except OSError:
+        return False
+    return True
+
+
+def pytest_sessionstart(session):
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("postgresql") and not port_open(
+        database["HOST"] or "localhost", int(database["PORT"] or 5432)
+    ):
+        message = f"PostgreSQL is not reachable at {database['HOST']}:{database['PORT']}"
+        if IN_CI:
+            pytest.exit(f"{message} (required in CI)", returncode=1)
+        pytest.exit(f"{message}: the PostgreSQL pass is skipped on this machine", returncode=0)
+
+
+@pytest.fixture(autouse=True)
+def _required_services(request):
+    if request.node.get_closest_marker("postgres") and settings.DATABASES["default"]["ENGINE"] != (
+        "django.db.backends.postgresql"
+    ):
+        service_missing("this test runs in the PostgreSQL pass (DATABASE_URL=postgres://...)")
+    if request.node.get_closest_marker("redis") and not port_open(REDIS_HOST, REDIS_PORT):
+        service_missing(f"Redis is not reachable at {REDIS_HOST}:{REDIS_PORT}")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(settings, tmp_path):
+    """Unit tests send mail to memory and never reach a broker: queueing is asserted, not performed."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

@@ -1,0 +1,44 @@
+import datetime as dt
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from callbacks.consent import CURRENT_CONSENT_VERSION, consent_text_sha256
+from callbacks.models import CallbackRequest, Notification
+from callbacks.references import reference_generate
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"staff{n}")
+    is_staff = True
+    password = factory.django.Password("correct horse battery staple")
+
+
+class CallbackRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CallbackRequest
+
+    reference = factory.LazyFunction(reference_generate)
+    name = factory.Faker("name", locale="en_GB")
+    phone = factory.Sequence(lambda n: f"+447400{n % 1000000:06d}")
+    window_start = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=1))
+    window_end = factory.LazyAttribute(lambda o: o.window_start + dt.timedelta(hours=2))
+    reason = "Lower back pain since Monday."
+    consent_version = CURRENT_CONSENT_VERSION
+    consent_text_sha256 = factory.LazyFunction(consent_text_sha256)
+    consent_given_at = factory.LazyFunction(timezone.now)
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Notification
+
+    request = factory.SubFactory(CallbackRequestFactory)
+    kind = Notification.Kind.STAFF_NEW_REQUEST
+    channel = Notification.Channel.EMAIL
+    recipient = "frontdesk@clinic.test"

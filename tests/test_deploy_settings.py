@@ -1,0 +1,57 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PRODUCTION_ENV = {
+    "DJANGO_DEBUG": "false",
+    "DJANGO_SECRET_KEY": "a-long-random-production-secret-key-for-the-check-only-0123456789abcdef",
+    "DJANGO_ALLOWED_HOSTS": "clinic.example",
+    "DATABASE_URL": "sqlite:///:memory:",
+}
+
+
+def run_manage(*args, env):
+    clean = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_"))}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_check_deploy_is_clean_under_production_settings():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = {key: value for key, value in PRODUCTION_ENV.items() if key != "DJANGO_SECRET_KEY"}
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_local_defaults_are_not_hardened_and_say_so():
+    result = run_manage("check", "--deploy", env={})
+    assert "security.W018" in result.stdout + result.stderr  # DEBUG on: only ever a local default
+
+
+def test_env_example_lists_every_variable_the_settings_read():
+    settings_source = (ROOT / "clinic" / "settings.py").read_text()
+    import re
+
+    read = set(re.findall(r'env\.\w+\("([A-Z_]+)"', settings_source)) | set(
+        re.findall(r'Env\(\)\.\w+\("([A-Z_]+)"', settings_source)
+    )
+    if "EMAIL_URL" in settings_source:
+        read.add("EMAIL_URL")
+    listed = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    assert read - listed == set(), "add these to .env.example"
+    assert listed - read - {"POSTGRES_PASSWORD"} == set(), "these are in .env.example but not read anywhere"
