@@ -17,6 +17,13 @@ class CallbackRequestQuerySet(models.QuerySet):
     def open(self):
         return self.exclude(status=CallbackRequest.Status.CLOSED)
 
+    def awaiting_response(self):
+        """Nobody has reached the patient yet: the response deadline still runs."""
+        return self.filter(status__in=[CallbackRequest.Status.NEW, CallbackRequest.Status.IN_PROGRESS])
+
+    def overdue(self, now=None):
+        return self.awaiting_response().filter(deadline__lt=now or timezone.now())
+
 
 class CallbackRequest(models.Model):
     class Kind(models.TextChoices):

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -164,6 +164,31 @@ def outbox_requeue_stale(*, limit: int = 500) -> int:
         notifications_enqueue(ids)
         logger.info("re-queued %s stale notification(s)", len(ids))
     return len(ids)
+
+
+def callback_requests_escalate_overdue(*, now: dt.datetime | None = None) -> int:
+    """Queue one escalation e-mail per overdue request; a request is never escalated twice. Returns how many."""
+    overdue = (
+        CallbackRequest.objects.overdue(now)
+        .exclude(notifications__kind=Notification.Kind.ESCALATION)
+        .order_by("priority", "deadline")
+    )
+    escalated = 0
+    for request in overdue.iterator():
+        try:
+            with transaction.atomic():
+                notification = Notification.objects.create(
+                    request=request,
+                    kind=Notification.Kind.ESCALATION,
+                    recipient=settings.CLINIC_ESCALATION_EMAIL,
+                )
+                notifications_enqueue_on_commit([notification])
+        except IntegrityError:
+            continue  # escalated meanwhile by another run: the unique constraint keeps it to one
+        escalated += 1
+    if escalated:
+        logger.info("escalated %s overdue request(s)", escalated)
+    return escalated
 
 
 def admin_url_for(request: CallbackRequest) -> str:

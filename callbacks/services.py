@@ -1,6 +1,7 @@
 import datetime as dt
 import logging
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -8,6 +9,7 @@ from callbacks.consent import consent_text_sha256
 from callbacks.models import CallbackRequest, Priority
 from callbacks.notifications import notifications_enqueue_on_commit, notifications_for_new_request
 from callbacks.references import reference_generate
+from clinic.hours import working_deadline
 
 logger = logging.getLogger(__name__)
 
@@ -45,12 +47,19 @@ def callback_request_create(
         consent_text_sha256=consent_text_sha256(consent_version),
         consent_given_at=timezone.now(),
         priority=priority,
+        deadline=response_deadline(priority=priority, received_at=timezone.now()),
     )
     _save_with_unique_reference(request)
     notifications = notifications_for_new_request(request)
     notifications_enqueue_on_commit(notifications)
     logger.info("callback request %s created (id %s, priority %s)", request.reference, request.pk, priority)
     return request
+
+
+def response_deadline(*, priority: int, received_at: dt.datetime) -> dt.datetime:
+    """When staff must have responded to a request of this priority, in the clinic's working time."""
+    allowance = settings.CLINIC_RESPONSE_DEADLINES[Priority(priority).name.lower()]
+    return working_deadline(received_at, allowance)
 
 
 def _save_with_unique_reference(request: CallbackRequest) -> None:

@@ -26,3 +26,10 @@ def notification_send_task(notification_id: int) -> str:
 @shared_task(name="callbacks.tasks.outbox_requeue_stale", acks_late=True, soft_time_limit=60, time_limit=90)
 def outbox_requeue_stale() -> int:
     return notifications.outbox_requeue_stale()
+
+
+@shared_task(
+    name="callbacks.tasks.callback_requests_escalate_overdue", acks_late=True, soft_time_limit=60, time_limit=90
+)
+def callback_requests_escalate_overdue() -> int:
+    return notifications.callback_requests_escalate_overdue()

@@ -10,7 +10,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from clinic.hours import parse_opening_hours
+from clinic.hours import parse_deadlines, parse_opening_hours
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("CLINIC_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -213,6 +213,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "callbacks.tasks.outbox_requeue_stale",
         "schedule": env.int("OUTBOX_REQUEUE_EVERY_SECONDS", default=60),
     },
+    "callbacks-escalate-overdue": {
+        "task": "callbacks.tasks.callback_requests_escalate_overdue",
+        "schedule": env.int("ESCALATION_CHECK_EVERY_SECONDS", default=60),
+    },
 }
 
 # Forms
@@ -240,6 +244,14 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 ADMIN_URL_PATH = env.str("DJANGO_ADMIN_URL_PATH", default="admin/").strip("/") + "/"
 
 # Notifications
+
+# How long staff have to respond to each priority, in working time: Nm minutes, Nh hours of opening time,
+# Nd = by closing time on the Nth working day after the request. Overdue requests are escalated once.
+CLINIC_RESPONSE_DEADLINES = parse_deadlines(
+    env.str("CLINIC_RESPONSE_DEADLINES", default="emergency=15m, urgent=2h, review=1d, routine=1d")
+)
+if set(CLINIC_RESPONSE_DEADLINES) != {"emergency", "urgent", "review", "routine"}:
+    raise ImproperlyConfigured("CLINIC_RESPONSE_DEADLINES needs emergency, urgent, review and routine.")
 
 # Optional second channel for emergency and urgent requests: a JSON POST (reference, priority, admin link).
 CLINIC_URGENT_WEBHOOK_URL = env.str("CLINIC_URGENT_WEBHOOK_URL", default="")

@@ -152,3 +152,25 @@ def test_webhook_http_errors(code, status):
         notification_send(notification_id=notification.pk)
     notification.refresh_from_db()
     assert notification.status == status
+
+
+def test_overdue_requests_are_escalated_once(django_capture_on_commit_callbacks, settings):
+    past = timezone.now() - dt.timedelta(minutes=5)
+    overdue = NotificationFactory(request__deadline=past, request__priority=Priority.URGENT).request
+    NotificationFactory(request__deadline=timezone.now() + dt.timedelta(hours=1))  # not yet due
+    NotificationFactory(request__deadline=past, request__status="contacted")  # patient reached
+    with (
+        mock.patch("callbacks.tasks.notification_send_task.apply_async") as apply_async,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert notifications.callback_requests_escalate_overdue() == 1
+        assert notifications.callback_requests_escalate_overdue() == 0
+    escalation = overdue.notifications.get(kind=Notification.Kind.ESCALATION)
+    assert escalation.recipient == settings.CLINIC_ESCALATION_EMAIL
+    apply_async.assert_called_once_with(args=[escalation.pk])
+
+    notification_send(notification_id=escalation.pk)
+    (message,) = mail.outbox
+    assert message.subject.startswith(f"[Overdue] Urgent request {overdue.reference}")
+    assert overdue.name not in message.body
+    assert f"/admin/callbacks/callbackrequest/{overdue.pk}/change/" in message.body

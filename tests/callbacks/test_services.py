@@ -7,6 +7,7 @@ from django.utils import timezone
 from callbacks import services
 from callbacks.consent import CURRENT_CONSENT_VERSION, consent_text_sha256
 from callbacks.models import CallbackRequest, Notification, Priority
+from clinic.hours import clinic_zone
 from tests.factories import CallbackRequestFactory
 
 pytestmark = pytest.mark.django_db
@@ -92,3 +93,19 @@ def test_patient_confirmation_only_with_an_email(settings):
     assert with_email.notifications.filter(kind="patient_confirmation", recipient="pat@example.com").exists()
     settings.CLINIC_PATIENT_CONFIRMATION_EMAIL = False
     assert not create(email="pat@example.com").notifications.filter(kind="patient_confirmation").exists()
+
+
+@pytest.mark.parametrize(
+    ("priority", "deadline"),
+    [
+        (Priority.EMERGENCY, "2026-12-01 10:15"),
+        (Priority.URGENT, "2026-12-01 12:00"),
+        (Priority.REVIEW, "2026-12-02 18:00"),
+        (Priority.ROUTINE, "2026-12-02 18:00"),
+    ],
+)
+def test_each_priority_gets_its_working_time_deadline(priority, deadline):
+    tuesday_morning = dt.datetime(2026, 12, 1, 10, 0, tzinfo=clinic_zone())
+    with mock.patch("django.utils.timezone.now", return_value=tuesday_morning):
+        request = create(priority=priority)
+    assert request.deadline == dt.datetime.fromisoformat(deadline).replace(tzinfo=clinic_zone())

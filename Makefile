@@ -1,0 +1,31 @@
+# Two commands: `make run` starts the whole site on embedded defaults, `make test` runs every test.
+# Needs only Python 3.11 (and make); everything else is installed into .venv.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+# The PostgreSQL pass of `make test` (pytest-django creates and drops test_<name>).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/clinic
+
+.PHONY: run test lint
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt requirements-test.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-test.txt
+	touch $@
+
+run: $(VENV)/.installed
+	$(BIN)/python manage.py runlocal
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# First pass: the unit tests on SQLite. Second pass: everything on PostgreSQL, with the end-to-end tests
+# (gunicorn, Celery workers and beat on Redis, a real SMTP server) and the browser tests.
+# Outside CI a missing PostgreSQL, Redis or Chromium skips those tests; with CI=true it fails them.
+test: lint
+	$(BIN)/python -m pytest -m "not postgres and not e2e and not browser"
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest

@@ -1,0 +1,184 @@
+"""Runs the services of docker-compose.yml as local processes against the machine's PostgreSQL and Redis.
+
+The commands come from docker-compose.yml itself, so the test exercises what the containers would run; only
+the bind address, the beat schedule path and the executables' location are adapted to this machine.
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import psycopg
+import requests
+import yaml
+
+from tests.support.net import free_port, wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def compose_services() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+
+
+class Stack:
+    """A fresh PostgreSQL database, a Redis database number, and the compose services as processes."""
+
+    def __init__(self, tmp_path: Path, *, redis_url: str, smtp_url: str, extra_env: dict | None = None):
+        self.tmp_path = tmp_path
+        self.database = f"clinic_e2e_{uuid.uuid4().hex[:10]}"
+        self.web_port = free_port()
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.var_dir = tmp_path / "var"
+        self.var_dir.mkdir()
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "CELERY_"))}
+        self.env = {
+            **inherited,
+            "DJANGO_DEBUG": "false",
+            "DJANGO_SECRET_KEY": "e2e-" + uuid.uuid4().hex * 2,
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{self.database}",
+            "CELERY_BROKER_URL": redis_url,
+            "EMAIL_URL": smtp_url,
+            "EMAIL_TIMEOUT": "5",
+            "SITE_URL": "https://clinic.test",
+            "CLINIC_VAR_DIR": str(self.var_dir),
+            "CLINIC_FRONT_DESK_EMAIL": "frontdesk@clinic.test",
+            "CLINIC_URGENT_EMAIL": "urgent@clinic.test",
+            "PYTHONUNBUFFERED": "1",
+            **(extra_env or {}),
+        }
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    def _executable(self, command: list[str]) -> list[str]:
+        program, *args = command
+        if program == "python":
+            return [sys.executable, *args]
+        return [str(Path(sys.executable).parent / program), *args]
+
+    def service_command(self, name: str) -> list[str]:
+        command = list(compose_services()[name]["command"])
+        if "--bind" in command:
+            command[command.index("--bind") + 1] = f"127.0.0.1:{self.web_port}"
+        command = [arg.replace("/app/var", str(self.var_dir)) for arg in command]
+        return self._executable(command)
+
+    def run_once(self, command: list[str]) -> subprocess.CompletedProcess:
+        return subprocess.run(command, cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=300, check=False)
+
+    def start(self, name: str) -> subprocess.Popen:
+        log = open(self.tmp_path / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process in stop()
+        process = subprocess.Popen(
+            self.service_command(name),
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.processes[name] = process
+        return process
+
+    def log(self, name: str) -> str:
+        path = self.tmp_path / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def kill(self, name: str, sig: int = signal.SIGTERM) -> None:
+        process = self.processes.pop(name)
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+    def create_database(self) -> None:
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{self.database}"')
+
+    def drop_database(self) -> None:
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{self.database}") as conn:
+            return conn.execute(sql, params).fetchall()
+
+    def wait_healthy(self, timeout: float = 60) -> None:
+        def healthy():
+            try:
+                return requests.get(f"{self.base_url}/healthz", timeout=2).status_code == 200
+            except requests.ConnectionError:
+                return False
+
+        wait_until(healthy, timeout=timeout, what=f"gunicorn /healthz\n{self.log('web')}")
+
+    def prepare(self) -> None:
+        """What a deploy does before the long-running services: database, static files, release."""
+        self.create_database()
+        collected = self.run_once([sys.executable, "manage.py", "collectstatic", "--noinput"])
+        assert collected.returncode == 0, collected.stderr
+        released = self.run_once(self.service_command("release"))
+        assert released.returncode == 0, released.stdout + released.stderr
+
+    def stop(self) -> None:
+        for name in list(self.processes):
+            self.kill(name)
+        self.drop_database()
+        shutil.rmtree(self.tmp_path / "static", ignore_errors=True)
+
+
+class PatientBrowser:
+    """A requests session that talks to the production settings the way a browser on HTTPS would.
+
+    Production cookies are Secure and the site sits behind a TLS proxy: the session sends the proxy's
+    X-Forwarded-Proto header and carries the cookies itself, since requests keeps Secure cookies off http://.
+    """
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+        self.http = requests.Session()
+        self.cookies: dict[str, str] = {}
+
+    def _headers(self, path: str) -> dict:
+        return {
+            "X-Forwarded-Proto": "https",
+            "Referer": f"https://{self.base_url.removeprefix('http://')}{path}",
+            "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
+        }
+
+    def _keep_cookies(self, response: requests.Response) -> None:
+        for cookie in response.cookies:
+            self.cookies[cookie.name] = cookie.value
+
+    def get(self, path: str) -> requests.Response:
+        response = self.http.get(self.base_url + path, headers=self._headers(path), allow_redirects=False, timeout=30)
+        self._keep_cookies(response)
+        return response
+
+    def post_form(self, path: str, data: dict) -> requests.Response:
+        import re
+
+        page = self.get(path)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        response = self.http.post(
+            self.base_url + path,
+            data={**data, "csrfmiddlewaretoken": token},
+            headers=self._headers(path),
+            allow_redirects=False,
+            timeout=30,
+        )
+        self._keep_cookies(response)
+        return response

@@ -1,0 +1,137 @@
+"""End to end: the docker-compose services' own commands, on the local PostgreSQL and Redis, with real SMTP.
+
+A patient submits the callback form over HTTP to gunicorn; a Celery worker sends the staff e-mail to an SMTP
+server on loopback; beat runs its schedule. No Docker engine is needed.
+"""
+
+import re
+import shutil
+import subprocess
+
+import pytest
+import redis
+
+from tests.callbacks.test_forms import form_data
+from tests.conftest import REDIS_HOST, REDIS_PORT, service_missing
+from tests.support.net import wait_until
+from tests.support.smtp import SmtpServer
+from tests.support.stack import ROOT, PatientBrowser, Stack, compose_services
+
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.redis]
+
+E2E_REDIS_DB = 11
+
+
+@pytest.fixture
+def smtp():
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture
+def stack(tmp_path, smtp):
+    client = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=E2E_REDIS_DB)
+    client.flushdb()
+    running = Stack(
+        tmp_path,
+        redis_url=f"redis://{REDIS_HOST}:{REDIS_PORT}/{E2E_REDIS_DB}",
+        smtp_url=smtp.url,
+        extra_env={"OUTBOX_REQUEUE_EVERY_SECONDS": "2"},
+    )
+    running.prepare()
+    try:
+        yield running
+    finally:
+        running.stop()
+        client.flushdb()
+
+
+def test_compose_file_is_valid_compose():
+    if shutil.which("docker-compose") is None:
+        service_missing("docker-compose (Debian package) is needed to validate docker-compose.yml")
+    env_file = ROOT / ".env"
+    created = not env_file.exists()
+    if created:
+        env_file.write_text("POSTGRES_PASSWORD=validation-only\n")
+    try:
+        result = subprocess.run(
+            ["docker-compose", "-f", "docker-compose.yml", "config", "-q"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    finally:
+        if created:
+            env_file.unlink()
+    assert result.returncode == 0, result.stderr
+
+
+def test_compose_services_are_the_production_stack():
+    services = compose_services()
+    assert set(services) == {"db", "redis", "release", "web", "worker", "beat"}
+    assert services["web"]["command"][0] == "gunicorn"
+    assert services["worker"]["command"][:4] == ["celery", "-A", "clinic", "worker"]
+    assert services["beat"]["command"][:4] == ["celery", "-A", "clinic", "beat"]
+    for name in ("db", "redis", "web", "worker"):
+        assert "healthcheck" in services[name], name
+
+
+def test_callback_request_end_to_end(stack, smtp):
+    stack.start("web")
+    stack.start("worker")
+    stack.start("beat")
+    stack.wait_healthy()
+
+    patient = PatientBrowser(stack.base_url)
+    home = patient.get("/")
+    assert home.status_code == 200
+    # Static files come from WhiteNoise, with their hashed names and long caching.
+    stylesheet = re.search(r'href="(/static/vendor/bootstrap/bootstrap\.min\.[0-9a-f]+\.css)"', home.text).group(1)
+    css = patient.get(stylesheet)
+    assert css.status_code == 200
+    assert "max-age=315360000" in css.headers["Cache-Control"]
+    assert "default-src 'self'" in home.headers["Content-Security-Policy"]
+    assert home.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+    submitted = patient.post_form(
+        "/request-a-callback/",
+        form_data(name="Robin Testpatient", phone="07400 123456", reason="Spasm after lifting boxes"),
+    )
+    assert submitted.status_code == 302, submitted.text[:2000]
+    done = patient.get(submitted.headers["Location"])
+    reference = re.search(r'id="reference">(CB-[0-9A-Z]{5})<', done.text).group(1)
+
+    (row,) = stack.query("SELECT id, phone, status FROM callbacks_callbackrequest WHERE reference = %s", (reference,))
+    request_id, phone, status = row
+    assert (phone, status) == ("+447400123456", "new")
+
+    messages = wait_until(lambda: smtp.messages, timeout=30, what=f"the staff e-mail\n{stack.log('worker')}")
+    (message,) = messages
+    body = message.get_content()
+    assert message["To"] == "frontdesk@clinic.test"
+    assert reference in message["Subject"]
+    assert f"https://clinic.test/admin/callbacks/callbackrequest/{request_id}/change/" in body
+    for private in ("Robin", "Testpatient", "Spasm", "lifting", "7400"):
+        assert private not in body
+
+    (sent,) = stack.query("SELECT status, attempts FROM callbacks_notification WHERE request_id = %s", (request_id,))
+    assert sent == ("sent", 1)
+
+    # Beat publishes its schedule to Redis and the worker runs it.
+    wait_until(lambda: "outbox-requeue-stale" in stack.log("beat"), timeout=30, what="beat to send its task")
+    wait_until(
+        lambda: "callbacks.tasks.outbox_requeue_stale" in stack.log("worker") and "succeeded" in stack.log("worker"),
+        timeout=30,
+        what="the worker to run the beat task",
+    )
+    assert "Traceback" not in stack.log("web") + stack.log("worker") + stack.log("beat")
+
+
+def test_health_check_reports_a_missing_database(stack):
+    stack.start("web")
+    stack.wait_healthy()
+    stack.drop_database()
+    response = PatientBrowser(stack.base_url).get("/healthz")
+    assert response.status_code == 503
+    stack.create_database()  # so that teardown's drop has something to drop
