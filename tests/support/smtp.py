@@ -1,5 +1,6 @@
 """A real SMTP server on loopback (aiosmtpd) that records what it receives and can be told to fail."""
 
+import asyncio
 import email
 import email.policy
 import threading
@@ -17,13 +18,19 @@ class RecordingHandler:
     delay_seconds: float = 0.0
     messages: list = field(default_factory=list)
     attempts: int = 0
+    started: int = 0  # DATA commands received, before any delay
+    abandoned: int = 0  # messages whose client hung up before the reply: not accepted, as a real server would
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(self, server, session, envelope):
-        import asyncio
-
+        with self._lock:
+            self.started += 1
         if self.delay_seconds:
             await asyncio.sleep(self.delay_seconds)
+            if server.transport is None or server.transport.is_closing():
+                with self._lock:
+                    self.abandoned += 1
+                return "421 4.4.2 Connection lost"
         with self._lock:
             self.attempts += 1
             if self.fail_always:

@@ -1,0 +1,247 @@
+"""Fault tests of the notification outbox (docs/RELIABILITY.md): real gunicorn, Celery worker and beat processes,
+a Redis of the test's own that can be stopped, the local PostgreSQL, and a real SMTP server on loopback.
+"""
+
+import json
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+
+import pytest
+
+from tests.callbacks.test_forms import form_data
+from tests.support.net import wait_until
+from tests.support.redis_server import RedisServer
+from tests.support.smtp import SmtpServer
+from tests.support.stack import ROOT, PatientBrowser, Stack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
+
+ARTIFACTS = ROOT / "test-artifacts"
+FAST_RECOVERY = {
+    "OUTBOX_REQUEUE_EVERY_SECONDS": "1",
+    "OUTBOX_STALE_AFTER_SECONDS": "3",
+    "ESCALATION_CHECK_EVERY_SECONDS": "3600",
+    "CLINIC_PATIENT_CONFIRMATION_EMAIL": "false",
+}
+
+
+def record(name: str, figures: dict) -> None:
+    """Keep the measured figures of a run for docs/RELIABILITY.md."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / "reliability.json"
+    results = json.loads(path.read_text()) if path.exists() else {}
+    results[name] = figures
+    path.write_text(json.dumps(results, indent=2, sort_keys=True))
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+def make_stack(tmp_path, own_redis, smtp, **extra_env):
+    stack = Stack(tmp_path, redis_url=own_redis.url, smtp_url=smtp.url, extra_env={**FAST_RECOVERY, **extra_env})
+    stack.prepare()
+    return stack
+
+
+def submit(patient: PatientBrowser, n: int) -> tuple[int, float]:
+    start = time.perf_counter()
+    response = patient.post_form("/request-a-callback/", form_data(name=f"Fault Patient {n}"))
+    return response.status_code, time.perf_counter() - start
+
+
+def message_ids(smtp) -> Counter:
+    return Counter(message["Message-ID"] for message in smtp.messages)
+
+
+def statuses(stack) -> dict:
+    return dict(stack.query("SELECT status, count(*) FROM callbacks_notification GROUP BY status"))
+
+
+def test_redis_down_during_a_burst_loses_nothing_and_sends_once(tmp_path, own_redis):
+    with SmtpServer() as smtp:
+        stack = make_stack(tmp_path, own_redis, smtp)
+        try:
+            stack.start("web")
+            stack.start("worker")
+            stack.start("beat")
+            stack.wait_healthy()
+
+            own_redis.stop()
+            patient = PatientBrowser(stack.base_url)
+            results = [submit(patient, n) for n in range(50)]
+            assert [code for code, _ in results] == [302] * 50
+            (saved,) = stack.query("SELECT count(*) FROM callbacks_callbackrequest")
+            assert saved == (50,)
+            assert statuses(stack) == {"pending": 50}
+
+            own_redis.start()
+            back = time.perf_counter()
+            wait_until(lambda: len(smtp.messages) >= 50, timeout=120, what=f"50 e-mails\n{stack.log('worker')[-3000:]}")
+            delivered_after = time.perf_counter() - back
+            time.sleep(5)  # anything sent twice would arrive now
+
+            ids = message_ids(smtp)
+            duplicates = sum(count - 1 for count in ids.values())
+            assert len(ids) == 50
+            assert duplicates == 0
+            assert statuses(stack) == {"sent": 50}
+            latencies = sorted(seconds for _, seconds in results)
+            record(
+                "redis_down_burst",
+                {
+                    "requests": 50,
+                    "answered_302": 50,
+                    "saved": 50,
+                    "post_latency_median_s": round(statistics.median(latencies), 3),
+                    "post_latency_max_s": round(latencies[-1], 3),
+                    "all_delivered_after_redis_back_s": round(delivered_after, 1),
+                    "duplicates": duplicates,
+                },
+            )
+        finally:
+            stack.stop()
+
+
+def test_worker_killed_mid_send_delivers_exactly_once(tmp_path, own_redis):
+    with SmtpServer(delay_seconds=4) as smtp:
+        stack = make_stack(tmp_path, own_redis, smtp)
+        try:
+            stack.start("web")
+            stack.start("worker")
+            stack.start("beat")
+            stack.wait_healthy()
+            assert submit(PatientBrowser(stack.base_url), 1)[0] == 302
+
+            wait_until(lambda: smtp.handler.started >= 1, timeout=30, what="the worker to start sending")
+            stack.kill("worker", signal.SIGKILL)
+            killed = time.perf_counter()
+            # The client hung up before the server's reply: no message was accepted.
+            time.sleep(smtp.handler.delay_seconds + 1)
+            assert smtp.messages == []
+            assert statuses(stack) == {"pending": 1}, "the killed attempt's transaction rolled back"
+
+            smtp.handler.delay_seconds = 0
+            stack.start("worker")
+            wait_until(lambda: smtp.messages, timeout=60, what=f"re-delivery\n{stack.log('worker')[-3000:]}")
+            delivered_after = time.perf_counter() - killed
+            time.sleep(5)
+            ids = message_ids(smtp)
+            assert list(ids.values()) == [1]
+            assert statuses(stack) == {"sent": 1}
+            record(
+                "worker_sigkill_mid_send",
+                {"delivered_after_kill_s": round(delivered_after, 1), "messages": 1, "duplicates": 0},
+            )
+        finally:
+            stack.stop()
+
+
+def test_smtp_failing_at_first_is_retried_and_attempts_are_recorded(tmp_path, own_redis):
+    with SmtpServer(fail_first=2) as smtp:
+        stack = make_stack(tmp_path, own_redis, smtp)
+        try:
+            stack.start("web")
+            stack.start("worker")
+            stack.wait_healthy()
+            started = time.perf_counter()
+            assert submit(PatientBrowser(stack.base_url), 1)[0] == 302
+            wait_until(lambda: smtp.messages, timeout=90, what=f"delivery after retries\n{stack.log('worker')[-3000:]}")
+            delivered_after = time.perf_counter() - started
+            ((status, attempts, last_error),) = stack.query(
+                "SELECT status, attempts, last_error FROM callbacks_notification"
+            )
+            assert (status, attempts) == ("sent", 3)
+            assert "451" in last_error, "the error of the last failed attempt stays visible"
+            assert smtp.handler.attempts == 3
+            assert len(smtp.messages) == 1
+            record("smtp_fails_twice", {"attempts": attempts, "delivered_after_s": round(delivered_after, 1)})
+        finally:
+            stack.stop()
+
+
+def test_smtp_always_failing_is_marked_failed_and_can_be_resent(tmp_path, own_redis):
+    with SmtpServer(fail_first=10**6) as smtp:
+        stack = make_stack(tmp_path, own_redis, smtp, NOTIFICATION_MAX_ATTEMPTS="3")
+        try:
+            stack.start("web")
+            stack.start("worker")
+            stack.wait_healthy()
+            assert submit(PatientBrowser(stack.base_url), 1)[0] == 302
+            wait_until(lambda: statuses(stack) == {"failed": 1}, timeout=90, what="the notification to be failed")
+            ((notification_id, attempts, last_error),) = stack.query(
+                "SELECT id, attempts, last_error FROM callbacks_notification"
+            )
+            assert attempts == 3
+            assert "451" in last_error
+            assert smtp.messages == []
+
+            # Staff re-send it (the admin action calls this same service) once the mail server is fixed.
+            smtp.handler.fail_first = 0
+            resend = subprocess.run(
+                [
+                    sys.executable,
+                    "manage.py",
+                    "shell",
+                    "--no-imports",
+                    "-c",
+                    "from callbacks.models import Notification;"
+                    "from callbacks.notifications import notification_resend;"
+                    f"print(notification_resend(notification=Notification.objects.get(pk={notification_id})))",
+                ],
+                cwd=ROOT,
+                env=stack.env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            assert resend.stdout.strip() == "True", resend.stderr
+            wait_until(lambda: smtp.messages, timeout=30, what="the re-sent e-mail")
+            assert statuses(stack) == {"sent": 1}
+            assert len(smtp.messages) == 1
+        finally:
+            stack.stop()
+
+
+def test_a_duplicate_message_for_a_sent_row_sends_nothing(tmp_path, own_redis):
+    """A late or redelivered task message finds the row sent and does nothing."""
+    with SmtpServer() as smtp:
+        stack = make_stack(tmp_path, own_redis, smtp)
+        try:
+            stack.start("web")
+            stack.start("worker")
+            stack.wait_healthy()
+            assert submit(PatientBrowser(stack.base_url), 1)[0] == 302
+            wait_until(lambda: smtp.messages, timeout=30, what="the first e-mail")
+            ((notification_id,),) = stack.query("SELECT id FROM callbacks_notification")
+            publish = subprocess.run(
+                [
+                    sys.executable,
+                    "manage.py",
+                    "shell",
+                    "--no-imports",
+                    "-c",
+                    "from callbacks.tasks import notification_send_task as t;"
+                    f"[t.apply_async(args=[{notification_id}]) for _ in range(5)]",
+                ],
+                cwd=ROOT,
+                env=stack.env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            assert publish.returncode == 0, publish.stderr
+            wait_until(
+                lambda: stack.log("worker").count("succeeded") >= 6, timeout=30, what="the duplicates to be consumed"
+            )
+            assert len(smtp.messages) == 1
+        finally:
+            stack.stop()
