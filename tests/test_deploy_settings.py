@@ -1,4 +1,5 @@
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -45,8 +46,6 @@ def test_local_defaults_are_not_hardened_and_say_so():
 
 def test_env_example_lists_every_variable_the_settings_read():
     settings_source = (ROOT / "clinic" / "settings.py").read_text()
-    import re
-
     read = set(re.findall(r'env\.\w+\("([A-Z_]+)"', settings_source)) | set(
         re.findall(r'Env\(\)\.\w+\("([A-Z_]+)"', settings_source)
     )
@@ -55,3 +54,9 @@ def test_env_example_lists_every_variable_the_settings_read():
     listed = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
     assert read - listed == set(), "add these to .env.example"
     assert listed - read - {"POSTGRES_PASSWORD"} == set(), "these are in .env.example but not read anywhere"
+
+
+def test_readme_documents_every_variable_in_env_example():
+    listed = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    documented = set(re.findall(r"`([A-Z][A-Z0-9_]{2,})`", (ROOT / "README.md").read_text()))
+    assert listed - documented == set(), "document these in the README's configuration table"
