@@ -6,7 +6,9 @@ BIN := $(VENV)/bin
 # The PostgreSQL pass of `make test` (pytest-django creates and drops test_<name>).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/clinic
 
-.PHONY: run test lint
+.PHONY: run test lint browser-tools
+# Test-only tools from the npm registry (axe-core, the Nu HTML Checker), pinned by tests/browser/package-lock.json.
+BROWSER_TOOLS := tests/browser/node_modules/.package-lock.json
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +28,13 @@ lint: $(VENV)/.installed
 # First pass: the unit tests on SQLite. Second pass: everything on PostgreSQL, with the end-to-end tests
 # (gunicorn, Celery workers and beat on Redis, a real SMTP server) and the browser tests.
 # Outside CI a missing PostgreSQL, Redis or Chromium skips those tests; with CI=true it fails them.
-test: lint
+# Without npm (a machine with only Python) the browser tests skip outside CI; CI installs npm first.
+browser-tools:
+	@if command -v npm >/dev/null; then \
+	  [ -f $(BROWSER_TOOLS) ] && [ $(BROWSER_TOOLS) -nt tests/browser/package-lock.json ] \
+	  || npm ci --prefix tests/browser --no-audit --no-fund --ignore-scripts --loglevel=error; \
+	else echo "npm not found: browser and HTML checks will be skipped"; fi
+
+test: lint browser-tools
 	$(BIN)/python -m pytest -m "not postgres and not e2e and not browser"
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest
