@@ -7,6 +7,8 @@ from django.utils import timezone
 from callbacks.consent import CURRENT_CONSENT_VERSION, consent_text_sha256
 from callbacks.models import CallbackRequest, Notification
 from callbacks.references import reference_generate
+from clinic.articles import article_save
+from clinic.models import Article
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -42,3 +44,21 @@ class NotificationFactory(factory.django.DjangoModelFactory):
     kind = Notification.Kind.STAFF_NEW_REQUEST
     channel = Notification.Channel.EMAIL
     recipient = "frontdesk@clinic.test"
+
+
+class ArticleFactory(factory.django.DjangoModelFactory):
+    """An article saved through the service, so its HTML, table of contents and reading time are rendered."""
+
+    class Meta:
+        model = Article
+
+    title = factory.Sequence(lambda n: f"Test article {n}")
+    slug = factory.Sequence(lambda n: f"test-article-{n}")
+    summary = factory.LazyAttribute(lambda o: f"A short summary of {o.title.lower()}.")
+    body_markdown = "## What it is\n\nA few words about backs.\n\n## What to do\n\nKeep moving gently.\n"
+    reviewed_on = dt.date(2026, 11, 1)
+    published = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return article_save(article=model_class(*args, **kwargs))

@@ -19,7 +19,7 @@ class Command(BaseCommand):
     def handle(self, *args, addrport, **options):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("ensure_admin")
-        self._load_content()
+        call_command("load_articles")
         celery = [sys.executable, "-m", "celery", "-A", "clinic"]
         # Fixed argument lists, no shell and no user input.
         children = [
@@ -42,8 +42,3 @@ class Command(BaseCommand):
             for child in children:
                 child.wait(timeout=30)
 
-    def _load_content(self):
-        from django.core.management import get_commands
-
-        if "load_articles" in get_commands():
-            call_command("load_articles")
