@@ -45,6 +45,7 @@ class Stack:
             "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
             "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{self.database}",
             "CELERY_BROKER_URL": redis_url,
+            "CACHE_URL": redis_url,
             "EMAIL_URL": smtp_url,
             "EMAIL_TIMEOUT": "5",
             "SITE_URL": "https://clinic.test",
