@@ -1,10 +1,12 @@
 import datetime as dt
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Fieldset, Layout, Submit
+from crispy_forms.layout import Div, Fieldset, Layout, Submit
 from django import forms
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from callbacks.consent import CURRENT_CONSENT_VERSION, consent_text
 from callbacks.phone import phone_example, phone_to_e164
@@ -57,9 +59,22 @@ class CallbackRequestForm(forms.Form):
         error_messages={"required": "We can only take your request if you agree to this."},
     )
 
-    def __init__(self, *args, **kwargs):
+    # A honeypot: hidden from sight (and skipped by the keyboard), so only a form-filling robot fills it in.
+    website = forms.CharField(
+        label="Leave this field empty",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+
+    def __init__(self, *args, submit_label: str = "Request a callback", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["phone"].help_text = f"For example {phone_example()}."
+        self.fields["consent"].help_text = format_html(
+            'What we keep, why and for how long: our <a href="{}" target="_blank">privacy notice</a> '
+            "(opens in a new tab).",
+            reverse("callbacks:privacy"),
+        )
         self.fields["preferred_time"].choices = [("", "Choose a time")] + [
             (start.strftime("%H:%M"), self._window_label(start)) for start in callback_block_starts()
         ]
@@ -69,8 +84,9 @@ class CallbackRequestForm(forms.Form):
             Fieldset("About you", "name", "phone", "email"),
             Fieldset("When to call", "preferred_date", "preferred_time"),
             Fieldset("Your request", "reason", "consent"),
+            Div("website", css_class="form-honeypot"),
         )
-        self.helper.add_input(Submit("submit", "Request a callback"))
+        self.helper.add_input(Submit("submit", submit_label, css_class="btn-lg"))
 
     @staticmethod
     def _window_label(start: dt.time) -> str:
@@ -103,6 +119,10 @@ class CallbackRequestForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        if cleaned.get("website"):
+            raise forms.ValidationError(
+                f"We could not send this form. Please call us on {settings.CLINIC_PHONE} and we will help you."
+            )
         day, start = cleaned.get("preferred_date"), cleaned.get("preferred_time")
         if day is None or start is None:
             return cleaned

@@ -37,6 +37,17 @@ class CallbackRequest(models.Model):
         BOOKED = "booked", "Booked"
         CLOSED = "closed", "Closed"
 
+    class Outcome(models.TextChoices):
+        """Why a request was closed; only a closed request has one."""
+
+        APPOINTMENT = "appointment", "Appointment booked"
+        ADVICE = "advice", "Advice given by phone"
+        REFERRED = "referred", "Referred elsewhere (GP, urgent care, A&E)"
+        DECLINED = "declined", "No longer needed / declined"
+        UNREACHABLE = "unreachable", "Could not reach the patient"
+        WRONG_NUMBER = "wrong_number", "Wrong number"
+        DUPLICATE = "duplicate", "Duplicate request"
+
     reference = models.CharField(max_length=12, unique=True, editable=False)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CALLBACK)
     name = models.CharField(max_length=120)
@@ -54,6 +65,17 @@ class CallbackRequest(models.Model):
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The intake questionnaire answered with this request (none for requests made before intake existed).
+    questionnaire_response = models.OneToOneField(
+        "intake.QuestionnaireResponse",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="callback_request",
+    )
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
+    next_attempt_at = models.DateTimeField("next call attempt", null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -70,7 +92,9 @@ class CallbackRequest(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(window_end__gt=models.F("window_start")), name="cb_window_order"),
             models.CheckConstraint(condition=~Q(consent_version=""), name="cb_consent_recorded"),
+            models.CheckConstraint(condition=Q(outcome="") | Q(status="closed"), name="cb_outcome_only_closed"),
         ]
+        permissions = [("export_callbackrequest", "Can export callback requests as CSV")]
 
     def __str__(self):
         return self.reference
@@ -124,3 +148,92 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} for {self.request_id} by {self.channel}"
+
+
+class AppendOnlyModel(models.Model):
+    """A record that is written once and never changed or deleted on its own (the database refuses it too).
+
+    Rows go only when their request is deleted (the retention purge). No change or delete permission exists,
+    so not even a superuser's admin can edit them.
+    """
+
+    class Meta:
+        abstract = True
+        default_permissions = ("add", "view")
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValueError(f"{type(self).__name__} rows are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError(f"{type(self).__name__} rows are append-only.")
+
+
+class CallAttempt(AppendOnlyModel):
+    """One phone call to the patient, and how it went."""
+
+    class Outcome(models.TextChoices):
+        NO_ANSWER = "no_answer", "No answer"
+        VOICEMAIL = "voicemail", "Left a voicemail"
+        REACHED = "reached", "Reached the patient"
+        WRONG_NUMBER = "wrong_number", "Wrong number"
+
+    request = models.ForeignKey(CallbackRequest, on_delete=models.CASCADE, related_name="call_attempts")
+    # PROTECT: staff accounts are deactivated, not deleted, so the record keeps who called.
+    made_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    made_at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta(AppendOnlyModel.Meta):
+        ordering = ["-made_at"]
+        indexes = [models.Index(fields=["request", "made_at"], name="cb_attempt_request")]
+
+    def __str__(self):
+        return f"{self.get_outcome_display()} at {self.made_at:%Y-%m-%d %H:%M}"
+
+
+class StaffNote(AppendOnlyModel):
+    """An internal note on a request. Staff-only: never shown to the patient or sent anywhere."""
+
+    request = models.ForeignKey(CallbackRequest, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    text = models.TextField(max_length=4000)
+
+    class Meta(AppendOnlyModel.Meta):
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["request", "created_at"], name="cb_note_request")]
+        constraints = [models.CheckConstraint(condition=~Q(text=""), name="cb_note_not_empty")]
+
+    def __str__(self):
+        return f"Note {self.pk} on {self.request_id}"
+
+
+class RequestEvent(AppendOnlyModel):
+    """The history of a request: who changed what, when, from which value to which. Written by the workflow
+    services in the same transaction as the change itself; values are stored as staff read them."""
+
+    class Action(models.TextChoices):
+        ASSIGNED = "assigned", "Assignment"
+        STATUS = "status", "Status change"
+        CALL = "call", "Call attempt"
+        NOTE = "note", "Note"
+        SCHEDULED = "scheduled", "Next attempt scheduled"
+        EDITED = "edited", "Edit"
+
+    request = models.ForeignKey(CallbackRequest, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now, editable=False)
+    action = models.CharField(max_length=12, choices=Action.choices)
+    field = models.CharField(max_length=40, blank=True)
+    before = models.TextField(blank=True)
+    after = models.TextField(blank=True)
+
+    class Meta(AppendOnlyModel.Meta):
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["request", "at"], name="cb_event_request")]
+
+    def __str__(self):
+        return f"{self.get_action_display()} on {self.request_id} at {self.at:%Y-%m-%d %H:%M}"

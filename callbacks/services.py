@@ -10,6 +10,9 @@ from callbacks.models import CallbackRequest, Priority
 from callbacks.notifications import notifications_enqueue_on_commit, notifications_for_new_request
 from callbacks.references import reference_generate
 from clinic.hours import working_deadline
+from intake.definitions import Tier
+from intake.services import QuestionnaireAnswers, questionnaire_response_create
+from intake.triage import TIER_PRIORITY
 
 logger = logging.getLogger(__name__)
 
@@ -28,13 +31,25 @@ def callback_request_create(
     consent_version: str,
     priority: int = Priority.ROUTINE,
     kind: str = CallbackRequest.Kind.CALLBACK,
+    questionnaire: QuestionnaireAnswers | None = None,
 ) -> CallbackRequest:
     """Store a patient's request and its notifications in one transaction, then queue them after commit.
 
     Either everything is saved or nothing is. The returned request has a unique reference. Queueing
     happens only after commit and never fails the caller: a notification that could not be queued
     stays pending and the beat job queues it later.
+
+    With ``questionnaire``, the intake response (answers, definition version, triage result) is stored in the
+    same transaction and linked; the request's priority is the more urgent of ``priority`` and the triage
+    tier's, so the questionnaire can raise a priority, never lower it. Raises
+    `intake.answers.AnswersInvalid` (and stores nothing) when the answers do not fit the definition.
     """
+    response = None
+    if questionnaire is not None:
+        response = questionnaire_response_create(
+            definition=questionnaire.definition, answers=questionnaire.answers, complete=questionnaire.complete
+        )
+        priority = min(Priority(priority), Priority(TIER_PRIORITY[Tier(response.tier)]))
     request = CallbackRequest(
         kind=kind,
         name=name,
@@ -48,6 +63,7 @@ def callback_request_create(
         consent_given_at=timezone.now(),
         priority=priority,
         deadline=response_deadline(priority=priority, received_at=timezone.now()),
+        questionnaire_response=response,
     )
     _save_with_unique_reference(request)
     notifications = notifications_for_new_request(request)

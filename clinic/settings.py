@@ -11,6 +11,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from clinic.hours import parse_deadlines, parse_opening_hours
+from clinic.rates import Rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("CLINIC_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -32,7 +33,8 @@ else:
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The staff admin with two-factor sign-in and the triage home page (see callbacks/admin_site.py).
+    "callbacks.admin_site.ClinicAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -43,6 +45,9 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "csp",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "clinic",
     "intake",
     "callbacks",
@@ -57,9 +62,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "clinic.urls"
@@ -100,6 +108,12 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     CACHES["default"]["BACKEND"] = "clinic.cache.FailOpenRedisCache"
     # Fail fast: a page must not wait on a stopped Redis.
     CACHES["default"].setdefault("OPTIONS", {}).update({"socket_connect_timeout": 0.5, "socket_timeout": 0.5})
+
+# django-axes first: it refuses a locked-out sign-in before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -248,9 +262,50 @@ CLINIC_URGENT_EMAIL = env.str("CLINIC_URGENT_EMAIL", default="urgent@clinic.loca
 CLINIC_ESCALATION_EMAIL = env.str("CLINIC_ESCALATION_EMAIL", default="manager@clinic.localhost")
 CLINIC_EMERGENCY_NUMBER = env.str("CLINIC_EMERGENCY_NUMBER", default="999")
 CLINIC_URGENT_ADVICE_NUMBER = env.str("CLINIC_URGENT_ADVICE_NUMBER", default="111")
+# What patients are told to do; "{number}" is replaced by the emergency / urgent advice number above.
+_EMERGENCY_ADVICE = (
+    "Call {number} now, or go straight to your nearest emergency department (A&E). Do not wait for our call."
+)
+_URGENT_ADVICE = "Please see a doctor today: ask your GP surgery for an urgent appointment, or call {number}."
+CLINIC_EMERGENCY_ADVICE = env.str("CLINIC_EMERGENCY_ADVICE", default=_EMERGENCY_ADVICE)
+CLINIC_URGENT_ADVICE = env.str("CLINIC_URGENT_ADVICE", default=_URGENT_ADVICE)
 # Absolute address of the site, for links in e-mails (which have no request to build one from).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 ADMIN_URL_PATH = env.str("DJANGO_ADMIN_URL_PATH", default="admin/").strip("/") + "/"
+
+# Staff accounts
+
+# Two-factor (TOTP) sign-in to the admin. On by default in production; off by default with DEBUG, where the
+# local run signs in with a generated password on 127.0.0.1 only (turn it on to try it: `runlocal` then enrols
+# the first admin's authenticator). Enrol staff with `manage.py staff_totp_enrol <username>`.
+ADMIN_REQUIRE_2FA = env.bool("ADMIN_REQUIRE_2FA", default=not DEBUG)
+OTP_TOTP_ISSUER = CLINIC_NAME
+# Keys and QR codes of authenticators are never shown in the admin once created.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Lockout after repeated failed sign-ins: per user name and address together, so that a stranger elsewhere
+# cannot lock a member of staff out, and guessing one account's password stops after the limit.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_TIME", default=1.0)  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+# Days shown in the admin home's "requests per day" chart.
+ADMIN_CHART_DAYS = env.int("ADMIN_CHART_DAYS", default=42)
+
+# Privacy
+
+# Requests that never became patients (not booked) are deleted this many days after their last change.
+CLINIC_RETENTION_DAYS = env.int("CLINIC_RETENTION_DAYS", default=180)
+# Where patients send requests for a copy of their data or its deletion (shown on the privacy notice).
+CLINIC_PRIVACY_EMAIL = env.str("CLINIC_PRIVACY_EMAIL", default="privacy@clinic.localhost")
+
+# Public forms: limits per address and per phone number, counted in the cache (Redis in production).
+# Rates read like 10/h (per m, h or d). A patient over a limit sees "too many requests, please call us" (429).
+CLINIC_RATE_LIMIT_FORM_POSTS = Rate.parse(env.str("CLINIC_RATE_LIMIT_FORM_POSTS", default="120/h"))
+CLINIC_RATE_LIMIT_REQUESTS_PER_ADDRESS = Rate.parse(env.str("CLINIC_RATE_LIMIT_REQUESTS_PER_ADDRESS", default="10/h"))
+CLINIC_RATE_LIMIT_REQUESTS_PER_PHONE = Rate.parse(env.str("CLINIC_RATE_LIMIT_REQUESTS_PER_PHONE", default="3/d"))
+# How many proxies in front of gunicorn add to X-Forwarded-For (0: use the connection's address).
+CLINIC_PROXY_COUNT = env.int("CLINIC_PROXY_COUNT", default=0)
 
 # Notifications
 

@@ -50,6 +50,13 @@ def _required_services(request):
 def _isolated_settings(settings, tmp_path):
     """Unit tests send mail to memory and never reach a broker: queueing is asserted, not performed."""
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # Rate-limit counters and cached pages start empty in every test.
+    from django.core.cache import cache
+
+    from clinic.articles import article_pages_forget
+
+    cache.clear()
+    article_pages_forget()
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.STORAGES = {
         **settings.STORAGES,

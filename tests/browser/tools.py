@@ -58,7 +58,7 @@ def html_errors(documents: dict[str, str], workdir: Path) -> dict[str, list[str]
     for index, (name, html) in enumerate(documents.items()):
         path = workdir / f"page-{index}.html"
         path.write_text(html, encoding="utf-8")
-        files[path.as_uri()] = name
+        files[path.name] = name
     result = subprocess.run(
         [
             shutil.which("java") or "java",
@@ -68,7 +68,7 @@ def html_errors(documents: dict[str, str], workdir: Path) -> dict[str, list[str]
             "json",
             "--errors-only",
             "--stdout",
-            *map(str, workdir.glob("page-*.html")),
+            *(str(workdir / file_name) for file_name in files),
         ],
         capture_output=True,
         text=True,
@@ -79,7 +79,8 @@ def html_errors(documents: dict[str, str], workdir: Path) -> dict[str, list[str]
     report = json.loads(result.stdout)
     errors: dict[str, list[str]] = {}
     for message in report["messages"]:
-        name = files.get(message.get("url", ""), message.get("url", "?"))
+        url = message.get("url", "?")
+        name = files.get(url.rsplit("/", 1)[-1], url)
         errors.setdefault(name, []).append(f"line {message.get('lastLine')}: {message['message']}")
     return errors
 

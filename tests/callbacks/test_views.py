@@ -6,12 +6,13 @@ from django.urls import reverse
 
 from callbacks.models import CallbackRequest, Notification
 from tests.callbacks.test_forms import form_data
+from tests.callbacks.test_intake_flow import complete_questionnaire
 
 pytestmark = pytest.mark.django_db
 
 
 def test_form_page_shows_every_field_with_a_label(client):
-    response = client.get(reverse("callbacks:request"))
+    response = client.get(complete_questionnaire(client))
     assert response.status_code == 200
     html = response.content.decode()
     for field in ("name", "phone", "email", "preferred_date", "preferred_time", "reason", "consent"):
@@ -23,11 +24,12 @@ def test_form_page_shows_every_field_with_a_label(client):
 def test_submit_saves_the_request_queues_its_notification_and_shows_the_reference(
     client, django_capture_on_commit_callbacks
 ):
+    contact_url = complete_questionnaire(client)
     with (
         mock.patch("callbacks.tasks.notification_send_task.apply_async") as apply_async,
         django_capture_on_commit_callbacks(execute=True),
     ):
-        response = client.post(reverse("callbacks:request"), form_data(email="alex@example.com"))
+        response = client.post(contact_url, form_data(email="alex@example.com"))
     assert response.status_code == 302
     request = CallbackRequest.objects.get()
     assert request.phone == "+447400123456"
@@ -46,7 +48,7 @@ def test_submit_saves_the_request_queues_its_notification_and_shows_the_referenc
 
 
 def test_invalid_submit_saves_nothing_and_shows_the_error_beside_the_field(client):
-    response = client.post(reverse("callbacks:request"), form_data(phone="12345"))
+    response = client.post(complete_questionnaire(client), form_data(phone="12345"))
     assert response.status_code == 200
     assert CallbackRequest.objects.count() == 0
     assert Notification.objects.count() == 0
@@ -67,11 +69,12 @@ def test_confirmation_page_without_a_request_goes_back_to_the_form(client):
 def test_broker_down_still_saves_and_answers(client, django_capture_on_commit_callbacks):
     from kombu.exceptions import OperationalError
 
+    contact_url = complete_questionnaire(client)
     with (
         mock.patch("callbacks.tasks.notification_send_task.apply_async", side_effect=OperationalError("down")),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        response = client.post(reverse("callbacks:request"), form_data())
+        response = client.post(contact_url, form_data())
     assert response.status_code == 302
     assert Notification.objects.get().status == Notification.Status.PENDING
 

@@ -19,6 +19,9 @@ class Command(BaseCommand):
     def handle(self, *args, addrport, **options):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("ensure_admin")
+        if settings.ADMIN_REQUIRE_2FA:
+            # Two-factor sign-in is on here too: give the first admin an authenticator (printed once, with a QR).
+            call_command("staff_totp_enrol", "admin", "--if-missing")
         call_command("load_articles")
         celery = [sys.executable, "-m", "celery", "-A", "clinic"]
         # Fixed argument lists, no shell and no user input.
@@ -41,4 +44,3 @@ class Command(BaseCommand):
                 child.send_signal(signal.SIGTERM)
             for child in children:
                 child.wait(timeout=30)
-

@@ -1,0 +1,63 @@
+"""Rate limits for the public forms, counted in the shared cache (Redis in production).
+
+Counters are keyed by a keyed hash of who is counted (an address, a phone number), never the value itself, so
+the cache holds no personal data. Fixed windows: simple, and a burst at a window's edge is at most twice the
+limit, which is fine for stopping floods. A cache that is down counts nothing: the forms stay open (see
+clinic/cache.py), since losing a patient's request is worse than letting a flood through for a while.
+"""
+
+import hashlib
+import hmac
+import time
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import cache
+from django.shortcuts import render
+
+from clinic.rates import Rate
+
+
+def client_address(request) -> str:
+    """The patient's address: behind CLINIC_PROXY_COUNT proxies, the entry the nearest trusted proxy added."""
+    proxies = settings.CLINIC_PROXY_COUNT
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if proxies and len(forwarded) >= proxies:
+        return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def rate_limit_exceeded(*, scope: str, identity: str, rate: Rate) -> bool:
+    """Count one more event for `identity` in `scope`; True once the count goes over the rate."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"{scope}:{identity}".encode(), hashlib.sha256).hexdigest()
+    window = int(time.time() // rate.seconds)
+    key = f"ratelimit:{scope}:{digest[:32]}:{window}"
+    cache.add(key, 0, timeout=rate.seconds + 60)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # evicted between add and incr: start again from this event
+        cache.set(key, 1, timeout=rate.seconds + 60)
+        count = 1
+    return count > rate.count
+
+
+def too_many_requests(request):
+    """The page a limited patient sees: plain words, the phone number, HTTP 429."""
+    return render(request, "429.html", status=429)
+
+
+def limit_posts_per_address(scope: str, rate_setting: str):
+    """View decorator: POSTs from one address beyond the rate in settings.<rate_setting> get the 429 page."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if request.method == "POST" and rate_limit_exceeded(
+                scope=scope, identity=client_address(request), rate=getattr(settings, rate_setting)
+            ):
+                return too_many_requests(request)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

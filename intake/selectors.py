@@ -1,0 +1,150 @@
+"""Readers of intake data, for staff screens and for the callbacks flow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+
+from intake.definitions import AnswerType, Definition, DefinitionNotFound, Question, Tier
+from intake.models import Answer, QuestionnaireResponse
+from intake.triage import Reason
+
+
+@dataclass(frozen=True)
+class SummaryLine:
+    question_id: str
+    step_title: str
+    question_text: str
+    answer_text: str
+    # The most serious tier of the rules this answer triggered, or None.
+    flag_tier: Tier | None
+    flag_reasons: tuple[str, ...] = ()
+
+    @property
+    def is_red_flag(self) -> bool:
+        return self.flag_tier in (Tier.EMERGENCY, Tier.URGENT)
+
+
+@dataclass(frozen=True)
+class ReasonLine:
+    """One triage reason as staff read it: the rule's words, the answers that triggered it, its source."""
+
+    tier: Tier
+    text: str
+    source: str
+    # "Question as asked: answer" for each answer the rule rested on.
+    answers: tuple[str, ...]
+
+    @property
+    def is_red_flag(self) -> bool:
+        return self.tier in (Tier.EMERGENCY, Tier.URGENT)
+
+
+@dataclass(frozen=True)
+class ResponseSummary:
+    title: str
+    definition_key: str
+    tier: Tier
+    reasons: tuple[Reason, ...]
+    # Flagged answers first (most serious first), then the rest in the order they were asked.
+    lines: tuple[SummaryLine, ...]
+    scores: tuple[dict[str, Any], ...]
+    is_complete: bool
+    reason_lines: tuple[ReasonLine, ...] = ()
+
+    @property
+    def red_flags(self) -> tuple[SummaryLine, ...]:
+        return tuple(line for line in self.lines if line.is_red_flag)
+
+
+def questionnaire_response_answers(*, response: QuestionnaireResponse) -> dict[str, Any]:
+    """The stored answers as a dict of question id to value, in question order."""
+    return {answer.question_id: answer.value for answer in response.answers.all()}
+
+
+def questionnaire_response_summary(*, response: QuestionnaireResponse) -> ResponseSummary:
+    """A readable account of a response for staff: each question as asked and its answer, red flags first.
+
+    Read against the definition version the patient answered. If that file has gone from the repository the
+    summary still shows every answer, by question id.
+    """
+    try:
+        definition: Definition | None = response.definition
+    except DefinitionNotFound:
+        definition = None
+    questions = definition.question_map if definition else {}
+    step_titles = {step.id: step.title for step in definition.steps} if definition else {}
+    reasons = tuple(Reason.from_json(item) for item in response.triage_reasons)
+    flags: dict[str, list[Reason]] = {}
+    for reason in reasons:
+        for subject, _value in reason.evidence:
+            flags.setdefault(subject, []).append(reason)
+    lines = []
+    for answer in response.answers.all():
+        question = questions.get(answer.question_id)
+        triggered = flags.get(answer.question_id, [])
+        lines.append(
+            SummaryLine(
+                question_id=answer.question_id,
+                step_title=step_titles.get(question.step_id, "") if question else "",
+                question_text=question.text if question else answer.question_id,
+                answer_text=answer_text(question, answer.value),
+                flag_tier=max((r.tier for r in triggered), key=lambda tier: tier.rank, default=None),
+                flag_reasons=tuple(r.text for r in triggered),
+            )
+        )
+    lines.sort(key=lambda line: -(line.flag_tier.rank + 1) if line.flag_tier else 0)
+    reason_lines = tuple(
+        ReasonLine(
+            tier=reason.tier,
+            text=reason.text,
+            source=reason.source,
+            answers=tuple(
+                f"{questions[subject].text} — {answer_text(questions[subject], value)}"
+                if subject in questions
+                else f"{subject}: {value}"
+                for subject, value in reason.evidence
+            ),
+        )
+        for reason in reasons
+    )
+    return ResponseSummary(
+        title=definition.title if definition else response.questionnaire,
+        definition_key=f"{response.questionnaire}/v{response.definition_version}",
+        tier=Tier(response.tier),
+        reasons=reasons,
+        lines=tuple(lines),
+        scores=tuple(response.scores or ()),
+        is_complete=response.is_complete,
+        reason_lines=reason_lines,
+    )
+
+
+def answer_text(question: Question | None, value: Any) -> str:
+    """An answer as a person would say it: "Yes", "7 out of 10", the labels of the chosen options."""
+    if question is None:
+        return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+    if question.type is AnswerType.YES_NO:
+        return "Yes" if value else "No"
+    if question.type is AnswerType.SCALE:
+        return f"{value} out of {question.max_value}"
+    if question.type in (AnswerType.SINGLE_CHOICE,):
+        return question.choice_label(value)
+    if question.type in (AnswerType.MULTI_CHOICE, AnswerType.BODY_AREA):
+        return "; ".join(question.choice_label(item) for item in value)
+    return str(value)
+
+
+def questionnaire_responses_with_answer(*, question_id: str, value: Any) -> QuerySet[QuestionnaireResponse]:
+    """Responses whose answer to ``question_id`` is (or, for a multiple choice, includes) ``value``."""
+    if isinstance(value, bool):
+        answers = Answer.objects.filter(question_id=question_id, value_bool=value)
+    elif isinstance(value, int):
+        answers = Answer.objects.filter(question_id=question_id, value_int=value)
+    else:
+        answers = Answer.objects.filter(question_id=question_id, value_text=value) | Answer.objects.filter(
+            question_id=question_id, choices__value=value
+        )
+    return QuestionnaireResponse.objects.filter(pk__in=answers.values("response_id"))

@@ -1,0 +1,86 @@
+"""Writers of intake data. Callers hand in answers; these functions validate, judge and store them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from intake.answers import answers_clean
+from intake.definitions import AnswerType, Definition
+from intake.definitions.types import MULTI_TYPES, NUMBER_TYPES
+from intake.models import Answer, AnswerChoice, QuestionnaireResponse
+from intake.triage import triage_compute
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class QuestionnaireAnswers:
+    """A patient's answers to one definition version, ready to be stored with whatever they came with.
+
+    ``complete`` is False when the patient stopped at the emergency advice and sent their request from there.
+    """
+
+    definition: Definition
+    answers: Mapping[str, Any] = field(default_factory=dict)
+    complete: bool = True
+
+
+@transaction.atomic
+def questionnaire_response_create(
+    *, definition: Definition, answers: Mapping[str, Any], complete: bool = True
+) -> QuestionnaireResponse:
+    """Validate ``answers`` against ``definition``, triage and score them, and store it all at once.
+
+    Guarantees: the stored response names the exact definition version; every kept answer is one `Answer`
+    row in its typed column (and one `AnswerChoice` row per chosen option); answers to questions hidden by
+    `show_if` are dropped; the stored tier and reasons are those of the stored answers. Raises
+    `intake.answers.AnswersInvalid` (nothing stored) when an answer does not fit. With ``complete=False``
+    required questions may be missing: the patient sent the request from the emergency advice page.
+    """
+    cleaned = answers_clean(definition=definition, answers=answers, complete=complete)
+    result = triage_compute(definition=definition, answers=cleaned)
+    response = QuestionnaireResponse.objects.create(
+        questionnaire=definition.slug,
+        definition_version=definition.version,
+        tier=result.tier,
+        triage_reasons=result.reasons_json(),
+        scores=result.scores_json(),
+        is_complete=complete,
+    )
+    positions = {question.id: index for index, question in enumerate(definition.questions)}
+    rows = [
+        _answer_row(response=response, definition=definition, question_id=qid, value=value, position=positions[qid])
+        for qid, value in cleaned.items()
+    ]
+    Answer.objects.bulk_create(rows)
+    choices = [
+        AnswerChoice(answer=row, question_id=row.question_id, value=value)
+        for row in rows
+        if row.value_choices
+        for value in row.value_choices
+    ]
+    AnswerChoice.objects.bulk_create(choices)
+    # Ids and the tier only: never an answer in the log.
+    logger.info("questionnaire response %s stored (%s, tier %s)", response.pk, definition.key, response.tier)
+    return response
+
+
+def _answer_row(
+    *, response: QuestionnaireResponse, definition: Definition, question_id: str, value: Any, position: int
+) -> Answer:
+    answer_type = definition.question(question_id).type
+    row = Answer(response=response, question_id=question_id, answer_type=answer_type.value, position=position)
+    if answer_type is AnswerType.YES_NO:
+        row.value_bool = value
+    elif answer_type in NUMBER_TYPES:
+        row.value_int = value
+    elif answer_type in MULTI_TYPES:
+        row.value_choices = list(value)
+    else:
+        row.value_text = value
+    return row

@@ -1,0 +1,43 @@
+"""Every public page, in every state a patient can reach, is valid HTML (the Nu HTML Checker, errors only)."""
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from clinic.models import Article
+from clinic.ratelimit import too_many_requests
+from tests.browser.tools import html_errors
+from tests.callbacks.test_forms import form_data
+from tests.callbacks.test_intake_flow import complete_questionnaire
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]
+
+
+def test_public_pages_are_valid_html(client, rf, vnu, tmp_path):
+    call_command("load_articles", verbosity=0)
+    pages = {
+        "home": reverse("home"),
+        "article list": reverse("article_list"),
+        "search with results": reverse("article_search") + "?q=stretch",
+        "search without results": reverse("article_search") + "?q=zzzznothing",
+        "search with markup": reverse("article_search") + "?q=%3Cb%3Eheat%3C%2Fb%3E",
+        "safety questions": reverse("callbacks:request"),
+        "privacy notice": reverse("callbacks:privacy"),
+        **{f"article {a.slug}": a.get_absolute_url() for a in Article.objects.published()},
+    }
+    documents = {}
+    for name, path in pages.items():
+        response = client.get(path)
+        assert response.status_code == 200, name
+        documents[name] = response.content.decode()
+    rejected = client.post(reverse("callbacks:request"), {})
+    assert rejected.status_code == 200
+    documents["safety questions with errors"] = rejected.content.decode()
+    details = complete_questionnaire(client)
+    documents["contact details"] = client.get(details).content.decode()
+    rejected = client.post(details, form_data(phone="12", preferred_date="2001-01-01", consent=""))
+    assert rejected.status_code == 200
+    documents["contact details with errors"] = rejected.content.decode()
+    documents["too many requests"] = too_many_requests(rf.get("/")).content.decode()
+
+    assert html_errors(documents, tmp_path) == {}

@@ -1,0 +1,141 @@
+"""Storing responses: typed answer rows, queries over them, the staff summary and the read-only admin."""
+
+import pytest
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from intake.answers import AnswersInvalid
+from intake.models import Answer, AnswerChoice, QuestionnaireResponse
+from intake.selectors import (
+    questionnaire_response_answers,
+    questionnaire_response_summary,
+    questionnaire_responses_with_answer,
+)
+from intake.services import questionnaire_response_create
+from tests.intake.conftest import ROUTINE_ANSWERS
+
+pytestmark = pytest.mark.django_db
+
+
+def store(definition, **answers):
+    return questionnaire_response_create(definition=definition, answers={**ROUTINE_ANSWERS, **answers})
+
+
+def test_answers_are_stored_in_typed_columns_with_one_row_per_chosen_option(back_pain):
+    response = store(back_pain, pain_areas=["buttock_right", "lower_back_left"], goals="  Run again  ")
+    rows = {row.question_id: row for row in response.answers.all()}
+    assert rows["saddle_numbness"].value_bool is False
+    assert rows["age"].value_int == 34
+    assert rows["pain_now"].value_int == 4
+    assert rows["duration"].value_text == "under_1_week"
+    assert rows["goals"].value_text == "Run again"
+    # Chosen options in the definition's order, and one AnswerChoice row each.
+    assert rows["pain_areas"].value_choices == ["lower_back_left", "buttock_right"]
+    assert set(AnswerChoice.objects.filter(answer=rows["pain_areas"]).values_list("value", flat=True)) == {
+        "lower_back_left",
+        "buttock_right",
+    }
+    assert questionnaire_response_answers(response=response)["pain_areas"] == ["lower_back_left", "buttock_right"]
+    assert (response.questionnaire, response.definition_version) == ("back-pain", 1)
+
+
+def test_queries_find_all_responses_with_a_given_answer(back_pain):
+    numb = store(back_pain, saddle_numbness=True)
+    also_numb = store(back_pain, saddle_numbness=True, pain_areas=["groin"])
+    store(back_pain)
+    assert set(questionnaire_responses_with_answer(question_id="saddle_numbness", value=True)) == {numb, also_numb}
+    # The same question as a plain ORM query, as staff reports would write it.
+    plain = QuestionnaireResponse.objects.filter(answers__question_id="saddle_numbness", answers__value_bool=True)
+    assert set(plain) == {numb, also_numb}
+    assert list(questionnaire_responses_with_answer(question_id="pain_areas", value="groin")) == [also_numb]
+    assert questionnaire_responses_with_answer(question_id="age", value=34).count() == 3
+    assert set(questionnaire_responses_with_answer(question_id="duration", value="under_1_week")) == set(
+        QuestionnaireResponse.objects.all()
+    )
+
+
+def test_answers_to_hidden_follow_up_questions_are_dropped(back_pain):
+    response = store(back_pain, takes_medicines=False, medicines="Should not be kept")
+    assert not response.answers.filter(question_id="medicines").exists()
+
+
+@pytest.mark.parametrize(
+    ("answers", "question"),
+    [
+        ({"pain_now": 11}, "pain_now"),
+        ({"age": "34"}, "age"),
+        ({"fever": "yes"}, "fever"),
+        ({"duration": "forever"}, "duration"),
+        ({"pain_areas": ["elbow"]}, "pain_areas"),
+        ({"goals": "x" * 501}, "goals"),
+        ({"unknown_question": True}, "unknown_question"),
+        ({"takes_medicines": True}, "medicines"),
+    ],
+)
+def test_answers_that_do_not_fit_store_nothing(back_pain, answers, question):
+    with pytest.raises(AnswersInvalid) as caught:
+        store(back_pain, **answers)
+    assert question in caught.value.message_dict
+    assert (QuestionnaireResponse.objects.count(), Answer.objects.count(), AnswerChoice.objects.count()) == (0, 0, 0)
+
+
+def test_an_incomplete_response_from_the_emergency_advice_can_be_stored(back_pain):
+    screening = {question.id: False for question in back_pain.steps[0].questions} | {"both_legs": True}
+    response = questionnaire_response_create(definition=back_pain, answers=screening, complete=False)
+    assert (response.tier, response.is_complete, response.answers.count()) == ("emergency", False, 7)
+    with pytest.raises(AnswersInvalid):
+        questionnaire_response_create(definition=back_pain, answers=screening, complete=True)
+
+
+def test_the_summary_puts_red_flags_first_with_their_reasons_and_sources(back_pain):
+    response = store(back_pain, bladder_bowel_control=True, fever=True, age=61, history="first_time")
+    summary = questionnaire_response_summary(response=response)
+    assert summary.tier == "emergency"
+    first = summary.lines[0]
+    assert first.question_id == "bladder_bowel_control"
+    assert first.answer_text == "Yes"
+    assert first.question_text.startswith("Have you wet or soiled yourself")
+    assert first.is_red_flag
+    assert [line.question_id for line in summary.red_flags] == ["bladder_bowel_control", "fever"]
+    [emergency, urgent, review] = summary.reason_lines
+    assert emergency.source.startswith("NHS")
+    assert emergency.answers == (
+        "Have you wet or soiled yourself without meaning to, or lost control of your bladder or bowels? — Yes",
+    )
+    assert urgent.text.startswith("High temperature")
+    assert review.answers[0] == "How old are you? — 61"
+    lines = {line.question_id: line.answer_text for line in summary.lines}
+    assert lines["pain_now"] == "4 out of 10"
+    assert lines["pain_areas"] == "Lower back, middle"
+    assert lines["duration"] == "Less than a week"
+
+
+def test_the_summary_template_highlights_red_flags_and_names_sources(back_pain):
+    response = store(back_pain, serious_fall=True)
+    html = render_to_string(
+        "intake/response_summary.html", {"summary": questionnaire_response_summary(response=response)}
+    )
+    assert "Red flag (Emergency):" in html
+    assert "Back pain after a serious fall or accident (possible fracture)." in html
+    assert "Rule source: NHS: Back pain \N{EN DASH} urgent advice" in html
+    assert "Did your back pain start after a serious fall" in html
+    assert "<script" not in html and "style=" not in html
+
+
+def test_the_summary_of_a_routine_response_says_no_flags(back_pain):
+    html = render_to_string(
+        "intake/response_summary.html", {"summary": questionnaire_response_summary(response=store(back_pain))}
+    )
+    assert "No red flags" in html
+
+
+def test_staff_can_view_but_not_change_a_response_in_the_admin(admin_client, back_pain):
+    response = store(back_pain, chest_pain=True)
+    page = admin_client.get(reverse("admin:intake_questionnaireresponse_change", args=[response.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Chest pain together with back pain" in html
+    assert 'name="_save"' not in html
+    assert admin_client.get(reverse("admin:intake_questionnaireresponse_add")).status_code == 403
+    listing = admin_client.get(reverse("admin:intake_questionnaireresponse_changelist"))
+    assert listing.status_code == 200
