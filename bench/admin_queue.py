@@ -1,0 +1,278 @@
+"""Time the staff triage queue with a realistic history: 100,000 requests on PostgreSQL.
+
+    .venv/bin/python bench/admin_queue.py                       # about 2 minutes on 2 cores
+    .venv/bin/python bench/admin_queue.py --requests 20000 --loads 10 --keep
+
+Creates the database named in --database-url (default postgres://postgres@127.0.0.1:5432/clinic_bench6),
+migrates it, fills it with requests spread over the last 120 days (priorities, statuses, assignment, call
+attempts, notes, history events and notifications in realistic proportions), then loads each staff page
+--loads times through Django's test client, signed in as a member of the "Triage staff" group, and prints the
+median, 95th percentile and the number of SQL queries of each. The database is dropped at the end unless --keep.
+
+In-process (no web server, no network): the figures are the time Django and PostgreSQL take to build the page.
+"""
+
+import argparse
+import datetime as dt
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/clinic_bench6"
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", DEFAULT_URL))
+    parser.add_argument("--requests", type=int, default=100_000)
+    parser.add_argument("--loads", type=int, default=20, help="page loads per page (after one warm-up load)")
+    parser.add_argument("--keep", action="store_true", help="keep the database (and reuse it if already filled)")
+    return parser.parse_args()
+
+
+def database_recreate(url: str, *, keep: bool) -> bool:
+    """Create the bench database; returns False when --keep found it already there."""
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin_url = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists and keep:
+            return False
+        if exists:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return True
+
+
+def database_drop(url: str) -> None:
+    import psycopg
+
+    parts = urlsplit(url)
+    with psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{parts.path.lstrip("/")}" WITH (FORCE)')
+
+
+def fill(count: int) -> dict[str, int]:
+    """Requests over the last 120 days: most older ones closed, recent ones open, with their records."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from callbacks.consent import CURRENT_CONSENT_VERSION, consent_text_sha256
+    from callbacks.models import CallAttempt, CallbackRequest, Notification, Priority, RequestEvent, StaffNote
+
+    rng = random.Random(6)
+    users = get_user_model()
+    group = Group.objects.get(name="Triage staff")
+    staff = []
+    for n in range(8):
+        user = users.objects.create_user(f"bench-staff{n}", password=None, is_staff=True, first_name=f"Staff{n}")
+        user.groups.add(group)
+        staff.append(user)
+    now = dt.datetime.now(dt.UTC)
+    sha = consent_text_sha256()
+    allowance = {
+        1: dt.timedelta(minutes=15),
+        2: dt.timedelta(hours=2),
+        3: dt.timedelta(days=1),
+        4: dt.timedelta(days=1),
+    }
+    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    Status, Outcome = CallbackRequest.Status, CallbackRequest.Outcome
+    totals = {"requests": 0, "events": 0, "notifications": 0, "call_attempts": 0, "notes": 0}
+    batch = 5000
+    for start in range(0, count, batch):
+        rows = []
+        for index in range(start, min(start + batch, count)):
+            age = dt.timedelta(minutes=rng.uniform(0, 120 * 24 * 60) ** 1.0)
+            created = now - age
+            priority = rng.choices(Priority.values, weights=[2, 8, 25, 65])[0]
+            if age > dt.timedelta(days=3):
+                status = rng.choices([Status.CLOSED, Status.BOOKED, Status.CONTACTED], weights=[90, 6, 4])[0]
+            else:
+                status = rng.choices(Status.values, weights=[40, 25, 15, 10, 10])[0]
+            code = "".join(alphabet[(index // 32**k) % 32] for k in range(5, -1, -1))
+            rows.append(
+                CallbackRequest(
+                    reference=f"CB-{code}",
+                    name=f"Bench Patient {index}",
+                    phone=f"+4474{index:08d}",
+                    window_start=created + dt.timedelta(hours=20),
+                    window_end=created + dt.timedelta(hours=22),
+                    reason="Lower back pain for a week, worse in the morning.",
+                    consent_version=CURRENT_CONSENT_VERSION,
+                    consent_text_sha256=sha,
+                    consent_given_at=created,
+                    created_at=created,
+                    priority=priority,
+                    deadline=created + allowance[priority],
+                    status=status,
+                    outcome=rng.choice(Outcome.values) if status == Status.CLOSED else "",
+                    closed_at=created + dt.timedelta(days=1) if status == Status.CLOSED else None,
+                    assigned_to=rng.choice(staff) if status != Status.NEW or rng.random() < 0.3 else None,
+                )
+            )
+        requests = CallbackRequest.objects.bulk_create(rows)
+        events, notifications, attempts, notes = [], [], [], []
+        for cb in requests:
+            notifications.append(
+                Notification(
+                    request=cb,
+                    kind=Notification.Kind.STAFF_NEW_REQUEST,
+                    recipient="frontdesk@clinic.test",
+                    status=Notification.Status.SENT,
+                    attempts=1,
+                    created_at=cb.created_at,
+                    sent_at=cb.created_at + dt.timedelta(seconds=3),
+                )
+            )
+            if cb.status == Status.NEW:
+                continue
+            actor = cb.assigned_to or staff[0]
+            at = cb.created_at + dt.timedelta(minutes=30)
+            events.append(
+                RequestEvent(request=cb, actor=actor, at=at, action="assigned", field="assigned_to", after="x")
+            )
+            events.append(
+                RequestEvent(request=cb, actor=actor, at=at, action="status", field="status", before="New", after="x")
+            )
+            attempts.append(
+                CallAttempt(request=cb, made_by=actor, made_at=at, outcome=rng.choice(CallAttempt.Outcome.values))
+            )
+            events.append(RequestEvent(request=cb, actor=actor, at=at, action="call", field="call_attempt", after="x"))
+            if rng.random() < 0.15:
+                notes.append(StaffNote(request=cb, author=actor, created_at=at, text="Prefers calls after 4pm."))
+                events.append(RequestEvent(request=cb, actor=actor, at=at, action="note", field="note", after="x"))
+        RequestEvent.objects.bulk_create(events)
+        Notification.objects.bulk_create(notifications)
+        CallAttempt.objects.bulk_create(attempts)
+        StaffNote.objects.bulk_create(notes)
+        totals["requests"] += len(requests)
+        totals["events"] += len(events)
+        totals["notifications"] += len(notifications)
+        totals["call_attempts"] += len(attempts)
+        totals["notes"] += len(notes)
+        print(f"  {totals['requests']:>7} requests stored", end="\r", flush=True)
+    print()
+    return totals
+
+
+def time_page(client, url: str, loads: int) -> dict[str, float]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    response = client.get(url)  # warm-up: template compilation, first connection
+    assert response.status_code == 200, (url, response.status_code)
+    connection.queries_log.clear()  # a full log (it keeps 9000) would hide new entries from the count
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    query_count = len(queries)  # now: the log is emptied again at the start of every request
+    durations = []
+    for _ in range(loads):
+        started = time.perf_counter()
+        response = client.get(url)
+        durations.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200
+    durations.sort()
+    return {
+        "median_ms": statistics.median(durations),
+        "p95_ms": durations[max(0, round(0.95 * len(durations)) - 1)],
+        "max_ms": durations[-1],
+        "queries": query_count,
+        "bytes": len(response.content),
+    }
+
+
+def main():
+    args = parse_args()
+    os.environ["DATABASE_URL"] = args.database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
+    os.environ["ADMIN_REQUIRE_2FA"] = "false"  # the client signs in with force_login; 2FA is not what is timed
+    # Static files are served by their finders here; no collectstatic folder is needed.
+    warnings.filterwarnings("ignore", message="No directory at")
+    fresh = database_recreate(args.database_url, keep=args.keep)
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import override_settings
+    from django.urls import reverse
+
+    from callbacks.models import CallbackRequest
+
+    try:
+        if fresh:
+            print("Migrating...")
+            call_command("migrate", verbosity=0)
+            started = time.perf_counter()
+            print(f"Filling with {args.requests} requests...")
+            totals = fill(args.requests)
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+            print(f"  filled in {time.perf_counter() - started:.0f} s: {totals}")
+        total = CallbackRequest.objects.count()
+        open_count = CallbackRequest.objects.open().count()
+        from django.contrib.auth import get_user_model
+
+        user = get_user_model().objects.filter(username="bench-staff0").get()
+        changelist = reverse("admin:callbacks_callbackrequest_changelist")
+        deep_page = max(1, min(100, total // 50))
+        busiest = CallbackRequest.objects.exclude(status="new").order_by("-created_at").first()
+        pages = [
+            ("Queue (open requests, first page of 50)", changelist),
+            ("Queue, overdue only", changelist + "?overdue=yes"),
+            ("Queue, assigned to me", changelist + "?assigned=me"),
+            (f"Queue, all statuses, page {deep_page}", changelist + f"?status=all&p={deep_page}"),
+            ("Search by phone as typed (07400 001234)", changelist + "?q=07400+001234"),
+            ("Search by name", changelist + "?q=Patient+4242"),
+            ("Admin home (day at a glance + 42-day chart)", reverse("admin:index")),
+            ("One request's page", reverse("admin:callbacks_callbackrequest_change", args=[busiest.pk])),
+        ]
+        # Production-like: no debug cursor or template debugging; plain static storage (no manifest needed).
+        with override_settings(
+            DEBUG=False,
+            ALLOWED_HOSTS=["testserver"],
+            STORAGES={
+                "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+                "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+            },
+        ):
+            client = Client()
+            client.force_login(user)
+            results = [(label, time_page(client, url, args.loads)) for label, url in pages]
+        server = connection.cursor().connection.info.server_version
+        print(
+            f"\n{total} requests ({open_count} open); {args.loads} loads per page after one warm-up; "
+            f"Python {platform.python_version()}, PostgreSQL {server // 10000}.{server % 100}, "
+            f"{os.cpu_count()} CPUs\n"
+        )
+        print(f"| {'page':<46} | median ms | p95 ms | max ms | queries |")
+        print(f"|{'-' * 48}|-----------|--------|--------|---------|")
+        for label, figures in results:
+            print(
+                f"| {label:<46} | {figures['median_ms']:>9.1f} | {figures['p95_ms']:>6.1f} | "
+                f"{figures['max_ms']:>6.1f} | {figures['queries']:>7} |"
+            )
+    finally:
+        connection.close()
+        if not args.keep:
+            database_drop(args.database_url)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,156 @@
+"""Readers of callback requests for the staff screens. Each returns data without changing anything."""
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from callbacks.models import CallAttempt, CallbackRequest, Notification, Priority, RequestEvent, StaffNote
+from clinic.hours import clinic_zone
+
+QUEUE_ORDER = ("priority", "deadline", "created_at", "pk")
+
+
+def callback_request_queue() -> QuerySet[CallbackRequest]:
+    """Every request, most urgent first and then soonest deadline, with what a queue row shows joined in.
+
+    One query per page however many rows: each row's assigned staff member comes in the same query.
+    """
+    return CallbackRequest.objects.select_related("assigned_to").order_by(*QUEUE_ORDER)
+
+
+def triage_queue(*, user: AbstractBaseUser | None = None) -> QuerySet[CallbackRequest]:
+    """The open requests in the order staff should work them; only ``user``'s own when a user is given."""
+    queue = callback_request_queue().open()
+    if user is not None:
+        queue = queue.filter(assigned_to=user)
+    return queue
+
+
+@dataclass(frozen=True)
+class DayAtAGlance:
+    new: int
+    urgent: int
+    overdue: int
+    unassigned: int
+    received_today: int
+    today_start: dt.datetime
+
+
+def triage_day_at_a_glance(*, now: dt.datetime | None = None) -> DayAtAGlance:
+    """The numbers on the admin home, in a single query.
+
+    new: nobody has picked it up yet; urgent: open emergency and urgent requests; overdue: past the response
+    deadline and nobody has reached the patient; unassigned: open and nobody's.
+    """
+    now = now or timezone.now()
+    today_start = timezone.localtime(now, clinic_zone()).replace(hour=0, minute=0, second=0, microsecond=0)
+    open_ = ~Q(status=CallbackRequest.Status.CLOSED)
+    awaiting = Q(status__in=[CallbackRequest.Status.NEW, CallbackRequest.Status.IN_PROGRESS])
+    counts = CallbackRequest.objects.aggregate(
+        new=Count("pk", filter=Q(status=CallbackRequest.Status.NEW)),
+        urgent=Count("pk", filter=open_ & Q(priority__lte=Priority.URGENT)),
+        overdue=Count("pk", filter=awaiting & Q(deadline__lt=now)),
+        unassigned=Count("pk", filter=open_ & Q(assigned_to__isnull=True)),
+        received_today=Count("pk", filter=Q(created_at__gte=today_start)),
+    )
+    return DayAtAGlance(**counts, today_start=today_start)
+
+
+def callback_requests_per_day(*, days: int = 42, now: dt.datetime | None = None) -> list[tuple[dt.date, int]]:
+    """How many requests arrived on each of the last ``days`` days (clinic time zone), oldest first, today
+    last, days without any included as zero."""
+    zone = clinic_zone()
+    today = timezone.localtime(now or timezone.now(), zone).date()
+    first_day = today - dt.timedelta(days=days - 1)
+    since = dt.datetime.combine(first_day, dt.time(), tzinfo=zone)
+    rows = (
+        CallbackRequest.objects.filter(created_at__gte=since)
+        .annotate(day=TruncDate("created_at", tzinfo=zone))
+        .values("day")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    counts = {row["day"]: row["count"] for row in rows}
+    return [(day, counts.get(day, 0)) for day in (first_day + dt.timedelta(days=n) for n in range(days))]
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: dt.datetime
+    kind: str  # "received", "event", "call" or "note"
+    actor: str
+    title: str
+    detail: str = ""
+    before: str = ""
+    after: str = ""
+
+
+def callback_request_timeline(*, request: CallbackRequest) -> list[TimelineEntry]:
+    """Everything that happened to a request, newest first: its arrival, the workflow's changes, calls, notes.
+
+    Calls and notes come from their own records (they carry the detail); the history's own lines for them
+    are left out here so nothing shows twice. Three queries, whatever the length.
+    """
+    entries = [TimelineEntry(at=request.created_at, kind="received", actor="", title="Request received")]
+    events = (
+        RequestEvent.objects.filter(request=request)
+        .exclude(action__in=[RequestEvent.Action.CALL, RequestEvent.Action.NOTE])
+        .select_related("actor")
+    )
+    for event in events:
+        entries.append(
+            TimelineEntry(
+                at=event.at,
+                kind="event",
+                actor=_name(event.actor),
+                title=_event_title(event),
+                before=event.before,
+                after=event.after,
+            )
+        )
+    for attempt in CallAttempt.objects.filter(request=request).select_related("made_by"):
+        entries.append(
+            TimelineEntry(
+                at=attempt.made_at,
+                kind="call",
+                actor=_name(attempt.made_by),
+                title=f"Call: {attempt.get_outcome_display()}",
+                detail=attempt.note,
+            )
+        )
+    for note in StaffNote.objects.filter(request=request).select_related("author"):
+        entries.append(
+            TimelineEntry(at=note.created_at, kind="note", actor=_name(note.author), title="Note", detail=note.text)
+        )
+    # Same instant: keep the order of the kinds above (the arrival before anything done about it).
+    order = {"received": 0, "event": 1, "call": 2, "note": 3}
+    return sorted(entries, key=lambda entry: (entry.at, order[entry.kind]), reverse=True)
+
+
+FIELD_TITLES = {
+    "assigned_to": "Assigned to",
+    "status": "Status",
+    "outcome": "Outcome",
+    "next_attempt_at": "Next call",
+    "priority": "Priority",
+    "deadline": "Response deadline",
+    "call_attempt": "Call attempt",
+    "note": "Note",
+}
+
+
+def _event_title(event: RequestEvent) -> str:
+    return FIELD_TITLES.get(event.field, event.get_action_display())
+
+
+def _name(user: Any) -> str:
+    return (user.get_full_name() or user.get_username()) if user else ""
+
+
+def callback_request_notifications(*, request: CallbackRequest) -> QuerySet[Notification]:
+    return Notification.objects.filter(request=request).order_by("created_at")
