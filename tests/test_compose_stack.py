@@ -14,6 +14,7 @@ import redis
 from tests.callbacks.test_forms import form_data
 from tests.conftest import REDIS_HOST, REDIS_PORT, service_missing
 from tests.support.net import wait_until
+from tests.support.questionnaire import NO_RED_FLAGS
 from tests.support.smtp import SmtpServer
 from tests.support.stack import ROOT, PatientBrowser, Stack, compose_services
 
@@ -94,8 +95,7 @@ def test_callback_request_end_to_end(stack, smtp):
     assert "default-src 'self'" in home.headers["Content-Security-Policy"]
     assert home.headers["Strict-Transport-Security"].startswith("max-age=31536000")
 
-    submitted = patient.post_form(
-        "/request-a-callback/",
+    submitted = patient.request_callback(
         form_data(name="Robin Testpatient", phone="07400 123456", reason="Spasm after lifting boxes"),
     )
     assert submitted.status_code == 302, submitted.text[:2000]
@@ -135,3 +135,55 @@ def test_health_check_reports_a_missing_database(stack):
     response = PatientBrowser(stack.base_url).get("/healthz")
     assert response.status_code == 503
     stack.create_database()  # so that teardown's drop has something to drop
+
+
+def test_no_personal_data_in_logs_task_messages_urls_or_staff_emails(stack, smtp):
+    """A patient with unmistakable details goes through the whole flow; none of it may leave the database,
+    except the patient's own confirmation (their address, their reference, no answers)."""
+    import base64
+    import copy
+    import json
+
+    answers = copy.deepcopy(NO_RED_FLAGS)
+    answers["treatment"]["goals"] = "Dance the Zanzibar tango again"
+    private = {
+        "name": "Quillon Xavierson",
+        "phone digits": "987654",
+        "e-mail": "quillon.xavierson@example.com",
+        "reason": "Cramp after Zumbathon",
+        "answer": "Zanzibar",
+    }
+    stack.start("web")
+    stack.wait_healthy()
+    patient = PatientBrowser(stack.base_url)
+    submitted = patient.request_callback(
+        form_data(name=private["name"], phone="07400 987654", email=private["e-mail"], reason=private["reason"]),
+        answers,
+    )
+    assert submitted.status_code == 302, submitted.text[:2000]
+
+    # No worker yet: the task messages wait in Redis, whole, as the worker would receive them.
+    queued = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=E2E_REDIS_DB).lrange("celery", 0, -1)
+    assert len(queued) == 2, "staff notification and patient confirmation"
+    task_messages = [json.loads(raw) for raw in queued]
+    for message in task_messages:
+        args, kwargs, _ = json.loads(base64.b64decode(message["body"]))
+        assert len(args) == 1 and isinstance(args[0], int) and kwargs == {}, "an outbox id and nothing else"
+
+    stack.start("worker")
+    wait_until(lambda: len(smtp.messages) >= 2, timeout=30, what=f"two e-mails\n{stack.log('worker')}")
+    staff = [m for m in smtp.messages if m["To"] != private["e-mail"]]
+    (own,) = [m for m in smtp.messages if m["To"] == private["e-mail"]]
+
+    outside = {
+        "web log (with every URL requested)": stack.log("web"),
+        "worker log": stack.log("worker"),
+        "task messages": json.dumps(task_messages),
+        **{f"staff e-mail to {m['To']}": m.as_string() for m in staff},
+    }
+    for where, text in outside.items():
+        for what, value in private.items():
+            assert value.lower() not in text.lower(), f"the patient's {what} is in the {where}"
+    own_text = own.get_content()
+    for what in ("reason", "answer", "phone digits"):
+        assert private[what].lower() not in own_text.lower(), f"the patient's {what} is in their confirmation"

@@ -46,8 +46,8 @@ def test_local_defaults_are_not_hardened_and_say_so():
 
 def test_env_example_lists_every_variable_the_settings_read():
     settings_source = (ROOT / "clinic" / "settings.py").read_text()
-    read = set(re.findall(r'env\.\w+\("([A-Z_]+)"', settings_source)) | set(
-        re.findall(r'Env\(\)\.\w+\("([A-Z_]+)"', settings_source)
+    read = set(re.findall(r'env\.\w+\("([A-Z][A-Z0-9_]+)"', settings_source)) | set(
+        re.findall(r'Env\(\)\.\w+\("([A-Z][A-Z0-9_]+)"', settings_source)
     )
     if "EMAIL_URL" in settings_source:
         read.add("EMAIL_URL")

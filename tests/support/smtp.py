@@ -4,6 +4,7 @@ import asyncio
 import email
 import email.policy
 import threading
+import time
 from dataclasses import dataclass, field
 
 from aiosmtpd.controller import Controller
@@ -17,12 +18,14 @@ class RecordingHandler:
     fail_always: bool = False  # answer every message with a permanent failure (550)
     delay_seconds: float = 0.0
     messages: list = field(default_factory=list)
+    received_at: list = field(default_factory=list)  # time.time() each accepted message's data arrived, in order
     attempts: int = 0
     started: int = 0  # DATA commands received, before any delay
     abandoned: int = 0  # messages whose client hung up before the reply: not accepted, as a real server would
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(self, server, session, envelope):
+        arrived = time.time()
         with self._lock:
             self.started += 1
         if self.delay_seconds:
@@ -39,6 +42,7 @@ class RecordingHandler:
                 return "451 4.3.0 Try again later"
             message = email.message_from_bytes(envelope.content, policy=email.policy.default)
             self.messages.append(message)
+            self.received_at.append(arrived)
         return "250 OK"
 
 
@@ -56,6 +60,12 @@ class SmtpServer:
     def messages(self) -> list:
         with self.handler._lock:
             return list(self.handler.messages)
+
+    @property
+    def arrivals(self) -> list[tuple[float, object]]:
+        """(received-at wall-clock time, message) for every accepted message, in order."""
+        with self.handler._lock:
+            return list(zip(self.handler.received_at, self.handler.messages, strict=True))
 
     def __enter__(self):
         self.controller.start()

@@ -17,6 +17,7 @@ import requests
 import yaml
 
 from tests.support.net import free_port, wait_until
+from tests.support.questionnaire import NO_RED_FLAGS, STEPS, step_data
 
 ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -53,6 +54,10 @@ class Stack:
             "CLINIC_FRONT_DESK_EMAIL": "frontdesk@clinic.test",
             "CLINIC_URGENT_EMAIL": "urgent@clinic.test",
             "PYTHONUNBUFFERED": "1",
+            # Every simulated patient comes from 127.0.0.1 with the same phone number.
+            "CLINIC_RATE_LIMIT_FORM_POSTS": "100000/h",
+            "CLINIC_RATE_LIMIT_REQUESTS_PER_ADDRESS": "10000/h",
+            "CLINIC_RATE_LIMIT_REQUESTS_PER_PHONE": "10000/d",
             **(extra_env or {}),
         }
 
@@ -120,8 +125,8 @@ class Stack:
     def wait_healthy(self, timeout: float = 60) -> None:
         def healthy():
             try:
-                return requests.get(f"{self.base_url}/healthz", timeout=2).status_code == 200
-            except requests.ConnectionError:
+                return requests.get(f"{self.base_url}/healthz", timeout=5).status_code == 200
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still starting up
                 return False
 
         wait_until(healthy, timeout=timeout, what=f"gunicorn /healthz\n{self.log('web')}")
@@ -183,3 +188,19 @@ class PatientBrowser:
         )
         self._keep_cookies(response)
         return response
+
+    def request_callback(self, contact: dict, answers: dict | None = None) -> requests.Response:
+        """Walk the whole flow as a patient: every questionnaire step, then the contact details.
+
+        Returns the response to the final POST (a redirect to the confirmation page when it worked).
+        """
+        answers = answers or NO_RED_FLAGS
+        path = "/request-a-callback/"
+        for step in STEPS:
+            response = self.post_form(path, step_data(answers[step]))
+            if response.status_code != 302:
+                raise AssertionError(f"step {step} answered {response.status_code}: {response.text[:2000]}")
+            path = response.headers["Location"]
+        if "/your-details/" not in path:
+            raise AssertionError(f"the questionnaire ended at {path}, not at the contact details")
+        return self.post_form(path, contact)
