@@ -27,9 +27,12 @@ import html
 import json
 import math
 import re
+import threading
+import time
 import uuid
 import xml.etree.ElementTree as etree
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -455,8 +458,57 @@ def articles_cache_clear() -> None:
     """Make every cached article page and list stale, once the current transaction (if any) commits.
 
     After the commit, not before: a page read between the write and the commit would otherwise put the
-    old content back in the cache."""
-    transaction.on_commit(lambda: cache.set(_CACHE_VERSION_KEY, uuid.uuid4().hex, timeout=None))
+    old content back in the cache. This process sees the change at once, other web processes within
+    PAGE_VERSION_RECHECK_SECONDS."""
+
+    def clear():
+        cache.set(_CACHE_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        _page_version["checked_at"] = 0.0
+
+    transaction.on_commit(clear)
+
+
+# Rendered article pages for patients, kept whole in each web process's memory: a repeated view costs no
+# template rendering and no trip to Redis, which is what keeps an article page close to a bare view's speed
+# (docs/BENCHMARKS.md). Entries are keyed on the shared version above, read from the shared cache at most
+# every PAGE_VERSION_RECHECK_SECONDS, so a staff edit reaches every process within that time.
+PAGE_VERSION_RECHECK_SECONDS = 5
+PAGE_MEMORY_MAX_ENTRIES = 200
+_page_version = {"value": "", "checked_at": 0.0}
+_page_memory: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+_page_memory_lock = threading.Lock()
+
+
+def _page_version_current() -> str:
+    now = time.monotonic()
+    if now - _page_version["checked_at"] > PAGE_VERSION_RECHECK_SECONDS:
+        _page_version["value"] = _cache_version()
+        _page_version["checked_at"] = now
+    return _page_version["value"]
+
+
+def article_pages_forget() -> None:
+    """Empty this process's page memory (tests, which empty the shared cache between them too)."""
+    with _page_memory_lock:
+        _page_memory.clear()
+    _page_version["checked_at"] = 0.0
+
+
+def article_page_html_cached(*, key: str, render: Callable[[], bytes | None]) -> bytes | None:
+    """The rendered page `key` from this process's memory, or `render()` it and keep it (None: not kept)."""
+    memory_key = (_page_version_current(), key)
+    with _page_memory_lock:
+        html = _page_memory.get(memory_key)
+        if html is not None:
+            _page_memory.move_to_end(memory_key)
+            return html
+    html = render()
+    if html is not None:
+        with _page_memory_lock:
+            _page_memory[memory_key] = html
+            while len(_page_memory) > PAGE_MEMORY_MAX_ENTRIES:
+                _page_memory.popitem(last=False)
+    return html
 
 
 @dataclass(frozen=True)

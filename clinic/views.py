@@ -12,6 +12,7 @@ from django.views.decorators.http import require_safe
 from clinic.articles import (
     SEARCH_MAX_CHARS,
     article_page_build,
+    article_page_html_cached,
     article_page_published,
     articles_published_cached,
     articles_search,
@@ -70,15 +71,25 @@ def article_list(request):
 
 @require_safe
 def article_detail(request, slug):
-    # Staff may preview an unpublished article, always fresh from the database; patients read published
-    # articles from the cache, and get a 404 for anything else, as if it did not exist.
+    # Staff may preview an unpublished article, always fresh from the database; patients get published
+    # articles, rendered once per process and served from memory, and a 404 for anything else.
     if request.user.is_staff:
         article = Article.objects.filter(slug=slug).first()
-        page = article_page_build(article=article) if article is not None else None
-    else:
+        if article is None:
+            raise Http404("No such article.")
+        return _article_response(request, article_page_build(article=article))
+
+    def render_page():
         page = article_page_published(slug=slug)
-    if page is None:
+        return None if page is None else _article_response(request, page).content
+
+    html = article_page_html_cached(key=f"article:{slug}", render=render_page)
+    if html is None:
         raise Http404("No such article.")
+    return HttpResponse(html)
+
+
+def _article_response(request, page) -> HttpResponse:
     article = page.article
     canonical_url = _canonical_url(article.get_absolute_url())
     return render(

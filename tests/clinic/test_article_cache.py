@@ -120,3 +120,25 @@ def test_the_cache_is_kept_until_the_edit_commits(client, django_capture_on_comm
     assert "Before" in client.get(article.get_absolute_url()).content.decode()
     callbacks[0]()
     assert "After" in client.get(article.get_absolute_url()).content.decode()
+
+
+def test_an_edit_made_by_another_web_process_shows_here_within_the_recheck_time(client, monkeypatch):
+    """Other processes only change the shared version; this process's page memory notices on its next check."""
+    import uuid
+
+    from django.core.cache import cache
+
+    from clinic import articles as articles_module
+
+    article = ArticleFactory(body_markdown="## Start\n\nThe first wording.\n")
+    now = [1000.0]
+    monkeypatch.setattr(articles_module.time, "monotonic", lambda: now[0])
+    assert "The first wording." in client.get(article.get_absolute_url()).content.decode()
+
+    # Another process saves a new wording: the database row and the shared version change, not our memory.
+    type(article).objects.filter(pk=article.pk).update(body_html="<h2>Start</h2><p>The second wording.</p>")
+    cache.set(articles_module._CACHE_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    now[0] += 1
+    assert "The first wording." in client.get(article.get_absolute_url()).content.decode(), "kept until recheck"
+    now[0] += articles_module.PAGE_VERSION_RECHECK_SECONDS
+    assert "The second wording." in client.get(article.get_absolute_url()).content.decode()
