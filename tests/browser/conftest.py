@@ -43,7 +43,11 @@ def open_page(chromium, live_server, queued_notifications):
 
     def open_at(width, *, javascript=True):
         context = chromium.new_context(
-            viewport=VIEWPORTS[width], base_url=live_server.url, java_script_enabled=javascript
+            viewport=VIEWPORTS[width],
+            base_url=live_server.url,
+            java_script_enabled=javascript,
+            locale="en-GB",
+            timezone_id="Europe/London",
         )
         contexts.append(context)
         page = context.new_page()
