@@ -157,6 +157,9 @@ LOGGING = {
 # Security
 
 SESSION_COOKIE_HTTPONLY = True
+# Twelve hours, not Django's two weeks: staff sign in once a working day, and a patient's questionnaire answers
+# (kept in the session until the request is sent) do not linger on a shared computer.
+SESSION_COOKIE_AGE = 12 * 60 * 60
 CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

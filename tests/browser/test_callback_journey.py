@@ -167,3 +167,19 @@ def test_every_step_works_without_javascript(open_page):
     page.wait_for_url("**" + reverse("callbacks:done"))
     screenshot(page, "callback-no-javascript-thank-you", PHONE_WIDTH)
     assert CallbackRequest.objects.get().questionnaire_response is not None
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_privacy_notice_and_the_too_many_requests_page_are_accessible(open_page, settings, width):
+    from clinic.rates import Rate
+
+    page = open_page(width)
+    page.goto(reverse("callbacks:privacy"))
+    check_page(page, "privacy-notice", width)
+
+    settings.CLINIC_RATE_LIMIT_FORM_POSTS = Rate(1, 3600)
+    page.goto(reverse("callbacks:request"))
+    page.get_by_role("button", name="Continue").click()  # the one allowed post (it shows the errors)
+    page.get_by_role("button", name="Continue").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Too many requests, please call us"
+    check_page(page, "too-many-requests", width)
