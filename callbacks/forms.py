@@ -1,4 +1,5 @@
 import datetime as dt
+import unicodedata
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Fieldset, Layout, Submit
@@ -14,6 +15,8 @@ from clinic.hours import WEEKDAYS, callback_block_starts, callback_windows
 
 # A window must leave staff time to ring: one ending sooner than this is treated as already gone.
 MIN_NOTICE = dt.timedelta(minutes=30)
+# What a browser sends for a ticked checkbox. Django's checkbox would take any other text ("no", "0") as ticked.
+CHECKBOX_TICKED = frozenset({"on", "true", "1", "yes"})
 
 
 class CallbackRequestForm(forms.Form):
@@ -104,16 +107,22 @@ class CallbackRequestForm(forms.Form):
 
     def clean_name(self):
         name = " ".join(self.cleaned_data["name"].split())
-        if not name:
+        # Staff must be able to read it: invisible characters alone (zero-width, direction marks) are no name.
+        if not any(unicodedata.category(char).startswith("L") for char in name):
             raise forms.ValidationError("Tell us your name so we know who to ask for.")
         return name
 
     def clean_phone(self):
         return phone_to_e164(self.cleaned_data["phone"])
 
+    def clean_consent(self):
+        if str(self.data.get(self.add_prefix("consent"), "")).strip().lower() not in CHECKBOX_TICKED:
+            raise forms.ValidationError(self.fields["consent"].error_messages["required"], code="required")
+        return True
+
     def clean_reason(self):
         reason = self.cleaned_data["reason"].strip()
-        if not reason:
+        if not any(not unicodedata.category(char).startswith(("C", "Z")) for char in reason):
             raise forms.ValidationError("Tell us briefly why you would like a call.")
         return reason
 

@@ -1,5 +1,7 @@
 from django.conf import settings
-from django.db import models
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
+from django.db import connections, models
 from django.db.models import Q
 from django.utils import timezone
 
@@ -94,7 +96,11 @@ class CallbackRequest(models.Model):
             models.CheckConstraint(condition=~Q(consent_version=""), name="cb_consent_recorded"),
             models.CheckConstraint(condition=Q(outcome="") | Q(status="closed"), name="cb_outcome_only_closed"),
         ]
-        permissions = [("export_callbackrequest", "Can export callback requests as CSV")]
+        permissions = [
+            ("export_callbackrequest", "Can export callback requests as CSV"),
+            ("export_patient_data", "Can download one patient's data"),
+            ("erase_patient_data", "Can erase one patient's data"),
+        ]
 
     def __str__(self):
         return self.reference
@@ -112,6 +118,10 @@ class Notification(models.Model):
         STAFF_NEW_REQUEST = "staff_new", "New request (staff)"
         PATIENT_CONFIRMATION = "patient_confirmation", "Confirmation (patient)"
         ESCALATION = "escalation", "Overdue escalation (staff)"
+        BOOKING_CONFIRMED = "booking_confirmed", "Appointment confirmed (patient)"
+        BOOKING_DECLINED = "booking_declined", "Appointment declined (patient)"
+        BOOKING_REMINDER = "booking_reminder", "Appointment reminder (patient)"
+        BOOKING_CANCELLED = "booking_cancelled", "Appointment cancelled by the patient (staff)"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "E-mail"
@@ -222,6 +232,7 @@ class RequestEvent(AppendOnlyModel):
         NOTE = "note", "Note"
         SCHEDULED = "scheduled", "Next attempt scheduled"
         EDITED = "edited", "Edit"
+        EXPORTED = "exported", "Patient data downloaded"
 
     request = models.ForeignKey(CallbackRequest, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -237,3 +248,230 @@ class RequestEvent(AppendOnlyModel):
 
     def __str__(self):
         return f"{self.get_action_display()} on {self.request_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class PrivacyLogEntry(AppendOnlyModel):
+    """Who saw, exported or erased a patient's health details, and what the retention purge deleted.
+
+    Holds no personal data: the request is named by its reference as plain text (not a foreign key), so the
+    entry outlives the request's erasure. A purge run is one entry with the number of requests it deleted.
+    """
+
+    class Action(models.TextChoices):
+        VIEWED = "viewed", "Viewed health details"
+        EXPORTED = "exported", "Exported patient data"
+        ERASED = "erased", "Erased patient data"
+        PURGED = "purged", "Purged by retention"
+
+    action = models.CharField(max_length=10, choices=Action.choices)
+    reference = models.CharField(max_length=12, blank=True, help_text="Empty for a retention purge run.")
+    # Null only for the retention purge, which no person runs. PROTECT: accounts are deactivated, not deleted.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now, editable=False)
+    count = models.PositiveIntegerField(null=True, blank=True, help_text="Requests deleted by a purge run.")
+
+    class Meta(AppendOnlyModel.Meta):
+        ordering = ["-at", "-pk"]
+        verbose_name = "privacy log entry"
+        verbose_name_plural = "privacy log"
+        indexes = [
+            models.Index(fields=["reference", "at"], name="cb_privacy_reference"),
+            models.Index(fields=["at"], name="cb_privacy_at"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action="purged", count__isnull=False, reference="")
+                | (~Q(action="purged") & Q(count__isnull=True) & ~Q(reference="") & Q(actor__isnull=False)),
+                name="cb_privacy_entry_shape",
+            ),
+        ]
+
+    def __str__(self):
+        subject = self.reference or f"{self.count} requests"
+        return f"{self.get_action_display()}: {subject} at {self.at:%Y-%m-%d %H:%M}"
+
+
+# Booking
+
+
+class Service(models.Model):
+    """Something a patient can book, such as an initial assessment, with how long it takes."""
+
+    name = models.CharField(max_length=80, unique=True)
+    description = models.CharField(max_length=300, blank=True, help_text="One line shown to patients.")
+    duration_minutes = models.PositiveSmallIntegerField(help_text="Length of one appointment, in minutes.")
+    active = models.BooleanField(default=True, help_text="Only active services can be booked.")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gte=5, duration_minutes__lte=480), name="cb_service_duration_sane"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Practitioner(models.Model):
+    name = models.CharField(max_length=120)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="practitioner"
+    )
+    services = models.ManyToManyField(Service, related_name="practitioners", blank=True)
+    active = models.BooleanField(default=True, help_text="Inactive practitioners are not offered to patients.")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class WorkingHours(models.Model):
+    """A weekly block of bookable time, in the clinic's local time (a 09:00 start stays 09:00 across DST)."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="working_hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start = models.TimeField("from")
+    end = models.TimeField("until")
+
+    class Meta:
+        ordering = ["practitioner", "weekday", "start"]
+        verbose_name_plural = "working hours"
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="cb_hours_order"),
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="cb_hours_weekday"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.start:%H:%M}-{self.end:%H:%M}"
+
+
+class AvailabilityException(models.Model):
+    """Time a practitioner cannot be booked although their weekly hours say otherwise."""
+
+    class Reason(models.TextChoices):
+        HOLIDAY = "holiday", "Holiday"
+        LEAVE = "leave", "Leave"
+        BLOCKED = "blocked", "Blocked"
+
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="exceptions")
+    start = models.DateTimeField("from")
+    end = models.DateTimeField("until")
+    reason = models.CharField(max_length=10, choices=Reason.choices, default=Reason.BLOCKED)
+    note = models.CharField(max_length=200, blank=True, help_text="Staff only.")
+
+    class Meta:
+        ordering = ["start"]
+        indexes = [models.Index(fields=["practitioner", "start", "end"], name="cb_exception_span")]
+        constraints = [models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="cb_exception_order")]
+
+    def __str__(self):
+        return f"{self.get_reason_display()}: {self.practitioner} from {self.start:%Y-%m-%d %H:%M}"
+
+
+class TsTzRange(models.Func):
+    function = "TSTZRANGE"
+    output_field = DateTimeRangeField()
+
+
+class PostgresExclusionConstraint(ExclusionConstraint):
+    """An exclusion constraint on PostgreSQL; elsewhere nothing (SQLite gets triggers in migration 0006)."""
+
+    def constraint_sql(self, model, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return None
+        return super().constraint_sql(model, schema_editor)
+
+    def create_sql(self, model, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return None
+        return super().create_sql(model, schema_editor)
+
+    def remove_sql(self, model, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return None
+        return super().remove_sql(model, schema_editor)
+
+    def validate(self, model, instance, exclude=None, using="default"):
+        if connections[using].vendor == "postgresql":
+            super().validate(model, instance, exclude=exclude, using=using)
+
+
+# The statuses that hold a practitioner's time; a declined or cancelled appointment frees it.
+HOLDING_STATUSES = ("requested", "confirmed")
+
+
+class AppointmentQuerySet(models.QuerySet):
+    def holding(self):
+        return self.filter(status__in=HOLDING_STATUSES)
+
+
+class Appointment(models.Model):
+    """A practitioner's time held for one patient's booking request. Times are stored in UTC.
+
+    No two holding (requested or confirmed) appointments of one practitioner can overlap: PostgreSQL refuses it
+    with an exclusion constraint, SQLite with triggers (both created by migration 0006_booking). Writers rely on
+    the IntegrityError, never on a check made beforehand.
+    """
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        CONFIRMED = "confirmed", "Confirmed"
+        DECLINED = "declined", "Declined"
+        CANCELLED = "cancelled", "Cancelled"
+
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="appointments")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="appointments")
+    starts_at = models.DateTimeField("starts")
+    ends_at = models.DateTimeField("ends")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    request = models.OneToOneField(CallbackRequest, on_delete=models.CASCADE, related_name="appointment")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = AppointmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [
+            models.Index(fields=["practitioner", "starts_at"], name="cb_appointment_diary"),
+            models.Index(fields=["status", "starts_at"], name="cb_appointment_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="cb_appointment_order"),
+            PostgresExclusionConstraint(
+                name="cb_appointment_no_overlap",
+                expressions=[
+                    ("practitioner", RangeOperators.EQUAL),
+                    (TsTzRange("starts_at", "ends_at", RangeBoundary()), RangeOperators.OVERLAPS),
+                ],
+                condition=Q(status__in=HOLDING_STATUSES),
+                violation_error_message="The practitioner already has an appointment at that time.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.service} with {self.practitioner} at {self.starts_at:%Y-%m-%d %H:%M} UTC"
+
+    @property
+    def flagged(self) -> bool:
+        """Emergency or urgent triage: staff must look at the intake before confirming."""
+        return self.request.priority in (Priority.EMERGENCY, Priority.URGENT)

@@ -218,13 +218,20 @@ def _email_message(notification: Notification) -> EmailMessage:
         "urgent_advice_number": settings.CLINIC_URGENT_ADVICE_NUMBER,
         "time_zone": settings.TIME_ZONE,
     }
+    if request.kind == CallbackRequest.Kind.BOOKING:
+        from callbacks.booking import booking_email_context  # booking imports this module
+
+        context.update(booking_email_context(notification))
     template = f"callbacks/email/{notification.kind}"
     subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
     body = render_to_string(f"{template}_body.txt", context)
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
     # A fixed Message-ID per row: should a crash ever repeat a send, mail systems can see it is the same message.
     headers = {"Message-ID": f"<notification-{notification.pk}@{domain}>"}
-    return EmailMessage(subject, body, to=[notification.recipient], headers=headers)
+    message = EmailMessage(subject, body, to=[notification.recipient], headers=headers)
+    if context.get("ics"):
+        message.attach("appointment.ics", context["ics"], "text/calendar")
+    return message
 
 
 def _deliver_email(notification: Notification) -> None:

@@ -2,8 +2,9 @@
 
 from celery import shared_task
 from django.conf import settings
+from django.core.management import call_command
 
-from callbacks import notifications
+from callbacks import booking, notifications, privacy
 
 
 @shared_task(
@@ -33,3 +34,21 @@ def outbox_requeue_stale() -> int:
 )
 def callback_requests_escalate_overdue() -> int:
     return notifications.callback_requests_escalate_overdue()
+
+
+@shared_task(
+    name="callbacks.tasks.callback_requests_purge_expired", acks_late=True, soft_time_limit=600, time_limit=660
+)
+def callback_requests_purge_expired() -> int:
+    return privacy.callback_requests_purge_expired()
+
+
+@shared_task(name="callbacks.tasks.sessions_clear_expired", acks_late=True, soft_time_limit=300, time_limit=360)
+def sessions_clear_expired() -> None:
+    # Unfinished questionnaires live in the session: expired sessions must not keep those answers.
+    call_command("clearsessions")
+
+
+@shared_task(name="callbacks.tasks.appointments_remind", acks_late=True, soft_time_limit=60, time_limit=90)
+def appointments_remind() -> int:
+    return booking.appointments_remind()

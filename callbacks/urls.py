@@ -1,6 +1,6 @@
 from django.urls import path
 
-from callbacks import views
+from callbacks import booking_views, views
 
 app_name = "callbacks"
 
@@ -12,4 +12,10 @@ urlpatterns = [
     path("request-a-callback/<slug:flow>/get-help-now/", views.callback_request_emergency, name="emergency"),
     path("request-a-callback/<slug:flow>/your-details/", views.callback_request_contact, name="contact"),
     path("privacy/", views.privacy_notice, name="privacy"),
+    # Booking: the questionnaire and details pages above are shared; the flow remembers the chosen slot.
+    path("book/", booking_views.booking_services, name="booking_services"),
+    path("book/confirmed/", booking_views.booking_done, name="booking_done"),
+    path("book/<int:service>/", booking_views.booking_slots, name="booking_slots"),
+    path("book/<slug:flow>/change-time/", booking_views.booking_change_time, name="booking_change_time"),
+    path("book/cancel/<str:token>/", booking_views.booking_cancel, name="booking_cancel"),
 ]

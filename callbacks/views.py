@@ -199,6 +199,13 @@ def callback_request_contact(request, flow):
     emergency = progress_is_emergency(definition=definition, progress=progress)
     if not emergency and progress_first_open_step(definition=definition, progress=progress) is not None:
         return redirect(_where_next(flow, definition, progress))
+    from callbacks import booking_views  # it builds on this module
+
+    choice = booking_views.booking_choice(request, flow)
+    if choice is not None:
+        return booking_views.booking_contact(
+            request, flow=flow, definition=definition, progress=progress, emergency=emergency, choice=choice
+        )
     form = CallbackRequestForm(request.POST or None, submit_label="Send my request")
     if request.method == "POST" and rate_limit_exceeded(
         scope="request-address", identity=client_address(request), rate=settings.CLINIC_RATE_LIMIT_REQUESTS_PER_ADDRESS

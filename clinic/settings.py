@@ -8,6 +8,7 @@ switches on production hardening and makes the secret key and allowed hosts mand
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from clinic.hours import parse_deadlines, parse_opening_hours
@@ -42,6 +43,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
+    # Range fields and the exclusion constraint that stops double booking (ignored on SQLite).
+    "django.contrib.postgres",
     "crispy_forms",
     "crispy_bootstrap5",
     "csp",
@@ -243,6 +246,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "callbacks.tasks.callback_requests_escalate_overdue",
         "schedule": env.int("ESCALATION_CHECK_EVERY_SECONDS", default=60),
     },
+    # Reminders go out the day before a confirmed appointment; the job is idempotent, so running often is safe.
+    "callbacks-appointments-remind": {
+        "task": "callbacks.tasks.appointments_remind",
+        "schedule": 15 * 60,
+    },
+    # Nightly, in the clinic's time zone (CELERY_TIMEZONE), when nobody is working the queue.
+    "callbacks-purge-expired": {
+        "task": "callbacks.tasks.callback_requests_purge_expired",
+        "schedule": crontab(hour=3, minute=15),
+    },
+    "sessions-clear-expired": {
+        "task": "callbacks.tasks.sessions_clear_expired",
+        "schedule": crontab(hour=3, minute=45),
+    },
 }
 
 # Forms
@@ -254,6 +271,8 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 CLINIC_NAME = env.str("CLINIC_NAME", default="Riverside Back Clinic")
 CLINIC_PHONE = env.str("CLINIC_PHONE", default="020 7946 0000")
+# The clinic's postal address, for appointment e-mails and calendar files.
+CLINIC_ADDRESS = env.str("CLINIC_ADDRESS", default="1 Riverside Walk, London SE1 0AA")
 CLINIC_DEFAULT_REGION = env.str("CLINIC_DEFAULT_REGION", default="GB")
 CLINIC_OPENING_HOURS = parse_opening_hours(
     env.str("CLINIC_OPENING_HOURS", default="mon-fri 08:00-18:00; sat 09:00-13:00")

@@ -1,0 +1,598 @@
+"""Hostile input against every public form and URL: never a 500, nothing half-saved, nothing run in the admin.
+
+Hand-picked payloads (markup, script, unicode oddities, a NUL byte, SQL-ish text, very long text) and
+hypothesis-generated text go into every free-text field of the questionnaire and of the details form, into the
+article search, into hidden fields and URLs. Run in both passes: PostgreSQL refuses a NUL byte in text, so a
+NUL that slipped past a form would be a 500 there and not on SQLite.
+"""
+
+import re
+import secrets
+import uuid
+from urllib.parse import quote
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.db import DatabaseError, connection, transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from hypothesis import HealthCheck, example, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from callbacks.models import CallbackRequest, Notification
+from callbacks.notifications import notification_send
+from callbacks.views import SESSION_FLOWS_KEY
+from clinic.rates import Rate
+from intake.models import Answer, QuestionnaireResponse
+from tests.callbacks.test_forms import form_data
+from tests.factories import ArticleFactory, CallbackRequestFactory
+from tests.support.questionnaire import NO_RED_FLAGS, STEPS, step_data
+
+pytestmark = pytest.mark.django_db
+
+SCRIPT = "<script>alert(1)</script>"
+ATTRIBUTE_BREAK = '"><img src=x onerror=alert(1)>'
+NUL = "\x00"
+PAYLOADS = [
+    pytest.param(SCRIPT, id="script"),
+    pytest.param(ATTRIBUTE_BREAK, id="attribute-break"),
+    pytest.param("'; DROP TABLE callbacks_callbackrequest;--", id="sql"),
+    pytest.param("1' OR '1'='1", id="sql-or"),
+    pytest.param("Ann\u202eevil\u202c Lee", id="rtl-override"),
+    pytest.param("Zoe\u200b\u200d\ufeff Park", id="zero-width"),
+    pytest.param("Back pain 😖🔥 ok 👍🏽", id="emoji"),
+    pytest.param("Bj\u00f6rk \u0645\u0631\u062d\u0628\u0627 \u4f60\u597d", id="scripts"),
+    pytest.param("a" * 5000, id="long"),
+    pytest.param("{{ 7*7 }} {% debug %} ${7*7}", id="template"),
+    pytest.param(f"ok{NUL}then", id="nul"),
+    pytest.param("\r\n\tTab\x0bvt\x1f", id="controls"),
+]
+HTML_PAYLOADS = [SCRIPT, ATTRIBUTE_BREAK]
+NUL_MESSAGE = "Null characters are not allowed."
+# The questions with a free-text answer, and the answers on their steps that make them appear.
+TEXT_STEPS = {
+    "when": ({"onset": "injury"}, ["injury_details"]),
+    "pain": ({"eases": ["heat", "other"], "worsens": ["sitting", "other"]}, ["eases_other", "worsens_other"]),
+    "treatment": (
+        {"tried": ["rest", "other"], "takes_medicines": "yes", "has_conditions": "yes"},
+        ["tried_other", "medicines", "conditions", "goals", "anything_else"],
+    ),
+}
+CONDITIONAL_TEXT = {"injury_details", "eases_other", "worsens_other", "tried_other", "medicines", "conditions"}
+CONTACT_TEXT_FIELDS = ["name", "phone", "email", "preferred_date", "preferred_time", "reason"]
+
+
+@pytest.fixture(autouse=True)
+def _no_rate_limits(settings):
+    """Hostile input, not floods: the limits have their own tests (tests/callbacks/test_abuse.py)."""
+    unlimited = Rate(10**9, 3600)
+    settings.CLINIC_RATE_LIMIT_FORM_POSTS = unlimited
+    settings.CLINIC_RATE_LIMIT_REQUESTS_PER_ADDRESS = unlimited
+    settings.CLINIC_RATE_LIMIT_REQUESTS_PER_PHONE = unlimited
+
+
+def assert_nothing_half_saved():
+    """A request exists exactly when its answers and its notifications do."""
+    for request in CallbackRequest.objects.all():
+        assert request.questionnaire_response_id is not None, request.reference
+        assert request.notifications.exists(), request.reference
+    assert not QuestionnaireResponse.objects.filter(callback_request__isnull=True).exists()
+    assert not Answer.objects.filter(response__callback_request__isnull=True).exists()
+
+
+def walk(client, overrides=None, *, until=None):
+    """Answer the steps in order (with per-step overrides and "shown" lists); the last response."""
+    overrides = overrides or {}
+    url = reverse("callbacks:request")
+    response = None
+    for step in STEPS:
+        answers, shown = overrides.get(step, ({}, ()))
+        response = client.post(url, step_data({**NO_RED_FLAGS[step], **answers}, shown))
+        assert response.status_code == 302, (step, response.content.decode()[:3000])
+        url = response["Location"]
+        if step == until:
+            break
+    return response
+
+
+def text_answers(payload):
+    """Overrides that put ``payload`` into every free-text question of the questionnaire."""
+    return {
+        step: ({**reveal, **dict.fromkeys(fields, payload)}, [f for f in fields if f in CONDITIONAL_TEXT])
+        for step, (reveal, fields) in TEXT_STEPS.items()
+    }
+
+
+def errors_next_to(html: str, field_id: str) -> str:
+    """The error text tied to a field by aria-describedby (the questionnaire's and the details form's)."""
+    match = re.search(rf'<(\w+)[^>]*\sid="{re.escape(field_id)}[-_]error"[^>]*>(.*?)</\1>', html, re.S)
+    return re.sub(r"<[^>]+>", "", match.group(2)).strip() if match else ""
+
+
+# The questionnaire --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_every_free_text_question_takes_or_refuses_a_payload_cleanly(client, payload):
+    valid = NUL not in payload and len(payload.strip()) <= 300
+    url = reverse("callbacks:request")
+    for step in STEPS:
+        reveal, fields = TEXT_STEPS.get(step, ({}, []))
+        shown = [f for f in fields if f in CONDITIONAL_TEXT]
+        answers = {**NO_RED_FLAGS[step], **reveal, **dict.fromkeys(fields, payload)}
+        response = client.post(url, step_data(answers, shown))
+        if fields and not valid:
+            assert response.status_code == 200
+            html = response.content.decode()
+            for field in fields:
+                message = errors_next_to(html, f"id_q-{field}")
+                assert message, f"no error next to {field}"
+                if NUL in payload:
+                    assert NUL_MESSAGE in message
+            # The answers that were fine are kept on the page; the patient fixes the rest and goes on.
+            response = client.post(
+                url, step_data({**NO_RED_FLAGS[step], **reveal, **dict.fromkeys(fields, "x")}, shown)
+            )
+        assert response.status_code == 302, response.content.decode()[:3000]
+        url = response["Location"]
+    assert "/your-details/" in url
+    assert client.post(url, form_data()).status_code == 302
+    stored = dict(Answer.objects.values_list("question_id", "value_text").exclude(value_text=""))
+    if valid:
+        assert stored["goals"] == payload.strip()
+        assert stored["medicines"] == payload.strip()
+    assert_nothing_half_saved()
+
+
+def test_the_integer_question_refuses_junk_with_a_message(client):
+    url = walk(client, until="safety")["Location"]
+    for junk in ["<script>", "1e9", "12; DROP TABLE x", "9" * 5000, NUL, "٣٤", "-0", "34.5", "🙂"]:
+        response = client.post(url, step_data({**NO_RED_FLAGS["health"], "age": junk}))
+        if response.status_code == 302:  # digits of another script are still a number
+            assert junk in ("٣٤", "-0")
+            continue
+        assert response.status_code == 200
+        assert errors_next_to(response.content.decode(), "id_q-age"), junk
+    assert_nothing_half_saved()
+
+
+@pytest.mark.parametrize("junk", ["maybe", "", NUL, "yes\x00", SCRIPT, "1", "True", "🙂" * 1000])
+def test_choice_questions_refuse_values_they_do_not_offer(client, junk):
+    response = client.post(reverse("callbacks:request"), step_data({**NO_RED_FLAGS["safety"], "chest_pain": junk}))
+    assert response.status_code == 200
+    assert errors_next_to(response.content.decode(), "id_q-chest_pain")
+    assert not client.session.get(SESSION_FLOWS_KEY)
+
+
+def test_multiple_choice_and_body_areas_refuse_unknown_values(client):
+    url = walk(client, until="health")["Location"]
+    response = client.post(url, step_data({"pain_areas": ["lower_back_centre", SCRIPT], "pain_feel": [NUL]}))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert errors_next_to(html, "id_q-pain_areas") and errors_next_to(html, "id_q-pain_feel")
+    assert SCRIPT not in html
+
+
+def test_tampered_shown_field_and_answers_for_other_steps_change_nothing(client):
+    answers = {**NO_RED_FLAGS["safety"], "age": "12", "goals": SCRIPT}
+    data = step_data(answers, shown=["goals", "nonexistent", SCRIPT, NUL, "x" * 10000])
+    response = client.post(reverse("callbacks:request"), data)
+    assert response.status_code == 302
+    flow = next(iter(client.session[SESSION_FLOWS_KEY].values()))
+    # Only the safety step's own questions were taken.
+    assert set(flow["answers"]) == set(NO_RED_FLAGS["safety"])
+
+
+def test_too_many_fields_are_a_400_not_a_500(client):
+    data = step_data(NO_RED_FLAGS["safety"], shown=[f"s{n}" for n in range(2000)])
+    assert client.post(reverse("callbacks:request"), data).status_code == 400
+
+
+# Flow ids and step names in URLs ------------------------------------------------------------------------------
+
+
+def test_random_and_foreign_flow_ids_and_unknown_steps_lead_back_to_the_start(client):
+    own_flow_url = walk(client, until="safety")["Location"]
+    flow = own_flow_url.split("/")[2]
+    stranger = Client()
+    urls = [
+        reverse("callbacks:step", kwargs={"flow": flow, "step": "health"}),
+        reverse("callbacks:contact", kwargs={"flow": flow}),
+        reverse("callbacks:emergency", kwargs={"flow": flow}),
+    ]
+    for url in urls:
+        for method in (stranger.get, stranger.post):
+            response = method(url)
+            if response.status_code == 405:  # the emergency advice is a page to read, not a form
+                continue
+            assert response.status_code == 302
+            assert response["Location"] == reverse("callbacks:request")
+    random_flow = secrets.token_urlsafe(9)
+    response = client.get(reverse("callbacks:step", kwargs={"flow": random_flow, "step": "safety"}))
+    assert response["Location"] == reverse("callbacks:request")
+    # An unknown or not-yet-reachable step sends the patient to the step they are on.
+    for step in ("no-such-step", "treatment", "0", "safety-" * 20):
+        response = client.get(reverse("callbacks:step", kwargs={"flow": flow, "step": step}))
+        assert response.status_code == 302
+        assert response["Location"] == own_flow_url
+    assert not CallbackRequest.objects.exists()
+
+
+def test_a_damaged_flow_in_the_session_starts_again_instead_of_failing(client):
+    url = walk(client, until="treatment")["Location"]
+    flow = url.split("/")[2]
+    damaged = [
+        None,
+        "x",
+        {"slug": "back-pain"},
+        {"slug": "nope", "version": 99, "answers": {}, "done": [], "started_at": 0},
+        {"slug": "back-pain", "version": 1, "answers": {"age": SCRIPT}, "done": STEPS, "started_at": 9e18},
+        {"slug": "back-pain", "version": 1, "answers": [], "done": "all", "started_at": "now"},
+    ]
+    for damage in damaged:
+        session = client.session
+        session[SESSION_FLOWS_KEY] = {flow: damage}
+        session.save()
+        response = client.post(url, form_data())
+        # Back to the start, or to the step whose stored answer does not fit: never a 500, never a request.
+        assert response.status_code == 302, damage
+    assert_nothing_half_saved()
+    assert not CallbackRequest.objects.exists()
+
+
+def test_answers_planted_in_the_session_are_checked_again_before_anything_is_stored(client):
+    url = walk(client)["Location"]
+    flow = url.split("/")[2]
+    session = client.session
+    session[SESSION_FLOWS_KEY][flow]["answers"]["goals"] = "x" * 100_000
+    session[SESSION_FLOWS_KEY][flow]["answers"]["age"] = SCRIPT
+    session.save()
+    response = client.post(url, form_data())
+    assert response.status_code == 302
+    assert not CallbackRequest.objects.exists()
+    assert_nothing_half_saved()
+
+
+# The details form -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("field", CONTACT_TEXT_FIELDS)
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_every_details_field_takes_or_refuses_a_payload_cleanly(client, field, payload):
+    url = walk(client)["Location"]
+    response = client.post(url, form_data(**{field: payload}))
+    assert response.status_code in (200, 302)
+    if response.status_code == 200:
+        html = response.content.decode()
+        assert errors_next_to(html, f"id_{field}"), f"no error next to {field}"
+        if NUL in payload and field in ("name", "phone", "email", "reason"):
+            assert NUL_MESSAGE in errors_next_to(html, f"id_{field}")
+        assert not CallbackRequest.objects.exists()
+    else:
+        stored = CallbackRequest.objects.get()
+        assert field in ("name", "reason")
+        assert NUL not in stored.name + stored.reason
+        if field == "reason":
+            assert stored.reason == payload.strip()
+    assert_nothing_half_saved()
+
+
+def test_a_name_of_only_invisible_characters_is_refused(client):
+    url = walk(client)["Location"]
+    for name in ["\u200b\u200b", "\u202e", "\ufeff \u200d", "\u2066\u2069"]:
+        response = client.post(url, form_data(name=name))
+        assert response.status_code == 200, repr(name)
+        assert errors_next_to(response.content.decode(), "id_name"), repr(name)
+    assert not CallbackRequest.objects.exists()
+
+
+def test_a_ticked_honeypot_with_a_payload_saves_nothing(client):
+    url = walk(client)["Location"]
+    response = client.post(url, form_data(website=SCRIPT))
+    assert response.status_code == 200
+    assert SCRIPT not in response.content.decode()
+    assert not CallbackRequest.objects.exists()
+
+
+def test_consent_must_be_the_checkbox_and_not_anything_else(client):
+    url = walk(client)["Location"]
+    assert client.post(url, form_data(consent=None)).status_code == 200
+    for value in ("false", "0", ""):
+        response = client.post(url, form_data(consent=value))
+        assert response.status_code == 200, value
+    assert not CallbackRequest.objects.exists()
+
+
+# Invalid bytes, bodies and content types ------------------------------------------------------------------------
+
+
+def public_post_urls(client):
+    """The endpoints that take a POST from the public, with a live flow where one is needed."""
+    client.get(reverse("callbacks:request"))  # the CSRF cookie, as a browser would have it
+    if client.handler.enforce_csrf_checks:
+        return [reverse("callbacks:request")]
+    details = walk(client)["Location"]
+    flow = details.split("/")[2]
+    return [
+        reverse("callbacks:request"),
+        reverse("callbacks:step", kwargs={"flow": flow, "step": "treatment"}),
+        details,
+    ]
+
+
+def test_invalid_utf8_and_lone_surrogate_bytes_are_not_a_500(client):
+    for url in public_post_urls(client):
+        for raw in (b"q-saddle_numbness=%ED%A0%80", b"name=\xed\xa0\x80&reason=\xff\xfe", b"\xc3\x28=\xa0\xa1"):
+            response = client.post(url, raw, content_type="application/x-www-form-urlencoded")
+            assert response.status_code in (200, 302, 400), (url, raw)
+    assert_nothing_half_saved()
+    assert not CallbackRequest.objects.exists()
+
+
+def test_lone_surrogate_in_a_details_field_is_replaced_or_refused_never_stored_raw(client):
+    url = walk(client)["Location"]
+    body = "&".join(f"{key}={quote(str(value))}" for key, value in form_data().items() if key != "reason")
+    response = client.post(url, body + "&reason=pain%ED%A0%80here", content_type="application/x-www-form-urlencoded")
+    assert response.status_code in (200, 302)
+    for request in CallbackRequest.objects.all():
+        request.reason.encode("utf-8")  # a lone surrogate could not be encoded (nor sent to PostgreSQL)
+    assert_nothing_half_saved()
+
+
+@pytest.mark.parametrize("csrf", [False, True], ids=["view", "csrf-checked"])
+def test_bodies_over_the_limit_get_400(csrf):
+    client = Client(enforce_csrf_checks=csrf)
+    # With CSRF checks on, the browser has the cookie from the page: the middleware then reads the body.
+    urls = public_post_urls(client)
+    big = "x" * (300 * 1024)
+    for url in urls:
+        response = client.post(url, {"q-saddle_numbness": "no", "name": big, "reason": big})
+        assert response.status_code == 400, url
+        response = client.post(url, "a=" + big, content_type="application/x-www-form-urlencoded")
+        assert response.status_code == 400, url
+        # A body that is not a form is never read, so its size does not matter; the form is simply empty.
+        response = client.post(url, big, content_type="text/plain")
+        assert response.status_code in (200, 403), url
+    assert not CallbackRequest.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/json", '{"name": "<script>alert(1)</script>", "consent": true}'),
+        ("application/json", "{not json"),
+        ("text/plain", "name=Alex&consent=on"),
+        ("application/xml", "<?xml version='1.0'?><!DOCTYPE x [<!ENTITY y SYSTEM 'file:///etc/passwd'>]><x>&y;</x>"),
+        ("multipart/form-data", "--no-boundary--"),
+        ("multipart/form-data; boundary=abc", '--abc\r\nContent-Disposition: form-data; name="name"\r\n\r\nA\r\n'),
+        ("application/x-www-form-urlencoded; charset=klingon", "name=Alex"),
+        ("application/x-www-form-urlencoded; charset=utf-16", "name=Alex"),
+    ],
+)
+def test_wrong_content_types_are_refused_without_a_500(client, content_type, body):
+    for url in public_post_urls(client):
+        response = client.generic("POST", url, body.encode(), content_type=content_type)
+        assert response.status_code in (200, 302, 400), (url, response.status_code)
+    assert not CallbackRequest.objects.exists()
+    assert_nothing_half_saved()
+
+
+def test_a_file_sent_to_a_form_without_file_fields_is_ignored(client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    url = public_post_urls(client)[-1]
+    # Over the body limit, but file parts are not counted in it: the file is simply not looked at.
+    upload = SimpleUploadedFile("x.html", SCRIPT.encode() * 40_000, content_type="text/html")
+    response = client.post(url, {**form_data(), "website": upload, "reason": upload})
+    assert response.status_code == 200
+    assert errors_next_to(response.content.decode(), "id_reason")
+    response = client.post(url, {**form_data(), "website": upload})
+    assert response.status_code == 302
+    assert_nothing_half_saved()
+
+
+# Every public URL, with junk in its parameters and after it ----------------------------------------------------
+
+
+def public_patterns(resolver=None, prefix=""):
+    """(route, converters) of every URL outside the admin."""
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            if "admin" in str(entry.pattern) or getattr(entry, "app_name", "") == "admin":
+                continue
+            yield from public_patterns(entry, route)
+        elif isinstance(entry, URLPattern):
+            yield route, entry.pattern.converters
+
+
+JUNK_SEGMENTS = [
+    "no-such-thing",
+    "%00",
+    "%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+    "%22%3E%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E",
+    "%ED%A0%80",
+    "%E2%80%AEevil",
+    "..%2F..%2Fetc%2Fpasswd",
+    "'%3B%20DROP%20TABLE%20x%3B--",
+    "x" * 2000,
+    "%F0%9F%98%96",
+    "999999999999999999999999",
+]
+
+
+def junk_urls():
+    urls = []
+    for route, converters in public_patterns():
+        for junk in JUNK_SEGMENTS:
+            path = route
+            for name in re.findall(r"<(?:\w+:)?(\w+)>", route):
+                kind = type(converters.get(name)).__name__ if name in converters else ""
+                value = "123456789" if kind == "IntConverter" else junk
+                path = re.sub(rf"<(?:\w+:)?{name}>", value, path)
+            urls.append("/" + path)
+            urls.append("/" + path + junk + "/")
+    return sorted(set(urls))
+
+
+def test_get_and_post_on_every_public_url_with_junk_is_never_a_500(client):
+    ArticleFactory(slug="real-article")
+    CallbackRequestFactory()
+    urls = junk_urls()
+    assert len(urls) > 50
+    bad = []
+    for index, url in enumerate(urls):
+        methods = ("get", "post", "head", "put", "delete", "options") if index % 7 == 0 else ("get", "post")
+        for method in methods:
+            response = getattr(client, method)(url, QUERY_STRING="q=%00%3Cscript%3E&flow=..%2F")
+            if response.status_code >= 500:
+                bad.append((method, url[:120], response.status_code))
+    assert not bad
+    assert CallbackRequest.objects.count() == 1
+
+
+# The article search ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("payload", [*(p.values[0] for p in PAYLOADS), "%", "_", "\\", "*" * 100, " " * 5000])
+def test_search_echoes_a_hostile_query_escaped(client, payload):
+    ArticleFactory(title="Back spasms", body_markdown="Spasms and stretches.\n")
+    response = client.get(reverse("article_search"), {"q": payload})
+    assert response.status_code == 200
+    html = response.content.decode()
+    for raw in HTML_PAYLOADS:
+        assert raw not in html
+
+
+@hypothesis_settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(query=st.text(max_size=400))
+def test_search_never_fails_on_generated_queries(client, query):
+    response = client.get(reverse("article_search"), {"q": query})
+    assert response.status_code == 200
+
+
+# Generated text in the questionnaire and the details form --------------------------------------------------------
+
+
+@hypothesis_settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(goals=st.text(max_size=600), other=st.text(max_size=400))
+@example(goals=f" {SCRIPT} ", other="\u202eevil")
+@example(goals=f"walk{NUL}", other="")
+def test_generated_text_answers_are_kept_exactly_or_refused_with_a_message(client, goals, other):
+    url = treatment_url(client)
+    answers = {**NO_RED_FLAGS["treatment"], "tried": ["rest", "other"], "tried_other": other, "goals": goals}
+    response = client.post(url, step_data(answers, shown=["tried_other"]))
+    assert response.status_code in (200, 302)
+    if response.status_code == 302:
+        stored = next(iter(client.session[SESSION_FLOWS_KEY].values()))["answers"]
+        assert stored.get("goals", "") == goals.strip()
+        assert stored.get("tried_other", "") == other.strip()
+    else:
+        html = response.content.decode()
+        assert errors_next_to(html, "id_q-goals") or errors_next_to(html, "id_q-tried_other")
+        assert NUL in goals + other or len(goals.strip()) > 500 or len(other.strip()) > 300
+
+
+def treatment_url(client):
+    """One walk through the questionnaire per test; hypothesis then posts the last step again and again."""
+    if not hasattr(client, "treatment_url"):
+        client.treatment_url = walk(client, until="daily_life")["Location"]
+    return client.treatment_url
+
+
+@hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.text(max_size=150), reason=st.text(max_size=2100), email=st.one_of(st.just(""), st.emails(), st.text()))
+@example(name=SCRIPT, reason=ATTRIBUTE_BREAK, email="")
+@example(name="Ann", reason=f"pain{NUL}", email="")
+def test_generated_details_save_everything_or_nothing(client, name, reason, email):
+    url = details_url(client)
+    before = CallbackRequest.objects.count()
+    response = client.post(url, form_data(name=name, reason=reason, email=email))
+    assert response.status_code in (200, 302)
+    if response.status_code == 302:
+        stored = CallbackRequest.objects.order_by("-pk").first()
+        assert CallbackRequest.objects.count() == before + 1
+        assert stored.name == " ".join(name.split())
+        assert stored.reason == reason.strip()
+        # The sent flow is gone from the session: the next example needs a new one.
+        del client.details_url
+    else:
+        assert 'id="form-errors"' in response.content.decode()
+        assert CallbackRequest.objects.count() == before
+    assert_nothing_half_saved()
+
+
+def details_url(client):
+    """The details page of a finished questionnaire: walked once per test, then copied under a fresh flow id."""
+    if not hasattr(client, "details_url"):
+        if not hasattr(client, "finished_flow"):
+            url = walk(client)["Location"]
+            client.finished_flow = client.session[SESSION_FLOWS_KEY][url.split("/")[2]]
+        flow = uuid.uuid4().hex
+        session = client.session
+        session[SESSION_FLOWS_KEY] = {flow: client.finished_flow}
+        session.save()
+        client.details_url = reverse("callbacks:contact", kwargs={"flow": flow})
+    return client.details_url
+
+
+# What staff see: escaped in the admin, absent from e-mails ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("payload", HTML_PAYLOADS)
+def test_stored_markup_is_shown_escaped_to_staff_and_never_sent_by_email(client, payload, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    url = walk(client, text_answers(payload))["Location"]
+    response = client.post(url, form_data(name=f"Al {payload}"[:120], reason=payload, email="al@example.org"))
+    assert response.status_code == 302
+    request = CallbackRequest.objects.get()
+    assert payload in request.reason and payload in request.name
+    assert Answer.objects.filter(value_text=payload).count() == 8
+
+    root = get_user_model().objects.create_superuser("root", "root@clinic.test", "x" * 20)
+    staff = Client()
+    staff.force_login(root)
+    from callbacks import workflow
+
+    workflow.staff_note_add(request=request, text=payload, actor=root)
+    pages = [
+        staff.get(reverse("admin:callbacks_callbackrequest_change", args=[request.pk])),
+        staff.get(reverse("admin:callbacks_callbackrequest_changelist")),
+        staff.get(reverse("admin:callbacks_callbackrequest_changelist"), {"q": payload}),
+        staff.get(reverse("admin:callbacks_notification_changelist")),
+    ]
+    for page in pages:
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert payload not in html
+    page = pages[0].content.decode()
+    escaped = payload.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    # Shown, as text: in the name, the patient's words, each free-text answer and the note.
+    assert page.count(escaped) >= 1 + 1 + 8 + 1
+
+    for notification in Notification.objects.all():
+        notification_send(notification_id=notification.pk)
+    assert len(mail.outbox) == Notification.objects.count() >= 1
+    for message in mail.outbox:
+        text = message.subject + message.body + "".join(str(alt) for alt in getattr(message, "alternatives", []))
+        for fragment in ("alert(1)", "<script", "onerror=", "<img"):
+            assert fragment not in text
+
+
+# PostgreSQL ----------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_postgres_refuses_nul_in_text_so_the_forms_must_catch_it(client):
+    request = CallbackRequestFactory.build(reason=f"pain{NUL}")
+    with pytest.raises((DatabaseError, ValueError)), transaction.atomic():
+        request.save()
+    assert connection.vendor == "postgresql"
+    details = walk(client)["Location"]
+    response = client.post(details, form_data(reason=f"pain{NUL}", name=f"Al{NUL}"))
+    assert response.status_code == 200
+    assert NUL_MESSAGE in errors_next_to(response.content.decode(), "id_reason")
+    assert not CallbackRequest.objects.exists()
