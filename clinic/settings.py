@@ -60,6 +60,8 @@ MIDDLEWARE = [
     # First, so that container health checks need neither an allowed host nor HTTPS.
     "clinic.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before the session and CSRF middleware read anything: an oversized body is refused unread (413).
+    "clinic.limits.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -146,6 +148,8 @@ STORAGES = {
 # Public form bodies are small; a larger body is refused before any view code runs.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 400
+# Every request body, files included (no page takes a file): larger ones get 413 before anything reads them.
+REQUEST_BODY_MAX_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE
 
 # Logging: ids and reference numbers only, never a patient's details (see docs/SECURITY.md).
 LOG_LEVEL = env.str("DJANGO_LOG_LEVEL", default="INFO")

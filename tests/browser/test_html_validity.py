@@ -39,5 +39,8 @@ def test_public_pages_are_valid_html(client, rf, vnu, tmp_path):
     assert rejected.status_code == 200
     documents["contact details with errors"] = rejected.content.decode()
     documents["too many requests"] = too_many_requests(rf.get("/")).content.decode()
+    too_big = client.post(reverse("callbacks:request"), {"reason": "x" * 300_000})
+    assert too_big.status_code == 413
+    documents["too much to send"] = too_big.content.decode()
 
     assert html_errors(documents, tmp_path) == {}

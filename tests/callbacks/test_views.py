@@ -81,7 +81,7 @@ def test_broker_down_still_saves_and_answers(client, django_capture_on_commit_ca
 
 def test_oversized_body_is_refused_without_a_server_error(client):
     response = client.post(reverse("callbacks:request"), form_data(reason="z" * 300_000))
-    assert response.status_code == 400
+    assert response.status_code == 413
     assert CallbackRequest.objects.count() == 0
 
 
