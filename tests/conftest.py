@@ -62,3 +62,23 @@ def _isolated_settings(settings, tmp_path):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+# One Playwright driver for the whole run: its sync API keeps an event loop in this thread, so a second one
+# started by another test would fail. Every browser test, in any folder, uses this browser.
+@pytest.fixture(scope="session")
+def chromium():
+    from tests.browser.tools import AXE_SCRIPT, CHROMIUM, CHROMIUM_ARGS
+
+    if not CHROMIUM.exists():
+        service_missing(f"{CHROMIUM} is missing (Debian package chromium)")
+    if not AXE_SCRIPT.exists():
+        service_missing("axe-core is missing: npm ci --prefix tests/browser")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's loop runs in this thread; the tests' own ORM calls are still synchronous.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -1,29 +1,11 @@
 """Fixtures of the browser tests: the site on pytest-django's live server, headless Chromium, the npm tools."""
 
-import os
 import shutil
 
 import pytest
 
-from tests.browser.tools import AXE_SCRIPT, CHROMIUM, CHROMIUM_ARGS, VIEWPORTS, VNU_JAR
+from tests.browser.tools import VIEWPORTS, VNU_JAR
 from tests.conftest import service_missing
-
-# Playwright's sync API runs an event loop in this thread; the tests' own ORM calls are still synchronous.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    if not CHROMIUM.exists():
-        service_missing(f"{CHROMIUM} is missing (Debian package chromium)")
-    if not AXE_SCRIPT.exists():
-        service_missing("axe-core is missing: npm ci --prefix tests/browser")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

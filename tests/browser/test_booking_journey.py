@@ -5,9 +5,11 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from callbacks.booking import slot_key_parse
 from callbacks.models import Appointment, Practitioner, Service, WorkingHours
 from tests.browser.test_callback_journey import answer_step, check_page
-from tests.browser.tools import DESKTOP_WIDTH, PHONE_WIDTH
+from tests.browser.tools import DESKTOP_WIDTH, PHONE_WIDTH, screenshot
+from tests.callbacks.test_booking import appointment_row
 from tests.callbacks.test_forms import form_data
 from tests.support.questionnaire import STEPS
 
@@ -24,19 +26,26 @@ def clinic_diary():
     return service
 
 
-@pytest.mark.parametrize("width", [PHONE_WIDTH, DESKTOP_WIDTH])
-def test_a_patient_books_a_free_slot(open_page, clinic_diary, queued_notifications, width):
-    page = open_page(width)
+@pytest.mark.parametrize(
+    ("width", "javascript"),
+    [(PHONE_WIDTH, True), (DESKTOP_WIDTH, True), (PHONE_WIDTH, False)],
+    ids=["360", "1280", "no-js"],
+)
+def test_a_patient_books_a_free_slot(open_page, clinic_diary, queued_notifications, width, javascript):
+    page = open_page(width, javascript=javascript)
     page.goto(reverse("callbacks:booking_services"))
-    check_page(page, "booking-1-services", width)
+    shot = check_page if javascript else screenshot  # axe itself needs JavaScript
+    shot(page, "booking-1-services" + ("" if javascript else "-no-js"), width)
     page.get_by_role("link", name="Initial assessment").first.click()
     page.wait_for_url("**" + reverse("callbacks:booking_slots", kwargs={"service": clinic_diary.pk}))
-    check_page(page, "booking-2-free-times", width)
+    if javascript:
+        check_page(page, "booking-2-free-times", width)
 
     page.locator("button.booking-slot").first.click()
     for step in STEPS:
         answer_step(page, step)
-    check_page(page, "booking-3-details", width)
+    if javascript:
+        check_page(page, "booking-3-details", width)
     data = form_data()
     page.get_by_label("Your name").fill(data["name"])
     page.get_by_label("Phone number").fill(data["phone"])
@@ -44,8 +53,31 @@ def test_a_patient_books_a_free_slot(open_page, clinic_diary, queued_notificatio
     page.locator('[name="consent"]').check()
     page.get_by_role("button", name="Book this appointment").click()
     page.wait_for_url("**" + reverse("callbacks:booking_done"))
-    check_page(page, "booking-4-requested", width)
+    shot(page, "booking-4-requested" + ("" if javascript else "-no-js"), width)
 
     appointment = Appointment.objects.get()
     assert appointment.status == Appointment.Status.REQUESTED
     assert appointment.request.reference in page.content()
+
+
+def test_a_slot_taken_meanwhile_gets_the_nearest_free_times_page(open_page, clinic_diary, queued_notifications):
+    page = open_page(PHONE_WIDTH)
+    page.goto(reverse("callbacks:booking_slots", kwargs={"service": clinic_diary.pk}))
+    chosen = page.locator("button.booking-slot").first
+    practitioner_id, start = slot_key_parse(chosen.get_attribute("value"))
+    chosen.click()
+    for step in STEPS:
+        answer_step(page, step)
+    # Someone else books the same time while this patient types their details.
+    appointment_row(Practitioner.objects.get(pk=practitioner_id), clinic_diary, start).save()
+    data = form_data()
+    page.get_by_label("Your name").fill(data["name"])
+    page.get_by_label("Phone number").fill(data["phone"])
+    page.locator('[name="reason"]').fill(data["reason"])
+    page.locator('[name="consent"]').check()
+    page.get_by_role("button", name="Book this appointment").click()
+    page.wait_for_load_state()
+    assert "just taken" in page.content().lower()
+    assert page.locator("button.booking-slot").count() > 0, "the nearest free times are offered"
+    check_page(page, "booking-slot-taken", PHONE_WIDTH)
+    assert Appointment.objects.count() == 1

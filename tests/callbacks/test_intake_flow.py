@@ -385,43 +385,23 @@ def test_answers_that_do_not_fit_store_neither_the_request_nor_the_response():
 
 
 @pytest.fixture
-def browser_page(live_server, monkeypatch):
-    """open(javascript=True) -> a 360 px wide page on the live server, in headless Chromium."""
-    import os
-    from pathlib import Path
-
-    from tests.conftest import service_missing
-
-    chromium = Path("/usr/bin/chromium")
-    if not chromium.exists():
-        service_missing(f"{chromium} is missing (Debian package chromium)")
-    # Playwright's sync API runs an event loop in this thread. Tests using this fixture make no ORM call while
-    # it runs: under that loop this thread would get a second database connection that is never closed.
-    monkeypatch.setitem(os.environ, "DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+def browser_page(chromium, live_server, monkeypatch):
+    """open(javascript=True) -> a 360 px wide page on the live server, in the run's shared headless Chromium."""
     monkeypatch.setattr("callbacks.tasks.notification_send_task.apply_async", lambda *args, **kwargs: None)
-    from playwright.sync_api import sync_playwright
+    contexts = []
 
-    args = [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-    ]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium), args=args)
+    def open_page(*, javascript=True):
+        context = chromium.new_context(
+            viewport={"width": 360, "height": 780}, base_url=live_server.url, java_script_enabled=javascript
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        return page
 
-        def open_page(*, javascript=True):
-            context = browser.new_context(
-                viewport={"width": 360, "height": 780}, base_url=live_server.url, java_script_enabled=javascript
-            )
-            page = context.new_page()
-            page.set_default_timeout(10_000)
-            return page
-
-        yield open_page
-        browser.close()
+    yield open_page
+    for context in contexts:
+        context.close()
 
 
 def browser_answer_until_where(page):

@@ -1,55 +1,31 @@
 """Article pages in a real browser at phone width: nothing blocked by the CSP, nothing wider than the screen."""
 
-import shutil
-
 import pytest
 from django.urls import reverse
 
-from tests.conftest import service_missing
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture
-def phone_page():
-    if shutil.which(CHROMIUM) is None:
-        service_missing(f"Chromium is not installed at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 360, "height": 740})
-        page.console_problems = []
-        page.failed_requests = []
-        page.on(
-            "console",
-            lambda message: (
-                message.type in {"error", "warning"}
-                and not message.text.startswith("Failed to load resource")  # reported below, with the address
-                and page.console_problems.append(message.text)
-            ),
-        )
-        # The browser asks for /favicon.ico on its own; the site has no icon (yet), and that is not this page's fault.
-        page.on(
-            "response",
-            lambda response: (
-                response.status >= 400
-                and not response.url.endswith("/favicon.ico")
-                and page.failed_requests.append(f"{response.status} {response.url}")
-            ),
-        )
-        yield page
-        browser.close()
+def phone_page(chromium):
+    """A 360 px page in the run's shared browser (tests/conftest.py) that records console and loading problems."""
+    page = chromium.new_page(viewport={"width": 360, "height": 740})
+    page.console_problems = []
+    page.failed_requests = []
+    page.on(
+        "console",
+        lambda message: (
+            message.type in {"error", "warning"}
+            and not message.text.startswith("Failed to load resource")  # reported below, with the address
+            and page.console_problems.append(message.text)
+        ),
+    )
+    page.on(
+        "response",
+        lambda response: response.status >= 400 and page.failed_requests.append(f"{response.status} {response.url}"),
+    )
+    yield page
+    page.close()
 
 
 @pytest.mark.parametrize(
