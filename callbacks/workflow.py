@@ -10,6 +10,7 @@ saved then.
 """
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -99,6 +100,24 @@ def _event(
     )
 
 
+def _field_set(
+    locked: CallbackRequest, *, field: str, value: Any, actor: AbstractBaseUser, action: str, label: Callable
+) -> None:
+    """Change one field of the locked request and record the change, before and after, as staff read them."""
+    before = getattr(locked, field)
+    setattr(locked, field, value)
+    locked.save(update_fields=[field, "updated_at"])
+    _event(
+        request=locked,
+        actor=actor,
+        action=action,
+        at=timezone.now(),
+        field=field,
+        before=label(before),
+        after=label(value),
+    )
+
+
 def _refuse_if_closed(request: CallbackRequest, doing: str) -> None:
     if request.status == Status.CLOSED:
         raise ValidationError(f"This request is closed. Reopen it before you {doing}.", code="closed")
@@ -120,17 +139,8 @@ def callback_request_assign(
         return locked
     if user is not None:
         _refuse_if_closed(locked, "assign it")
-    before = locked.assigned_to
-    locked.assigned_to = user
-    locked.save(update_fields=["assigned_to", "updated_at"])
-    _event(
-        request=locked,
-        actor=actor,
-        action=RequestEvent.Action.ASSIGNED,
-        at=timezone.now(),
-        field="assigned_to",
-        before=user_label(before),
-        after=user_label(user),
+    _field_set(
+        locked, field="assigned_to", value=user, actor=actor, action=RequestEvent.Action.ASSIGNED, label=user_label
     )
     request.assigned_to = user
     return locked
@@ -276,17 +286,8 @@ def callback_request_schedule_next_attempt(
             raise ValidationError("Choose a time in the future for the next call.", code="schedule_in_past")
     if at == locked.next_attempt_at:
         return locked
-    before = locked.next_attempt_at
-    locked.next_attempt_at = at
-    locked.save(update_fields=["next_attempt_at", "updated_at"])
-    _event(
-        request=locked,
-        actor=actor,
-        action=RequestEvent.Action.SCHEDULED,
-        at=timezone.now(),
-        field="next_attempt_at",
-        before=moment_label(before),
-        after=moment_label(at),
+    _field_set(
+        locked, field="next_attempt_at", value=at, actor=actor, action=RequestEvent.Action.SCHEDULED, label=moment_label
     )
     request.next_attempt_at = at
     return locked
