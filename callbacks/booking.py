@@ -422,6 +422,7 @@ def appointment_ics(appointment: Appointment, *, now: dt.datetime | None = None)
     now = now or timezone.now()
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
     reference = appointment.request.reference
+    confirmed = appointment.status == Appointment.Status.CONFIRMED
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -439,14 +440,21 @@ def appointment_ics(appointment: Appointment, *, now: dt.datetime | None = None)
         + _ics_text(
             f"Reference {reference}. To change or cancel, call {settings.CLINIC_PHONE} and give your reference."
         ),
-        "STATUS:CONFIRMED",
+        f"SEQUENCE:{1 if confirmed else 0}",
+        f"STATUS:{'CONFIRMED' if confirmed else 'TENTATIVE'}",
         "END:VEVENT",
         "END:VCALENDAR",
     ]
     return "".join(_ics_fold(line) + "\r\n" for line in lines)
 
 
-ICS_KINDS = (Notification.Kind.BOOKING_CONFIRMED, Notification.Kind.BOOKING_REMINDER)
+# The patient's first e-mail carries the time as tentative (staff have not confirmed it yet); the confirmation
+# and reminder carry it confirmed, with the same UID and a higher SEQUENCE, so calendars update the one event.
+ICS_KINDS = (
+    Notification.Kind.PATIENT_CONFIRMATION,
+    Notification.Kind.BOOKING_CONFIRMED,
+    Notification.Kind.BOOKING_REMINDER,
+)
 
 
 def booking_email_context(notification: Notification) -> dict:

@@ -12,7 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from callbacks.models import CallbackRequest, Priority, RequestEvent
 from tests.browser.test_callback_journey import answer, answer_step, fill_details
-from tests.browser.tools import DESKTOP_WIDTH, screenshot
+from tests.browser.tools import DESKTOP_WIDTH, PHONE_WIDTH, screenshot
 from tests.callbacks.test_forms import form_data
 from tests.factories import CallbackRequestFactory, UserFactory
 from tests.support.questionnaire import NO_RED_FLAGS, STEPS
@@ -39,7 +39,8 @@ def urgent_request_from_a_patient(open_page):
     return CallbackRequest.objects.get(name="Sam Urgentcase")
 
 
-def test_staff_sign_in_with_two_factors_and_work_an_urgent_request(open_page, settings):
+@pytest.mark.parametrize("width", [PHONE_WIDTH, DESKTOP_WIDTH])
+def test_staff_sign_in_with_two_factors_and_work_an_urgent_request(open_page, settings, width):
     settings.ADMIN_REQUIRE_2FA = True
     urgent = urgent_request_from_a_patient(open_page)
     assert urgent.priority == Priority.URGENT
@@ -49,7 +50,7 @@ def test_staff_sign_in_with_two_factors_and_work_an_urgent_request(open_page, se
     staff = UserFactory(username="jo.triage", is_superuser=True, first_name="Jo", last_name="Triage")
     device = TOTPDevice.objects.create(user=staff, name="phone", confirmed=True)
 
-    page = open_page(DESKTOP_WIDTH)
+    page = open_page(width)
     page.goto("/" + settings.ADMIN_URL_PATH)
     page.get_by_label("Username").fill("jo.triage")
     page.get_by_label("Password").fill(PASSWORD)
@@ -58,7 +59,7 @@ def test_staff_sign_in_with_two_factors_and_work_an_urgent_request(open_page, se
     )
     page.get_by_role("button", name="Log in").or_(page.locator('input[type="submit"]')).first.click()
     page.wait_for_url("**/" + settings.ADMIN_URL_PATH)
-    screenshot(page, "staff-1-admin-home", DESKTOP_WIDTH)
+    screenshot(page, "staff-1-admin-home", width)
     assert page.locator("svg").count() >= 1, "the requests-per-day chart"
 
     page.goto(reverse("admin:callbacks_callbackrequest_changelist"))
@@ -66,7 +67,7 @@ def test_staff_sign_in_with_two_factors_and_work_an_urgent_request(open_page, se
     assert rows.count() == 5
     assert "Emergency" in rows.nth(0).inner_text(), "the most urgent first"
     assert urgent.reference in rows.nth(1).inner_text()
-    screenshot(page, "staff-2-queue", DESKTOP_WIDTH)
+    screenshot(page, "staff-2-queue", width)
 
     # Staff type the number as the patient said it.
     page.locator("#searchbar").fill("07400 555 123")
@@ -78,7 +79,7 @@ def test_staff_sign_in_with_two_factors_and_work_an_urgent_request(open_page, se
     page.wait_for_load_state()
     body = page.locator("#content").inner_text()
     assert "high temperature" in body.lower(), "the triage reason is on the request page"
-    screenshot(page, "staff-3-request", DESKTOP_WIDTH)
+    screenshot(page, "staff-3-request", width)
 
     page.locator('input[type="submit"][value="Assign to me"]').click()
     page.wait_for_load_state()
@@ -86,7 +87,7 @@ def test_staff_sign_in_with_two_factors_and_work_an_urgent_request(open_page, se
     page.locator('[name="call-note"]').fill("Advised to see the GP today; booked assessment next week.")
     page.locator('input[type="submit"][value="Log call"]').click()
     page.wait_for_load_state()
-    screenshot(page, "staff-4-request-after-call", DESKTOP_WIDTH)
+    screenshot(page, "staff-4-request-after-call", width)
 
     urgent.refresh_from_db()
     assert urgent.assigned_to == staff

@@ -460,9 +460,22 @@ def test_admin_confirm_emails_the_patient_with_a_parseable_ics(staff_client, ser
     assert event["LOCATION"] == "1 Riverside Walk\\, London\\; ground floor"
     assert appointment.request.reference in event["DESCRIPTION"]
     assert "Initial assessment" in event["SUMMARY"]
+    assert (event["STATUS"], event["SEQUENCE"]) == ("CONFIRMED", "1")
     # Confirming twice does nothing more.
     staff_client.post(changelist, {"action": "confirm", "_selected_action": [appointment.pk]})
     assert Notification.objects.filter(kind=Notification.Kind.BOOKING_CONFIRMED).count() == 1
+
+
+def test_the_patients_first_email_carries_the_time_as_a_tentative_calendar_event(service, practitioner):
+    appointment = book(service, practitioner, a_free_slot(service).starts_at)
+    send_all(Notification.Kind.PATIENT_CONFIRMATION)
+    [message] = [m for m in mail.outbox if m.to == ["alex@example.com"]]
+    [(filename, ics, mimetype)] = message.attachments
+    assert (filename, mimetype) == ("appointment.ics", "text/calendar")
+    event = parse_ics(ics)
+    assert (event["STATUS"], event["SEQUENCE"]) == ("TENTATIVE", "0")
+    assert event["UID"].startswith(f"appointment-{appointment.pk}@")
+    assert event["DTSTART"] == appointment.starts_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def parse_ics(text: str) -> dict:
