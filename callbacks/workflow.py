@@ -118,6 +118,23 @@ def _field_set(
     )
 
 
+def _planned_call_drop(locked: CallbackRequest, *, actor: AbstractBaseUser, at: dt.datetime) -> bool:
+    """Forget the planned next call, with its history event; the caller saves. False if none was planned."""
+    if not locked.next_attempt_at:
+        return False
+    _event(
+        request=locked,
+        actor=actor,
+        action=RequestEvent.Action.SCHEDULED,
+        at=at,
+        field="next_attempt_at",
+        before=moment_label(locked.next_attempt_at),
+        after=EMPTY,
+    )
+    locked.next_attempt_at = None
+    return True
+
+
 def _refuse_if_closed(request: CallbackRequest, doing: str) -> None:
     if request.status == Status.CLOSED:
         raise ValidationError(f"This request is closed. Reopen it before you {doing}.", code="closed")
@@ -182,18 +199,8 @@ def _apply_status(
     locked.outcome = outcome
     locked.closed_at = now if status == Status.CLOSED else None
     changed = ["status", "outcome", "closed_at", "updated_at"]
-    if status == Status.CLOSED and locked.next_attempt_at:
-        # Nobody will make that call: a closed request has no next attempt.
-        _event(
-            request=locked,
-            actor=actor,
-            action=RequestEvent.Action.SCHEDULED,
-            at=now,
-            field="next_attempt_at",
-            before=moment_label(locked.next_attempt_at),
-            after=EMPTY,
-        )
-        locked.next_attempt_at = None
+    # Nobody will make a planned call on a closed request.
+    if status == Status.CLOSED and _planned_call_drop(locked, actor=actor, at=now):
         changed.append("next_attempt_at")
     locked.save(update_fields=changed)
     _event(
@@ -255,17 +262,7 @@ def call_attempt_log(
         field="call_attempt",
         after=f"{attempt.get_outcome_display()} at {moment_label(made_at)}" + (f": {note}" if note else ""),
     )
-    if locked.next_attempt_at:
-        _event(
-            request=locked,
-            actor=actor,
-            action=RequestEvent.Action.SCHEDULED,
-            at=now,
-            field="next_attempt_at",
-            before=moment_label(locked.next_attempt_at),
-            after=EMPTY,
-        )
-        locked.next_attempt_at = None
+    if _planned_call_drop(locked, actor=actor, at=now):
         locked.save(update_fields=["next_attempt_at", "updated_at"])
         request.next_attempt_at = None
     next_status = STATUS_AFTER_CALL[outcome].get(locked.status)
