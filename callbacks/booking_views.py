@@ -9,7 +9,6 @@ import secrets
 
 from crispy_forms.layout import Div, Fieldset, Layout
 from django import forms
-from django.conf import settings
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +19,7 @@ from callbacks.consent import CURRENT_CONSENT_VERSION
 from callbacks.forms import CallbackRequestForm
 from callbacks.models import Appointment, Priority, Service
 from clinic.hours import clinic_zone
-from clinic.ratelimit import client_address, limit_posts_per_address, rate_limit_exceeded, too_many_requests
+from clinic.ratelimit import limit_posts_per_address, too_many_requests
 from intake.answers import AnswersInvalid
 from intake.definitions import BACK_PAIN, Definition, definition_current
 from intake.flow import Progress, steps_asked
@@ -190,15 +189,11 @@ def booking_contact(request, *, flow: str, definition: Definition, progress: Pro
     practitioner_id, starts_at = parsed
     slot = booking.slot_offered(service=service, practitioner_id=practitioner_id, starts_at=starts_at)
     form = BookingContactForm(request.POST or None)
-    if request.method == "POST" and rate_limit_exceeded(
-        scope="request-address", identity=client_address(request), rate=settings.CLINIC_RATE_LIMIT_REQUESTS_PER_ADDRESS
-    ):
+    if request.method == "POST" and views._requests_from_address_limited(request):
         return too_many_requests(request)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if rate_limit_exceeded(
-            scope="request-phone", identity=data["phone"], rate=settings.CLINIC_RATE_LIMIT_REQUESTS_PER_PHONE
-        ):
+        if views._requests_for_phone_limited(data["phone"]):
             return too_many_requests(request)
         try:
             appointment = booking.appointment_book(
@@ -225,7 +220,7 @@ def booking_contact(request, *, flow: str, definition: Definition, progress: Pro
         request.session[SESSION_BOOKED_KEY] = appointment.pk
         return redirect("callbacks:booking_done")
     asked = steps_asked(definition=definition, answers=progress.answers)
-    back_url = reverse("callbacks:emergency", kwargs={"flow": flow}) if emergency else views._step_url(flow, asked[-1])
+    back_url = views._details_back_url(flow, asked=asked, emergency=emergency)
     return render(
         request,
         "callbacks/booking/contact.html",

@@ -190,6 +190,28 @@ def callback_request_emergency(request, flow):
     )
 
 
+# The details page of both flows (callback and booking) counts against the same limits.
+
+
+def _requests_from_address_limited(request) -> bool:
+    """Count one more finished-request attempt from this address; True once over the limit."""
+    return rate_limit_exceeded(
+        scope="request-address", identity=client_address(request), rate=settings.CLINIC_RATE_LIMIT_REQUESTS_PER_ADDRESS
+    )
+
+
+def _requests_for_phone_limited(phone: str) -> bool:
+    """Count one more request for this (E.164) number, from any address; True once over the limit."""
+    return rate_limit_exceeded(
+        scope="request-phone", identity=phone, rate=settings.CLINIC_RATE_LIMIT_REQUESTS_PER_PHONE
+    )
+
+
+def _details_back_url(flow_id: str, *, asked: list[Step], emergency: bool) -> str:
+    """Back from the details page: to the emergency advice, or to the last questions asked."""
+    return reverse("callbacks:emergency", kwargs={"flow": flow_id}) if emergency else _step_url(flow_id, asked[-1])
+
+
 @require_http_methods(["GET", "POST"])
 def callback_request_contact(request, flow):
     loaded = _flow_load(request, flow)
@@ -207,15 +229,11 @@ def callback_request_contact(request, flow):
             request, flow=flow, definition=definition, progress=progress, emergency=emergency, choice=choice
         )
     form = CallbackRequestForm(request.POST or None, submit_label="Send my request")
-    if request.method == "POST" and rate_limit_exceeded(
-        scope="request-address", identity=client_address(request), rate=settings.CLINIC_RATE_LIMIT_REQUESTS_PER_ADDRESS
-    ):
+    if request.method == "POST" and _requests_from_address_limited(request):
         return too_many_requests(request)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if rate_limit_exceeded(
-            scope="request-phone", identity=data["phone"], rate=settings.CLINIC_RATE_LIMIT_REQUESTS_PER_PHONE
-        ):
+        if _requests_for_phone_limited(data["phone"]):
             return too_many_requests(request)
         try:
             created = services.callback_request_create(
@@ -239,7 +257,7 @@ def callback_request_contact(request, flow):
         request.session[SESSION_PRIORITY_KEY] = int(created.priority)
         return redirect("callbacks:done")
     asked = steps_asked(definition=definition, answers=progress.answers)
-    back_url = reverse("callbacks:emergency", kwargs={"flow": flow}) if emergency else _step_url(flow, asked[-1])
+    back_url = _details_back_url(flow, asked=asked, emergency=emergency)
     return render(
         request,
         "callbacks/request_form.html",
