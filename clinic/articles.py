@@ -437,10 +437,10 @@ def articles_search(*, query: str) -> QuerySet[Article]:
     return articles_published().filter(matches)
 
 
-# Caching: patients' article pages are read from the cache, so a repeated view does no database work.
-# Every write through this module makes all cached article data stale at once, by changing the version
-# that is part of every key; old entries simply expire. The timeout bounds how stale a page can be in a
-# process that does not share the cache (the default in-memory cache is per process).
+# Caching: the article lists are read from the shared cache and the article pages from each process's memory
+# (below), so a repeated view does no database work. Every write through this module makes all cached article
+# data stale at once, by changing the version that is part of every key; old entries simply expire. The
+# timeout bounds how stale a list can be in a process that does not share the cache (the local default).
 
 ARTICLES_CACHE_SECONDS = 5 * 60
 _CACHE_VERSION_KEY = "clinic:articles:version"
@@ -524,19 +524,12 @@ def article_page_build(*, article: Article) -> ArticlePage:
 
 
 def article_page_published(*, slug: str) -> ArticlePage | None:
-    """The page of the published article `slug`, from the cache when possible; None if there is none."""
+    """The page of the published article `slug`; None if there is none. Callers keep the rendered page
+    (`article_page_html_cached`), so this runs once per web process and articles version."""
     if len(slug) > Article._meta.get_field("slug").max_length:
         return None
-    key = f"clinic:articles:{_cache_version()}:page:{slug}"
-    page = cache.get(key)
-    if page is None:
-        article = articles_published().filter(slug=slug).first()
-        if article is None:
-            # Misses are not cached: made-up addresses must not fill the cache.
-            return None
-        page = article_page_build(article=article)
-        cache.set(key, page, ARTICLES_CACHE_SECONDS)
-    return page
+    article = articles_published().filter(slug=slug).first()
+    return None if article is None else article_page_build(article=article)
 
 
 def articles_published_cached() -> list[Article]:
