@@ -19,6 +19,7 @@ from callbacks.consent import CURRENT_CONSENT_VERSION
 from callbacks.forms import CallbackRequestForm
 from callbacks.models import Appointment, Priority, Service
 from clinic.hours import clinic_zone
+from clinic.public_pages import public_page
 from clinic.ratelimit import limit_posts_per_address, too_many_requests
 from intake.answers import AnswersInvalid
 from intake.definitions import BACK_PAIN, Definition, definition_current
@@ -113,6 +114,7 @@ def _slot_taken_page(request, *, service: Service, alternatives, flow: str | Non
 
 
 @require_GET
+@public_page
 def booking_services(request):
     return render(request, "callbacks/booking/services.html", {"services": booking.services_bookable()})
 

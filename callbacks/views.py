@@ -18,6 +18,7 @@ from callbacks import services
 from callbacks.consent import CONSENT_TEXTS, CURRENT_CONSENT_VERSION
 from callbacks.forms import CallbackRequestForm
 from callbacks.models import Priority
+from clinic.public_pages import public_form_page, public_page
 from clinic.ratelimit import client_address, limit_posts_per_address, rate_limit_exceeded, too_many_requests
 from intake.answers import AnswersInvalid
 from intake.definitions import BACK_PAIN, Definition, DefinitionNotFound, Step, definition_current, definition_get
@@ -119,6 +120,7 @@ def _advice() -> dict[str, str]:
 
 @require_http_methods(["GET", "POST"])
 @limit_posts_per_address("intake-step", "CLINIC_RATE_LIMIT_FORM_POSTS")
+@public_form_page
 def callback_request(request):
     """The start of a new request: the safety questions of the current questionnaire version."""
     definition = definition_current(BACK_PAIN)
@@ -291,6 +293,7 @@ def callback_done(request):
 
 
 @require_GET
+@public_page
 def privacy_notice(request):
     return render(
         request,

@@ -27,12 +27,8 @@ import html
 import json
 import math
 import re
-import threading
-import time
-import uuid
 import xml.etree.ElementTree as etree
-from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -49,6 +45,7 @@ from markdown.extensions.toc import slugify as markdown_slugify
 from markdown.treeprocessors import Treeprocessor
 
 from clinic.models import Article
+from clinic.public_pages import public_pages_changed, public_pages_version
 
 ARTICLES_DIR = Path(__file__).resolve().parent / "content" / "articles"
 
@@ -437,78 +434,19 @@ def articles_search(*, query: str) -> QuerySet[Article]:
     return articles_published().filter(matches)
 
 
-# Caching: the article lists are read from the shared cache and the article pages from each process's memory
-# (below), so a repeated view does no database work. Every write through this module makes all cached article
-# data stale at once, by changing the version that is part of every key; old entries simply expire. The
-# timeout bounds how stale a list can be in a process that does not share the cache (the local default).
+# Caching: the article list is read from the shared cache, and the public pages that show articles are kept by
+# each web process (clinic.public_pages), so a repeated view does no database work. Every write through this
+# module makes all of them stale at once, by changing the public pages' version that is part of every key; old
+# entries simply expire. The timeout bounds how stale a list can be in a process that does not share the cache
+# (the local default).
 
 ARTICLES_CACHE_SECONDS = 5 * 60
-_CACHE_VERSION_KEY = "clinic:articles:version"
-
-
-def _cache_version() -> str:
-    version = cache.get(_CACHE_VERSION_KEY)
-    if version is None:
-        cache.add(_CACHE_VERSION_KEY, uuid.uuid4().hex, timeout=None)
-        version = cache.get(_CACHE_VERSION_KEY, "none")
-    return version
 
 
 def articles_cache_clear() -> None:
-    """Make every cached article page and list stale, once the current transaction (if any) commits.
-
-    After the commit, not before: a page read between the write and the commit would otherwise put the
-    old content back in the cache. This process sees the change at once, other web processes within
-    PAGE_VERSION_RECHECK_SECONDS."""
-
-    def clear():
-        cache.set(_CACHE_VERSION_KEY, uuid.uuid4().hex, timeout=None)
-        _page_version["checked_at"] = 0.0
-
-    transaction.on_commit(clear)
-
-
-# Rendered article pages for patients, kept whole in each web process's memory: a repeated view costs no
-# template rendering and no trip to Redis, which is what keeps an article page close to a bare view's speed
-# (docs/BENCHMARKS.md). Entries are keyed on the shared version above, read from the shared cache at most
-# every PAGE_VERSION_RECHECK_SECONDS, so a staff edit reaches every process within that time.
-PAGE_VERSION_RECHECK_SECONDS = 5
-PAGE_MEMORY_MAX_ENTRIES = 200
-_page_version = {"value": "", "checked_at": 0.0}
-_page_memory: OrderedDict[tuple[str, str], bytes] = OrderedDict()
-_page_memory_lock = threading.Lock()
-
-
-def _page_version_current() -> str:
-    now = time.monotonic()
-    if now - _page_version["checked_at"] > PAGE_VERSION_RECHECK_SECONDS:
-        _page_version["value"] = _cache_version()
-        _page_version["checked_at"] = now
-    return _page_version["value"]
-
-
-def article_pages_forget() -> None:
-    """Empty this process's page memory (tests, which empty the shared cache between them too)."""
-    with _page_memory_lock:
-        _page_memory.clear()
-    _page_version["checked_at"] = 0.0
-
-
-def article_page_html_cached(*, key: str, render: Callable[[], bytes | None]) -> bytes | None:
-    """The rendered page `key` from this process's memory, or `render()` it and keep it (None: not kept)."""
-    memory_key = (_page_version_current(), key)
-    with _page_memory_lock:
-        html = _page_memory.get(memory_key)
-        if html is not None:
-            _page_memory.move_to_end(memory_key)
-            return html
-    html = render()
-    if html is not None:
-        with _page_memory_lock:
-            _page_memory[memory_key] = html
-            while len(_page_memory) > PAGE_MEMORY_MAX_ENTRIES:
-                _page_memory.popitem(last=False)
-    return html
+    """Make every cached article list and public page stale, once the current transaction (if any) commits
+    (see `public_pages_changed`)."""
+    public_pages_changed()
 
 
 @dataclass(frozen=True)
@@ -524,8 +462,8 @@ def article_page_build(*, article: Article) -> ArticlePage:
 
 
 def article_page_published(*, slug: str) -> ArticlePage | None:
-    """The page of the published article `slug`; None if there is none. Callers keep the rendered page
-    (`article_page_html_cached`), so this runs once per web process and articles version."""
+    """The page of the published article `slug`; None if there is none. The view is a public page
+    (clinic.public_pages), so for patients this runs once per web process and content version."""
     if len(slug) > Article._meta.get_field("slug").max_length:
         return None
     article = articles_published().filter(slug=slug).first()
@@ -534,7 +472,7 @@ def article_page_published(*, slug: str) -> ArticlePage | None:
 
 def articles_published_cached() -> list[Article]:
     """The published articles in list order, from the cache when possible."""
-    key = f"clinic:articles:{_cache_version()}:list"
+    key = f"clinic:articles:{public_pages_version()}:list"
     articles = cache.get(key)
     if articles is None:
         articles = list(articles_published())

@@ -63,6 +63,8 @@ MIDDLEWARE = [
     # Before the session and CSRF middleware read anything: an oversized body is refused unread (413).
     "clinic.limits.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise (static files keep their own headers), before anything that may set a cookie.
+    "clinic.public_pages.NoStoreByDefaultMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -160,6 +162,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
+
+# Public pages for visitors without a session (home, articles, booking's service list, privacy notice): how
+# long browsers and the reverse proxy may keep them, in seconds (clinic/public_pages.py). Everything else,
+# and every page for a session, is no-store.
+CLINIC_PUBLIC_PAGE_MAX_AGE = env.int("CLINIC_PUBLIC_PAGE_MAX_AGE", default=60)
 
 # Security
 

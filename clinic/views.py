@@ -12,13 +12,13 @@ from django.views.decorators.http import require_safe
 from clinic.articles import (
     SEARCH_MAX_CHARS,
     article_page_build,
-    article_page_html_cached,
     article_page_published,
     articles_published_cached,
     articles_search,
     search_query_clean,
 )
 from clinic.models import Article
+from clinic.public_pages import public_page
 
 # The characters that could end a <script> data block early, written as JSON escapes instead.
 _JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
@@ -52,6 +52,7 @@ def _article_json_ld(article: Article, canonical_url: str) -> str:
 
 
 @require_safe
+@public_page
 def home(request):
     return render(
         request,
@@ -61,6 +62,7 @@ def home(request):
 
 
 @require_safe
+@public_page
 def article_list(request):
     return render(
         request,
@@ -70,23 +72,18 @@ def article_list(request):
 
 
 @require_safe
+@public_page
 def article_detail(request, slug):
     # Staff may preview an unpublished article, always fresh from the database; patients get published
-    # articles, rendered once per process and served from memory, and a 404 for anything else.
+    # articles (kept in memory by @public_page for visitors without a session) and a 404 for anything else.
     if request.user.is_staff:
         article = Article.objects.filter(slug=slug).first()
-        if article is None:
-            raise Http404("No such article.")
-        return _article_response(request, article_page_build(article=article))
-
-    def render_page():
+        page = None if article is None else article_page_build(article=article)
+    else:
         page = article_page_published(slug=slug)
-        return None if page is None else _article_response(request, page).content
-
-    html = article_page_html_cached(key=f"article:{slug}", render=render_page)
-    if html is None:
+    if page is None:
         raise Http404("No such article.")
-    return HttpResponse(html)
+    return _article_response(request, page)
 
 
 def _article_response(request, page) -> HttpResponse:
@@ -106,6 +103,7 @@ def _article_response(request, page) -> HttpResponse:
 
 
 @require_safe
+@public_page(reads=("q",))
 def article_search(request):
     query = search_query_clean(request.GET.get("q", ""))
     results = list(articles_search(query=query)) if query else []
@@ -117,6 +115,7 @@ def article_search(request):
 
 
 @require_safe
+@public_page
 def robots_txt(request):
     body = render_to_string(
         "clinic/robots.txt",

@@ -53,10 +53,10 @@ def _isolated_settings(settings, tmp_path):
     # Rate-limit counters and cached pages start empty in every test.
     from django.core.cache import cache
 
-    from clinic.articles import article_pages_forget
+    from clinic.public_pages import public_pages_forget
 
     cache.clear()
-    article_pages_forget()
+    public_pages_forget()
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.STORAGES = {
         **settings.STORAGES,

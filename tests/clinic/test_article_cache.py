@@ -128,17 +128,17 @@ def test_an_edit_made_by_another_web_process_shows_here_within_the_recheck_time(
 
     from django.core.cache import cache
 
-    from clinic import articles as articles_module
+    from clinic import public_pages
 
     article = ArticleFactory(body_markdown="## Start\n\nThe first wording.\n")
     now = [1000.0]
-    monkeypatch.setattr(articles_module.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(public_pages.time, "monotonic", lambda: now[0])
     assert "The first wording." in client.get(article.get_absolute_url()).content.decode()
 
     # Another process saves a new wording: the database row and the shared version change, not our memory.
     type(article).objects.filter(pk=article.pk).update(body_html="<h2>Start</h2><p>The second wording.</p>")
-    cache.set(articles_module._CACHE_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    cache.set(public_pages.VERSION_KEY, f"2000-{uuid.uuid4().hex}", timeout=None)
     now[0] += 1
     assert "The first wording." in client.get(article.get_absolute_url()).content.decode(), "kept until recheck"
-    now[0] += articles_module.PAGE_VERSION_RECHECK_SECONDS
+    now[0] += public_pages.VERSION_RECHECK_SECONDS
     assert "The second wording." in client.get(article.get_absolute_url()).content.decode()
