@@ -70,8 +70,8 @@ def fill(count: int) -> dict[str, int]:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
-    from callbacks.consent import CURRENT_CONSENT_VERSION, consent_text_sha256
     from callbacks.models import CallAttempt, CallbackRequest, Notification, Priority, RequestEvent, StaffNote
+    from callbacks.requests.consent import CURRENT_CONSENT_VERSION, consent_text_sha256
 
     rng = random.Random(6)
     users = get_user_model()

@@ -1,4 +1,15 @@
+"""The app's configuration, and the staff admin site that replaces Django's default one.
+
+`ClinicAdminSite` lives here, not in `callbacks.admin`: Django creates the default site lazily on the first
+``@admin.register``, and importing it from the `callbacks.admin` package would run that package's registrations
+in the middle of creating the site (they would land on a site that is then thrown away). This module is imported
+while Django loads its apps, so the site imports models and admin helpers inside its methods.
+"""
+
 from django.apps import AppConfig
+from django.conf import settings
+from django.contrib.admin import apps as admin_apps
+from django.contrib.admin.sites import AdminSite
 
 
 def _booking_page_changed(sender, **kwargs):
@@ -8,6 +19,7 @@ def _booking_page_changed(sender, **kwargs):
 
 
 class CallbacksConfig(AppConfig):
+    default = True
     name = "callbacks"
     verbose_name = "Callback requests"
 
@@ -27,3 +39,54 @@ class CallbacksConfig(AppConfig):
         m2m_changed.connect(
             _booking_page_changed, sender=Practitioner.services.through, dispatch_uid="public-pages-offers"
         )
+
+
+class ClinicAdminConfig(admin_apps.AdminConfig):
+    """Django's admin with the clinic's site as ``admin.site``; named in INSTALLED_APPS in its place."""
+
+    default = False
+    default_site = "callbacks.apps.ClinicAdminSite"
+
+
+class ClinicAdminSite(AdminSite):
+    """Two-factor sign-in (when ADMIN_REQUIRE_2FA is on) and the day at a glance on the home page."""
+
+    login_template = "admin/staff_login.html"
+    # The queue needs the width more than a second list of models: the home page lists them already.
+    enable_nav_sidebar = False
+
+    @property
+    def login_form(self):
+        from django.contrib.admin.forms import AdminAuthenticationForm
+
+        from callbacks.admin.forms import StaffTwoFactorLoginForm
+
+        return StaffTwoFactorLoginForm if settings.ADMIN_REQUIRE_2FA else AdminAuthenticationForm
+
+    def has_permission(self, request):
+        """Active staff only; with two-factor on, only once a TOTP code has verified this session.
+
+        A signed-in user who has not passed the second step is treated like a stranger and sent to sign in.
+        """
+        if not super().has_permission(request):
+            return False
+        if not settings.ADMIN_REQUIRE_2FA:
+            return True
+        is_verified = getattr(request.user, "is_verified", None)
+        return bool(is_verified and is_verified())
+
+    def each_context(self, request):
+        context = super().each_context(request)
+        context["admin_require_2fa"] = settings.ADMIN_REQUIRE_2FA
+        return context
+
+    def index(self, request, extra_context=None):
+        from callbacks.admin.chart import bar_chart
+        from callbacks.models import CallbackRequest
+        from callbacks.requests.selectors import callback_requests_per_day, triage_day_at_a_glance
+
+        extra_context = dict(extra_context or {})
+        if request.user.has_perm(f"callbacks.view_{CallbackRequest._meta.model_name}"):
+            extra_context["glance"] = triage_day_at_a_glance()
+            extra_context["requests_chart"] = bar_chart(callback_requests_per_day(days=settings.ADMIN_CHART_DAYS))
+        return super().index(request, extra_context)

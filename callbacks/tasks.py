@@ -4,7 +4,10 @@ from celery import shared_task
 from django.conf import settings
 from django.core.management import call_command
 
-from callbacks import booking, notifications, privacy
+from callbacks.booking import services as booking
+from callbacks.notifications import outbox as notifications
+from callbacks.notifications import transports
+from callbacks.privacy import retention as privacy
 
 
 @shared_task(
@@ -12,7 +15,7 @@ from callbacks import booking, notifications, privacy
     acks_late=True,
     # A worker killed mid-send puts the message back, and the locked row makes the second try safe.
     reject_on_worker_lost=True,
-    autoretry_for=(notifications.TransientSendError,),
+    autoretry_for=(transports.TransientSendError,),
     retry_backoff=notifications.RETRY_BACKOFF,
     retry_backoff_max=notifications.RETRY_BACKOFF_MAX,
     retry_jitter=True,

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from callbacks import booking_views, views
+from callbacks.web import booking as booking_views
+from callbacks.web import callback as views
 
 app_name = "callbacks"
 

@@ -34,8 +34,8 @@ else:
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    # The staff admin with two-factor sign-in and the triage home page (see callbacks/admin_site.py).
-    "callbacks.admin_site.ClinicAdminConfig",
+    # The staff admin with two-factor sign-in and the triage home page (see callbacks/apps.py).
+    "callbacks.apps.ClinicAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

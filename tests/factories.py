@@ -4,9 +4,9 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from callbacks.consent import CURRENT_CONSENT_VERSION, consent_text_sha256
 from callbacks.models import CallbackRequest, Notification
-from callbacks.references import reference_generate
+from callbacks.requests.consent import CURRENT_CONSENT_VERSION, consent_text_sha256
+from callbacks.requests.references import reference_generate
 from clinic.articles import article_save
 from clinic.models import Article
 

@@ -11,7 +11,7 @@ import subprocess
 import pytest
 import redis
 
-from tests.callbacks.test_forms import form_data
+from tests.callbacks.web.test_forms import form_data
 from tests.conftest import REDIS_HOST, REDIS_PORT, service_missing
 from tests.support.net import wait_until
 from tests.support.questionnaire import NO_RED_FLAGS

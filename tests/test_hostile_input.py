@@ -23,11 +23,11 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from callbacks.models import CallbackRequest, Notification
-from callbacks.notifications import notification_send
-from callbacks.views import SESSION_FLOWS_KEY
+from callbacks.notifications.outbox import notification_send
+from callbacks.web.callback import SESSION_FLOWS_KEY
 from clinic.rates import Rate
 from intake.models import Answer, QuestionnaireResponse
-from tests.callbacks.test_forms import form_data
+from tests.callbacks.web.test_forms import form_data
 from tests.factories import ArticleFactory, CallbackRequestFactory
 from tests.support.questionnaire import NO_RED_FLAGS, STEPS, step_data
 
@@ -557,7 +557,7 @@ def test_stored_markup_is_shown_escaped_to_staff_and_never_sent_by_email(client,
     root = get_user_model().objects.create_superuser("root", "root@clinic.test", "x" * 20)
     staff = Client()
     staff.force_login(root)
-    from callbacks import workflow
+    from callbacks.requests import workflow
 
     workflow.staff_note_add(request=request, text=payload, actor=root)
     pages = [

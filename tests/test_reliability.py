@@ -12,7 +12,7 @@ from collections import Counter
 
 import pytest
 
-from tests.callbacks.test_forms import form_data
+from tests.callbacks.web.test_forms import form_data
 from tests.support.net import wait_until
 from tests.support.redis_server import RedisServer
 from tests.support.smtp import SmtpServer
@@ -194,7 +194,7 @@ def test_smtp_always_failing_is_marked_failed_and_can_be_resent(tmp_path, own_re
                     "--no-imports",
                     "-c",
                     "from callbacks.models import Notification;"
-                    "from callbacks.notifications import notification_resend;"
+                    "from callbacks.notifications.outbox import notification_resend;"
                     f"print(notification_resend(notification=Notification.objects.get(pk={notification_id})))",
                 ],
                 cwd=ROOT,

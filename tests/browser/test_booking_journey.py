@@ -5,12 +5,12 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from callbacks.booking import slot_key_parse
+from callbacks.booking.slots import slot_key_parse
 from callbacks.models import Appointment, Practitioner, Service, WorkingHours
 from tests.browser.test_callback_journey import answer_step, check_page
 from tests.browser.tools import DESKTOP_WIDTH, PHONE_WIDTH, screenshot
-from tests.callbacks.test_booking import appointment_row
-from tests.callbacks.test_forms import form_data
+from tests.callbacks.booking.test_booking import appointment_row
+from tests.callbacks.web.test_forms import form_data
 from tests.support.questionnaire import STEPS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

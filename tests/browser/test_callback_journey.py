@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from callbacks.models import CallbackRequest, Priority
 from tests.browser.tools import DESKTOP_WIDTH, PHONE_WIDTH, axe_violations, screenshot
-from tests.callbacks.test_forms import form_data
+from tests.callbacks.web.test_forms import form_data
 from tests.support.questionnaire import NO_RED_FLAGS, STEPS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

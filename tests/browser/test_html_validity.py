@@ -7,8 +7,8 @@ from django.urls import reverse
 from clinic.models import Article
 from clinic.ratelimit import too_many_requests
 from tests.browser.tools import html_errors
-from tests.callbacks.test_forms import form_data
-from tests.callbacks.test_intake_flow import complete_questionnaire
+from tests.callbacks.web.test_forms import form_data
+from tests.callbacks.web.test_intake_flow import complete_questionnaire
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 

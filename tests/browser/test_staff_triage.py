@@ -13,7 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from callbacks.models import CallbackRequest, Priority, RequestEvent
 from tests.browser.test_callback_journey import answer, answer_step, fill_details
 from tests.browser.tools import DESKTOP_WIDTH, PHONE_WIDTH, screenshot
-from tests.callbacks.test_forms import form_data
+from tests.callbacks.web.test_forms import form_data
 from tests.factories import CallbackRequestFactory, UserFactory
 from tests.support.questionnaire import NO_RED_FLAGS, STEPS
 

@@ -1,0 +1,166 @@
+"""Booking in the admin: services, practitioners with their weekly hours, exceptions, and the appointment diary.
+
+Confirming and declining go through `callbacks.booking`, which e-mails the patient. The booking's request (with
+its intake) is in the triage queue like any other request.
+"""
+
+import datetime as dt
+
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from callbacks.admin.display import ADMIN_CSS, priority_badge_html
+from callbacks.booking import services as booking
+from callbacks.models import Appointment, AvailabilityException, Practitioner, Priority, Service, WorkingHours
+from clinic.hours import clinic_zone
+
+
+@admin.register(Service)
+class ServiceAdmin(admin.ModelAdmin):
+    list_display = ("name", "duration_minutes", "active")
+    list_filter = ("active",)
+    search_fields = ("name",)
+
+
+class WorkingHoursInline(admin.TabularInline):
+    model = WorkingHours
+    extra = 1
+    verbose_name_plural = "weekly working hours (clinic local time)"
+
+
+@admin.register(Practitioner)
+class PractitionerAdmin(admin.ModelAdmin):
+    list_display = ("name", "offers", "active")
+    list_filter = ("active", "services")
+    search_fields = ("name",)
+    filter_horizontal = ("services",)
+    autocomplete_fields = ("user",)
+    inlines = [WorkingHoursInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("services")
+
+    @admin.display(description="Services")
+    def offers(self, practitioner):
+        return ", ".join(service.name for service in practitioner.services.all())
+
+
+@admin.register(AvailabilityException)
+class AvailabilityExceptionAdmin(admin.ModelAdmin):
+    list_display = ("practitioner", "reason", "start", "end", "note")
+    list_filter = ("reason", "practitioner")
+    list_select_related = ("practitioner",)
+    date_hierarchy = "start"
+
+
+class WhenFilter(admin.SimpleListFilter):
+    """The day's and the week's appointments, in the clinic's time zone."""
+
+    title = "when"
+    parameter_name = "when"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("today", "Today"),
+            ("tomorrow", "Tomorrow"),
+            ("this_week", "This week"),
+            ("next_week", "Next week"),
+            ("upcoming", "From now on"),
+        ]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate(timezone=clinic_zone())
+        monday = today - dt.timedelta(days=today.weekday())
+        spans = {
+            "today": (today, today + dt.timedelta(days=1)),
+            "tomorrow": (today + dt.timedelta(days=1), today + dt.timedelta(days=2)),
+            "this_week": (monday, monday + dt.timedelta(days=7)),
+            "next_week": (monday + dt.timedelta(days=7), monday + dt.timedelta(days=14)),
+        }
+        if self.value() == "upcoming":
+            return queryset.filter(starts_at__gte=timezone.now())
+        if self.value() not in spans:
+            return queryset
+        first, last = spans[self.value()]
+        zone = clinic_zone()
+        return queryset.filter(
+            starts_at__gte=dt.datetime.combine(first, dt.time(), tzinfo=zone),
+            starts_at__lt=dt.datetime.combine(last, dt.time(), tzinfo=zone),
+        )
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(admin.ModelAdmin):
+    list_display = ("when", "practitioner", "service", "status_shown", "triage", "request_link")
+    list_filter = (WhenFilter, "status", "practitioner", "service")
+    list_select_related = ("practitioner", "service", "request")
+    date_hierarchy = "starts_at"
+    ordering = ("starts_at",)
+    search_fields = ("request__reference",)
+    search_help_text = "A request's reference, e.g. CB-7KQ2M."
+    actions = ["confirm", "decline"]
+    list_per_page = 100
+    fields = ("service", "practitioner", "starts_at", "ends_at", "status", "request_link", "decided_by", "decided_at")
+    readonly_fields = fields
+
+    class Media:
+        css = {"all": [ADMIN_CSS]}
+
+    def has_add_permission(self, request):
+        # Appointments come from the patients' booking (or a future staff booking service), never a bare form.
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="When", ordering="starts_at")
+    def when(self, appointment):
+        start = appointment.starts_at.astimezone(clinic_zone())
+        end = appointment.ends_at.astimezone(clinic_zone())
+        return f"{start:%a %d %b %Y, %H:%M}-{end:%H:%M}"
+
+    @admin.display(description="Status", ordering="status")
+    def status_shown(self, appointment):
+        return appointment.get_status_display()
+
+    @admin.display(description="Triage", ordering="request__priority")
+    def triage(self, appointment):
+        badge = priority_badge_html(appointment.request.priority)
+        if appointment.request.priority in (Priority.EMERGENCY, Priority.URGENT):
+            return format_html("{} {}", badge, format_html("<strong>{}</strong>", "Check the intake first"))
+        return badge
+
+    @admin.display(description="Request")
+    def request_link(self, appointment):
+        url = reverse("admin:callbacks_callbackrequest_change", args=[appointment.request_id])
+        return format_html('<a href="{}">{}</a>', url, appointment.request.reference)
+
+    def _decide(self, request, queryset, decide, verb):
+        done = [appointment for appointment in queryset if decide(appointment=appointment, user=request.user)]
+        skipped = queryset.count() - len(done)
+        if done:
+            flagged = sum(1 for appointment in done if appointment.flagged)
+            note = f" ({flagged} flagged emergency or urgent)" if flagged else ""
+            self.message_user(request, f"{verb} {len(done)} appointment(s){note}.", messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request,
+                f"{skipped} appointment(s) were not waiting for a decision and were left alone.",
+                messages.WARNING,
+            )
+
+    @admin.action(description="Confirm the selected appointments (e-mails the patient)", permissions=["decide"])
+    def confirm(self, request, queryset):
+        self._decide(request, queryset, booking.appointment_confirm, "Confirmed")
+
+    @admin.action(description="Decline the selected appointments (e-mails the patient)", permissions=["decide"])
+    def decline(self, request, queryset):
+        self._decide(request, queryset, booking.appointment_decline, "Declined")
+
+    def has_decide_permission(self, request):
+        return request.user.has_perm("callbacks.change_appointment")

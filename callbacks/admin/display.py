@@ -1,0 +1,60 @@
+"""The staff triage screens: the queue of requests, one request's page with its workflow, and the outbox.
+
+The admin only displays and collects: every change to a request goes through `callbacks.workflow`, which
+records it in the request's history. The change form itself has no editable fields.
+"""
+
+import phonenumbers
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.timesince import timesince, timeuntil
+
+from callbacks.models import CallbackRequest, Priority
+from clinic.hours import clinic_zone
+
+Status = CallbackRequest.Status
+
+PRIORITY_BADGES = {
+    Priority.EMERGENCY: "triage-badge--emergency",
+    Priority.URGENT: "triage-badge--urgent",
+    Priority.REVIEW: "triage-badge--review",
+    Priority.ROUTINE: "triage-badge--routine",
+}
+AWAITING = (Status.NEW, Status.IN_PROGRESS)
+ADMIN_CSS = "callbacks/admin/triage.css"
+
+
+def priority_badge_html(priority: int):
+    return format_html('<span class="triage-badge {}">{}</span>', PRIORITY_BADGES[priority], Priority(priority).label)
+
+
+def phone_display(e164: str) -> str:
+    """+447400123456 as staff read it out: +44 7400 123456."""
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    except phonenumbers.NumberParseException:
+        return e164
+
+
+def staff_name(user) -> str:
+    return (user.get_full_name() or user.get_username()) if user else ""
+
+
+def local_moment(value) -> str:
+    return date_format(timezone.localtime(value, clinic_zone()), "D j M, H:i") if value else ""
+
+
+def deadline_html(request_obj: CallbackRequest, now):
+    """When the response is due, and how long is left or how late it is; nothing runs once contact is made."""
+    deadline = request_obj.deadline
+    if deadline is None:
+        return format_html('<span class="triage-muted">{}</span>', "No deadline")
+    due = format_html('<time datetime="{}">{}</time>', deadline.isoformat(), local_moment(deadline))
+    if request_obj.status not in AWAITING:
+        return format_html('{}<br><span class="triage-muted">{}</span>', due, "Responded")
+    if deadline <= now:
+        return format_html(
+            '{}<br><strong class="triage-overdue">Overdue by {}</strong>', due, timesince(deadline, now, depth=1)
+        )
+    return format_html('{}<br><span class="triage-due">{} left</span>', due, timeuntil(deadline, now, depth=1))

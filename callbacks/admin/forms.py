@@ -1,0 +1,138 @@
+"""Forms of the staff admin: the two-factor sign-in and the workflow controls on a request's page.
+
+The forms only clean what staff typed; `callbacks.workflow` decides whether the change is allowed.
+"""
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django_otp import devices_for_user
+from django_otp.admin import OTPAdminAuthenticationForm
+from django_otp.forms import OTPAuthenticationFormMixin
+
+from callbacks.models import CallAttempt, CallbackRequest, Priority, StaffNote
+from callbacks.requests.workflow import ALLOWED_TRANSITIONS
+from clinic.hours import clinic_zone
+
+LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class StaffTwoFactorLoginForm(OTPAdminAuthenticationForm):
+    """User name, password and the current code of the staff member's authenticator app, on one screen."""
+
+    otp_error_messages = {
+        **OTPAuthenticationFormMixin.otp_error_messages,
+        "token_required": "Enter the 6-digit code from your authenticator app.",
+        "invalid_token": "That code is not right. Check that your phone's clock is correct and use the newest code.",
+        "device_required": (
+            "This account has no authenticator app set up yet. Ask an administrator to enrol one "
+            "(manage.py staff_totp_enrol <username>)."
+        ),
+    }
+
+    otp_token = forms.CharField(
+        label="Code from your authenticator app",
+        required=False,
+        max_length=8,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    def _chosen_device(self, user):
+        device = super()._chosen_device(user)
+        if device is None:
+            # Staff normally have exactly one authenticator: use it rather than ask which.
+            devices = list(devices_for_user(user, confirmed=True, for_verify=True))
+            if len(devices) == 1:
+                device = devices[0]
+        return device
+
+
+class ErrorsDescribedMixin:
+    """Ties each field's error message to the field (aria-describedby), for screen readers."""
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                widget = self.fields[name].widget
+                widget.attrs["aria-invalid"] = "true"
+                widget.attrs["aria-describedby"] = f"{self[name].auto_id}_error"
+
+
+def local_datetime_field(label: str, *, required: bool = True, help_text: str = "") -> forms.DateTimeField:
+    zone = clinic_zone().key
+    return forms.DateTimeField(
+        label=label,
+        required=required,
+        help_text=help_text or f"Clinic time ({zone}).",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_INPUT_FORMAT),
+    )
+
+
+class AssignForm(ErrorsDescribedMixin, forms.Form):
+    user = forms.ModelChoiceField(
+        label="Assign to",
+        queryset=get_user_model().objects.none(),
+        required=False,
+        empty_label="Nobody (release)",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = (
+            get_user_model().objects.filter(is_active=True, is_staff=True).order_by("first_name", "username")
+        )
+        self.fields["user"].label_from_instance = lambda user: user.get_full_name() or user.get_username()
+
+
+class StatusForm(ErrorsDescribedMixin, forms.Form):
+    status = forms.ChoiceField(label="New status", choices=CallbackRequest.Status.choices)
+    outcome = forms.ChoiceField(
+        label="Outcome (when closing)",
+        choices=[("", "---------"), *CallbackRequest.Outcome.choices],
+        required=False,
+    )
+
+    def __init__(self, *args, current_status: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if current_status:
+            allowed = ALLOWED_TRANSITIONS[current_status]
+            self.fields["status"].choices = [(v, label) for v, label in CallbackRequest.Status.choices if v in allowed]
+
+    def clean(self):
+        cleaned = super().clean()
+        status, outcome = cleaned.get("status"), cleaned.get("outcome")
+        if status == CallbackRequest.Status.CLOSED and not outcome:
+            self.add_error("outcome", "Choose an outcome to close the request.")
+        elif status and status != CallbackRequest.Status.CLOSED and outcome:
+            self.add_error("outcome", "Leave the outcome empty unless you are closing the request.")
+        return cleaned
+
+
+class CallAttemptForm(ErrorsDescribedMixin, forms.Form):
+    outcome = forms.ChoiceField(
+        label="How did the call go?", choices=CallAttempt.Outcome.choices, widget=forms.RadioSelect
+    )
+    made_at = local_datetime_field("When", required=False, help_text="Leave empty for now. Clinic time.")
+    note = forms.CharField(
+        label="Note (optional)",
+        required=False,
+        max_length=CallAttempt._meta.get_field("note").max_length,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class ScheduleForm(ErrorsDescribedMixin, forms.Form):
+    at = local_datetime_field("Next call at")
+
+
+class PriorityForm(ErrorsDescribedMixin, forms.Form):
+    priority = forms.TypedChoiceField(label="Priority", choices=Priority.choices, coerce=int)
+
+
+class NoteForm(ErrorsDescribedMixin, forms.Form):
+    text = forms.CharField(
+        label="Internal note",
+        max_length=StaffNote._meta.get_field("text").max_length,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Staff only. Notes cannot be edited or deleted later.",
+    )

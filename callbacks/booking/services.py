@@ -1,0 +1,196 @@
+"""Booking an appointment in a real free slot: the slots offered, the booking itself, staff decisions, reminders.
+
+Slots are laid out in the clinic's time zone (working hours are local wall-clock times) and stored in UTC.
+Whether a slot is still free when it is booked is decided by the database alone (the exclusion constraint on
+PostgreSQL, triggers on SQLite, see `callbacks.models.Appointment`): two patients who saw the same free slot
+both try to insert, and exactly one insert succeeds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from callbacks.booking.slots import OVERLAP_CONSTRAINT, SlotTaken, slot_offered, slots_nearest
+from callbacks.models import Appointment, CallbackRequest, Notification, Service
+from callbacks.notifications.outbox import notifications_enqueue_on_commit
+from callbacks.requests.services import callback_request_create
+from callbacks.requests.workflow import ALLOWED_TRANSITIONS, callback_request_status_change
+from clinic.hours import clinic_zone
+from intake.services import QuestionnaireAnswers
+
+logger = logging.getLogger(__name__)
+
+# Services --------------------------------------------------------------------------------------------------
+
+
+class _Clash(Exception):
+    pass
+
+
+def appointment_book(
+    *,
+    service: Service,
+    practitioner_id: int,
+    starts_at: dt.datetime,
+    name: str,
+    phone: str,
+    email: str = "",
+    reason: str,
+    consent_version: str,
+    questionnaire: QuestionnaireAnswers | None = None,
+) -> Appointment:
+    """Book a slot: the booking request (kind booking, with its intake and notifications) and the appointment.
+
+    All in one transaction: either the patient holds the slot and the request exists, or nothing is saved.
+    The appointment starts as requested: staff confirm or decline it (emergency and urgent triage is flagged
+    for them, never confirmed automatically). Raises SlotTaken, with the nearest free alternatives, when the
+    slot is not offered or another booking holds it; the database decides the latter.
+    """
+    slot = slot_offered(service=service, practitioner_id=practitioner_id, starts_at=starts_at)
+    if slot is None or not service.active:
+        raise SlotTaken(alternatives=slots_nearest(service=service, around=starts_at))
+    try:
+        with transaction.atomic():
+            request = callback_request_create(
+                kind=CallbackRequest.Kind.BOOKING,
+                name=name,
+                phone=phone,
+                email=email,
+                # A booking's "window" is the appointment itself: the triage queue shows when it is.
+                window_start=slot.starts_at,
+                window_end=slot.ends_at,
+                reason=reason,
+                consent_version=consent_version,
+                questionnaire=questionnaire,
+            )
+            try:
+                with transaction.atomic():
+                    appointment = Appointment.objects.create(
+                        practitioner_id=slot.practitioner_id,
+                        service=service,
+                        starts_at=slot.starts_at,
+                        ends_at=slot.ends_at,
+                        request=request,
+                    )
+            except IntegrityError as exc:
+                if OVERLAP_CONSTRAINT not in str(exc):
+                    raise
+                # Leaving the outer block with an exception rolls the request back too.
+                raise _Clash from exc
+    except _Clash:
+        logger.info("slot %s already held; booking refused", slot.key)
+        raise SlotTaken(alternatives=slots_nearest(service=service, around=starts_at)) from None
+    logger.info("appointment %s booked for request %s", appointment.pk, request.reference)
+    return appointment
+
+
+def _patient_notification(appointment: Appointment, kind: str) -> None:
+    """Queue one e-mail of ``kind`` to the patient, once (the outbox's unique constraint), if they gave one."""
+    request = appointment.request
+    if not request.email:
+        return
+    notification, created = Notification.objects.get_or_create(
+        request=request, kind=kind, channel=Notification.Channel.EMAIL, defaults={"recipient": request.email}
+    )
+    if created:
+        notifications_enqueue_on_commit([notification])
+
+
+@transaction.atomic
+def appointment_confirm(*, appointment: Appointment, user) -> bool:
+    """Confirm a requested appointment, mark its request booked (with history) and e-mail the patient with a
+    calendar file. False, changing nothing, if the appointment was not waiting for a decision."""
+    locked = Appointment.objects.select_for_update().select_related("request").get(pk=appointment.pk)
+    if locked.status != Appointment.Status.REQUESTED:
+        return False
+    locked.status = Appointment.Status.CONFIRMED
+    locked.decided_by, locked.decided_at = user, timezone.now()
+    locked.save(update_fields=["status", "decided_by", "decided_at"])
+    if CallbackRequest.Status.BOOKED in ALLOWED_TRANSITIONS[locked.request.status]:
+        # The request has done its job: it leaves the response-deadline queue and counts as a patient.
+        callback_request_status_change(request=locked.request, status=CallbackRequest.Status.BOOKED, actor=user)
+    _patient_notification(locked, Notification.Kind.BOOKING_CONFIRMED)
+    logger.info("appointment %s confirmed by user %s", locked.pk, user.pk)
+    return True
+
+
+@transaction.atomic
+def appointment_decline(*, appointment: Appointment, user) -> bool:
+    """Decline a requested appointment (the slot is free again) and e-mail the patient. False if not requested."""
+    locked = Appointment.objects.select_for_update().select_related("request").get(pk=appointment.pk)
+    if locked.status != Appointment.Status.REQUESTED:
+        return False
+    locked.status = Appointment.Status.DECLINED
+    locked.decided_by, locked.decided_at = user, timezone.now()
+    locked.save(update_fields=["status", "decided_by", "decided_at"])
+    _patient_notification(locked, Notification.Kind.BOOKING_DECLINED)
+    logger.info("appointment %s declined by user %s", locked.pk, user.pk)
+    return True
+
+
+@transaction.atomic
+def appointment_cancel(*, appointment: Appointment, now: dt.datetime | None = None) -> bool:
+    """The patient cancels (through a signed link): the slot is free again and the front desk is told.
+
+    False when there is nothing to cancel (already cancelled or declined, or the appointment has started).
+    """
+    now = now or timezone.now()
+    locked = Appointment.objects.select_for_update().select_related("request").get(pk=appointment.pk)
+    if locked.status not in (Appointment.Status.REQUESTED, Appointment.Status.CONFIRMED) or locked.starts_at <= now:
+        return False
+    locked.status = Appointment.Status.CANCELLED
+    locked.save(update_fields=["status"])
+    notification, created = Notification.objects.get_or_create(
+        request=locked.request,
+        kind=Notification.Kind.BOOKING_CANCELLED,
+        channel=Notification.Channel.EMAIL,
+        defaults={"recipient": settings.CLINIC_FRONT_DESK_EMAIL},
+    )
+    if created:
+        notifications_enqueue_on_commit([notification])
+    logger.info("appointment %s cancelled by the patient", locked.pk)
+    return True
+
+
+def appointments_remind(*, now: dt.datetime | None = None) -> int:
+    """Queue one reminder e-mail per confirmed appointment starting tomorrow (clinic time) or sooner.
+
+    Each appointment is reminded at most once: `reminder_sent_at` is stamped in the same transaction as the
+    outbox row, and the outbox allows one reminder per request. Returns how many were queued.
+    """
+    now = now or timezone.now()
+    zone = clinic_zone()
+    day_after_tomorrow = dt.datetime.combine(now.astimezone(zone).date() + dt.timedelta(days=2), dt.time(), tzinfo=zone)
+    due = (
+        Appointment.objects.filter(
+            status=Appointment.Status.CONFIRMED,
+            reminder_sent_at__isnull=True,
+            starts_at__gt=now,
+            starts_at__lt=day_after_tomorrow,
+        )
+        .exclude(request__email="")
+        .values_list("pk", flat=True)
+    )
+    reminded = 0
+    for pk in list(due):
+        with transaction.atomic():
+            appointment = (
+                Appointment.objects.select_for_update(skip_locked=True)
+                .select_related("request")
+                .filter(pk=pk, reminder_sent_at__isnull=True, status=Appointment.Status.CONFIRMED)
+                .first()
+            )
+            if appointment is None:
+                continue  # another run has it
+            appointment.reminder_sent_at = now
+            appointment.save(update_fields=["reminder_sent_at"])
+            _patient_notification(appointment, Notification.Kind.BOOKING_REMINDER)
+            reminded += 1
+    if reminded:
+        logger.info("queued %s appointment reminder(s)", reminded)
+    return reminded

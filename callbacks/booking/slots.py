@@ -1,0 +1,182 @@
+"""Booking an appointment in a real free slot: the slots offered, the booking itself, staff decisions, reminders.
+
+Slots are laid out in the clinic's time zone (working hours are local wall-clock times) and stored in UTC.
+Whether a slot is still free when it is booked is decided by the database alone (the exclusion constraint on
+PostgreSQL, triggers on SQLite, see `callbacks.models.Appointment`): two patients who saw the same free slot
+both try to insert, and exactly one insert succeeds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from callbacks.models import Appointment, AvailabilityException, Service
+from clinic.hours import clinic_zone
+
+logger = logging.getLogger(__name__)
+
+# Slots start every SLOT_STEP from the start of a block of working hours.
+SLOT_STEP = dt.timedelta(minutes=30)
+# The clinic needs some notice to prepare; a slot starting sooner is not offered.
+MIN_NOTICE = dt.timedelta(hours=2)
+WEEKS_AHEAD = 4
+NEAREST_ALTERNATIVES = 6
+OVERLAP_CONSTRAINT = "cb_appointment_no_overlap"
+
+
+@dataclass(frozen=True)
+class Slot:
+    practitioner_id: int
+    practitioner_name: str
+    starts_at: dt.datetime  # aware, UTC
+    ends_at: dt.datetime
+
+    @property
+    def key(self) -> str:
+        """What a form posts to name this slot: practitioner and start, nothing personal."""
+        return f"{self.practitioner_id}-{int(self.starts_at.timestamp())}"
+
+    @property
+    def local_start(self) -> dt.datetime:
+        return self.starts_at.astimezone(clinic_zone())
+
+    @property
+    def local_end(self) -> dt.datetime:
+        return self.ends_at.astimezone(clinic_zone())
+
+
+def slot_key_parse(key: str) -> tuple[int, dt.datetime] | None:
+    """(practitioner id, UTC start) from a slot key, or None when it is not one."""
+    practitioner, _, seconds = (key or "").partition("-")
+    if not (practitioner.isdigit() and seconds.isdigit()) or len(seconds) > 12:
+        return None
+    return int(practitioner), dt.datetime.fromtimestamp(int(seconds), tz=dt.UTC)
+
+
+class SlotTaken(Exception):
+    """The slot was booked by someone else first (or is no longer offered). Nothing was saved."""
+
+    def __init__(self, alternatives: list[Slot]):
+        super().__init__("That time is no longer free.")
+        self.alternatives = alternatives
+
+
+# Selectors -------------------------------------------------------------------------------------------------
+
+
+def services_bookable() -> list[Service]:
+    """Active services that at least one active practitioner offers."""
+    return list(Service.objects.filter(active=True, practitioners__active=True).distinct().order_by("name"))
+
+
+def _overlaps(start: dt.datetime, end: dt.datetime, spans: Iterable[tuple[dt.datetime, dt.datetime]]) -> bool:
+    return any(start < span_end and end > span_start for span_start, span_end in spans)
+
+
+def _schedule_slots(
+    *, service: Service, first_day: dt.date, days: int, now: dt.datetime, practitioner_id: int | None = None
+) -> list[Slot]:
+    """Slots within working hours, outside exceptions, far enough ahead; appointments not considered."""
+    zone = clinic_zone()
+    duration = dt.timedelta(minutes=service.duration_minutes)
+    practitioners = service.practitioners.filter(active=True).prefetch_related("working_hours")
+    if practitioner_id is not None:
+        practitioners = practitioners.filter(pk=practitioner_id)
+    range_start = dt.datetime.combine(first_day, dt.time(), tzinfo=zone)
+    range_end = dt.datetime.combine(first_day + dt.timedelta(days=days), dt.time(), tzinfo=zone)
+    blocked: dict[int, list[tuple[dt.datetime, dt.datetime]]] = {}
+    for exception in AvailabilityException.objects.filter(
+        practitioner__in=practitioners, start__lt=range_end, end__gt=range_start
+    ):
+        blocked.setdefault(exception.practitioner_id, []).append((exception.start, exception.end))
+    earliest = now + MIN_NOTICE
+    slots = []
+    for practitioner in practitioners:
+        for offset in range(days):
+            day = first_day + dt.timedelta(days=offset)
+            for hours in practitioner.working_hours.all():
+                if hours.weekday != day.weekday():
+                    continue
+                # Bounds as local wall-clock times, then walked in real (UTC) time: on a daylight-saving day
+                # every real hour of the block is offered once, none twice, none that does not exist.
+                block_start = _aware(day, hours.start, zone)
+                block_end = _aware(day, hours.end, zone)
+                start = block_start.astimezone(dt.UTC)
+                while start + duration <= block_end:
+                    end = start + duration
+                    if start >= earliest and not _overlaps(start, end, blocked.get(practitioner.pk, ())):
+                        slots.append(Slot(practitioner.pk, practitioner.name, start, end))
+                    start += SLOT_STEP
+    slots.sort(key=lambda slot: (slot.starts_at, slot.practitioner_name, slot.practitioner_id))
+    return slots
+
+
+def _aware(day: dt.date, time: dt.time, zone) -> dt.datetime:
+    """A local wall-clock time as an aware datetime; a time skipped by a clock change moves to the change."""
+    local = dt.datetime.combine(day, time, tzinfo=zone)
+    round_trip = local.astimezone(dt.UTC).astimezone(zone)
+    if round_trip.replace(tzinfo=None) != local.replace(tzinfo=None):
+        # Inside the spring-forward gap: the first real instant after it.
+        return local.replace(fold=1).astimezone(dt.UTC).astimezone(zone)
+    return local
+
+
+def slots_free(
+    *,
+    service: Service,
+    now: dt.datetime | None = None,
+    first_day: dt.date | None = None,
+    days: int = WEEKS_AHEAD * 7,
+    practitioner_id: int | None = None,
+) -> list[Slot]:
+    """The free slots for ``service`` from ``first_day`` (today) for ``days`` days, in time order."""
+    now = now or timezone.now()
+    first_day = first_day or now.astimezone(clinic_zone()).date()
+    slots = _schedule_slots(service=service, first_day=first_day, days=days, now=now, practitioner_id=practitioner_id)
+    if not slots:
+        return []
+    taken: dict[int, list[tuple[dt.datetime, dt.datetime]]] = {}
+    for practitioner_id_, start, end in (
+        Appointment.objects.holding()
+        .filter(
+            practitioner_id__in={slot.practitioner_id for slot in slots},
+            starts_at__lt=slots[-1].ends_at,
+            ends_at__gt=slots[0].starts_at,
+        )
+        .values_list("practitioner_id", "starts_at", "ends_at")
+    ):
+        taken.setdefault(practitioner_id_, []).append((start, end))
+    return [slot for slot in slots if not _overlaps(slot.starts_at, slot.ends_at, taken.get(slot.practitioner_id, ()))]
+
+
+def slots_by_day(slots: Iterable[Slot]) -> list[tuple[dt.date, list[Slot]]]:
+    days: dict[dt.date, list[Slot]] = {}
+    for slot in slots:
+        days.setdefault(slot.local_start.date(), []).append(slot)
+    return sorted(days.items())
+
+
+def slot_offered(
+    *, service: Service, practitioner_id: int, starts_at: dt.datetime, now: dt.datetime | None = None
+) -> Slot | None:
+    """The slot if the schedule offers it (working hours, exceptions, notice), whether or not it is taken."""
+    now = now or timezone.now()
+    day = starts_at.astimezone(clinic_zone()).date()
+    for slot in _schedule_slots(service=service, first_day=day, days=1, now=now, practitioner_id=practitioner_id):
+        if slot.starts_at == starts_at:
+            return slot
+    return None
+
+
+def slots_nearest(
+    *, service: Service, around: dt.datetime, limit: int = NEAREST_ALTERNATIVES, now: dt.datetime | None = None
+) -> list[Slot]:
+    """The free slots closest in time to ``around`` (before or after), in time order."""
+    free = slots_free(service=service, now=now)
+    closest = sorted(free, key=lambda slot: (abs(slot.starts_at - around), slot.starts_at))[:limit]
+    return sorted(closest, key=lambda slot: (slot.starts_at, slot.practitioner_name))

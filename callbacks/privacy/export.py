@@ -1,0 +1,161 @@
+"""Data protection: who looked at a patient's health details, a copy of their data, its erasure, and retention.
+
+Every function here leaves a `PrivacyLogEntry` (no personal data in it: a reference, a member of staff, a time,
+or the number of requests a purge deleted). Erasure and the purge delete the request together with everything
+hanging off it (notifications, history, call attempts, notes) and its questionnaire answers, so nothing of the
+patient is left but the log's line.
+
+Who "became a patient" (and so is kept, as part of the clinical record, outside this retention rule): a request
+whose status is "booked" now, that was closed with the outcome "appointment booked", or whose appointment a
+member of staff confirmed. Everything else is a request that did not lead to an appointment (advice by phone,
+referred elsewhere, declined, unreachable, wrong number, duplicate, a booking declined or cancelled, or simply
+left open) and is deleted once nothing has happened to it for ``CLINIC_RETENTION_DAYS``: no change to the
+request, no history, call or note on it, and no appointment time in that period. Downloading a copy is not a
+change (it would otherwise keep the data longer because the patient asked to see it).
+"""
+
+import datetime as dt
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from callbacks.models import Appointment, CallAttempt, CallbackRequest, RequestEvent, StaffNote
+from callbacks.requests.consent import CONSENT_TEXTS
+from callbacks.requests.selectors import callback_request_notifications
+from clinic.hours import clinic_zone
+from intake.models import QuestionnaireResponse
+from intake.selectors import questionnaire_response_answers, questionnaire_response_summary
+
+logger = logging.getLogger(__name__)
+
+PURGE_BATCH_SIZE = 500
+EXPORT_FORMAT_VERSION = 1
+# The export document
+
+
+def export_document(request: CallbackRequest) -> dict[str, Any]:
+    zone = clinic_zone()
+
+    def local(value: dt.datetime | None) -> str | None:
+        return timezone.localtime(value, zone).isoformat() if value else None
+
+    return {
+        "format": f"clinic-patient-data/{EXPORT_FORMAT_VERSION}",
+        "clinic": settings.CLINIC_NAME,
+        "exported_at": local(timezone.now()),
+        "time_zone": zone.key,
+        "request": {
+            "reference": request.reference,
+            "kind": request.get_kind_display(),
+            "received_at": local(request.created_at),
+            "last_changed_at": local(request.updated_at),
+            "status": request.get_status_display(),
+            "outcome": request.get_outcome_display() or None,
+            "priority": request.get_priority_display(),
+            "respond_by": local(request.deadline),
+            "next_call_at": local(request.next_attempt_at),
+            "closed_at": local(request.closed_at),
+        },
+        "contact": {
+            "name": request.name,
+            "phone": request.phone,
+            "email": request.email or None,
+            "preferred_callback_from": local(request.window_start),
+            "preferred_callback_until": local(request.window_end),
+        },
+        "reason": request.reason,
+        "consent": {
+            "version": request.consent_version,
+            "given_at": local(request.consent_given_at),
+            "text_sha256": request.consent_text_sha256,
+            "text": CONSENT_TEXTS.get(request.consent_version),
+        },
+        "questionnaire": _export_questionnaire(request.questionnaire_response),
+        "appointment": _export_appointment(request, local),
+        "call_attempts": [
+            {"at": local(a.made_at), "by": _staff(a.made_by), "outcome": a.get_outcome_display(), "note": a.note}
+            for a in CallAttempt.objects.filter(request=request).select_related("made_by").order_by("made_at")
+        ],
+        "notes": [
+            {"at": local(n.created_at), "by": _staff(n.author), "text": n.text}
+            for n in StaffNote.objects.filter(request=request).select_related("author").order_by("created_at")
+        ],
+        "history": [
+            {
+                "at": local(e.at),
+                "by": _staff(e.actor),
+                "action": e.get_action_display(),
+                "field": e.field or None,
+                "before": e.before,
+                "after": e.after,
+            }
+            for e in RequestEvent.objects.filter(request=request).select_related("actor").order_by("at", "pk")
+        ],
+        "notifications": [
+            {
+                "kind": n.get_kind_display(),
+                "channel": n.get_channel_display(),
+                # A webhook's address may hold the clinic's secret token: the patient gets only its kind.
+                "recipient": n.recipient if n.channel == n.Channel.EMAIL else "the clinic's staff chat",
+                "status": n.get_status_display(),
+                "attempts": n.attempts,
+                "created_at": local(n.created_at),
+                "sent_at": local(n.sent_at),
+            }
+            for n in callback_request_notifications(request=request)
+        ],
+    }
+
+
+def _export_questionnaire(response: QuestionnaireResponse | None) -> dict[str, Any] | None:
+    if response is None:
+        return None
+    summary = questionnaire_response_summary(response=response)
+    values = questionnaire_response_answers(response=response)
+    by_question = {line.question_id: line for line in summary.lines}
+    return {
+        "title": summary.title,
+        "definition": summary.definition_key,
+        "answered_at": timezone.localtime(response.created_at, clinic_zone()).isoformat(),
+        "complete": summary.is_complete,
+        "triage_tier": summary.tier.label,
+        "answers": [
+            {
+                "question_id": question_id,
+                "step": by_question[question_id].step_title,
+                "question": by_question[question_id].question_text,
+                "answer": by_question[question_id].answer_text,
+                "value": value,
+            }
+            for question_id, value in values.items()
+        ],
+        "triage_reasons": [
+            {"tier": line.tier.label, "reason": line.text, "source": line.source, "based_on": list(line.answers)}
+            for line in summary.reason_lines
+        ],
+        "scores": list(summary.scores),
+    }
+
+
+def _export_appointment(request: CallbackRequest, local) -> dict[str, Any] | None:
+    appointment = (
+        Appointment.objects.filter(request=request).select_related("service", "practitioner", "decided_by").first()
+    )
+    if appointment is None:
+        return None
+    return {
+        "service": appointment.service.name,
+        "practitioner": appointment.practitioner.name,
+        "starts_at": local(appointment.starts_at),
+        "ends_at": local(appointment.ends_at),
+        "status": appointment.get_status_display(),
+        "decided_at": local(appointment.decided_at),
+        "decided_by": _staff(appointment.decided_by),
+        "requested_at": local(appointment.created_at),
+    }
+
+
+def _staff(user: Any) -> str:
+    return (user.get_full_name() or user.get_username()) if user else ""

@@ -1,0 +1,77 @@
+"""Data protection: who looked at a patient's health details, a copy of their data, its erasure, and retention.
+
+Every function here leaves a `PrivacyLogEntry` (no personal data in it: a reference, a member of staff, a time,
+or the number of requests a purge deleted). Erasure and the purge delete the request together with everything
+hanging off it (notifications, history, call attempts, notes) and its questionnaire answers, so nothing of the
+patient is left but the log's line.
+
+Who "became a patient" (and so is kept, as part of the clinical record, outside this retention rule): a request
+whose status is "booked" now, that was closed with the outcome "appointment booked", or whose appointment a
+member of staff confirmed. Everything else is a request that did not lead to an appointment (advice by phone,
+referred elsewhere, declined, unreachable, wrong number, duplicate, a booking declined or cancelled, or simply
+left open) and is deleted once nothing has happened to it for ``CLINIC_RETENTION_DAYS``: no change to the
+request, no history, call or note on it, and no appointment time in that period. Downloading a copy is not a
+change (it would otherwise keep the data longer because the patient asked to see it).
+"""
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from callbacks.models import Appointment, CallAttempt, CallbackRequest, PrivacyLogEntry, RequestEvent, StaffNote
+from intake.models import QuestionnaireResponse
+
+logger = logging.getLogger(__name__)
+
+PURGE_BATCH_SIZE = 500
+EXPORT_FORMAT_VERSION = 1
+
+
+def callback_requests_expired(*, now: dt.datetime | None = None) -> QuerySet[CallbackRequest]:
+    """Requests that never became patients and have not changed for ``CLINIC_RETENTION_DAYS`` (see above)."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=settings.CLINIC_RETENTION_DAYS)
+    became_patient = (
+        Q(status=CallbackRequest.Status.BOOKED)
+        | Q(outcome=CallbackRequest.Outcome.APPOINTMENT)
+        | Q(pk__in=Appointment.objects.filter(status=Appointment.Status.CONFIRMED).values("request_id"))
+    )
+    recent_history = RequestEvent.objects.filter(at__gte=cutoff).exclude(action=RequestEvent.Action.EXPORTED)
+    return (
+        CallbackRequest.objects.exclude(became_patient)
+        .filter(updated_at__lt=cutoff, created_at__lt=cutoff)
+        .exclude(pk__in=recent_history.values("request_id"))
+        .exclude(pk__in=CallAttempt.objects.filter(made_at__gte=cutoff).values("request_id"))
+        .exclude(pk__in=StaffNote.objects.filter(created_at__gte=cutoff).values("request_id"))
+        .exclude(pk__in=Appointment.objects.filter(ends_at__gte=cutoff).values("request_id"))
+    )
+
+
+def callback_requests_purge_expired(*, now: dt.datetime | None = None, batch_size: int = PURGE_BATCH_SIZE) -> int:
+    """Delete the expired requests (`callback_requests_expired`) and their answers; return how many went.
+
+    Works in batches, each its own transaction, so a long purge never holds locks for long and a failure
+    keeps what earlier batches did. Leaves one privacy log entry with the count (also when it is zero, which
+    shows the job ran); logs the count only, never a reference.
+    """
+    now = now or timezone.now()
+    deleted = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                callback_requests_expired(now=now)
+                .select_for_update(skip_locked=True)
+                .order_by("pk")
+                .values_list("pk", "questionnaire_response_id")[:batch_size]
+            )
+            if not batch:
+                break
+            CallbackRequest.objects.filter(pk__in=[pk for pk, _ in batch]).delete()
+            QuestionnaireResponse.objects.filter(pk__in=[rid for _, rid in batch if rid is not None]).delete()
+        deleted += len(batch)
+    PrivacyLogEntry.objects.create(action=PrivacyLogEntry.Action.PURGED, count=deleted, at=now)
+    logger.info("retention purge deleted %d callback request(s) with their answers", deleted)
+    return deleted

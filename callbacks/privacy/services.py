@@ -1,0 +1,75 @@
+"""Data protection: who looked at a patient's health details, a copy of their data, its erasure, and retention.
+
+Every function here leaves a `PrivacyLogEntry` (no personal data in it: a reference, a member of staff, a time,
+or the number of requests a purge deleted). Erasure and the purge delete the request together with everything
+hanging off it (notifications, history, call attempts, notes) and its questionnaire answers, so nothing of the
+patient is left but the log's line.
+
+Who "became a patient" (and so is kept, as part of the clinical record, outside this retention rule): a request
+whose status is "booked" now, that was closed with the outcome "appointment booked", or whose appointment a
+member of staff confirmed. Everything else is a request that did not lead to an appointment (advice by phone,
+referred elsewhere, declined, unreachable, wrong number, duplicate, a booking declined or cancelled, or simply
+left open) and is deleted once nothing has happened to it for ``CLINIC_RETENTION_DAYS``: no change to the
+request, no history, call or note on it, and no appointment time in that period. Downloading a copy is not a
+change (it would otherwise keep the data longer because the patient asked to see it).
+"""
+
+import json
+import logging
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+
+from callbacks.models import CallbackRequest, PrivacyLogEntry, RequestEvent
+from callbacks.privacy.export import export_document
+from intake.models import QuestionnaireResponse
+
+logger = logging.getLogger(__name__)
+
+PURGE_BATCH_SIZE = 500
+EXPORT_FORMAT_VERSION = 1
+
+
+def callback_request_view_record(*, request: CallbackRequest, actor: AbstractBaseUser) -> PrivacyLogEntry:
+    """Record that ``actor`` opened the page showing ``request``'s health details, now."""
+    return PrivacyLogEntry.objects.create(
+        action=PrivacyLogEntry.Action.VIEWED, reference=request.reference, actor=actor
+    )
+
+
+@transaction.atomic
+def callback_request_export(*, request: CallbackRequest, actor: AbstractBaseUser) -> bytes:
+    """Everything held about the patient of ``request``, as a UTF-8 JSON document.
+
+    The download is recorded in the privacy log and in the request's own history, in the same transaction
+    (no file without its record). The document describes the request as it was before that history line.
+    """
+    document = export_document(request)
+    now = timezone.now()
+    RequestEvent.objects.create(
+        request=request, actor=actor, at=now, action=RequestEvent.Action.EXPORTED, after="JSON file"
+    )
+    PrivacyLogEntry.objects.create(
+        action=PrivacyLogEntry.Action.EXPORTED, reference=request.reference, actor=actor, at=now
+    )
+    logger.info("callback request %s exported by user %s", request.reference, actor.pk)
+    return json.dumps(document, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2).encode()
+
+
+@transaction.atomic
+def callback_request_erase(*, request: CallbackRequest, actor: AbstractBaseUser) -> PrivacyLogEntry:
+    """Delete ``request`` with its notifications, history, call attempts, notes and questionnaire answers.
+
+    All or nothing, in one transaction. What remains is one privacy log entry: the reference, who, when.
+    """
+    locked = CallbackRequest.objects.select_for_update().get(pk=request.pk)
+    reference, response_id = locked.reference, locked.questionnaire_response_id
+    # The request protects its response, so the request goes first.
+    locked.delete()
+    if response_id is not None:
+        QuestionnaireResponse.objects.filter(pk=response_id).delete()
+    entry = PrivacyLogEntry.objects.create(action=PrivacyLogEntry.Action.ERASED, reference=reference, actor=actor)
+    logger.info("callback request %s erased by user %s", reference, actor.pk)
+    return entry

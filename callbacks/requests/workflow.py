@@ -1,0 +1,342 @@
+"""The staff workflow on a callback request: assignment, status, call attempts, scheduling, notes, priority.
+
+Every function here changes a request on behalf of a member of staff and records what it did as
+`RequestEvent` rows (who, when, which field, value before and after) in the same transaction as the change,
+so the history can never disagree with the request. The request row is locked while it changes: two staff
+acting on the same request at once are applied one after the other, each against the other's result.
+
+A change the workflow does not allow raises `ValidationError` with a message meant for staff; nothing is
+saved then.
+"""
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from callbacks.models import CallAttempt, CallbackRequest, Priority, RequestEvent, StaffNote
+from callbacks.requests.services import response_deadline
+from clinic.hours import clinic_zone
+
+Status = CallbackRequest.Status
+
+# Which status may follow which. "New" is never returned to: it means nobody has touched the request yet.
+# A closed request can be reopened (a patient calls back, a wrong outcome was chosen); that clears its outcome.
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.NEW: frozenset({Status.IN_PROGRESS, Status.CONTACTED, Status.BOOKED, Status.CLOSED}),
+    Status.IN_PROGRESS: frozenset({Status.CONTACTED, Status.BOOKED, Status.CLOSED}),
+    Status.CONTACTED: frozenset({Status.IN_PROGRESS, Status.BOOKED, Status.CLOSED}),
+    Status.BOOKED: frozenset({Status.CONTACTED, Status.CLOSED}),
+    Status.CLOSED: frozenset({Status.IN_PROGRESS}),
+}
+
+# After a call attempt the request moves on by itself where the next step is obvious.
+STATUS_AFTER_CALL: dict[str, dict[str, str]] = {
+    CallAttempt.Outcome.REACHED: {Status.NEW: Status.CONTACTED, Status.IN_PROGRESS: Status.CONTACTED},
+    CallAttempt.Outcome.NO_ANSWER: {Status.NEW: Status.IN_PROGRESS},
+    CallAttempt.Outcome.VOICEMAIL: {Status.NEW: Status.IN_PROGRESS},
+    CallAttempt.Outcome.WRONG_NUMBER: {Status.NEW: Status.IN_PROGRESS},
+}
+
+EMPTY = ""
+
+
+def status_label(value: str) -> str:
+    return Status(value).label if value else EMPTY
+
+
+def user_label(user: AbstractBaseUser | None) -> str:
+    if user is None:
+        return EMPTY
+    full_name = user.get_full_name() if hasattr(user, "get_full_name") else ""
+    return f"{full_name} ({user.get_username()})" if full_name else user.get_username()
+
+
+def moment_label(value: dt.datetime | None) -> str:
+    """A time as staff read it: in the clinic's time zone, with the zone's name."""
+    if value is None:
+        return EMPTY
+    local = timezone.localtime(value, clinic_zone())
+    return f"{date_format(local, 'D j M Y, H:i')} ({local.tzname()})"
+
+
+def status_transition_check(*, current: str, target: str) -> None:
+    """Raise ValidationError, in words staff understand, if ``current`` may not become ``target``."""
+    if target not in Status.values:
+        raise ValidationError(f"“{target}” is not a status.", code="unknown_status")
+    if current == target:
+        raise ValidationError(f"The request is already “{status_label(current)}”.", code="same_status")
+    allowed = ALLOWED_TRANSITIONS[current]
+    if target not in allowed:
+        choices = ", ".join(f"“{status_label(s)}”" for s in Status.values if s in allowed)
+        raise ValidationError(
+            f"A request that is “{status_label(current)}” cannot be set to “{status_label(target)}”. "
+            f"From here it can go to {choices}.",
+            code="invalid_transition",
+        )
+
+
+def _locked(request: CallbackRequest) -> CallbackRequest:
+    return CallbackRequest.objects.select_for_update().get(pk=request.pk)
+
+
+def _event(
+    *,
+    request: CallbackRequest,
+    actor: AbstractBaseUser,
+    action: str,
+    at: dt.datetime,
+    field: str = "",
+    before: Any = EMPTY,
+    after: Any = EMPTY,
+) -> RequestEvent:
+    return RequestEvent.objects.create(
+        request=request, actor=actor, at=at, action=action, field=field, before=str(before), after=str(after)
+    )
+
+
+def _field_set(
+    locked: CallbackRequest, *, field: str, value: Any, actor: AbstractBaseUser, action: str, label: Callable
+) -> None:
+    """Change one field of the locked request and record the change, before and after, as staff read them."""
+    before = getattr(locked, field)
+    setattr(locked, field, value)
+    locked.save(update_fields=[field, "updated_at"])
+    _event(
+        request=locked,
+        actor=actor,
+        action=action,
+        at=timezone.now(),
+        field=field,
+        before=label(before),
+        after=label(value),
+    )
+
+
+def _planned_call_drop(locked: CallbackRequest, *, actor: AbstractBaseUser, at: dt.datetime) -> bool:
+    """Forget the planned next call, with its history event; the caller saves. False if none was planned."""
+    if not locked.next_attempt_at:
+        return False
+    _event(
+        request=locked,
+        actor=actor,
+        action=RequestEvent.Action.SCHEDULED,
+        at=at,
+        field="next_attempt_at",
+        before=moment_label(locked.next_attempt_at),
+        after=EMPTY,
+    )
+    locked.next_attempt_at = None
+    return True
+
+
+def _refuse_if_closed(request: CallbackRequest, doing: str) -> None:
+    if request.status == Status.CLOSED:
+        raise ValidationError(f"This request is closed. Reopen it before you {doing}.", code="closed")
+
+
+@transaction.atomic
+def callback_request_assign(
+    *, request: CallbackRequest, user: AbstractBaseUser | None, actor: AbstractBaseUser
+) -> CallbackRequest:
+    """Make ``user`` responsible for the request (``None`` releases it). Records one event when it changes.
+
+    Assigning to the person already assigned does nothing. Only active staff accounts can be assigned, and
+    a closed request is not assigned to anyone new.
+    """
+    locked = _locked(request)
+    if user is not None and not (user.is_active and user.is_staff):
+        raise ValidationError("Requests can be assigned to active staff accounts only.", code="not_staff")
+    if (user.pk if user else None) == locked.assigned_to_id:
+        return locked
+    if user is not None:
+        _refuse_if_closed(locked, "assign it")
+    _field_set(
+        locked, field="assigned_to", value=user, actor=actor, action=RequestEvent.Action.ASSIGNED, label=user_label
+    )
+    request.assigned_to = user
+    return locked
+
+
+@transaction.atomic
+def callback_request_status_change(
+    *, request: CallbackRequest, status: str, actor: AbstractBaseUser, outcome: str = ""
+) -> CallbackRequest:
+    """Move the request to ``status`` if the workflow allows it, with one event per changed field.
+
+    Closing needs an ``outcome`` (one of `CallbackRequest.Outcome`) and stamps ``closed_at``; an outcome is
+    refused for any other status. Reopening a closed request clears its outcome and closing time.
+    """
+    locked = _locked(request)
+    status_transition_check(current=locked.status, target=status)
+    if status == Status.CLOSED:
+        if not outcome:
+            raise ValidationError("Choose an outcome to close the request.", code="outcome_required")
+        if outcome not in CallbackRequest.Outcome.values:
+            raise ValidationError(f"“{outcome}” is not an outcome.", code="unknown_outcome")
+    elif outcome:
+        raise ValidationError("An outcome is recorded only when the request is closed.", code="outcome_not_closing")
+    now = timezone.now()
+    return _apply_status(locked, request, status=status, outcome=outcome, actor=actor, now=now)
+
+
+def _apply_status(
+    locked: CallbackRequest,
+    request: CallbackRequest,
+    *,
+    status: str,
+    outcome: str,
+    actor: AbstractBaseUser,
+    now: dt.datetime,
+) -> CallbackRequest:
+    before_status, before_outcome = locked.status, locked.outcome
+    locked.status = status
+    locked.outcome = outcome
+    locked.closed_at = now if status == Status.CLOSED else None
+    changed = ["status", "outcome", "closed_at", "updated_at"]
+    # Nobody will make a planned call on a closed request.
+    if status == Status.CLOSED and _planned_call_drop(locked, actor=actor, at=now):
+        changed.append("next_attempt_at")
+    locked.save(update_fields=changed)
+    _event(
+        request=locked,
+        actor=actor,
+        action=RequestEvent.Action.STATUS,
+        at=now,
+        field="status",
+        before=status_label(before_status),
+        after=status_label(status),
+    )
+    if before_outcome != outcome:
+        _event(
+            request=locked,
+            actor=actor,
+            action=RequestEvent.Action.STATUS,
+            at=now,
+            field="outcome",
+            before=CallbackRequest.Outcome(before_outcome).label if before_outcome else EMPTY,
+            after=CallbackRequest.Outcome(outcome).label if outcome else EMPTY,
+        )
+    for field in ("status", "outcome", "closed_at", "next_attempt_at"):
+        setattr(request, field, getattr(locked, field))
+    return locked
+
+
+@transaction.atomic
+def call_attempt_log(
+    *,
+    request: CallbackRequest,
+    actor: AbstractBaseUser,
+    outcome: str,
+    note: str = "",
+    made_at: dt.datetime | None = None,
+) -> CallAttempt:
+    """Record a phone call to the patient, made by ``actor`` at ``made_at`` (default: now).
+
+    A call that reached the patient marks a new or in-progress request "Contacted"; any other outcome marks a
+    new request "In progress". A pending next attempt is cleared: this call was it. Calls on closed requests
+    and calls in the future are refused.
+    """
+    now = timezone.now()
+    made_at = made_at or now
+    locked = _locked(request)
+    _refuse_if_closed(locked, "log a call")
+    if outcome not in CallAttempt.Outcome.values:
+        raise ValidationError("Choose how the call went.", code="unknown_call_outcome")
+    if made_at > now + dt.timedelta(minutes=1):
+        raise ValidationError("A call cannot be logged in the future.", code="call_in_future")
+    if made_at < locked.created_at:
+        raise ValidationError("The call is dated before the request arrived.", code="call_before_request")
+    note = note.strip()
+    attempt = CallAttempt.objects.create(request=locked, made_by=actor, made_at=made_at, outcome=outcome, note=note)
+    _event(
+        request=locked,
+        actor=actor,
+        action=RequestEvent.Action.CALL,
+        at=now,
+        field="call_attempt",
+        after=f"{attempt.get_outcome_display()} at {moment_label(made_at)}" + (f": {note}" if note else ""),
+    )
+    if _planned_call_drop(locked, actor=actor, at=now):
+        locked.save(update_fields=["next_attempt_at", "updated_at"])
+        request.next_attempt_at = None
+    next_status = STATUS_AFTER_CALL[outcome].get(locked.status)
+    if next_status:
+        _apply_status(locked, request, status=next_status, outcome="", actor=actor, now=now)
+    return attempt
+
+
+@transaction.atomic
+def callback_request_schedule_next_attempt(
+    *, request: CallbackRequest, at: dt.datetime | None, actor: AbstractBaseUser
+) -> CallbackRequest:
+    """Plan the next call for ``at`` (``None`` clears the plan). The time must be in the future."""
+    locked = _locked(request)
+    if at is not None:
+        _refuse_if_closed(locked, "schedule a call")
+        if at <= timezone.now():
+            raise ValidationError("Choose a time in the future for the next call.", code="schedule_in_past")
+    if at == locked.next_attempt_at:
+        return locked
+    _field_set(
+        locked, field="next_attempt_at", value=at, actor=actor, action=RequestEvent.Action.SCHEDULED, label=moment_label
+    )
+    request.next_attempt_at = at
+    return locked
+
+
+@transaction.atomic
+def staff_note_add(*, request: CallbackRequest, text: str, actor: AbstractBaseUser) -> StaffNote:
+    """Add an internal note. Notes are never changed or deleted; a correction is another note."""
+    text = text.strip()
+    if not text:
+        raise ValidationError("Write the note before adding it.", code="note_empty")
+    max_length = StaffNote._meta.get_field("text").max_length
+    if len(text) > max_length:
+        raise ValidationError(f"A note can be at most {max_length} characters.", code="note_too_long")
+    locked = _locked(request)
+    now = timezone.now()
+    note = StaffNote.objects.create(request=locked, author=actor, created_at=now, text=text)
+    _event(request=locked, actor=actor, action=RequestEvent.Action.NOTE, at=now, field="note", after=text)
+    return note
+
+
+@transaction.atomic
+def callback_request_priority_change(
+    *, request: CallbackRequest, priority: int, actor: AbstractBaseUser
+) -> CallbackRequest:
+    """Re-triage: set a new priority and the response deadline that priority has, counted from arrival.
+
+    For a clinician who has read the answers; the questionnaire's own tier stays as it was computed.
+    """
+    if priority not in Priority.values:
+        raise ValidationError("Choose a priority.", code="unknown_priority")
+    locked = _locked(request)
+    _refuse_if_closed(locked, "change its priority")
+    if locked.priority == priority:
+        raise ValidationError(f"The priority is already “{Priority(priority).label}”.", code="same_priority")
+    now = timezone.now()
+    before_priority, before_deadline = locked.priority, locked.deadline
+    locked.priority = priority
+    locked.deadline = response_deadline(priority=priority, received_at=locked.created_at)
+    locked.save(update_fields=["priority", "deadline", "updated_at"])
+    for field, before, after in (
+        ("priority", Priority(before_priority).label, Priority(priority).label),
+        ("deadline", moment_label(before_deadline), moment_label(locked.deadline)),
+    ):
+        _event(
+            request=locked,
+            actor=actor,
+            action=RequestEvent.Action.EDITED,
+            at=now,
+            field=field,
+            before=before,
+            after=after,
+        )
+    request.priority, request.deadline = locked.priority, locked.deadline
+    return locked

@@ -1,0 +1,294 @@
+"""The patient's way to book: a service, a free slot, the usual questionnaire, then details and the booking.
+
+The chosen slot sits in the session next to the questionnaire flow it belongs to (`callbacks.views` keeps the
+flow); the details page of a flow with a chosen slot books it instead of asking for a callback window.
+"""
+
+import datetime as dt
+import secrets
+
+from crispy_forms.layout import Div, Fieldset, Layout
+from django import forms
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from callbacks.booking.links import appointment_from_cancel_token
+from callbacks.booking.services import appointment_book, appointment_cancel
+from callbacks.booking.slots import (
+    WEEKS_AHEAD,
+    Slot,
+    SlotTaken,
+    services_bookable,
+    slot_key_parse,
+    slot_offered,
+    slots_by_day,
+    slots_free,
+    slots_nearest,
+)
+from callbacks.models import Appointment, Priority, Service
+from callbacks.requests.consent import CURRENT_CONSENT_VERSION
+from callbacks.web import callback as views
+from callbacks.web.forms import CallbackRequestForm
+from clinic.hours import clinic_zone
+from clinic.public_pages import public_page
+from clinic.ratelimit import limit_posts_per_address, too_many_requests
+from intake.answers import AnswersInvalid
+from intake.definitions import BACK_PAIN, Definition, definition_current
+from intake.flow import Progress, steps_asked
+from intake.services import QuestionnaireAnswers
+
+SESSION_CHOICES_KEY = "callbacks_booking_choices"
+SESSION_BOOKED_KEY = "callbacks_booking_last"
+DAYS_PER_PAGE = 7
+WEEKS = WEEKS_AHEAD
+
+
+class BookingContactForm(CallbackRequestForm):
+    """The callback form without the callback window: the appointment is the time."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, submit_label="Book this appointment", **kwargs)
+        del self.fields["preferred_date"], self.fields["preferred_time"]
+        self.fields["reason"].label = "What would you like help with?"
+        self.fields["reason"].error_messages["required"] = "Tell us briefly what the appointment is about."
+        self.fields["email"].help_text = "To send you the confirmation and a calendar file."
+        self.helper.layout = Layout(
+            Fieldset("About you", "name", "phone", "email"),
+            Fieldset("Your appointment", "reason", "consent"),
+            Div("website", css_class="form-honeypot"),
+        )
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Tell us briefly what the appointment is about.")
+        return reason
+
+
+# The chosen slot in the session -----------------------------------------------------------------------------
+
+
+def booking_choice(request, flow: str) -> dict | None:
+    """The service and slot chosen for this flow, or None for a plain callback request."""
+    choices = request.session.get(SESSION_CHOICES_KEY)
+    choice = choices.get(flow) if isinstance(choices, dict) else None
+    if not (
+        isinstance(choice, dict) and isinstance(choice.get("service"), int) and isinstance(choice.get("slot"), str)
+    ):
+        return None
+    return choice
+
+
+def _choice_save(request, flow: str, *, service: Service, slot: Slot) -> None:
+    known = views._flows(request)
+    choices = request.session.get(SESSION_CHOICES_KEY)
+    choices = {key: value for key, value in (choices or {}).items() if key in known}
+    choices[flow] = {"service": service.pk, "slot": slot.key}
+    request.session[SESSION_CHOICES_KEY] = choices
+
+
+def _choice_drop(request, flow: str) -> None:
+    choices = request.session.get(SESSION_CHOICES_KEY) or {}
+    choices.pop(flow, None)
+    request.session[SESSION_CHOICES_KEY] = choices
+
+
+def _free_slot(service: Service, key: str) -> Slot | None:
+    parsed = slot_key_parse(key)
+    if parsed is None:
+        return None
+    practitioner_id, starts_at = parsed
+    day = starts_at.astimezone(clinic_zone()).date()
+    for slot in slots_free(service=service, first_day=day, days=1, practitioner_id=practitioner_id):
+        if slot.starts_at == starts_at:
+            return slot
+    return None
+
+
+def _slot_taken_page(request, *, service: Service, alternatives, flow: str | None):
+    return render(
+        request,
+        "callbacks/booking/slot_taken.html",
+        {
+            "service": service,
+            "days": slots_by_day(alternatives),
+            "action": reverse("callbacks:booking_change_time", kwargs={"flow": flow})
+            if flow
+            else reverse("callbacks:booking_slots", kwargs={"service": service.pk}),
+            "all_times_url": reverse("callbacks:booking_slots", kwargs={"service": service.pk}),
+        },
+        status=409,
+    )
+
+
+# Views ------------------------------------------------------------------------------------------------------
+
+
+@require_GET
+@public_page
+def booking_services(request):
+    return render(request, "callbacks/booking/services.html", {"services": services_bookable()})
+
+
+@require_http_methods(["GET", "POST"])
+@limit_posts_per_address("intake-step", "CLINIC_RATE_LIMIT_FORM_POSTS")
+def booking_slots(request, service):
+    """A week of days with their free times; choosing one starts the questionnaire with that slot held aside."""
+    service = get_object_or_404(Service, pk=service, active=True)
+    if request.method == "POST":
+        slot = _free_slot(service, request.POST.get("slot", ""))
+        if slot is None:
+            around = (slot_key_parse(request.POST.get("slot", "")) or (0, timezone.now()))[1]
+            return _slot_taken_page(
+                request, service=service, alternatives=slots_nearest(service=service, around=around), flow=None
+            )
+        definition = definition_current(BACK_PAIN)
+        flow = secrets.token_urlsafe(9)
+        views._flow_save(request, flow, Progress.start(definition))
+        _choice_save(request, flow, service=service, slot=slot)
+        return redirect(views._step_url(flow, definition.steps[0]))
+    try:
+        week = max(0, min(int(request.GET.get("week", 0)), WEEKS - 1))
+    except ValueError:
+        week = 0
+    today = timezone.localdate()
+    first_day = today + dt.timedelta(days=week * DAYS_PER_PAGE)
+    free = slots_free(service=service, first_day=first_day, days=DAYS_PER_PAGE)
+    by_day = dict(slots_by_day(free))
+    days = [(first_day + dt.timedelta(days=n), by_day.get(first_day + dt.timedelta(days=n), [])) for n in range(7)]
+    several = service.practitioners.filter(active=True).count() > 1
+    return render(
+        request,
+        "callbacks/booking/slots.html",
+        {
+            "service": service,
+            "days": days,
+            "several_practitioners": several,
+            "week": week,
+            "previous_week": week - 1 if week > 0 else None,
+            "next_week": week + 1 if week + 1 < WEEKS else None,
+            "any_free": bool(free),
+        },
+    )
+
+
+@require_POST
+@limit_posts_per_address("intake-step", "CLINIC_RATE_LIMIT_FORM_POSTS")
+def booking_change_time(request, flow):
+    """Choose another time for a flow whose slot was taken; the answers given so far are kept."""
+    loaded = views._flow_load(request, flow)
+    choice = booking_choice(request, flow)
+    if loaded is None or choice is None:
+        return views._expired(request)
+    definition, progress = loaded
+    service = get_object_or_404(Service, pk=choice["service"], active=True)
+    slot = _free_slot(service, request.POST.get("slot", ""))
+    if slot is None:
+        around = (slot_key_parse(request.POST.get("slot", "")) or (0, timezone.now()))[1]
+        return _slot_taken_page(
+            request, service=service, alternatives=slots_nearest(service=service, around=around), flow=flow
+        )
+    _choice_save(request, flow, service=service, slot=slot)
+    return redirect(views._where_next(flow, definition, progress))
+
+
+def booking_contact(request, *, flow: str, definition: Definition, progress: Progress, emergency: bool, choice: dict):
+    """The details page of a booking flow (called by `callbacks.views.callback_request_contact`)."""
+    service = Service.objects.filter(pk=choice["service"]).first()
+    parsed = slot_key_parse(choice["slot"])
+    if service is None or parsed is None:
+        _choice_drop(request, flow)
+        return views._expired(request)
+    practitioner_id, starts_at = parsed
+    slot = slot_offered(service=service, practitioner_id=practitioner_id, starts_at=starts_at)
+    form = BookingContactForm(request.POST or None)
+    if request.method == "POST" and views._requests_from_address_limited(request):
+        return too_many_requests(request)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if views._requests_for_phone_limited(data["phone"]):
+            return too_many_requests(request)
+        try:
+            appointment = appointment_book(
+                service=service,
+                practitioner_id=practitioner_id,
+                starts_at=starts_at,
+                name=data["name"],
+                phone=data["phone"],
+                email=data["email"],
+                reason=data["reason"],
+                consent_version=CURRENT_CONSENT_VERSION,
+                questionnaire=QuestionnaireAnswers(
+                    definition=definition, answers=progress.answers, complete=not emergency
+                ),
+            )
+        except SlotTaken as taken:
+            return _slot_taken_page(request, service=service, alternatives=taken.alternatives, flow=flow)
+        except AnswersInvalid:
+            views._flow_drop(request, flow)
+            _choice_drop(request, flow)
+            return views._expired(request)
+        views._flow_drop(request, flow)
+        _choice_drop(request, flow)
+        request.session[SESSION_BOOKED_KEY] = appointment.pk
+        return redirect("callbacks:booking_done")
+    asked = steps_asked(definition=definition, answers=progress.answers)
+    back_url = views._details_back_url(flow, asked=asked, emergency=emergency)
+    return render(
+        request,
+        "callbacks/booking/contact.html",
+        {
+            **views._advice(),
+            "form": form,
+            "emergency": emergency,
+            "back_url": back_url,
+            "service": service,
+            "slot": slot,
+            "starts_at": starts_at,
+            "change_url": reverse("callbacks:booking_slots", kwargs={"service": service.pk}),
+            "position": len(asked) + 1,
+            "total": len(asked) + 1,
+        },
+    )
+
+
+@require_GET
+def booking_done(request):
+    pk = request.session.get(SESSION_BOOKED_KEY)
+    appointment = (
+        Appointment.objects.select_related("service", "practitioner", "request").filter(pk=pk).first()
+        if isinstance(pk, int)
+        else None
+    )
+    if appointment is None:
+        return redirect("callbacks:booking_services")
+    priority = appointment.request.priority
+    return render(
+        request,
+        "callbacks/booking/done.html",
+        {
+            **views._advice(),
+            "appointment": appointment,
+            "reference": appointment.request.reference,
+            "emergency": priority == Priority.EMERGENCY,
+            "urgent": priority == Priority.URGENT,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def booking_cancel(request, token):
+    """A cancel link from an e-mail. GET only shows the question (mail scanners follow links); POST cancels."""
+    appointment = appointment_from_cancel_token(token)
+    if appointment is None:
+        return render(request, "callbacks/booking/cancel.html", {"state": "invalid"}, status=404)
+    holding = appointment.status in (Appointment.Status.REQUESTED, Appointment.Status.CONFIRMED)
+    if not holding or appointment.starts_at <= timezone.now():
+        return render(request, "callbacks/booking/cancel.html", {"state": "closed", "appointment": appointment})
+    if request.method == "POST":
+        if not appointment_cancel(appointment=appointment):
+            return render(request, "callbacks/booking/cancel.html", {"state": "closed", "appointment": appointment})
+        return render(request, "callbacks/booking/cancel.html", {"state": "cancelled", "appointment": appointment})
+    return render(request, "callbacks/booking/cancel.html", {"state": "ask", "appointment": appointment})

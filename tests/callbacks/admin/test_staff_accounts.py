@@ -1,0 +1,213 @@
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client
+from django.urls import reverse
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct horse battery staple"
+LOGIN = reverse("admin:login")
+INDEX = reverse("admin:index")
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def current_code(device: TOTPDevice) -> str:
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():0{device.digits}d}"
+
+
+def sign_in(client, username, password=PASSWORD, code=None):
+    data = {"username": username, "password": password, "next": INDEX}
+    if code is not None:
+        data["otp_token"] = code
+    return client.post(LOGIN, data)
+
+
+@pytest.fixture
+def staff():
+    return UserFactory(username="fran", is_superuser=True)
+
+
+# Lockout after repeated failures (django-axes)
+
+
+def test_sign_in_is_locked_after_the_failure_limit(settings, staff):
+    settings.AXES_FAILURE_LIMIT = 3
+    client = Client()
+    for _ in range(2):
+        response = sign_in(client, "fran", password="wrong password")
+        assert response.status_code == 200
+        assert "correct username and password" in response.content.decode()
+    locked = sign_in(client, "fran", password="wrong password")
+    assert locked.status_code == 429
+    # Even the right password is refused while the lock lasts.
+    response = sign_in(client, "fran")
+    assert response.status_code == 429
+    assert "Too many failed sign-in attempts" in response.content.decode()
+    assert client.get(INDEX).status_code == 302
+
+
+def test_lock_is_per_user_name(settings, staff):
+    settings.AXES_FAILURE_LIMIT = 2
+    UserFactory(username="colleague", is_superuser=True)
+    client = Client()
+    for _ in range(2):
+        sign_in(client, "fran", password="wrong password")
+    assert sign_in(client, "fran").status_code == 429
+    assert sign_in(client, "colleague").status_code == 302
+
+
+def test_success_before_the_limit_resets_the_count(settings, staff):
+    settings.AXES_FAILURE_LIMIT = 3
+    client = Client()
+    for _ in range(2):
+        sign_in(client, "fran", password="wrong password")
+    assert sign_in(client, "fran").status_code == 302
+    client.logout()
+    for _ in range(2):
+        sign_in(client, "fran", password="wrong password")
+    assert sign_in(client, "fran").status_code == 302
+
+
+# Two-factor sign-in (django-otp TOTP)
+
+
+@pytest.fixture
+def two_factor(settings):
+    settings.ADMIN_REQUIRE_2FA = True
+
+
+@pytest.fixture
+def device(staff):
+    return TOTPDevice.objects.create(user=staff, name="phone", confirmed=True)
+
+
+def test_with_2fa_a_signed_in_but_unverified_user_is_refused(two_factor, staff, device):
+    client = Client()
+    client.force_login(staff)
+    response = client.get(INDEX)
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN)
+    assert client.get(reverse("admin:callbacks_callbackrequest_changelist")).status_code == 302
+
+
+def test_with_2fa_password_alone_is_not_enough(two_factor, staff, device):
+    client = Client()
+    response = sign_in(client, "fran")
+    assert response.status_code == 200
+    assert "Enter the 6-digit code from your authenticator app." in response.content.decode()
+    assert client.get(INDEX).status_code == 302
+
+
+def test_with_2fa_a_wrong_code_is_refused(two_factor, staff, device):
+    client = Client()
+    wrong = f"{(int(current_code(device)) + 1) % 1_000_000:06d}"
+    response = sign_in(client, "fran", code=wrong)
+    assert response.status_code == 200
+    assert "That code is not right" in response.content.decode()
+    assert client.get(INDEX).status_code == 302
+
+
+def test_with_2fa_the_right_code_lets_staff_in(two_factor, staff, device):
+    client = Client()
+    response = sign_in(client, "fran", code=current_code(device))
+    assert response.status_code == 302
+    assert response["Location"] == INDEX
+    page = client.get(INDEX)
+    assert page.status_code == 200
+    assert "The day at a glance" in page.content.decode()
+
+
+def test_with_2fa_an_account_without_authenticator_is_told_what_to_do(two_factor, staff):
+    response = sign_in(Client(), "fran", code="123456")
+    assert "staff_totp_enrol" in response.content.decode()
+
+
+def test_login_page_asks_for_the_code_only_when_2fa_is_on(settings):
+    settings.ADMIN_REQUIRE_2FA = False
+    assert 'name="otp_token"' not in Client().get(LOGIN).content.decode()
+    settings.ADMIN_REQUIRE_2FA = True
+    html = Client().get(LOGIN).content.decode()
+    assert 'name="otp_token"' in html
+    assert 'autocomplete="one-time-code"' in html
+    assert '<label for="id_otp_token">Code from your authenticator app:</label>' in html
+
+
+def test_without_2fa_password_is_enough(settings, staff):
+    settings.ADMIN_REQUIRE_2FA = False
+    client = Client()
+    assert sign_in(client, "fran").status_code == 302
+    assert client.get(INDEX).status_code == 200
+
+
+def test_2fa_is_on_by_default_in_production_and_off_with_debug():
+    code = "from django.conf import settings; print(settings.ADMIN_REQUIRE_2FA)"
+    base = {k: v for k, v in os.environ.items() if k not in ("ADMIN_REQUIRE_2FA", "DJANGO_DEBUG", "DATABASE_URL")}
+    base["DJANGO_SETTINGS_MODULE"] = "clinic.settings"
+    production = {**base, "DJANGO_DEBUG": "false", "DJANGO_SECRET_KEY": "x" * 50, "DJANGO_ALLOWED_HOSTS": "a.test"}
+    local = {**base, "DJANGO_DEBUG": "true"}
+
+    def setting(env):
+        run = subprocess.run(
+            [sys.executable, "-c", f"import django; django.setup(); {code}"],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return run.stdout.strip().splitlines()[-1]
+
+    assert setting(production) == "True"
+    assert setting(local) == "False"
+    assert setting({**local, "ADMIN_REQUIRE_2FA": "true"}) == "True"
+
+
+# Enrolling an authenticator
+
+
+def test_enrol_command_creates_a_device_and_prints_the_link(staff):
+    out = io.StringIO()
+    call_command("staff_totp_enrol", "fran", stdout=out)
+    device = TOTPDevice.objects.get(user=staff)
+    assert device.confirmed
+    text = out.getvalue()
+    assert device.config_url in text
+    assert text.count("otpauth://totp/") == 1
+    assert "█" in text  # the QR code
+
+
+def test_enrolled_code_opens_the_admin(settings, staff):
+    settings.ADMIN_REQUIRE_2FA = True
+    call_command("staff_totp_enrol", "fran", "--no-qr", stdout=io.StringIO())
+    client = Client()
+    assert sign_in(client, "fran", code=current_code(TOTPDevice.objects.get(user=staff))).status_code == 302
+    assert client.get(INDEX).status_code == 200
+
+
+def test_enrol_refuses_to_replace_silently(staff, device):
+    with pytest.raises(CommandError, match="--replace"):
+        call_command("staff_totp_enrol", "fran", stdout=io.StringIO())
+    call_command("staff_totp_enrol", "fran", "--if-missing", stdout=io.StringIO())
+    assert TOTPDevice.objects.filter(user=staff).count() == 1
+    call_command("staff_totp_enrol", "fran", "--replace", "--no-qr", stdout=io.StringIO())
+    assert list(TOTPDevice.objects.filter(user=staff)) != [device]
+    assert TOTPDevice.objects.filter(user=staff).count() == 1
+
+
+def test_enrol_refuses_unknown_and_non_staff_accounts():
+    UserFactory(username="patient", is_staff=False)
+    with pytest.raises(CommandError, match="No account"):
+        call_command("staff_totp_enrol", "nobody", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="not a staff account"):
+        call_command("staff_totp_enrol", "patient", stdout=io.StringIO())
