@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from intake.answers import answers_read
 from intake.conditions import condition_true
 from intake.definitions import Definition, Instrument, Tier
 from intake.definitions.types import MULTI_TYPES
@@ -43,12 +42,6 @@ class InstrumentResult:
             "missing": list(self.missing),
             "complete": self.complete,
         }
-
-
-def scoring_compute(*, definition: Definition, answers: Any) -> tuple[InstrumentResult, ...]:
-    """The result of every instrument in the definition, in definition order. Never raises."""
-    values, _ = answers_read(definition=definition, answers=answers)
-    return tuple(instrument_score(instrument=i, definition=definition, values=values) for i in definition.instruments)
 
 
 def instrument_score(*, instrument: Instrument, definition: Definition, values: Mapping[str, Any]) -> InstrumentResult:

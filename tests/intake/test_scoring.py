@@ -1,9 +1,12 @@
-"""The scoring machinery on a made-up instrument defined as data (tests/intake/fixtures/definitions/...)."""
+"""The scoring machinery on a made-up instrument defined as data (tests/intake/fixtures/definitions/...).
+
+Instruments are scored by `triage_compute` (through `intake.scoring.instrument_score`), so these tests read the
+scores it returns: the path every stored response takes.
+"""
 
 import pytest
 
 from intake.definitions import Tier
-from intake.scoring import scoring_compute
 from intake.triage import triage_compute
 
 # Items a-d: yes = 1 point. Item e: "some" or "lots" = 1 point. Item f: its 0-4 value. Worry = c + d + e.
@@ -18,8 +21,12 @@ LOW = {
 }
 
 
+def scores(made_up, answers):
+    return triage_compute(definition=made_up, answers=answers).scores
+
+
 def score(made_up, **answers):
-    [result] = scoring_compute(definition=made_up, answers={**LOW, **answers})
+    [result] = scores(made_up, {**LOW, **answers})
     return result
 
 
@@ -53,12 +60,12 @@ def test_thresholds_pick_the_first_matching_band(made_up, answers, band):
 def test_one_missing_item_is_allowed_two_make_the_instrument_incomplete(made_up):
     one_missing = {**LOW, "item_f": 4}
     del one_missing["item_a"]
-    [result] = scoring_compute(definition=made_up, answers=one_missing)
+    [result] = scores(made_up, one_missing)
     assert (result.complete, result.band_id, result.missing) == (True, "medium", ("item_a",))
 
     two_missing = dict(one_missing)
     del two_missing["item_b"]
-    [result] = scoring_compute(definition=made_up, answers=two_missing)
+    [result] = scores(made_up, two_missing)
     assert (result.complete, result.band_id, result.scores) == (False, None, {})
     assert result.missing == ("item_a", "item_b")
 
@@ -96,5 +103,5 @@ def test_scores_are_stored_with_the_response(db, made_up):
 
 def test_garbage_answers_never_break_scoring(made_up):
     answers = {"item_a": {"x": 1}, "item_e": ["lots", "lots"], "item_f": float("nan"), "alarm": b"yes"}
-    [result] = scoring_compute(definition=made_up, answers=answers)
+    [result] = scores(made_up, answers)
     assert not result.complete
