@@ -38,6 +38,11 @@ How rules combine (clinical safety):
   * Answers are read leniently ("yes", 1 and True are all yes) and answers to questions that `show_if` would
     hide still count: a red flag is never ignored because of how the form was filled in.
   * `triage_compute` never raises, whatever it is given; unreadable answers are listed for staff.
+  * Free text and contradicting answers (`intake.screening`): each safety question that the patient's own
+    words or marks point at, while its answer is not yes, gives a "possible red flag" reason naming the
+    phrase or the contradiction, at urgent: text alone never makes an emergency, and like every reason it can
+    only raise the tier. A patient who, asked again, says yes has answered the safety question yes, so its
+    own rule applies as well.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ from intake.answers import answers_read
 from intake.conditions import condition_match
 from intake.definitions import TIER_ORDER, Definition, Tier, tier_highest
 from intake.scoring import InstrumentResult, instrument_score
+from intake.screening import OTHER_TEXT_LABELS, Finding, lexicon_for_definition, rule_for_question, screening_findings
 
 # Staff queue priority for each tier: 1 is seen first. The callbacks app maps this onto its own field.
 TIER_PRIORITY: dict[Tier, int] = {Tier.EMERGENCY: 1, Tier.URGENT: 2, Tier.REVIEW: 3, Tier.ROUTINE: 4}
@@ -128,12 +134,25 @@ class TriageResult:
         return [result.to_json() for result in self.scores]
 
 
-def triage_compute(*, definition: Definition, answers: Any) -> TriageResult:
+POSSIBLE_RED_FLAG = "possible_red_flag"
+
+
+def triage_compute(
+    *,
+    definition: Definition,
+    answers: Any,
+    other_text: Mapping[str, str] | None = None,
+    rechecks: Mapping[str, bool] | None = None,
+) -> TriageResult:
     """Tier, reasons and scores for ``answers`` (question id -> answer) under ``definition``.
 
-    Guarantees: never raises; the tier is the highest tier of the matching rules and scoring bands (routine
-    when none match), so it is never below the tier of any red flag present; partial answers (the screening
-    step alone, say) are fine and give the tier of what has been answered so far.
+    ``other_text`` is text given with the answers that is not a question of the definition (the request's
+    reason, keyed "reason"); ``rechecks`` maps a safety question asked again to the patient's answer.
+
+    Guarantees: never raises; the tier is the highest tier of the matching rules, scoring bands and screening
+    findings (routine when none match), so it is never below the tier of any red flag present; a finding is
+    urgent, never emergency; partial answers (the screening step alone, say) are fine and give the tier of
+    what has been answered so far.
     """
     values, unreadable = answers_read(definition=definition, answers=answers)
     reasons: list[Reason] = []
@@ -170,10 +189,71 @@ def triage_compute(*, definition: Definition, answers: Any) -> TriageResult:
                     evidence=tuple(result.scores.items()),
                 )
             )
+    if not isinstance(other_text, Mapping):
+        other_text = None
+    if not isinstance(rechecks, Mapping):
+        rechecks = None
+    findings = screening_findings(definition=definition, values=values, other_text=other_text, rechecks=rechecks)
+    reasons.extend(_possible_red_flags(definition, values, findings, rechecks or {}))
     # A stable sort keeps the definition's order within a tier.
     reasons.sort(key=lambda reason: -reason.tier.rank)
     tier = tier_highest(*(reason.tier for reason in reasons))
     return TriageResult(tier=tier, reasons=tuple(reasons), scores=scores, unreadable=unreadable)
 
 
-__all__ = ["RED_FLAG_TIERS", "TIER_ORDER", "TIER_PRIORITY", "Reason", "Tier", "TriageResult", "triage_compute"]
+def _possible_red_flags(
+    definition: Definition, values: Mapping[str, Any], findings: list[Finding], rechecks: Mapping[str, bool]
+) -> list[Reason]:
+    """One urgent reason per safety question that findings point at, quoting what was written or marked."""
+    lexicon = lexicon_for_definition(definition)
+    by_question: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_question.setdefault(finding.question_id, []).append(finding)
+    reasons = []
+    for question_id, found in by_question.items():
+        rule = rule_for_question(definition, question_id)
+        group = lexicon.group(question_id)
+        evidence: list[tuple[str, Any]] = []
+        for finding in found:
+            if finding.kind == "text":
+                evidence.append((finding.found_in, finding.quote))
+                continue
+            contradiction = next(item for item in lexicon.contradictions if item.id == finding.entry)
+            for marked in contradiction.marked:
+                if (marked.question, values.get(marked.question)) not in evidence:
+                    evidence.append((marked.question, values.get(marked.question)))
+        what = "; ".join(
+            f"wrote \u2018{finding.quote}\u2019 ({OTHER_TEXT_LABELS.get(finding.found_in, finding.found_in)})"
+            if finding.kind == "text"
+            else finding.quote.rstrip(".")
+            for finding in found
+        )
+        answered = {True: "yes", False: "no"}.get(values.get(question_id), "not answered")
+        asked_again = {True: "yes", False: "no"}.get(rechecks.get(question_id))
+        text = f"Possible red flag: {what}. Points at: {rule.reason} Safety question answered {answered}"
+        text += f"; asked again before sending: {asked_again}." if asked_again else "."
+        reasons.append(
+            Reason(
+                rule_id=f"{POSSIBLE_RED_FLAG}.{question_id}",
+                tier=Tier.URGENT,
+                question_id=evidence[0][0],
+                answer=evidence[0][1],
+                text=text,
+                source=f"Red-flag lexicon {lexicon.definition} version {lexicon.version}: "
+                f"{lexicon.source_titles(group.sources)}",
+                evidence=tuple(evidence),
+            )
+        )
+    return reasons
+
+
+__all__ = [
+    "POSSIBLE_RED_FLAG",
+    "RED_FLAG_TIERS",
+    "TIER_ORDER",
+    "TIER_PRIORITY",
+    "Reason",
+    "Tier",
+    "TriageResult",
+    "triage_compute",
+]

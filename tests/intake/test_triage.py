@@ -14,6 +14,7 @@ from intake.answers import answers_clean
 from intake.definitions import BACK_PAIN, AnswerType, Tier, definition_current
 from intake.triage import TIER_PRIORITY, triage_compute
 from tests.intake.conftest import ROUTINE_ANSWERS
+from tests.intake.test_redflags import MUST_MATCH
 
 EMERGENCY, URGENT, REVIEW, ROUTINE = Tier.EMERGENCY, Tier.URGENT, Tier.REVIEW, Tier.ROUTINE
 
@@ -233,3 +234,81 @@ def test_adding_a_red_flag_to_any_answers_raises_the_tier_to_at_least_its_own(an
     _, trigger, tier, _, _ = flag
     result = triage_compute(definition=DEFINITION, answers={**answers, **trigger})
     assert result.tier.rank >= tier.rank
+
+
+# Random free text ------------------------------------------------------------------------------------------------
+
+TEXT_QUESTIONS = [question.id for question in DEFINITION.questions if question.type is AnswerType.TEXT]
+SAFETY_QUESTIONS = [question.id for step in DEFINITION.steps if step.screening for question in step.questions]
+# Words from the lexicon's world (body parts, symptoms, negations, times) mixed with anything at all.
+LEXICON_WORDS = [
+    "no",
+    "not",
+    "never",
+    "don't",
+    "numb",
+    "numbness",
+    "tingling",
+    "pins",
+    "and",
+    "needles",
+    "legs",
+    "leg",
+    "both",
+    "bum",
+    "wee",
+    "pee",
+    "wet",
+    "myself",
+    "fever",
+    "cancer",
+    "steroids",
+    "years",
+    "ago",
+    "my",
+    "mum",
+    "lost",
+    "weight",
+    "giving",
+    "way",
+    "can't",
+    "feel",
+    "chest",
+    "pain",
+    "night",
+    "but",
+    ".",
+    ",",
+    "!",
+    "fell",
+]
+FREE_TEXT = st.one_of(
+    st.text(max_size=200),
+    st.lists(st.sampled_from(LEXICON_WORDS), max_size=30).map(" ".join),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts=st.fixed_dictionaries({}, optional=dict.fromkeys(TEXT_QUESTIONS, FREE_TEXT)), reason=FREE_TEXT)
+def test_random_free_text_never_fails_never_makes_an_emergency_and_never_lowers_a_tier(texts, reason):
+    result = triage_compute(definition=DEFINITION, answers={**ROUTINE_ANSWERS, **texts}, other_text={"reason": reason})
+    assert result.tier in (ROUTINE, URGENT)
+    assert all(r.tier is URGENT and r.rule_id.startswith("possible_red_flag.") for r in result.reasons)
+    flagged = triage_compute(definition=DEFINITION, answers={**ROUTINE_ANSWERS, **texts, "both_legs": True})
+    assert flagged.tier is EMERGENCY
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    answers=ANSWER_SETS,
+    where=st.sampled_from(TEXT_QUESTIONS),
+    before=FREE_TEXT,
+    phrase=st.sampled_from(MUST_MATCH),
+)
+def test_a_red_flag_phrase_anywhere_in_free_text_raises_any_answers_to_at_least_urgent(answers, where, before, phrase):
+    text, question_id = phrase
+    denied = dict.fromkeys(SAFETY_QUESTIONS, False) | {"fever": False, "weight_loss": False}
+    answers = {**answers, **denied, question_id: False, where: f"{before}.\n{text}"}
+    result = triage_compute(definition=DEFINITION, answers=answers)
+    assert result.tier.rank >= URGENT.rank
+    assert f"possible_red_flag.{question_id}" in [reason.rule_id for reason in result.reasons]

@@ -1,0 +1,294 @@
+"""Red flags in free text and in contradicting answers (intake/screening/), and how triage treats them.
+
+The tables are written from what patients write, not read from the lexicon file: a phrase removed from the
+lexicon by mistake fails here.
+"""
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from intake.definitions import BACK_PAIN, Tier, definition_current
+from intake.screening import screening_findings, screening_rechecks
+from intake.screening.lexicon import LexiconError, lexicon_for_definition, lexicon_load, red_flag_rules
+from intake.screening.text import damerau_levenshtein, matcher_for
+from intake.triage import triage_compute
+from tests.intake.conftest import ROUTINE_ANSWERS
+
+DEFINITION = definition_current(BACK_PAIN)
+LEXICON = lexicon_for_definition(DEFINITION)
+MATCHER = matcher_for(LEXICON)
+
+# (what the patient wrote, the safety question it must point at)
+MUST_MATCH = [
+    ("my legs keep giving way", "both_legs"),
+    ("My legs feel like jelly", "both_legs"),
+    ("numbness in both legs", "both_legs"),
+    ("pins and needles in both legs", "both_legs"),
+    ("I can not feel my legs", "both_legs"),
+    ("I can't feel my legs properly", "both_legs"),
+    ("pain down both legs", "both_legs"),
+    ("sciatica on both sides", "both_legs"),
+    ("No fever but my legs are numb", "both_legs"),
+    ("I'm not sure if my legs are numb", "both_legs"),
+    ("I had tingling in both legs years ago but now it is back", "both_legs"),
+    ("my bum is numb", "saddle_numbness"),
+    ("numb around my private parts", "saddle_numbness"),
+    ("tingling in my bum cheeks", "saddle_numbness"),
+    ("cant feel myself when I wipe", "saddle_numbness"),
+    ("I can't pee properly", "urine_trouble"),
+    ("I cant feel when I need to wee", "urine_trouble"),
+    ("I wet myself yesterday", "bladder_bowel_control"),
+    ("I've been wetting myself since Tuesday", "bladder_bowel_control"),
+    ("I can't control my bowels", "bladder_bowel_control"),
+    ("I've become incontinent", "bladder_bowel_control"),
+    ("my right leg keeps giving way", "leg_weakening"),
+    ("my foot is dragging", "leg_weakening"),
+    ("I fell off a ladder at work", "serious_fall"),
+    ("hit by a car last month", "serious_fall"),
+    ("I have chest pain", "chest_pain"),
+    ("had a fever last week", "fever"),
+    ("hot and shivery all day", "fever"),
+    ("sweating at night, soaked sheets", "fever"),
+    ("I'm not sure if it's a fever", "fever"),
+    ("lost 2 stone without trying", "weight_loss"),
+    ("my clothes are hanging off me", "weight_loss"),
+    ("there's a lump on my spine", "back_lump"),
+    ("it is worse at night", "rest_night_pain"),
+    ("I had breast cancer in 2015, all clear now", "cancer_history"),
+    ("had cancer 10 years ago", "cancer_history"),
+    ("chemotherapy last year", "cancer_history"),
+    ("I am on methotrexate for arthritis", "weak_immune"),
+    ("I take prednisolone every day", "long_term_steroids"),
+    ("I used heroin years ago", "injected_drugs"),
+    # Spelling slips.
+    ("numbnes in both legs", "both_legs"),
+    ("tinglng in my groin", "saddle_numbness"),
+    ("I have a feever", "fever"),
+    ("history of canser", "cancer_history"),
+    ("incontinance", "bladder_bowel_control"),
+    ("predisolone daily", "long_term_steroids"),
+]
+
+# Text that must not point at any safety question.
+MUST_NOT_MATCH = [
+    # Negations.
+    "I don't have a fever",
+    "no numbness",
+    "No numbness or tingling in my legs",
+    "I have never had cancer",
+    "never had any numbness in my bottom",
+    "I have had no problems with my bladder",
+    "I don't wet myself",
+    "fever: no",
+    "I haven't lost weight",
+    "there is no lump on my back",
+    # Other body parts.
+    "numbness in my fingers",
+    "numbness in both hands",
+    "pins and needles in my arms",
+    "my left leg is a bit numb",
+    "tingling in my left foot",
+    # Past history, for a symptom that must be new.
+    "I had tingling in both legs years ago",
+    "I wet myself as a child",
+    # Someone else.
+    "my mum had breast cancer",
+    "my dad has a fever",
+    # Other meanings, and real words that are not slips.
+    "I had to cancel work",
+    "I bought ibuprofen from the chemist",
+    "a number of times my bum hurt",
+    "I had a steroid injection",
+    "My steroid inhaler",
+    "I inject insulin",
+    "trying to lose weight",
+    "I tried hot and cold packs",
+    "I never know what to do",
+    "My back hurts when I bend",
+    "",
+]
+
+
+@pytest.mark.parametrize(("text", "question_id"), MUST_MATCH)
+def test_phrases_that_must_match_point_at_their_safety_question(text, question_id):
+    assert question_id in [match.question_id for match in MATCHER.groups_in(text)]
+
+
+@pytest.mark.parametrize("text", MUST_NOT_MATCH)
+def test_phrases_that_must_not_match_point_at_nothing(text):
+    assert MATCHER.groups_in(text) == []
+
+
+def test_the_quote_is_the_clause_the_patient_wrote():
+    [match] = MATCHER.groups_in("The pain is bad. And my legs keep giving way!")
+    assert match.quote == "my legs keep giving way"
+
+
+def test_damerau_levenshtein_counts_a_swap_as_one_edit():
+    assert damerau_levenshtein("tingling", "tinlging") == 1
+    assert damerau_levenshtein("fever", "fever") == 0
+    assert damerau_levenshtein("cancer", "cancel") == 1
+
+
+def test_every_emergency_and_urgent_rule_has_phrases_in_the_lexicon():
+    covered = {group.question for group in LEXICON.groups}
+    for rule in red_flag_rules(DEFINITION):
+        assert covered & set(_subjects(rule)), rule.id
+
+
+def _subjects(rule):
+    from intake.screening.lexicon import rule_questions
+
+    return rule_questions(rule)
+
+
+def test_the_lexicon_names_its_sources_and_version():
+    assert LEXICON.definition == DEFINITION.key and LEXICON.version >= 1
+    assert all(group.sources for group in LEXICON.groups)
+    assert {"nice_ng59", "girft_ces"} <= {source.id for source in LEXICON.sources}
+
+
+# Triage ------------------------------------------------------------------------------------------------------
+
+
+def routine(**answers):
+    return {**ROUTINE_ANSWERS, **answers}
+
+
+def test_a_cauda_equina_phrase_in_free_text_is_a_possible_red_flag_at_urgent_not_emergency():
+    result = triage_compute(definition=DEFINITION, answers=routine(goals="walk again", anything_else="I wet myself"))
+    assert result.tier is Tier.URGENT and result.priority == 2
+    [reason] = result.reasons
+    assert reason.rule_id == "possible_red_flag.bladder_bowel_control"
+    assert "I wet myself" in reason.text and "bladder or bowel control" in reason.text
+    assert "answered no" in reason.text
+    assert reason.evidence == (("anything_else", "I wet myself"),)
+    assert "lexicon back-pain/v1 version 1" in reason.source
+
+
+def test_free_text_never_lowers_a_tier_and_a_yes_needs_no_second_reason():
+    result = triage_compute(definition=DEFINITION, answers=routine(both_legs=True, anything_else="my legs are numb"))
+    assert result.tier is Tier.EMERGENCY
+    assert [reason.rule_id for reason in result.reasons] == ["both_legs"]
+
+
+def test_the_request_reason_is_screened_too():
+    result = triage_compute(definition=DEFINITION, answers=routine(), other_text={"reason": "I've been peeing myself"})
+    assert result.tier is Tier.URGENT
+    assert result.reasons[0].evidence == (("reason", "I've been peeing myself"),)
+
+
+@pytest.mark.parametrize(
+    ("areas", "feel", "question_id"),
+    [
+        (["thigh_left", "lower_leg_right"], [], "both_legs"),
+        (["foot_left", "foot_right"], [], "both_legs"),
+        (["groin"], ["numb"], "saddle_numbness"),
+        (["buttock_right"], ["pins_needles"], "saddle_numbness"),
+    ],
+)
+def test_body_diagram_and_pain_descriptions_that_contradict_a_no_are_possible_red_flags(areas, feel, question_id):
+    answers = routine(pain_areas=["lower_back_centre", *areas], pain_feel=feel)
+    result = triage_compute(definition=DEFINITION, answers=answers)
+    assert result.tier is Tier.URGENT
+    assert [reason.rule_id for reason in result.reasons] == [f"possible_red_flag.{question_id}"]
+    assert "You marked" in result.reasons[0].text
+
+
+@pytest.mark.parametrize(
+    ("areas", "feel"),
+    [(["thigh_left", "foot_left"], ["numb"]), (["knee_left", "knee_right"], []), (["groin"], ["ache"])],
+)
+def test_one_leg_or_no_numbness_is_no_contradiction(areas, feel):
+    result = triage_compute(definition=DEFINITION, answers=routine(pain_areas=areas, pain_feel=feel))
+    assert result.tier is Tier.ROUTINE
+
+
+def test_a_recheck_is_asked_once_per_question_quoting_the_first_finding():
+    values = routine(pain_areas=["thigh_left", "thigh_right"], anything_else="my legs keep giving way")
+    [recheck] = screening_rechecks(definition=DEFINITION, values=values)
+    assert recheck.question_id == "both_legs"
+    assert recheck.prompt == "You wrote \u2018my legs keep giving way\u2019."
+    assert "new or worse in the last two weeks" in recheck.question
+    assert screening_rechecks(definition=DEFINITION, values=values, rechecks={"both_legs": False}) == []
+
+
+def test_asked_again_no_still_leaves_the_possible_red_flag_and_yes_follows_the_rule():
+    said_no = triage_compute(
+        definition=DEFINITION, answers=routine(anything_else="legs keep giving way"), rechecks={"both_legs": False}
+    )
+    assert said_no.tier is Tier.URGENT
+    assert "asked again before sending: no" in said_no.reasons[0].text
+    said_yes = triage_compute(
+        definition=DEFINITION,
+        answers=routine(both_legs=True, anything_else="legs keep giving way"),
+        rechecks={"both_legs": True},
+    )
+    assert said_yes.tier is Tier.EMERGENCY
+    assert [reason.rule_id for reason in said_yes.reasons] == ["both_legs", "possible_red_flag.both_legs"]
+    assert "asked again before sending: yes" in said_yes.reasons[1].text
+
+
+def test_findings_without_a_lexicon_are_none(made_up):
+    assert screening_findings(definition=made_up, values={"item_a": "my legs are numb"}) == []
+
+
+# The lexicon file's checks -------------------------------------------------------------------------------------
+
+LEXICON_FILE = Path(DEFINITION.path).with_name("v1.lexicon.yaml")
+
+
+def _broken(tmp_path, change):
+    raw = yaml.safe_load(LEXICON_FILE.read_text(encoding="utf-8"))
+    change(raw)
+    path = tmp_path / "v1.lexicon.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("change", "where", "problem"),
+    [
+        (lambda raw: raw.pop("version"), "version", "Field required"),
+        (lambda raw: raw["groups"][0].update(question="pain_now"), "groups[0].question", "not a yes/no question"),
+        (lambda raw: raw["groups"][0].update(question="age"), "groups[0].question", "not a yes/no question"),
+        (lambda raw: raw["groups"].pop(0), "groups", "'saddle_numbness' has no group of phrases"),
+        (lambda raw: raw["groups"][1]["phrases"].append("can't wee"), "groups[1].phrases", "without apostrophes"),
+        (lambda raw: raw["groups"][1].update(sources=["nowhere"]), "", "unknown source 'nowhere'"),
+        (lambda raw: raw["groups"][1].update(colour="red"), "groups[1].colour", "Extra inputs"),
+        (lambda raw: raw.update(definition="back-pain/v2"), "definition", "belongs to back-pain/v1"),
+        (
+            lambda raw: raw["contradictions"][0]["marked"][0]["any_of"].append("left_ear"),
+            "contradictions[0].marked[0].any_of",
+            "'left_ear' is not an answer",
+        ),
+    ],
+)
+def test_a_broken_lexicon_fails_with_the_field_and_the_problem(tmp_path, change, where, problem):
+    path = _broken(tmp_path, lambda raw: change(raw))
+    with pytest.raises(LexiconError) as caught:
+        lexicon_load(path, DEFINITION)
+    assert caught.value.where == where
+    assert problem in caught.value.problem
+
+
+def test_the_shipped_lexicon_loads_as_it_is(tmp_path):
+    path = _broken(tmp_path, lambda raw: copy.deepcopy(raw))
+    assert lexicon_load(path, DEFINITION) == LEXICON
+
+
+def test_manage_py_check_reports_a_broken_lexicon(tmp_path, settings):
+    from intake.checks import definitions_check
+
+    folder = tmp_path / "back-pain"
+    folder.mkdir()
+    (folder / "v1.yaml").write_text(Path(DEFINITION.path).read_text(encoding="utf-8"), encoding="utf-8")
+    broken = _broken(tmp_path, lambda raw: raw["groups"][0].update(recheck=""))
+    broken.rename(folder / "v1.lexicon.yaml")
+    settings.INTAKE_DEFINITION_DIRS = [tmp_path]
+    [error] = definitions_check()
+    assert error.id == "intake.E003"
+    assert "v1.lexicon.yaml: groups[0].recheck" in error.msg
