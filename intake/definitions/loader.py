@@ -68,23 +68,26 @@ def definition_from_dict(raw: Any, *, source: str = "<definition>", path: Path |
     return parsed.to_definition(path)
 
 
-def definition_problems(error: ValidationError) -> list[tuple[str, str]]:
-    """Each problem pydantic found as (where in the file, what is wrong), in the words of the file's format."""
+def definition_problems(error: ValidationError, root: type[BaseModel] = DefinitionFile) -> list[tuple[str, str]]:
+    """Each problem pydantic found as (where in the file, what is wrong), in the words of the file's format.
+
+    ``root`` is the model of the whole file (a definition, or a red-flag lexicon beside it).
+    """
     problems: list[tuple[str, str]] = []
     for details in error.errors(include_url=False):
-        found = _problem(details)
+        found = _problem(details, root)
         if found not in problems:
             problems.append(found)
     return problems
 
 
-def _problem(details: Any) -> tuple[str, str]:
+def _problem(details: Any, root: type[BaseModel]) -> tuple[str, str]:
     loc, raw, ctx = tuple(details["loc"]), details.get("input"), details.get("ctx") or {}
     match details["type"]:
         case "missing":
             return where(loc[:-1]), f"missing required field {loc[-1]!r}"
         case "extra_forbidden":
-            allowed = ", ".join(sorted(_fields_at(loc[:-1])))
+            allowed = ", ".join(sorted(_fields_at(loc[:-1], root)))
             return where(loc), f"unknown field (allowed: {allowed})"
         case "model_type" | "model_attributes_type" | "dict_type":
             return where(loc), f"must be a mapping, not {kind(raw)}"
@@ -122,9 +125,9 @@ def where(loc: tuple[str | int, ...]) -> str:
     return text
 
 
-def _fields_at(loc: tuple[str | int, ...]) -> list[str]:
+def _fields_at(loc: tuple[str | int, ...], root: type[BaseModel]) -> list[str]:
     """The field names a file may use at ``loc`` (for "unknown field" messages)."""
-    annotation: Any = DefinitionFile
+    annotation: Any = root
     for part in loc:
         annotation = _strip(annotation)
         if isinstance(part, int):

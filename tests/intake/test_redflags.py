@@ -252,18 +252,20 @@ def _broken(tmp_path, change):
 @pytest.mark.parametrize(
     ("change", "where", "problem"),
     [
-        (lambda raw: raw.pop("version"), "version", "Field required"),
-        (lambda raw: raw["groups"][0].update(question="pain_now"), "groups[0].question", "not a yes/no question"),
-        (lambda raw: raw["groups"][0].update(question="age"), "groups[0].question", "not a yes/no question"),
-        (lambda raw: raw["groups"].pop(0), "groups", "'saddle_numbness' has no group of phrases"),
-        (lambda raw: raw["groups"][1]["phrases"].append("can't wee"), "groups[1].phrases", "without apostrophes"),
-        (lambda raw: raw["groups"][1].update(sources=["nowhere"]), "", "unknown source 'nowhere'"),
-        (lambda raw: raw["groups"][1].update(colour="red"), "groups[1].colour", "Extra inputs"),
+        (lambda raw: raw.pop("version"), "", "missing required field 'version'"),
+        (lambda raw: raw["groups"][3].update(question="pain_now"), "groups[3].question", "not a yes/no question"),
+        (lambda raw: raw["groups"][3].update(question="age"), "groups[3].question", "not a yes/no question"),
+        (lambda raw: raw["groups"].pop(1), "groups", "the emergency rule 'urine_trouble' has no group of phrases"),
+        (lambda raw: raw["groups"][1]["phrases"].append("can't wee"), "groups[1].phrases[5]", "without apostrophes"),
+        (lambda raw: raw["groups"][1]["phrases"].append([["wee"], "pee"]), "groups[1].phrases[5]", "list of lists"),
+        (lambda raw: raw["groups"][1].update(sources=["nowhere"]), "groups[1].sources[0]", "unknown source 'nowhere'"),
+        (lambda raw: raw["groups"][1].update(colour="red"), "groups[1].colour", "unknown field (allowed: history"),
         (lambda raw: raw.update(definition="back-pain/v2"), "definition", "belongs to back-pain/v1"),
+        (lambda raw: raw["groups"][0].update(question="pain_now"), "contradictions[2].question", "no group"),
         (
             lambda raw: raw["contradictions"][0]["marked"][0]["any_of"].append("left_ear"),
-            "contradictions[0].marked[0].any_of",
-            "'left_ear' is not an answer",
+            "contradictions[0].marked[0].any_of[3]",
+            "'left_ear' is not an answer of 'pain_areas'",
         ),
     ],
 )
@@ -271,8 +273,9 @@ def test_a_broken_lexicon_fails_with_the_field_and_the_problem(tmp_path, change,
     path = _broken(tmp_path, lambda raw: change(raw))
     with pytest.raises(LexiconError) as caught:
         lexicon_load(path, DEFINITION)
-    assert caught.value.where == where
-    assert problem in caught.value.problem
+    problems = [(caught.value.where, caught.value.problem), *caught.value.others]
+    assert any(found_where == where and problem in found for found_where, found in problems), problems
+    assert str(path) in str(caught.value)
 
 
 def test_the_shipped_lexicon_loads_as_it_is(tmp_path):
