@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.utils.safestring import mark_safe
 
-from clinic.articles import article_delete, article_save, articles_cache_clear
+from clinic.articles.cache import articles_cache_clear
+from clinic.articles.services import article_delete, article_save
 from clinic.models import Article
 
 
@@ -31,7 +32,7 @@ class ArticleAdmin(admin.ModelAdmin):
 
     @admin.display(description="Rendered body")
     def rendered_preview(self, article):
-        # body_html was sanitised by clinic.articles when the article was saved.
+        # body_html was sanitised by clinic.articles.services when the article was saved.
         return mark_safe(article.body_html)  # noqa: S308
 
     def save_model(self, request, obj, form, change):

@@ -12,7 +12,7 @@ class ArticleQuerySet(models.QuerySet):
 
 
 class Article(models.Model):
-    """An educational article. Staff edit the Markdown; `clinic.articles.article_save` renders the rest."""
+    """An educational article. Staff edit the Markdown; `clinic.articles.services.article_save` renders the rest."""
 
     title = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=200, unique=True)

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
 
-from clinic.articles import articles_published
+from clinic.articles.selectors import articles_published
 
 
 class _SiteUrlSitemap(Sitemap):

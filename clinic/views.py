@@ -9,14 +9,9 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
-from clinic.articles import (
-    SEARCH_MAX_CHARS,
-    article_page_build,
-    article_page_published,
-    articles_published_cached,
-    articles_search,
-    search_query_clean,
-)
+from clinic.articles.cache import articles_published_cached
+from clinic.articles.pages import article_page_build, article_page_published
+from clinic.articles.search import SEARCH_MAX_CHARS, articles_search, search_query_clean
 from clinic.models import Article
 from clinic.public_pages import public_page
 

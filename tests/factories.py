@@ -7,7 +7,7 @@ from django.utils import timezone
 from callbacks.models import CallbackRequest, Notification
 from callbacks.requests.consent import CURRENT_CONSENT_VERSION, consent_text_sha256
 from callbacks.requests.references import reference_generate
-from clinic.articles import article_save
+from clinic.articles.services import article_save
 from clinic.models import Article
 
 

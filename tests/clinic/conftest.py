@@ -1,7 +1,7 @@
 import pytest
 from django.core.cache import cache
 
-from clinic.articles import ARTICLES_DIR, articles_load_from_folder
+from clinic.articles.loading import ARTICLES_DIR, articles_load_from_folder
 
 
 @pytest.fixture(autouse=True)

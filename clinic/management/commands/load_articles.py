@@ -2,7 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from clinic.articles import ARTICLES_DIR, ArticleSourceError, articles_load_from_folder, articles_rerender
+from clinic.articles.loading import ARTICLES_DIR, ArticleSourceError, articles_load_from_folder
+from clinic.articles.services import articles_rerender
 
 
 class Command(BaseCommand):

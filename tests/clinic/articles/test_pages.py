@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.urls import reverse
 
-from clinic.articles import ARTICLES_DIR, article_source_parse
+from clinic.articles.loading import ARTICLES_DIR, article_source_parse
 from tests.clinic.html_page import page_read
 from tests.factories import ArticleFactory, UserFactory
 

@@ -8,7 +8,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from clinic.articles import ARTICLES_DIR, article_save
+from clinic.articles.loading import ARTICLES_DIR
+from clinic.articles.services import article_save
 from clinic.models import Article
 from tests.factories import ArticleFactory
 

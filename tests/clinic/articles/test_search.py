@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from clinic.articles import SEARCH_MAX_CHARS
+from clinic.articles.search import SEARCH_MAX_CHARS
 from tests.clinic.html_page import page_read
 from tests.factories import ArticleFactory
 

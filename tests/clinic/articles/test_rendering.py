@@ -4,7 +4,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from clinic.articles import article_render, article_sanitise
+from clinic.articles.rendering import article_render
+from clinic.articles.sanitising import article_sanitise
 
 
 def rendered(markdown_text):

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 ARTICLES_DIR = REPO_ROOT / "clinic" / "content" / "articles"
 ILLUSTRATIONS_DIR = REPO_ROOT / "clinic" / "static" / "clinic" / "illustrations"
 SEEDS_DIR = REPO_ROOT.parent / "shared" / "seeds"

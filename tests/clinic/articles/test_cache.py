@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from clinic.articles import article_save
+from clinic.articles.services import article_save
 from tests.factories import ArticleFactory
 
 pytestmark = pytest.mark.django_db
