@@ -5,6 +5,14 @@ from django.db import connections, models
 from django.db.models import Q
 from django.utils import timezone
 
+from clinic.hours import clinic_zone
+
+
+def _clinic_time(value) -> str:
+    """A stored (UTC) time as staff read it: the clinic's wall-clock time and zone."""
+    local = timezone.localtime(value, clinic_zone())
+    return f"{local:%a %d %b %Y, %H:%M} {local.tzname()}"
+
 
 class Priority(models.IntegerChoices):
     """Lower sorts first: the queue is ordered by priority, then deadline."""
@@ -25,6 +33,11 @@ class CallbackRequestQuerySet(models.QuerySet):
 
     def overdue(self, now=None):
         return self.awaiting_response().filter(deadline__lt=now or timezone.now())
+
+
+class ConsentMethod(models.TextChoices):
+    ONLINE = "online", "Online, by the patient (ticked on the form)"
+    PHONE = "phone", "By phone, told to a member of staff"
 
 
 class CallbackRequest(models.Model):
@@ -61,6 +74,16 @@ class CallbackRequest(models.Model):
     consent_version = models.CharField(max_length=20)
     consent_text_sha256 = models.CharField(max_length=64)
     consent_given_at = models.DateTimeField()
+    consent_method = models.CharField(
+        "consent given",
+        max_length=10,
+        choices=ConsentMethod.choices,
+        default=ConsentMethod.ONLINE,
+    )
+    # Who wrote down a consent given by phone; PROTECT: staff accounts are deactivated, not deleted.
+    consent_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.ROUTINE)
     deadline = models.DateTimeField(null=True, blank=True)
@@ -95,11 +118,17 @@ class CallbackRequest(models.Model):
             models.CheckConstraint(condition=Q(window_end__gt=models.F("window_start")), name="cb_window_order"),
             models.CheckConstraint(condition=~Q(consent_version=""), name="cb_consent_recorded"),
             models.CheckConstraint(condition=Q(outcome="") | Q(status="closed"), name="cb_outcome_only_closed"),
+            # A consent given by phone names the member of staff who heard it.
+            models.CheckConstraint(
+                condition=Q(consent_method="online") | Q(consent_recorded_by__isnull=False),
+                name="cb_phone_consent_recorded_by",
+            ),
         ]
         permissions = [
             ("export_callbackrequest", "Can export callback requests as CSV"),
             ("export_patient_data", "Can download one patient's data"),
             ("erase_patient_data", "Can erase one patient's data"),
+            ("view_consent_proof", "Can see the hash of the consent text a patient agreed to"),
         ]
 
     def __str__(self):
@@ -122,6 +151,7 @@ class Notification(models.Model):
         BOOKING_DECLINED = "booking_declined", "Appointment declined (patient)"
         BOOKING_REMINDER = "booking_reminder", "Appointment reminder (patient)"
         BOOKING_CANCELLED = "booking_cancelled", "Appointment cancelled by the patient (staff)"
+        BOOKING_CANCELLED_BY_CLINIC = "booking_cancelled_clinic", "Appointment cancelled by the clinic (patient)"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "E-mail"
@@ -201,7 +231,7 @@ class CallAttempt(AppendOnlyModel):
         indexes = [models.Index(fields=["request", "made_at"], name="cb_attempt_request")]
 
     def __str__(self):
-        return f"{self.get_outcome_display()} at {self.made_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_outcome_display()} at {_clinic_time(self.made_at)}"
 
 
 class StaffNote(AppendOnlyModel):
@@ -247,7 +277,7 @@ class RequestEvent(AppendOnlyModel):
         indexes = [models.Index(fields=["request", "at"], name="cb_event_request")]
 
     def __str__(self):
-        return f"{self.get_action_display()} on {self.request_id} at {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.get_action_display()} on {self.request_id} at {_clinic_time(self.at)}"
 
 
 class PrivacyLogEntry(AppendOnlyModel):
@@ -290,7 +320,7 @@ class PrivacyLogEntry(AppendOnlyModel):
 
     def __str__(self):
         subject = self.reference or f"{self.count} requests"
-        return f"{self.get_action_display()}: {subject} at {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.get_action_display()}: {subject} at {_clinic_time(self.at)}"
 
 
 # Booking
@@ -323,6 +353,8 @@ class Practitioner(models.Model):
     )
     services = models.ManyToManyField(Service, related_name="practitioners", blank=True)
     active = models.BooleanField(default=True, help_text="Inactive practitioners are not offered to patients.")
+    # SHA-256 of the secret in the practitioner's calendar feed address; the secret itself is shown once.
+    calendar_feed_digest = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
 
     class Meta:
         ordering = ["name"]
@@ -380,7 +412,7 @@ class AvailabilityException(models.Model):
         constraints = [models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="cb_exception_order")]
 
     def __str__(self):
-        return f"{self.get_reason_display()}: {self.practitioner} from {self.start:%Y-%m-%d %H:%M}"
+        return f"{self.get_reason_display()}: {self.practitioner} from {_clinic_time(self.start)}"
 
 
 class TsTzRange(models.Func):
@@ -469,7 +501,7 @@ class Appointment(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.service} with {self.practitioner} at {self.starts_at:%Y-%m-%d %H:%M} UTC"
+        return f"{self.service} with {self.practitioner} at {_clinic_time(self.starts_at)}"
 
     @property
     def flagged(self) -> bool:

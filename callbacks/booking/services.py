@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from callbacks.booking.slots import OVERLAP_CONSTRAINT, SlotTaken, slot_offered, slots_nearest
-from callbacks.models import Appointment, CallbackRequest, Notification, Service
+from callbacks.models import Appointment, CallbackRequest, ConsentMethod, Notification, Service
 from callbacks.notifications.outbox import notifications_enqueue_on_commit
 from callbacks.requests.services import callback_request_create
 from callbacks.requests.workflow import ALLOWED_TRANSITIONS, callback_request_status_change
@@ -43,6 +43,8 @@ def appointment_book(
     reason: str,
     consent_version: str,
     questionnaire: QuestionnaireAnswers | None = None,
+    consent_method: str = ConsentMethod.ONLINE,
+    consent_recorded_by=None,
 ) -> Appointment:
     """Book a slot: the booking request (kind booking, with its intake and notifications) and the appointment.
 
@@ -67,6 +69,8 @@ def appointment_book(
                 reason=reason,
                 consent_version=consent_version,
                 questionnaire=questionnaire,
+                consent_method=consent_method,
+                consent_recorded_by=consent_recorded_by,
             )
             try:
                 with transaction.atomic():
@@ -89,7 +93,7 @@ def appointment_book(
     return appointment
 
 
-def _patient_notification(appointment: Appointment, kind: str) -> None:
+def appointment_patient_notify(appointment: Appointment, kind: str) -> None:
     """Queue one e-mail of ``kind`` to the patient, once (the outbox's unique constraint), if they gave one."""
     request = appointment.request
     if not request.email:
@@ -114,7 +118,7 @@ def appointment_confirm(*, appointment: Appointment, user) -> bool:
     if CallbackRequest.Status.BOOKED in ALLOWED_TRANSITIONS[locked.request.status]:
         # The request has done its job: it leaves the response-deadline queue and counts as a patient.
         callback_request_status_change(request=locked.request, status=CallbackRequest.Status.BOOKED, actor=user)
-    _patient_notification(locked, Notification.Kind.BOOKING_CONFIRMED)
+    appointment_patient_notify(locked, Notification.Kind.BOOKING_CONFIRMED)
     logger.info("appointment %s confirmed by user %s", locked.pk, user.pk)
     return True
 
@@ -128,7 +132,7 @@ def appointment_decline(*, appointment: Appointment, user) -> bool:
     locked.status = Appointment.Status.DECLINED
     locked.decided_by, locked.decided_at = user, timezone.now()
     locked.save(update_fields=["status", "decided_by", "decided_at"])
-    _patient_notification(locked, Notification.Kind.BOOKING_DECLINED)
+    appointment_patient_notify(locked, Notification.Kind.BOOKING_DECLINED)
     logger.info("appointment %s declined by user %s", locked.pk, user.pk)
     return True
 
@@ -189,7 +193,7 @@ def appointments_remind(*, now: dt.datetime | None = None) -> int:
                 continue  # another run has it
             appointment.reminder_sent_at = now
             appointment.save(update_fields=["reminder_sent_at"])
-            _patient_notification(appointment, Notification.Kind.BOOKING_REMINDER)
+            appointment_patient_notify(appointment, Notification.Kind.BOOKING_REMINDER)
             reminded += 1
     if reminded:
         logger.info("queued %s appointment reminder(s)", reminded)

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from callbacks.models import CallbackRequest, Priority
+from callbacks.models import CallbackRequest, ConsentMethod, Priority
 from callbacks.notifications.outbox import notifications_enqueue_on_commit
 from callbacks.notifications.routing import notifications_for_new_request
 from callbacks.requests.consent import consent_text_sha256
@@ -33,6 +33,8 @@ def callback_request_create(
     priority: int = Priority.ROUTINE,
     kind: str = CallbackRequest.Kind.CALLBACK,
     questionnaire: QuestionnaireAnswers | None = None,
+    consent_method: str = ConsentMethod.ONLINE,
+    consent_recorded_by=None,
 ) -> CallbackRequest:
     """Store a patient's request and its notifications in one transaction, then queue them after commit.
 
@@ -44,6 +46,9 @@ def callback_request_create(
     same transaction and linked; the request's priority is the more urgent of ``priority`` and the triage
     tier's, so the questionnaire can raise a priority, never lower it. Raises
     `intake.answers.AnswersInvalid` (and stores nothing) when the answers do not fit the definition.
+
+    A consent told to staff by phone is recorded as such (``consent_method`` phone) with the member of staff
+    who heard it (``consent_recorded_by``, required then: the database refuses it otherwise).
     """
     response = None
     if questionnaire is not None:
@@ -62,6 +67,8 @@ def callback_request_create(
         consent_version=consent_version,
         consent_text_sha256=consent_text_sha256(consent_version),
         consent_given_at=timezone.now(),
+        consent_method=consent_method,
+        consent_recorded_by=consent_recorded_by,
         priority=priority,
         deadline=response_deadline(priority=priority, received_at=timezone.now()),
         questionnaire_response=response,

@@ -41,20 +41,6 @@ SPRING_FORWARD = dt.date(2026, 3, 29)
 FALL_BACK = dt.date(2026, 10, 25)
 
 
-@pytest.fixture
-def service():
-    return Service.objects.create(name="Initial assessment", duration_minutes=45)
-
-
-@pytest.fixture
-def practitioner(service):
-    practitioner = Practitioner.objects.create(name="Sam Physio")
-    practitioner.services.add(service)
-    for weekday in range(7):
-        WorkingHours.objects.create(practitioner=practitioner, weekday=weekday, start=dt.time(9), end=dt.time(17))
-    return practitioner
-
-
 def local(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=LONDON)
 
