@@ -12,7 +12,7 @@ import re
 
 import requests
 
-from tests.callbacks.test_forms import form_data
+from tests.callbacks.web.test_forms import form_data
 from tests.support.stack import PatientBrowser
 
 REFERENCE = re.compile(r'id="reference">(CB-[0-9A-Z]+)<')
