@@ -79,6 +79,23 @@ def test_success_before_the_limit_resets_the_count(settings, staff):
     assert sign_in(client, "fran").status_code == 302
 
 
+def test_lockout_counts_the_address_the_proxy_saw_not_the_proxy(settings, staff):
+    """Behind one proxy every connection comes from the proxy: axes must key on the client it forwarded."""
+    settings.CLINIC_PROXY_COUNT = 1
+    settings.AXES_FAILURE_LIMIT = 5
+    stranger = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.66")
+    for _ in range(5):
+        sign_in(stranger, "fran", password="wrong password")
+    assert sign_in(stranger, "fran").status_code == 429
+    # The real member of staff, through the same proxy from another address, is not locked out.
+    colleague = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.7")
+    assert sign_in(colleague, "fran").status_code == 302
+    assert colleague.get(INDEX).status_code == 200
+    # A spoofed entry in front of the proxy's own does not choose the address either.
+    spoofing = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.7, 198.51.100.66")
+    assert sign_in(spoofing, "fran").status_code == 429
+
+
 # Two-factor sign-in (django-otp TOTP)
 
 
