@@ -11,3 +11,8 @@ urlpatterns = [
     path("", include("callbacks.urls")),
     path("", include("clinic.site_urls")),
 ]
+
+handler400 = "clinic.errors.bad_request"
+handler403 = "clinic.errors.permission_denied"
+handler404 = "clinic.errors.page_not_found"
+handler500 = "clinic.errors.server_error"

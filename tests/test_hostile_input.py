@@ -383,6 +383,31 @@ def test_wrong_content_types_are_refused_without_a_500(client, content_type, bod
     assert_nothing_half_saved()
 
 
+@pytest.mark.parametrize("charset", ["latin-1", "utf-16", "iso-8859-15"])
+def test_a_non_utf8_form_with_a_valid_csrf_cookie_is_a_400_not_a_500(charset):
+    """CSRF checked for real: the middleware reads the body, Django refuses the charset, and the error pages
+    must answer 400 themselves instead of running the CSRF check again and failing in turn."""
+    client = Client(enforce_csrf_checks=True, raise_request_exception=False)
+    client.get(reverse("callbacks:request"))
+    token = client.cookies["csrftoken"].value
+    for url in (reverse("callbacks:request"), reverse("admin:login")):
+        body = f"csrfmiddlewaretoken={token}&name=Ren%E9".encode()
+        response = client.generic(
+            "POST",
+            url,
+            body,
+            content_type=f"application/x-www-form-urlencoded; charset={charset}",
+            HTTP_ORIGIN="http://testserver",
+        )
+        assert response.status_code == 400, (url, response.status_code)
+        assert "We could not read that request" in response.content.decode()
+    response = client.generic(
+        "POST", "/no-such-page/", b"a=%E9", content_type=f"application/x-www-form-urlencoded; charset={charset}"
+    )
+    assert response.status_code == 404
+    assert_nothing_half_saved()
+
+
 def test_a_file_sent_to_a_form_without_file_fields_is_ignored(client):
     url = public_post_urls(client)[-1]
     # Under the body limit (a larger one gets 413, see above): no form has a file field, so it is not looked at.
