@@ -60,6 +60,8 @@ MIDDLEWARE = [
     # First, so that container health checks need neither an allowed host nor HTTPS.
     "clinic.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Outside everything that answers early (413, static files): Permissions-Policy and no-store on every page.
+    "clinic.headers.SecurityHeadersMiddleware",
     # Before the session and CSRF middleware read anything: an oversized body is refused unread (413).
     "clinic.limits.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -178,6 +180,11 @@ CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# No page uses a device feature: browsers refuse them to the site and to anything it could ever embed.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
+    "magnetometer=(), microphone=(), midi=(), payment=(), publickey-credentials-get=(), usb=()"
+)
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
     SECURE_PROXY_SSL_HEADER = (
