@@ -5,9 +5,10 @@ The forms only clean what staff typed; `callbacks.workflow` decides whether the 
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_login_failed
+from django.core.exceptions import ValidationError
 from django_otp import devices_for_user
 from django_otp.admin import OTPAdminAuthenticationForm
-from django_otp.forms import OTPAuthenticationFormMixin
 
 from callbacks.models import CallAttempt, CallbackRequest, Priority, StaffNote
 from callbacks.requests.workflow import ALLOWED_TRANSITIONS
@@ -16,18 +17,20 @@ from clinic.hours import clinic_zone
 LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 
 
-class StaffTwoFactorLoginForm(OTPAdminAuthenticationForm):
-    """User name, password and the current code of the staff member's authenticator app, on one screen."""
+SIGN_IN_FAILED = (
+    "Sign-in failed. Check your user name, your password and the newest code from your authenticator app (and "
+    "that the phone clock is right). An account without an authenticator app needs an administrator to enrol "
+    "one with manage.py staff_totp_enrol."
+)
 
-    otp_error_messages = {
-        **OTPAuthenticationFormMixin.otp_error_messages,
-        "token_required": "Enter the 6-digit code from your authenticator app.",
-        "invalid_token": "That code is not right. Check that your phone's clock is correct and use the newest code.",
-        "device_required": (
-            "This account has no authenticator app set up yet. Ask an administrator to enrol one "
-            "(manage.py staff_totp_enrol <username>)."
-        ),
-    }
+
+class StaffTwoFactorLoginForm(OTPAdminAuthenticationForm):
+    """User name, password and the current code of the staff member's authenticator app, on one screen.
+
+    Every failure reads the same, so the page never tells a stranger that a password was right. A wrong or
+    missing code counts as a failed sign-in for django-axes (per user name and address, like a wrong password);
+    django-otp's own throttle, which would lock the user out from everywhere, is off (OTP_TOTP_THROTTLE_FACTOR).
+    """
 
     otp_token = forms.CharField(
         label="Code from your authenticator app",
@@ -35,6 +38,25 @@ class StaffTwoFactorLoginForm(OTPAdminAuthenticationForm):
         max_length=8,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
+
+    def clean(self):
+        try:
+            return super().clean()
+        except ValidationError as error:
+            if self.user_cache is not None:  # the password was right, the second factor was not
+                user_login_failed.send(
+                    sender=type(self),
+                    credentials={"username": self.cleaned_data.get("username")},
+                    request=self.request,
+                )
+                self.user_cache = None
+            # The code field comes back empty whatever went wrong: a code is spent or wrong either way.
+            self.data = self.data.copy()
+            self.data["otp_token"] = ""
+            raise ValidationError(SIGN_IN_FAILED, code="sign_in_failed") from error
+
+    def _update_form(self, user):
+        """django-otp lists the user's devices and keeps the password in the form after a right password: a tell."""
 
     def _chosen_device(self, user):
         device = super()._chosen_device(user)

@@ -1,5 +1,6 @@
 import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from django.urls import reverse
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from callbacks.admin_forms import SIGN_IN_FAILED
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -122,7 +124,7 @@ def test_with_2fa_password_alone_is_not_enough(two_factor, staff, device):
     client = Client()
     response = sign_in(client, "fran")
     assert response.status_code == 200
-    assert "Enter the 6-digit code from your authenticator app." in response.content.decode()
+    assert SIGN_IN_FAILED in response.content.decode()
     assert client.get(INDEX).status_code == 302
 
 
@@ -131,7 +133,7 @@ def test_with_2fa_a_wrong_code_is_refused(two_factor, staff, device):
     wrong = f"{(int(current_code(device)) + 1) % 1_000_000:06d}"
     response = sign_in(client, "fran", code=wrong)
     assert response.status_code == 200
-    assert "That code is not right" in response.content.decode()
+    assert SIGN_IN_FAILED in response.content.decode()
     assert client.get(INDEX).status_code == 302
 
 
@@ -143,6 +145,64 @@ def test_with_2fa_the_right_code_lets_staff_in(two_factor, staff, device):
     page = client.get(INDEX)
     assert page.status_code == 200
     assert "The day at a glance" in page.content.decode()
+
+
+def wrong_code(device) -> str:
+    return f"{(int(current_code(device)) + 1) % 1_000_000:06d}"
+
+
+def sign_in_failure_page(response) -> str:
+    """What the page says about the failure, and the form as shown again (the CSRF token aside)."""
+    html = response.content.decode()
+    notes = re.findall(r'<p class="errornote"[^>]*>(.*?)</p>', html, re.S)
+    form = re.search(r"<form action=.*?</form>", html, re.S).group(0)
+    return "\n".join(notes) + re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", form)
+
+
+def test_with_2fa_every_failure_reads_the_same(two_factor, staff, device):
+    """A stranger must not learn that a password was right from the answer to a wrong or missing code."""
+    UserFactory(username="nodevice", is_superuser=True)
+    attempts = {
+        "unknown user": ("nobody", "wrong password", "123456"),
+        "wrong password": ("fran", "wrong password", wrong_code(device)),
+        "wrong password, no code": ("fran", "wrong password", None),
+        "right password, wrong code": ("fran", PASSWORD, wrong_code(device)),
+        "right password, no code": ("fran", PASSWORD, None),
+        "right password, no authenticator": ("nodevice", PASSWORD, "123456"),
+    }
+    pages = {}
+    for what, (username, password, code) in attempts.items():
+        response = sign_in(Client(), username, password=password, code=code)
+        assert response.status_code == 200, what
+        assert SIGN_IN_FAILED in response.content.decode(), what
+        assert PASSWORD not in response.content.decode(), what
+        pages[what] = sign_in_failure_page(response).replace(f'value="{username}"', 'value="?"')
+    assert len(set(pages.values())) == 1, pages
+
+
+def test_with_2fa_wrong_codes_count_like_wrong_passwords_per_address(two_factor, settings, staff, device):
+    settings.AXES_FAILURE_LIMIT = 3
+    stranger = Client(REMOTE_ADDR="198.51.100.66")
+    for _ in range(2):
+        assert sign_in(stranger, "fran", code=wrong_code(device)).status_code == 200
+    assert sign_in(stranger, "fran", code=wrong_code(device)).status_code == 429
+    # Locked from that address: even the right code is refused there.
+    assert sign_in(stranger, "fran", code=current_code(device)).status_code == 429
+    # The real member of staff, elsewhere, signs in.
+    colleague = Client(REMOTE_ADDR="203.0.113.7")
+    assert sign_in(colleague, "fran", code=current_code(device)).status_code == 302
+    assert colleague.get(INDEX).status_code == 200
+
+
+def test_with_2fa_a_stranger_who_knows_the_password_cannot_lock_out_the_real_user(two_factor, settings, staff, device):
+    """django-otp's per-device throttle would refuse even the right code after a stranger's wrong ones."""
+    settings.AXES_FAILURE_LIMIT = 5
+    for address in range(1, 13):
+        sign_in(Client(REMOTE_ADDR=f"198.51.100.{address}"), "fran", code=wrong_code(device))
+    client = Client(REMOTE_ADDR="203.0.113.7")
+    response = sign_in(client, "fran", code=current_code(device))
+    assert response.status_code == 302, sign_in_failure_page(response)
+    assert client.get(INDEX).status_code == 200
 
 
 def test_with_2fa_an_account_without_authenticator_is_told_what_to_do(two_factor, staff):
