@@ -323,7 +323,7 @@ OTP_TOTP_ISSUER = CLINIC_NAME
 # Keys and QR codes of authenticators are never shown in the admin once created.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # django-otp's throttle counts wrong codes per device, from any address: whoever knows a password could keep its
-# owner out. Wrong codes count with django-axes instead, per user name and address (callbacks/admin_forms.py).
+# owner out. Wrong codes count with django-axes instead, per user name and address (callbacks/admin/forms.py).
 OTP_TOTP_THROTTLE_FACTOR = 0
 # Lockout after repeated failed sign-ins: per user name and address together, so that a stranger elsewhere
 # cannot lock a member of staff out, and guessing one account's password stops after the limit.

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.callbacks.test_forms import form_data
+from tests.callbacks.web.test_forms import form_data
 from tests.factories import ArticleFactory, CallbackRequestFactory
 from tests.support.questionnaire import NO_RED_FLAGS, STEPS, step_data
 

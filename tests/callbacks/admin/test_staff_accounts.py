@@ -12,7 +12,7 @@ from django.urls import reverse
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from callbacks.admin_forms import SIGN_IN_FAILED
+from callbacks.admin.forms import SIGN_IN_FAILED
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
