@@ -107,18 +107,30 @@ class AssignForm(ErrorsDescribedMixin, forms.Form):
 
 
 class StatusForm(ErrorsDescribedMixin, forms.Form):
-    status = forms.ChoiceField(label="New status", choices=CallbackRequest.Status.choices)
+    status = forms.ChoiceField(label="Status", choices=CallbackRequest.Status.choices)
     outcome = forms.ChoiceField(
         label="Outcome (when closing)",
         choices=[("", "---------"), *CallbackRequest.Outcome.choices],
         required=False,
     )
+    reason = forms.CharField(
+        label="How was the patient contacted? (for “Contacted” without a logged call)",
+        required=False,
+        max_length=300,
+        help_text="For example: they rang us, or came to the desk. Kept as a note.",
+    )
 
     def __init__(self, *args, current_status: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         if current_status:
+            # The list opens on the status the request has now, so nobody mistakes it for the current one.
             allowed = ALLOWED_TRANSITIONS[current_status]
-            self.fields["status"].choices = [(v, label) for v, label in CallbackRequest.Status.choices if v in allowed]
+            self.fields["status"].choices = [
+                (v, f"{label} (current)" if v == current_status else label)
+                for v, label in CallbackRequest.Status.choices
+                if v in allowed or v == current_status
+            ]
+            self.fields["status"].initial = current_status
 
     def clean(self):
         cleaned = super().clean()

@@ -170,7 +170,9 @@ def _do_assign(obj, data, user):
 
 
 def _do_status(obj, data, user):
-    workflow.callback_request_status_change(request=obj, status=data["status"], outcome=data["outcome"], actor=user)
+    workflow.callback_request_status_change(
+        request=obj, status=data["status"], outcome=data["outcome"], reason=data["reason"], actor=user
+    )
     return f"Status changed to “{Status(data['status']).label}”."
 
 

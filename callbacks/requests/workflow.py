@@ -163,14 +163,28 @@ def callback_request_assign(
     return locked
 
 
+def contacted_check(*, request: CallbackRequest, reason: str) -> None:
+    """ "Contacted" means someone spoke to the patient: a call logged as reached, or a reason given by staff
+    (the patient rang in, came to the desk, answered by e-mail). Raises ValidationError otherwise."""
+    if reason.strip():
+        return
+    if not CallAttempt.objects.filter(request=request, outcome=CallAttempt.Outcome.REACHED).exists():
+        raise ValidationError(
+            "“Contacted” means someone spoke to the patient. Log a call that reached them, or say how they "
+            "were contacted (for example: they rang us).",
+            code="contact_not_logged",
+        )
+
+
 @transaction.atomic
 def callback_request_status_change(
-    *, request: CallbackRequest, status: str, actor: AbstractBaseUser, outcome: str = ""
+    *, request: CallbackRequest, status: str, actor: AbstractBaseUser, outcome: str = "", reason: str = ""
 ) -> CallbackRequest:
     """Move the request to ``status`` if the workflow allows it, with one event per changed field.
 
     Closing needs an ``outcome`` (one of `CallbackRequest.Outcome`) and stamps ``closed_at``; an outcome is
-    refused for any other status. Reopening a closed request clears its outcome and closing time.
+    refused for any other status. Reopening a closed request clears its outcome and closing time. "Contacted"
+    needs a call logged as reached or a ``reason`` (kept as a note on the request, in the same transaction).
     """
     locked = _locked(request)
     status_transition_check(current=locked.status, target=status)
@@ -181,7 +195,11 @@ def callback_request_status_change(
             raise ValidationError(f"“{outcome}” is not an outcome.", code="unknown_outcome")
     elif outcome:
         raise ValidationError("An outcome is recorded only when the request is closed.", code="outcome_not_closing")
+    if status == Status.CONTACTED:
+        contacted_check(request=locked, reason=reason)
     now = timezone.now()
+    if status == Status.CONTACTED and reason.strip():
+        staff_note_add(request=locked, text=f"Contacted without a logged call: {reason.strip()}", actor=actor)
     return _apply_status(locked, request, status=status, outcome=outcome, actor=actor, now=now)
 
 

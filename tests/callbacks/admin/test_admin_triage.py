@@ -168,9 +168,18 @@ def test_triage_group_has_only_what_triage_needs():
         "add_staffnote",
         "view_requestevent",
         "view_notification",
+        # The front desk's day (issue 16): book for callers and work the diary; read the booking set-up.
+        "view_service",
+        "view_practitioner",
+        "view_workinghours",
+        "view_availabilityexception",
+        "view_appointment",
+        "add_appointment",
+        "change_appointment",
     }
     assert "export_callbackrequest" not in codenames
     assert "delete_callbackrequest" not in codenames
+    assert "view_consent_proof" not in codenames
 
 
 def test_triage_staff_cannot_export(triage_client):

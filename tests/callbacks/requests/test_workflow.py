@@ -97,14 +97,18 @@ ALLOWED = {
 def test_transition_table(staff, current, target):
     cb = CallbackRequestFactory(status=current, outcome=Outcome.ADVICE if current == Status.CLOSED else "")
     outcome = Outcome.APPOINTMENT if target == Status.CLOSED else ""
+    # "Contacted" needs proof of contact: here a reason (a reached call is tested below).
+    reason = "They rang us." if target == Status.CONTACTED else ""
     if (current, target) in ALLOWED:
-        workflow.callback_request_status_change(request=cb, status=target, outcome=outcome, actor=staff)
+        workflow.callback_request_status_change(request=cb, status=target, outcome=outcome, reason=reason, actor=staff)
         cb.refresh_from_db()
         assert cb.status == target
         assert events(cb, "status") == [("sam", "status", "status", Status(current).label, Status(target).label)]
     else:
         with pytest.raises(ValidationError) as refused:
-            workflow.callback_request_status_change(request=cb, status=target, outcome=outcome, actor=staff)
+            workflow.callback_request_status_change(
+                request=cb, status=target, outcome=outcome, reason=reason, actor=staff
+            )
         cb.refresh_from_db()
         assert cb.status == current
         assert events(cb) == []
@@ -118,6 +122,28 @@ def test_refusal_says_where_the_request_can_go(staff):
     assert refused.value.messages == [
         "A request that is “Booked” cannot be set to “New”. From here it can go to “Contacted”, “Closed”."
     ]
+
+
+def test_contacted_needs_a_reached_call_or_a_reason(cb, staff):
+    """On an emergency, "No answer" then "Contacted" used to be accepted and the deadline stopped."""
+    workflow.call_attempt_log(request=cb, actor=staff, outcome=CallAttempt.Outcome.NO_ANSWER)
+    with pytest.raises(ValidationError, match="Log a call that reached them"):
+        workflow.callback_request_status_change(request=cb, status=Status.CONTACTED, actor=staff)
+    cb.refresh_from_db()
+    assert cb.status == Status.IN_PROGRESS
+    assert not StaffNote.objects.filter(request=cb).exists()
+    workflow.callback_request_status_change(request=cb, status=Status.CONTACTED, reason="  Rang us back. ", actor=staff)
+    cb.refresh_from_db()
+    assert cb.status == Status.CONTACTED
+    assert StaffNote.objects.get(request=cb).text == "Contacted without a logged call: Rang us back."
+
+
+def test_contacted_after_a_reached_call_needs_no_reason(cb, staff):
+    workflow.call_attempt_log(request=cb, actor=staff, outcome=CallAttempt.Outcome.REACHED)
+    workflow.callback_request_status_change(request=cb, status=Status.IN_PROGRESS, actor=staff)
+    workflow.callback_request_status_change(request=cb, status=Status.CONTACTED, actor=staff)
+    cb.refresh_from_db()
+    assert cb.status == Status.CONTACTED
 
 
 def test_closing_needs_an_outcome(cb, staff):
