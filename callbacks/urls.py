@@ -2,6 +2,7 @@ from django.urls import path
 
 from callbacks.web import booking as booking_views
 from callbacks.web import callback as views
+from callbacks.web import recheck
 
 app_name = "callbacks"
 
@@ -11,6 +12,7 @@ urlpatterns = [
     path("request-a-callback/thank-you/", views.callback_done, name="done"),
     path("request-a-callback/<slug:flow>/questions/<slug:step>/", views.callback_request_step, name="step"),
     path("request-a-callback/<slug:flow>/get-help-now/", views.callback_request_emergency, name="emergency"),
+    path("request-a-callback/<slug:flow>/before-you-send/", recheck.callback_request_recheck, name="recheck"),
     path("request-a-callback/<slug:flow>/your-details/", views.callback_request_contact, name="contact"),
     path("privacy/", views.privacy_notice, name="privacy"),
     # Booking: the questionnaire and details pages above are shared; the flow remembers the chosen slot.

@@ -13,8 +13,9 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from intake.answers import answer_clean, is_blank, question_visible
+from intake.answers import answer_clean, answers_read, is_blank, question_visible
 from intake.definitions import Definition, Step, Tier
+from intake.screening import Recheck, screening_rechecks
 from intake.triage import triage_compute
 
 
@@ -27,6 +28,8 @@ class Progress:
     answers: dict[str, Any] = field(default_factory=dict)
     done: list[str] = field(default_factory=list)
     started_at: float = field(default_factory=time.time)
+    # Safety questions asked again because of what the patient wrote or marked: question id -> their answer.
+    rechecks: dict[str, bool] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -35,6 +38,7 @@ class Progress:
             "answers": dict(self.answers),
             "done": list(self.done),
             "started_at": self.started_at,
+            "rechecks": dict(self.rechecks),
         }
 
     @classmethod
@@ -50,7 +54,12 @@ class Progress:
             return None
         if isinstance(started_at, bool) or not isinstance(started_at, int | float):
             return None
-        return cls(slug=slug, version=version, answers=dict(answers), done=list(done), started_at=started_at)
+        rechecks = raw.get("rechecks", {})
+        if not (isinstance(rechecks, dict) and all(isinstance(value, bool) for value in rechecks.values())):
+            return None
+        return cls(
+            slug=slug, version=version, answers=dict(answers), done=list(done), started_at=started_at, rechecks=rechecks
+        )
 
     @classmethod
     def start(cls, definition: Definition) -> Progress:
@@ -139,7 +148,32 @@ def screening_done(*, definition: Definition, progress: Progress) -> bool:
 
 def progress_tier(*, definition: Definition, progress: Progress) -> Tier:
     """The triage tier of the answers so far."""
-    return triage_compute(definition=definition, answers=progress.answers).tier
+    return triage_compute(definition=definition, answers=progress.answers, rechecks=progress.rechecks).tier
+
+
+def progress_rechecks(
+    *, definition: Definition, progress: Progress, other_text: Mapping[str, str] | None = None
+) -> list[Recheck]:
+    """The safety questions to ask again before the request is sent: what the patient wrote (in the answers or
+    in ``other_text``, such as the request's reason) or marked points at them, and they have not been asked
+    again yet. Empty until every step is done, and after an emergency (nothing can raise it further)."""
+    if progress_first_open_step(definition=definition, progress=progress) is not None:
+        return []
+    if progress_is_emergency(definition=definition, progress=progress):
+        return []
+    values, _ = answers_read(definition=definition, answers=progress.answers)
+    return screening_rechecks(definition=definition, values=values, other_text=other_text, rechecks=progress.rechecks)
+
+
+def progress_rechecks_save(*, definition: Definition, progress: Progress, answers: Mapping[str, bool]) -> None:
+    """Record the patient's answers to the questions asked again. A yes is a yes to the safety question itself,
+    so its rule (and its advice) applies; a no is kept so that staff see it next to the possible red flag."""
+    for question_id, said_yes in answers.items():
+        if question_id not in definition.question_map:
+            continue
+        progress.rechecks[question_id] = said_yes
+        if said_yes:
+            progress.answers[question_id] = True
 
 
 def progress_is_emergency(*, definition: Definition, progress: Progress) -> bool:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from intake.definitions import AnswerType, Definition, DefinitionNotFound, Question, Tier
 from intake.models import Answer, QuestionnaireResponse
-from intake.triage import Reason
+from intake.triage import POSSIBLE_RED_FLAG, Reason
 
 
 @dataclass(frozen=True)
@@ -36,10 +36,16 @@ class ReasonLine:
     source: str
     # "Question as asked: answer" for each answer the rule rested on.
     answers: tuple[str, ...]
+    rule_id: str = ""
 
     @property
     def is_red_flag(self) -> bool:
         return self.tier in (Tier.EMERGENCY, Tier.URGENT)
+
+    @property
+    def is_possible_red_flag(self) -> bool:
+        """Found in the patient's own words or in answers contradicting a safety answer (`intake.screening`)."""
+        return self.rule_id.startswith(f"{POSSIBLE_RED_FLAG}.")
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,10 @@ class ResponseSummary:
     @property
     def red_flags(self) -> tuple[SummaryLine, ...]:
         return tuple(line for line in self.lines if line.is_red_flag)
+
+    @property
+    def possible_red_flags(self) -> tuple[ReasonLine, ...]:
+        return tuple(line for line in self.reason_lines if line.is_possible_red_flag)
 
 
 def questionnaire_response_answers(*, response: QuestionnaireResponse) -> dict[str, Any]:
@@ -98,6 +108,7 @@ def questionnaire_response_summary(*, response: QuestionnaireResponse) -> Respon
     lines.sort(key=lambda line: -(line.flag_tier.rank + 1) if line.flag_tier else 0)
     reason_lines = tuple(
         ReasonLine(
+            rule_id=reason.rule_id,
             tier=reason.tier,
             text=reason.text,
             source=reason.source,
@@ -135,6 +146,12 @@ def answer_text(question: Question | None, value: Any) -> str:
     if question.type in (AnswerType.MULTI_CHOICE, AnswerType.BODY_AREA):
         return "; ".join(question.choice_label(item) for item in value)
     return str(value)
+
+
+def possible_red_flag_q(*, prefix: str = "") -> Q:
+    """Responses (or, with ``prefix`` such as "questionnaire_response__", rows linked to one) whose triage found
+    a possible red flag in the patient's words or in contradicting answers. For a queue marker: one query."""
+    return Q(**{f"{prefix}triage_reasons__icontains": f'"{POSSIBLE_RED_FLAG}.'})
 
 
 def questionnaire_responses_with_answer(*, question_id: str, value: Any) -> QuerySet[QuestionnaireResponse]:

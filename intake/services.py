@@ -28,11 +28,20 @@ class QuestionnaireAnswers:
     definition: Definition
     answers: Mapping[str, Any] = field(default_factory=dict)
     complete: bool = True
+    # Safety questions asked again before sending (question id -> answer), and text given with the answers that
+    # is not a question of the definition (the request's reason): both are read for red flags by triage.
+    rechecks: Mapping[str, bool] = field(default_factory=dict)
+    other_text: Mapping[str, str] = field(default_factory=dict)
 
 
 @transaction.atomic
 def questionnaire_response_create(
-    *, definition: Definition, answers: Mapping[str, Any], complete: bool = True
+    *,
+    definition: Definition,
+    answers: Mapping[str, Any],
+    complete: bool = True,
+    rechecks: Mapping[str, bool] | None = None,
+    other_text: Mapping[str, str] | None = None,
 ) -> QuestionnaireResponse:
     """Validate ``answers`` against ``definition``, triage and score them, and store it all at once.
 
@@ -41,9 +50,11 @@ def questionnaire_response_create(
     `show_if` are dropped; the stored tier and reasons are those of the stored answers. Raises
     `intake.answers.AnswersInvalid` (nothing stored) when an answer does not fit. With ``complete=False``
     required questions may be missing: the patient sent the request from the emergency advice page.
+    ``rechecks`` and ``other_text`` are read for red flags too (`intake.screening`); their findings are kept in
+    the stored reasons, which only staff read.
     """
     cleaned = answers_clean(definition=definition, answers=answers, complete=complete)
-    result = triage_compute(definition=definition, answers=cleaned)
+    result = triage_compute(definition=definition, answers=cleaned, rechecks=rechecks, other_text=other_text)
     response = QuestionnaireResponse.objects.create(
         questionnaire=definition.slug,
         definition_version=definition.version,

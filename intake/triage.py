@@ -55,7 +55,7 @@ from intake.answers import answers_read
 from intake.conditions import condition_match
 from intake.definitions import TIER_ORDER, Definition, Tier, tier_highest
 from intake.scoring import InstrumentResult, instrument_score
-from intake.screening import OTHER_TEXT_LABELS, Finding, lexicon_for_definition, rule_for_question, screening_findings
+from intake.screening import Finding, lexicon_for_definition, rule_for_question, screening_findings
 
 # Staff queue priority for each tier: 1 is seen first. The callbacks app maps this onto its own field.
 TIER_PRIORITY: dict[Tier, int] = {Tier.EMERGENCY: 1, Tier.URGENT: 2, Tier.REVIEW: 3, Tier.ROUTINE: 4}
@@ -135,6 +135,8 @@ class TriageResult:
 
 
 POSSIBLE_RED_FLAG = "possible_red_flag"
+# Where a finding was, when it is not a questionnaire answer (those are named by the reason's evidence).
+OTHER_TEXT_PLACES = {"reason": " in the request's reason"}
 
 
 def triage_compute(
@@ -223,14 +225,14 @@ def _possible_red_flags(
                 if (marked.question, values.get(marked.question)) not in evidence:
                     evidence.append((marked.question, values.get(marked.question)))
         what = "; ".join(
-            f"wrote \u2018{finding.quote}\u2019 ({OTHER_TEXT_LABELS.get(finding.found_in, finding.found_in)})"
+            f"wrote \u2018{finding.quote}\u2019{OTHER_TEXT_PLACES.get(finding.found_in, '')}"
             if finding.kind == "text"
-            else finding.quote.rstrip(".")
+            else next(item.staff for item in lexicon.contradictions if item.id == finding.entry)
             for finding in found
         )
         answered = {True: "yes", False: "no"}.get(values.get(question_id), "not answered")
         asked_again = {True: "yes", False: "no"}.get(rechecks.get(question_id))
-        text = f"Possible red flag: {what}. Points at: {rule.reason} Safety question answered {answered}"
+        text = f"{what[0].upper()}{what[1:]}. Points at: {rule.reason} Safety question answered {answered}"
         text += f"; asked again before sending: {asked_again}." if asked_again else "."
         reasons.append(
             Reason(

@@ -22,6 +22,12 @@ PRIORITY_BADGES = {
     Priority.ROUTINE: "triage-badge--routine",
 }
 AWAITING = (Status.NEW, Status.IN_PROGRESS)
+# In the queue, next to the priority: triage found a red flag in the patient's words or contradicting answers.
+POSSIBLE_RED_FLAG_MARKER = format_html(
+    '<span class="triage-badge triage-badge--possible" title="{}">{}</span>',
+    "The patient's own words or marks point at a red flag: check with them",
+    "Possible red flag",
+)
 ADMIN_CSS = "callbacks/admin/triage.css"
 
 

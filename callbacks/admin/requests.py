@@ -23,6 +23,7 @@ from django.utils.html import format_html
 from callbacks.admin.display import (
     ADMIN_CSS,
     AWAITING,
+    POSSIBLE_RED_FLAG_MARKER,
     deadline_html,
     local_moment,
     phone_display,
@@ -296,6 +297,8 @@ class CallbackRequestAdmin(admin.ModelAdmin):
 
     @admin.display(description="Priority", ordering="priority")
     def priority_badge(self, obj):
+        if getattr(obj, "has_possible_red_flag", False):
+            return format_html("{} {}", priority_badge_html(obj.priority), POSSIBLE_RED_FLAG_MARKER)
         return priority_badge_html(obj.priority)
 
     @admin.display(description="Deadline", ordering="deadline")
@@ -468,6 +471,7 @@ class CallbackRequestAdmin(admin.ModelAdmin):
 
         zone = clinic_zone()
         response = obj.questionnaire_response
+        summary = questionnaire_response_summary(response=response) if response else None
         return {
             "triage": obj,
             "triage_now": timezone.now(),
@@ -478,7 +482,8 @@ class CallbackRequestAdmin(admin.ModelAdmin):
             "deadline_html": deadline_html(obj, timezone.now()),
             "window_start_local": timezone.localtime(obj.window_start, zone),
             "window_end_local": timezone.localtime(obj.window_end, zone),
-            "questionnaire_summary": questionnaire_response_summary(response=response) if response else None,
+            "questionnaire_summary": summary,
+            "possible_red_flags": summary.possible_red_flags if summary else (),
             "timeline": callback_request_timeline(request=obj),
             "workflow_forms": self.workflow_forms(request, obj, bound),
             "can_change": self.has_change_permission(request, obj),

@@ -5,12 +5,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from callbacks.models import CallAttempt, CallbackRequest, Notification, Priority, RequestEvent, StaffNote
 from clinic.hours import clinic_zone
+from intake.selectors import possible_red_flag_q
 
 QUEUE_ORDER = ("priority", "deadline", "created_at", "pk")
 
@@ -18,9 +19,16 @@ QUEUE_ORDER = ("priority", "deadline", "created_at", "pk")
 def callback_request_queue() -> QuerySet[CallbackRequest]:
     """Every request, most urgent first and then soonest deadline, with what a queue row shows joined in.
 
-    One query per page however many rows: each row's assigned staff member comes in the same query.
+    One query per page however many rows: each row's assigned staff member comes in the same query, and so
+    does ``has_possible_red_flag`` (triage found a red flag in the patient's own words or in answers that
+    contradict a safety answer; the queue marks the row).
     """
-    return CallbackRequest.objects.select_related("assigned_to").order_by(*QUEUE_ORDER)
+    flagged = ExpressionWrapper(possible_red_flag_q(prefix="questionnaire_response__"), output_field=BooleanField())
+    return (
+        CallbackRequest.objects.select_related("assigned_to")
+        .annotate(has_possible_red_flag=flagged)
+        .order_by(*QUEUE_ORDER)
+    )
 
 
 def triage_queue(*, user: AbstractBaseUser | None = None) -> QuerySet[CallbackRequest]:

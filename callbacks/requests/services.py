@@ -53,7 +53,11 @@ def callback_request_create(
     response = None
     if questionnaire is not None:
         response = questionnaire_response_create(
-            definition=questionnaire.definition, answers=questionnaire.answers, complete=questionnaire.complete
+            definition=questionnaire.definition,
+            answers=questionnaire.answers,
+            complete=questionnaire.complete,
+            rechecks=questionnaire.rechecks,
+            other_text=questionnaire.other_text,
         )
         priority = min(Priority(priority), Priority(TIER_PRIORITY[Tier(response.tier)]))
     request = CallbackRequest(

@@ -30,6 +30,7 @@ from callbacks.booking.slots import (
 from callbacks.models import Appointment, Priority, Service
 from callbacks.requests.consent import CURRENT_CONSENT_VERSION
 from callbacks.web import callback as views
+from callbacks.web import recheck
 from callbacks.web.forms import CallbackRequestForm
 from clinic.hours import clinic_zone
 from clinic.public_pages import public_page
@@ -37,7 +38,6 @@ from clinic.ratelimit import limit_posts_per_address, too_many_requests
 from intake.answers import AnswersInvalid
 from intake.definitions import BACK_PAIN, Definition, definition_current
 from intake.flow import Progress, steps_asked
-from intake.services import QuestionnaireAnswers
 
 SESSION_CHOICES_KEY = "callbacks_booking_choices"
 SESSION_BOOKED_KEY = "callbacks_booking_last"
@@ -204,6 +204,7 @@ def booking_contact(request, *, flow: str, definition: Definition, progress: Pro
     practitioner_id, starts_at = parsed
     slot = slot_offered(service=service, practitioner_id=practitioner_id, starts_at=starts_at)
     form = BookingContactForm(request.POST or None)
+    recheck.details_rechecks_add(request, definition=definition, progress=progress, form=form)
     if request.method == "POST" and views._requests_from_address_limited(request):
         return too_many_requests(request)
     if request.method == "POST" and form.is_valid():
@@ -220,8 +221,8 @@ def booking_contact(request, *, flow: str, definition: Definition, progress: Pro
                 email=data["email"],
                 reason=data["reason"],
                 consent_version=CURRENT_CONSENT_VERSION,
-                questionnaire=QuestionnaireAnswers(
-                    definition=definition, answers=progress.answers, complete=not emergency
+                questionnaire=recheck.details_questionnaire(
+                    definition=definition, progress=progress, emergency=emergency, cleaned_data=data
                 ),
             )
         except SlotTaken as taken:

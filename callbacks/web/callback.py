@@ -26,6 +26,7 @@ from intake.flow import (
     Progress,
     progress_first_open_step,
     progress_is_emergency,
+    progress_rechecks,
     progress_step_reachable,
     progress_step_save,
     step_get,
@@ -33,7 +34,6 @@ from intake.flow import (
     steps_asked,
 )
 from intake.forms import StepForm
-from intake.services import QuestionnaireAnswers
 
 SESSION_REFERENCE_KEY = "callbacks_last_reference"
 SESSION_PRIORITY_KEY = "callbacks_last_priority"
@@ -105,6 +105,8 @@ def _where_next(flow_id: str, definition: Definition, progress: Progress, after:
             return _step_url(flow_id, following)
     if first_open is not None:
         return _step_url(flow_id, first_open)
+    if progress_rechecks(definition=definition, progress=progress):
+        return reverse("callbacks:recheck", kwargs={"flow": flow_id})
     return reverse("callbacks:contact", kwargs={"flow": flow_id})
 
 
@@ -223,7 +225,10 @@ def callback_request_contact(request, flow):
     emergency = progress_is_emergency(definition=definition, progress=progress)
     if not emergency and progress_first_open_step(definition=definition, progress=progress) is not None:
         return redirect(_where_next(flow, definition, progress))
+    if progress_rechecks(definition=definition, progress=progress):
+        return redirect("callbacks:recheck", flow=flow)
     from callbacks.web import booking as booking_views  # it builds on this module
+    from callbacks.web import recheck  # it builds on this module
 
     choice = booking_views.booking_choice(request, flow)
     if choice is not None:
@@ -231,6 +236,7 @@ def callback_request_contact(request, flow):
             request, flow=flow, definition=definition, progress=progress, emergency=emergency, choice=choice
         )
     form = CallbackRequestForm(request.POST or None, submit_label="Send my request")
+    recheck.details_rechecks_add(request, definition=definition, progress=progress, form=form)
     if request.method == "POST" and _requests_from_address_limited(request):
         return too_many_requests(request)
     if request.method == "POST" and form.is_valid():
@@ -246,8 +252,8 @@ def callback_request_contact(request, flow):
                 window_end=data["window_end"],
                 reason=data["reason"],
                 consent_version=CURRENT_CONSENT_VERSION,
-                questionnaire=QuestionnaireAnswers(
-                    definition=definition, answers=progress.answers, complete=not emergency
+                questionnaire=recheck.details_questionnaire(
+                    definition=definition, progress=progress, emergency=emergency, cleaned_data=data
                 ),
             )
         except AnswersInvalid:

@@ -20,9 +20,6 @@ from intake.definitions import AnswerType, Definition
 from intake.screening.lexicon import Lexicon, LexiconError, lexicon_for_definition, rule_for_question
 from intake.screening.text import matcher_for
 
-# Where a finding came from, when it is not a question of the definition (the request's own text box).
-OTHER_TEXT_LABELS = {"reason": "What would you like to talk about?"}
-
 
 @dataclass(frozen=True)
 class Finding:
@@ -118,7 +115,6 @@ def _marked(value: Any, wanted: list[str]) -> bool:
 
 
 __all__ = [
-    "OTHER_TEXT_LABELS",
     "Finding",
     "Lexicon",
     "LexiconError",

@@ -101,6 +101,7 @@ class ContradictionFile(FileModel):
     id: Id
     question: Id
     said: Text = Field(description="What the patient marked, as they are reminded of it.")
+    staff: Text = Field(description="The same for staff, in the possible red flag reason.")
     sources: list[Id] = Field(min_length=1)
     marked: list[MarkedFile] = Field(min_length=1, description="Each needs at least one of its answers chosen.")
 

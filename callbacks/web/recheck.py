@@ -1,0 +1,80 @@
+"""Asking a safety question again before a request is sent, when what the patient wrote or marked points at it.
+
+The questionnaire's free text and the body diagram are checked once every step is done, on a page of their
+own; the details page's "what would you like to talk about" box is checked when that page is sent, and its
+questions are added to the same form. A "yes" is a yes to the safety question (its rule and advice apply);
+either answer is kept for staff next to the "possible red flag" reason (`intake.screening`).
+"""
+
+from crispy_forms.layout import HTML, Fieldset
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from callbacks.web import callback as flow_views
+from clinic.ratelimit import limit_posts_per_address
+from intake.definitions import Definition
+from intake.flow import Progress, progress_rechecks, progress_rechecks_save, steps_asked
+from intake.screening.forms import RecheckForm, recheck_answers, recheck_fields
+from intake.services import QuestionnaireAnswers
+
+REASON_FIELD = "reason"
+
+
+@require_http_methods(["GET", "POST"])
+@limit_posts_per_address("intake-step", "CLINIC_RATE_LIMIT_FORM_POSTS")
+def callback_request_recheck(request, flow):
+    loaded = flow_views._flow_load(request, flow)
+    if loaded is None:
+        return flow_views._expired(request)
+    definition, progress = loaded
+    pending = progress_rechecks(definition=definition, progress=progress)
+    if not pending:
+        return redirect(flow_views._where_next(flow, definition, progress))
+    form = RecheckForm(request.POST if request.method == "POST" else None, rechecks=pending)
+    if request.method == "POST" and form.is_valid():
+        progress_rechecks_save(definition=definition, progress=progress, answers=form.answers)
+        flow_views._flow_save(request, flow, progress)
+        return redirect(flow_views._where_next(flow, definition, progress))
+    asked = steps_asked(definition=definition, answers=progress.answers)
+    return render(
+        request,
+        "callbacks/request_recheck.html",
+        {
+            "form": form,
+            "questions": form.questions(),
+            "back_url": flow_views._step_url(flow, asked[-1]),
+            "position": len(asked),
+            "total": len(asked) + 1,
+        },
+    )
+
+
+def details_rechecks_add(request, *, definition: Definition, progress: Progress, form) -> None:
+    """Add to a sent details form the safety questions that its reason box calls for (none on a GET)."""
+    if request.method != "POST":
+        return
+    reason = str(request.POST.get(REASON_FIELD, ""))[:2000]
+    pending = progress_rechecks(definition=definition, progress=progress, other_text={REASON_FIELD: reason})
+    if not pending:
+        return
+    fields = recheck_fields(pending)
+    form.fields.update(fields)
+    intro = HTML(
+        '<p id="recheck-intro">Before we send your request, please answer this again. '
+        "It helps us decide how soon to contact you.</p>"
+    )
+    form.helper.layout.append(Fieldset("Before we send your request", intro, *fields))
+
+
+def details_questionnaire(
+    *, definition: Definition, progress: Progress, emergency: bool, cleaned_data: dict
+) -> QuestionnaireAnswers:
+    """The answers to store with a sent details form, with the safety questions it asked again."""
+    progress_rechecks_save(definition=definition, progress=progress, answers=recheck_answers(cleaned_data))
+    return QuestionnaireAnswers(
+        definition=definition,
+        answers=progress.answers,
+        complete=not emergency,
+        rechecks=dict(progress.rechecks),
+        other_text={REASON_FIELD: cleaned_data.get(REASON_FIELD, "")},
+    )

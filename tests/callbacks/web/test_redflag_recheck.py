@@ -1,0 +1,170 @@
+"""End to end through the real views: red flags in a patient's own words or marks, asked again, seen by staff.
+
+A patient who says "no" to every safety question and then writes a cauda equina symptom, or marks on the body
+diagram what they denied, is asked that question again before the request is sent; whatever they answer, the
+stored request is at least urgent with a "possible red flag" reason that staff see on its page and in the queue,
+and no health detail goes to the logs, the notifications' arguments or the e-mails.
+"""
+
+import logging
+import re
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+
+from callbacks.models import CallbackRequest, Notification, Priority
+from callbacks.notifications.outbox import notification_send
+from tests.callbacks.web.test_forms import form_data
+from tests.factories import UserFactory
+from tests.support.questionnaire import NO_RED_FLAGS, STEPS, step_data
+
+pytestmark = pytest.mark.django_db
+
+CAUDA_EQUINA_WORDS = "Since Friday I keep wetting myself"
+BOTH_LEGS = ["lower_back_centre", "thigh_left", "lower_leg_right"]
+
+
+def answer_every_step(client, overrides):
+    """Answer each step as the browser posts it, every safety question "no"; the page after the last step."""
+    url = reverse("callbacks:request")
+    response = None
+    for step in STEPS:
+        response = client.post(url, step_data({**NO_RED_FLAGS[step], **overrides.get(step, {})}))
+        assert response.status_code == 302, response.content.decode()[:2000]
+        url = response["Location"]
+    return response
+
+
+def text(response) -> str:
+    return re.sub(r"\s+", " ", response.content.decode())
+
+
+@pytest.fixture
+def staff_client():
+    user = UserFactory(username="clinician")
+    user.groups.add(Group.objects.get(name="Triage staff"))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def send_details(client, check_url, **overrides):
+    details_url = check_url.replace("/before-you-send/", "/your-details/")
+    response = client.post(details_url, form_data(**overrides))
+    assert response.status_code == 302, text(response)[:3000]
+    return response
+
+
+def staff_sees_the_possible_red_flag(staff_client, request_obj, words):
+    page = text(staff_client.get(reverse("admin:callbacks_callbackrequest_change", args=[request_obj.pk])))
+    assert "Possible red flag: check with the patient today" in page
+    assert words in page
+    queue = staff_client.get(reverse("admin:callbacks_callbackrequest_changelist"))
+    row = next(line for line in text(queue).split("<tr") if request_obj.reference in line)
+    assert "triage-badge--possible" in row and "Possible red flag" in row
+
+
+def no_health_detail_leaves(caplog, request_obj, words):
+    for notification in Notification.objects.filter(request=request_obj):
+        notification_send(notification_id=notification.pk)
+    assert mail.outbox, "the staff notification was sent"
+    for message in mail.outbox:
+        assert words not in message.body and words not in message.subject
+        assert "possible red flag" not in message.body.lower()
+    assert words not in caplog.text
+
+
+def test_a_patient_who_denies_everything_but_writes_a_cauda_equina_symptom_is_asked_again_and_flagged(
+    client, staff_client, caplog, django_capture_on_commit_callbacks
+):
+    caplog.set_level(logging.DEBUG)
+    last = answer_every_step(client, {"treatment": {"anything_else": CAUDA_EQUINA_WORDS}})
+    check_url = last["Location"]
+    assert check_url.endswith("/before-you-send/")
+    # The contact details cannot be reached before answering.
+    details = client.get(check_url.replace("/before-you-send/", "/your-details/"))
+    assert details.status_code == 302 and details["Location"] == check_url
+    page = text(client.get(check_url))
+    assert "You wrote \u2018Since Friday I keep wetting myself\u2019." in page
+    assert "Is this loss of control of your bladder or bowels new in the last two weeks?" in page
+    assert 'name="recheck_bladder_bowel_control"' in page
+    # An unanswered question is shown again with its message, tied to the question.
+    unanswered = text(client.post(check_url, {}))
+    assert "Please answer yes or no before we send your request." in unanswered
+    assert 'aria-describedby="id_recheck_bladder_bowel_control-error"' in unanswered
+    answered = client.post(check_url, {"recheck_bladder_bowel_control": "no"})
+    assert answered["Location"].endswith("/your-details/")
+    with django_capture_on_commit_callbacks(execute=False):
+        done = send_details(client, check_url)
+    assert done["Location"] == reverse("callbacks:done")
+    stored = CallbackRequest.objects.get()
+    assert stored.priority == Priority.URGENT
+    reasons = stored.questionnaire_response.triage_reasons
+    [flag] = [reason for reason in reasons if reason["rule_id"] == "possible_red_flag.bladder_bowel_control"]
+    assert flag["tier"] == "urgent"
+    assert "Since Friday I keep wetting myself" in flag["text"]
+    assert "asked again before sending: no" in flag["text"]
+    staff_sees_the_possible_red_flag(staff_client, stored, CAUDA_EQUINA_WORDS)
+    no_health_detail_leaves(caplog, stored, CAUDA_EQUINA_WORDS)
+
+
+def test_a_yes_when_asked_again_follows_the_emergency_rule_and_its_advice(client, settings):
+    settings.CLINIC_EMERGENCY_NUMBER = "999"
+    last = answer_every_step(client, {"treatment": {"anything_else": CAUDA_EQUINA_WORDS}})
+    answered = client.post(last["Location"], {"recheck_bladder_bowel_control": "yes"})
+    assert answered["Location"].endswith("/get-help-now/")
+    assert "Get medical help now" in text(client.get(answered["Location"]))
+    send_details(client, last["Location"])
+    stored = CallbackRequest.objects.get()
+    assert stored.priority == Priority.EMERGENCY
+    rule_ids = [reason["rule_id"] for reason in stored.questionnaire_response.triage_reasons]
+    assert rule_ids[:2] == ["bladder_bowel_control", "possible_red_flag.bladder_bowel_control"]
+    assert "asked again before sending: yes" in stored.questionnaire_response.triage_reasons[1]["text"]
+
+
+def test_a_body_diagram_that_contradicts_the_both_legs_answer_is_asked_again_and_flagged(client, staff_client):
+    last = answer_every_step(client, {"where": {"pain_areas": BOTH_LEGS, "pain_feel": ["ache"]}})
+    check_url = last["Location"]
+    page = text(client.get(check_url))
+    assert "You marked pain in both legs on the body diagram." in page
+    assert "Is this in both of your legs, and is it new or worse in the last two weeks?" in page
+    client.post(check_url, {"recheck_both_legs": "no"})
+    send_details(client, check_url)
+    stored = CallbackRequest.objects.get()
+    assert stored.priority == Priority.URGENT
+    [flag] = stored.questionnaire_response.triage_reasons
+    assert flag["rule_id"] == "possible_red_flag.both_legs"
+    assert flag["text"].startswith("Marked pain in both legs on the body diagram.")
+    staff_sees_the_possible_red_flag(staff_client, stored, "Marked pain in both legs on the body diagram")
+
+
+def test_the_reason_box_is_screened_when_the_details_are_sent_and_asked_again_on_the_same_page(client):
+    last = answer_every_step(client, {})
+    details_url = last["Location"]
+    assert details_url.endswith("/your-details/")
+    first = client.post(details_url, form_data(reason="Back spasms and my legs keep giving way"))
+    assert first.status_code == 200
+    assert not CallbackRequest.objects.exists()
+    page = text(first)
+    assert "Before we send your request" in page
+    assert "You wrote \u2018my legs keep giving way\u2019." in page
+    assert 'value="Alex Example"' in page, "the details are kept"
+    second = client.post(
+        details_url, form_data(reason="Back spasms and my legs keep giving way", recheck_both_legs="no")
+    )
+    assert second.status_code == 302
+    stored = CallbackRequest.objects.get()
+    assert stored.priority == Priority.URGENT
+    [flag] = stored.questionnaire_response.triage_reasons
+    assert flag["rule_id"] == "possible_red_flag.both_legs"
+    assert "in the request's reason" in flag["text"] and "asked again before sending: no" in flag["text"]
+
+
+def test_a_routine_patient_meets_no_extra_question(client):
+    last = answer_every_step(client, {})
+    assert last["Location"].endswith("/your-details/")
+    send_details(client, last["Location"])
+    assert CallbackRequest.objects.get().priority == Priority.ROUTINE
