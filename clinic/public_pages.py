@@ -2,16 +2,17 @@
 
 Patients arrive from search engines and newsletters on the home page, the articles and the booking page, often
 many at once. For a visitor who carries no session (no session or messages cookie), a page marked `@public_page`
-is rendered once per web process and kept in memory, keyed on the public pages' shared version. Repeated views
-cost no database work and no template rendering, which keeps them near a bare Django view's speed
-(docs/BENCHMARKS.md). Such a response carries an ETag and a Last-Modified date
-(answered with 304 Not Modified when the browser or the proxy already has the page) and a short public
-`Cache-Control` (CLINIC_PUBLIC_PAGE_MAX_AGE), so the reverse proxy and browsers may keep it briefly.
+is rendered once per web process and kept in memory with its headers, keyed on the public pages' shared version.
+`PublicPageMiddleware`, placed right after WhiteNoise, answers a repeated view from that memory before the
+session, CSRF, authentication and CSP middleware run: no database work, no template rendering and almost no
+middleware, which keeps these pages near a bare Django project's speed (docs/BENCHMARKS.md). Such a response
+carries an ETag and a Last-Modified date (answered with 304 Not Modified when the browser or the proxy already
+has the page) and a short public `Cache-Control` (CLINIC_PUBLIC_PAGE_MAX_AGE), so the reverse proxy and
+browsers may keep it briefly.
 
 A visitor with a session (staff signed in, a patient in the middle of a request) gets a fresh render, and every
-response that is not such a public page is marked `no-store` (`NoStoreByDefaultMiddleware`), so nothing
-personal is ever kept by a proxy or a browser. A response that sets a cookie is `no-store` whatever the view
-said.
+response that is not such a public page is marked `no-store` (by the same middleware), so nothing personal is
+ever kept by a proxy or a browser. A response that sets a cookie is `no-store` whatever the view said.
 
 `@public_form_page` is for a form's first page: kept in memory the same way, but the CSRF token is the
 visitor's own (put into the stored page on each request), and the page is `no-store`.
@@ -52,8 +53,11 @@ _CSRF_INPUT_RE = re.compile(rb'name="csrfmiddlewaretoken" value="([A-Za-z0-9]+)"
 @dataclass(frozen=True)
 class StoredPage:
     content: bytes
-    content_type: str
+    # As the whole middleware stack left them on the first render (CSP, X-Frame-Options, Content-Type, ...),
+    # without cookies; SecurityMiddleware, outside PublicPageMiddleware, adds its own to every answer.
+    headers: tuple[tuple[str, str], ...]
     etag: str
+    reads: tuple[str, ...] = ()
 
 
 # The shared version: "<unix time of the change>-<random>", so that Last-Modified is the same in every process.
@@ -129,19 +133,21 @@ def _memory_put(key: tuple[str, str], page: StoredPage) -> None:
 # Which requests and responses may use the memory
 
 
-def _anonymous_visit(request, *, reads: tuple[str, ...] = ()) -> bool:
-    """A GET or HEAD from a visitor who carries no session and no pending messages, without any of the query
-    parameters the view `reads`.
-
-    The view ignores any other parameter (a newsletter's utm_source=...), so the page is the same with or without
-    it, and one entry per path is kept whatever the query string: nobody can fill the memory with variants. A
-    session may hold a signed-in user or messages to show, so such a visitor always gets a fresh page."""
+def _anonymous_visit(request) -> bool:
+    """A GET or HEAD from a visitor who carries no session and no pending messages: a session may hold a
+    signed-in user or messages to show, so such a visitor always gets a fresh page."""
     return (
         request.method in ("GET", "HEAD")
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
         and CookieStorage.cookie_name not in request.COOKIES
-        and not (reads and any(request.GET.get(name) for name in reads))
     )
+
+
+def _reads_any(request, reads: tuple[str, ...]) -> bool:
+    """Whether the request has a value for a query parameter the view reads. The view ignores every other one
+    (a newsletter's utm_source=...), so the page is the same with or without it, and one entry per path is kept
+    whatever the query string: nobody can fill the memory with variants."""
+    return bool(reads) and any(request.GET.get(name) for name in reads)
 
 
 def _keepable(request, response) -> bool:
@@ -156,18 +162,17 @@ def _keepable(request, response) -> bool:
     )
 
 
-def _stored(response, content: bytes) -> StoredPage:
-    etag = quote_etag(hashlib.blake2b(content, digest_size=16).hexdigest())
-    return StoredPage(content=content, content_type=response["Content-Type"], etag=etag)
+def _etag(content: bytes) -> str:
+    return quote_etag(hashlib.blake2b(content, digest_size=16).hexdigest())
 
 
-# The decorators
+# Public pages
 
 
 def public_page(view=None, *, reads: tuple[str, ...] = ()):
-    """Serve `view`'s page to anonymous visitors from this process's memory, with ETag, Last-Modified, 304
-    answers and a short public Cache-Control. The page must be the same for every visitor without a session,
-    and depend on no query parameter but those named in `reads` (a request with one of them goes to the view).
+    """Mark `view`'s page as the same for every visitor without a session: PublicPageMiddleware keeps it in
+    memory and answers it with ETag, Last-Modified, 304 and a short public Cache-Control. The page may depend on
+    no query parameter but those named in `reads` (a request with one of them is rendered afresh, no-store).
 
     Use as `@public_page` or `@public_page(reads=("q",))`."""
     if view is None:
@@ -175,30 +180,65 @@ def public_page(view=None, *, reads: tuple[str, ...] = ()):
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        if not _anonymous_visit(request, reads=reads):
-            return view(request, *args, **kwargs)
-        version = _version_current()
-        key = (version, request.path)
-        page = _memory_get(key)
-        if page is None:
-            response = view(request, *args, **kwargs)
-            # A page that asked for a CSRF token holds a form tied to this visitor: never shared.
-            if not _keepable(request, response) or request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
-                return response
-            page = _stored(response, response.content)
-            _memory_put(key, page)
-        return _public_response(request, page, last_modified=_version_changed_at(version))
+        response = view(request, *args, **kwargs)
+        if _anonymous_visit(request) and not _reads_any(request, reads):
+            response.public_page_reads = reads
+        return response
 
     return wrapped
 
 
 def _public_response(request, page: StoredPage, *, last_modified: int | None) -> HttpResponse:
-    response = HttpResponse(page.content, content_type=page.content_type)
+    response = HttpResponse(page.content)
+    for name, value in page.headers:
+        response[name] = value
     response["ETag"] = page.etag
     if last_modified is not None:
         response["Last-Modified"] = http_date(last_modified)
     patch_cache_control(response, public=True, max_age=settings.CLINIC_PUBLIC_PAGE_MAX_AGE)
     return get_conditional_response(request, etag=page.etag, last_modified=last_modified, response=response)
+
+
+class PublicPageMiddleware:
+    """Answers a public page from memory before the rest of the middleware runs, keeps a public page the view
+    rendered, and marks every other response `no-store` (as well as any response setting a cookie).
+
+    Placed after WhiteNoise (static files keep their long-lived headers) and before the session middleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        version = None
+        if _anonymous_visit(request):
+            request.get_host()  # an unknown Host is refused (400) here as CommonMiddleware would
+            version = _version_current()  # read before rendering: see public_pages_changed
+            page = _memory_get((version, request.path))
+            if page is not None and not _reads_any(request, page.reads):
+                return _public_response(request, page, last_modified=_version_changed_at(version))
+        response = self.get_response(request)
+        reads = getattr(response, "public_page_reads", None)
+        if (
+            version is not None
+            and reads is not None
+            and _keepable(request, response)
+            # A page that asked for a CSRF token holds a form tied to this visitor: never shared.
+            and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+        ):
+            page = StoredPage(
+                content=response.content,
+                headers=tuple(response.items()),
+                etag=_etag(response.content),
+                reads=reads,
+            )
+            _memory_put((version, request.path), page)
+            return _public_response(request, page, last_modified=_version_changed_at(version))
+        if response.cookies or not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "no-store"
+        return response
+
+
+# The first page of a form
 
 
 def public_form_page(view):
@@ -209,7 +249,8 @@ def public_form_page(view):
     def wrapped(request, *args, **kwargs):
         if not _anonymous_visit(request):
             return view(request, *args, **kwargs)
-        key = (_version_current(), request.path)
+        # Apart from the public pages' keys: PublicPageMiddleware must never find a form page.
+        key = (_version_current(), f"form:{request.path}")
         page = _memory_get(key)
         if page is None:
             response = view(request, *args, **kwargs)
@@ -218,29 +259,15 @@ def public_form_page(view):
             tokens = set(_CSRF_INPUT_RE.findall(response.content))
             if len(tokens) != 1:  # no form token, or more than one: not a page this decorator understands
                 return response
-            page = _stored(response, response.content.replace(tokens.pop(), _CSRF_PLACEHOLDER))
-            _memory_put(key, page)
+            content = response.content.replace(tokens.pop(), _CSRF_PLACEHOLDER)
+            _memory_put(
+                key, StoredPage(content=content, headers=(("Content-Type", response["Content-Type"]),), etag="")
+            )
             return response
-        response = HttpResponse(
-            page.content.replace(_CSRF_PLACEHOLDER, get_token(request).encode()), content_type=page.content_type
-        )
+        response = HttpResponse(page.content.replace(_CSRF_PLACEHOLDER, get_token(request).encode()))
+        for name, value in page.headers:
+            response[name] = value
         response["Cache-Control"] = "no-store"
         return response
 
     return wrapped
-
-
-class NoStoreByDefaultMiddleware:
-    """Every response that did not choose its own caching is `no-store`, and so is any response setting a
-    cookie: pages for a session (forms, confirmations, the admin) are never kept by a proxy or a browser.
-
-    Placed after WhiteNoise, whose static files keep their long-lived headers."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        response = self.get_response(request)
-        if response.cookies or not response.has_header("Cache-Control"):
-            response["Cache-Control"] = "no-store"
-        return response

@@ -66,7 +66,7 @@ MIDDLEWARE = [
     "clinic.limits.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise (static files keep their own headers), before anything that may set a cookie.
-    "clinic.public_pages.NoStoreByDefaultMiddleware",
+    "clinic.public_pages.PublicPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -208,3 +208,22 @@ def test_another_processs_edit_shows_here_within_the_recheck_time(client, servic
     assert "First visit" in second.content.decode()
     assert second["Last-Modified"] == "Sun, 17 Mar 2030 17:46:40 GMT"
     assert second["ETag"] != first["ETag"]
+
+
+def test_a_page_from_memory_keeps_the_security_headers_of_the_first_render(client, articles):
+    for url in public_urls(articles):
+        rendered, remembered = client.get(url), client.get(url)
+        for header in (
+            "Content-Type",
+            "Content-Security-Policy",
+            "X-Frame-Options",
+            "X-Content-Type-Options",
+            "Referrer-Policy",
+        ):
+            assert remembered.has_header(header), (url, header)
+            assert remembered[header] == rendered[header], (url, header)
+
+
+def test_an_unknown_host_is_refused_even_for_a_page_in_memory(client, articles):
+    assert client.get(reverse("home")).status_code == 200
+    assert client.get(reverse("home"), headers={"Host": "evil.example"}).status_code == 400
