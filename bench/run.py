@@ -44,7 +44,6 @@ import sys
 import tempfile
 import time
 import uuid
-from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,6 +61,7 @@ import psycopg  # noqa: E402
 import redis  # noqa: E402
 
 from bench.journey import shown_reference, submit_callback_request  # noqa: E402
+from bench.throughput import BareProject, css_path_of, measure, site_targets  # noqa: E402
 from tests.support.net import wait_until  # noqa: E402
 from tests.support.smtp import SmtpServer  # noqa: E402
 from tests.support.stack import POSTGRES_ADMIN_URL, PatientBrowser, Stack  # noqa: E402
@@ -69,12 +69,8 @@ from tests.support.stack import POSTGRES_ADMIN_URL, PatientBrowser, Stack  # noq
 RESULT_PATH = ROOT / "test-artifacts" / "bench.json"
 PROFILE_PATH = ROOT / "test-artifacts" / "bench-article-profile.txt"
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
-HTTPS_PROXY_HEADER = "X-Forwarded-Proto: https"  # production settings redirect plain http; the proxy says https
-BARE_PATH = "/bench/bare/"
 SLOW_SMTP_SECONDS = 2.0
 REFERENCE_IN_MAIL = re.compile(r"\bCB-[0-9A-Z]+\b")
-ACCESS_LOG_LINE = re.compile(r'"GET (\S+) HTTP/[\d.]+" (\d{3}) ')
-TARGET_RATIO = 0.8
 TARGET_MAIL_P95_SECONDS = 2.0
 
 
@@ -117,37 +113,6 @@ def summary_ms(seconds: list[float]) -> dict:
         "p99_ms": round(percentile(seconds, 99) * 1000, 1),
         "max_ms": round(max(seconds) * 1000, 1),
     }
-
-
-def wrk(url: str, *, seconds: int, threads: int, connections: int) -> dict:
-    command = [
-        "wrk",
-        f"--threads={threads}",
-        f"--connections={connections}",
-        f"--duration={seconds}s",
-        "--latency",
-        f"--header={HTTPS_PROXY_HEADER}",
-        url,
-    ]
-    out = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 120).stdout
-    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {
-        "requests_per_second": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
-        "latency_p50": re.search(r"\s50%\s+(\S+)", out).group(1),
-        "latency_p99": re.search(r"\s99%\s+(\S+)", out).group(1),
-        "socket_errors": [int(n) for n in socket_errors.groups()] if socket_errors else [0, 0, 0, 0],
-        "non_2xx_3xx": int(non_2xx.group(1)) if non_2xx else 0,
-        "output": out,
-    }
-
-
-def statuses_by_path(log: str) -> dict[str, Counter]:
-    counts: dict[str, Counter] = {}
-    for path, status in ACCESS_LOG_LINE.findall(log):
-        counts.setdefault(path, Counter())[status] += 1
-    return counts
 
 
 def children(pid: int) -> list[int]:
@@ -194,58 +159,24 @@ def article_slug(stack: Stack) -> str:
     return rows[0][0]
 
 
-def bench_throughput(stack: Stack, args) -> dict:
+def bench_throughput(stack: Stack, bare: BareProject, args) -> dict:
     slug = article_slug(stack)
-    article_path = f"/articles/{slug}/"
-    paths = {"bare": BARE_PATH, "article": article_path}
     browser = PatientBrowser(stack.base_url)
-    for name, path in paths.items():
-        response = browser.get(path)
-        assert response.status_code == 200, f"{name} {path}: {response.status_code}\n{response.text[:2000]}"
-    print(f"a) throughput: {article_path} vs {BARE_PATH}", flush=True)
-    for path in paths.values():  # warm every gunicorn worker's caches and connections
-        wrk(stack.base_url + path, seconds=args.warmup, threads=args.threads, connections=args.connections)
-    log_before = len(stack.log("web"))
-    runs: dict[str, list[dict]] = {name: [] for name in paths}
-    for round_number in range(1, args.rounds + 1):
-        for name, path in paths.items():
-            run = wrk(stack.base_url + path, seconds=args.seconds, threads=args.threads, connections=args.connections)
-            assert run["non_2xx_3xx"] == 0, run["output"]
-            runs[name].append(run)
-            print(
-                f"   round {round_number} {name:7} {run['requests_per_second']:8.1f} req/s"
-                f"  (p50 {run['latency_p50']}, p99 {run['latency_p99']}, socket errors {run['socket_errors']})",
-                flush=True,
-            )
-    measured = statuses_by_path(stack.log("web")[log_before:])
-    for name, path in paths.items():
-        counted = measured.get(path, Counter())
-        assert set(counted) == {"200"}, f"{path} answered {dict(counted)}"
-        assert counted["200"] >= sum(run["requests"] for run in runs[name]), (path, counted)
-    medians = {name: statistics.median(run["requests_per_second"] for run in runs[name]) for name in paths}
-    ratio = medians["article"] / medians["bare"]
-    print(
-        f"   median: bare {medians['bare']:.1f} req/s, article {medians['article']:.1f} req/s,"
-        f" ratio {ratio:.3f} (target >= {TARGET_RATIO}: {'met' if ratio >= TARGET_RATIO else 'NOT met'})",
-        flush=True,
+    home = browser.get("/")
+    assert home.status_code == 200, home.text[:2000]
+    targets = site_targets(article_path=f"/articles/{slug}/", css_path=css_path_of(home.text))
+    for target in targets[1:]:
+        response = browser.get(target.path)
+        assert response.status_code == 200, f"{target.path}: {response.status_code}\n{response.text[:2000]}"
+    print(f"a) throughput against the bare Django project, {len(targets)} URLs", flush=True)
+    result = measure(
+        targets,
+        {"bare": bare.base_url, "site": stack.base_url},
+        {"bare": bare.log, "site": lambda: stack.log("web")},
+        args,
     )
-    return {
-        "article_path": article_path,
-        "bare_path": BARE_PATH,
-        "wrk": {
-            "threads": args.threads,
-            "connections": args.connections,
-            "seconds": args.seconds,
-            "rounds": args.rounds,
-            "header": HTTPS_PROXY_HEADER,
-        },
-        "runs_requests_per_second": {name: [run["requests_per_second"] for run in runs[name]] for name in paths},
-        "median_requests_per_second": {name: round(value, 1) for name, value in medians.items()},
-        "all_responses_200": {paths[name]: measured[paths[name]]["200"] for name in paths},
-        "ratio": round(ratio, 3),
-        "target": f">= {TARGET_RATIO}",
-        "met": ratio >= TARGET_RATIO,
-    }
+    result["article_path"] = f"/articles/{slug}/"
+    return result
 
 
 def profile_article(stack: Stack, article_path: str) -> dict:
@@ -359,13 +290,14 @@ def bench_memory(stack: Stack) -> dict:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=int, default=10, help="duration of each wrk run (default 10)")
+    parser.add_argument("--seconds", type=int, default=8, help="duration of each wrk run (default 8)")
     parser.add_argument("--rounds", type=int, default=3, help="wrk runs per URL, interleaved (default 3)")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of wrk warm-up per URL (default 3)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (default 8)")
     parser.add_argument("--submissions", type=int, default=200, help="callback submissions per SMTP mode")
     parser.add_argument("--redis-db", type=int, default=12, help="Redis database number, flushed (default 12)")
+    parser.add_argument("--skip-callbacks", action="store_true", help="measure throughput (and memory) only")
     parser.add_argument("--profile", action="store_true", help="profile the article view even if the ratio is met")
     parser.add_argument("--output", type=Path, default=RESULT_PATH, help="where to write the JSON result")
     return parser.parse_args()
@@ -405,10 +337,16 @@ def main() -> int:
             stack.wait_healthy()
             wait_until(lambda: "ready" in stack.log("worker"), timeout=60, what=f"the worker\n{stack.log('worker')}")
             result["gunicorn_command"] = " ".join(["gunicorn", *stack.service_command("web")[1:]])
-            result["throughput"] = bench_throughput(stack, args)
+            bare = BareProject(tmp_path, stack.service_command("web")[2:], stack.env)
+            bare.start(ROOT)
+            try:
+                result["throughput"] = bench_throughput(stack, bare, args)
+            finally:
+                bare.stop()
             if not result["throughput"]["met"] or args.profile:
                 result["throughput"]["profile"] = profile_article(stack, result["throughput"]["article_path"])
-            result["callbacks"] = bench_callbacks(stack, smtp, args)
+            if not args.skip_callbacks:
+                result["callbacks"] = bench_callbacks(stack, smtp, args)
             result["peak_memory"] = bench_memory(stack)
             tracebacks = [name for name in ("web", "worker") if "Traceback" in stack.log(name)]
             assert not tracebacks, f"tracebacks in {tracebacks}: see {tmp_path}"
