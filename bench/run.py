@@ -17,11 +17,13 @@ bench.settings (the site's settings plus a bare view at /bench/bare/), and an SM
 (tests/support/smtp.py) whose per-message delay the script changes between phases. No beat process.
 
 What is measured:
-a) requests per second of an article page (the published article with the longest body) and of the bare view,
-   same server, same run: interleaved wrk runs, medians, and their ratio (target >= 0.8); every response is
-   checked to be a 200 in gunicorn's access log. When the ratio misses its target (or with --profile),
-   bench/profile_article.py profiles the article view in-process
-   with cProfile (test-artifacts/bench-article-profile.txt);
+a) requests per second of every public page (home, article list, the article with the longest body, search
+   without a query, privacy notice, booking's service list; target >= 0.8 of the reference), the callback form's
+   first page (target >= 0.5), a static CSS file, /healthz and a bare view behind the site's middleware, against
+   a bare Django project (bench/bare_project) under the same gunicorn command line: interleaved wrk runs, medians,
+   ratios (bench/throughput.py); every response is checked to be a 200 in the gunicorn access logs. When a target
+   is missed (or with --profile), bench/profile_article.py profiles the article view in-process with cProfile
+   (test-artifacts/bench-article-profile.txt);
 b) the callback request's final POST latency (median, p95, p99) with an SMTP server that answers at once and with
    one that takes 2 s per message (target: no difference; sending is the worker's job); each submission is a new
    patient walking the whole flow (bench/journey.py: the questionnaire steps, then the contact details);
