@@ -2,6 +2,7 @@ from django.urls import path
 
 from callbacks.web import booking as booking_views
 from callbacks.web import callback as views
+from callbacks.web import feeds as feed_views
 from callbacks.web import recheck
 
 app_name = "callbacks"
@@ -21,4 +22,6 @@ urlpatterns = [
     path("book/<int:service>/", booking_views.booking_slots, name="booking_slots"),
     path("book/<slug:flow>/change-time/", booking_views.booking_change_time, name="booking_change_time"),
     path("book/cancel/<str:token>/", booking_views.booking_cancel, name="booking_cancel"),
+    # A practitioner's diary for their calendar app: the secret in the address is the only key.
+    path("calendar/<str:token>.ics", feed_views.calendar_feed, name="calendar_feed"),
 ]

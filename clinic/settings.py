@@ -309,6 +309,9 @@ _EMERGENCY_ADVICE = (
 _URGENT_ADVICE = "Please see a doctor today: ask your GP surgery for an urgent appointment, or call {number}."
 CLINIC_EMERGENCY_ADVICE = env.str("CLINIC_EMERGENCY_ADVICE", default=_EMERGENCY_ADVICE)
 CLINIC_URGENT_ADVICE = env.str("CLINIC_URGENT_ADVICE", default=_URGENT_ADVICE)
+# Practitioners' calendar feeds show each appointment's reference and time; the patient's name only when this
+# is on (anyone holding a practitioner's feed address would see the names).
+CLINIC_CALENDAR_FEED_NAMES = env.bool("CLINIC_CALENDAR_FEED_NAMES", default=False)
 # Absolute address of the site, for links in e-mails (which have no request to build one from).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 ADMIN_URL_PATH = env.str("DJANGO_ADMIN_URL_PATH", default="admin/").strip("/") + "/"

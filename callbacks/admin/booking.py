@@ -7,10 +7,11 @@ its intake) is in the triage queue like any other request.
 import datetime as dt
 
 from django.contrib import admin, messages
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from callbacks.admin import diary
 from callbacks.admin.display import ADMIN_CSS, priority_badge_html
 from callbacks.booking import services as booking
 from callbacks.models import Appointment, AvailabilityException, Practitioner, Priority, Service, WorkingHours
@@ -109,8 +110,33 @@ class AppointmentAdmin(admin.ModelAdmin):
         css = {"all": [ADMIN_CSS]}
 
     def has_add_permission(self, request):
-        # Appointments come from the patients' booking (or a future staff booking service), never a bare form.
+        # Appointments come from a booking (the patient's, or the desk's "Book for a caller"), never a bare form.
         return False
+
+    def get_urls(self):
+        def view(function):
+            return self.admin_site.admin_view(lambda request, **kwargs: function(self, request, **kwargs))
+
+        return [
+            path("diary/", view(diary.diary_view), name="callbacks_appointment_diary"),
+            path("book/", view(diary.book_view), name="callbacks_appointment_book"),
+            path("my-calendar-feed/", view(diary.feed_view), name="callbacks_appointment_feed"),
+            path("<str:object_id>/move/", view(diary.move_view), name="callbacks_appointment_move"),
+            path(
+                "<str:object_id>/diary/<slug:action>/",
+                view(diary.diary_action_view),
+                name="callbacks_appointment_diary_action",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {
+            "diary_url": reverse("admin:callbacks_appointment_diary"),
+            "book_url": reverse("admin:callbacks_appointment_book"),
+            "can_book": request.user.has_perm("callbacks.add_appointment"),
+        }
+        return super().changelist_view(request, {**extra, **(extra_context or {})})
 
     def has_change_permission(self, request, obj=None):
         return False
