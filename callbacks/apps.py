@@ -29,6 +29,8 @@ class CallbacksConfig(AppConfig):
         # Imported here: models exist only once the apps are loaded.
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
+        # The outbox queues the sending task by name, so every process that writes notifications registers it.
+        from callbacks import tasks  # noqa: F401
         from callbacks.models import Practitioner, Service
 
         for model in (Service, Practitioner):

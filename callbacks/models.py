@@ -5,6 +5,15 @@ from django.db import connections, models
 from django.db.models import Q
 from django.utils import timezone
 
+from callbacks.rules.booking import APPOINTMENT_HOLDING_STATUSES, AppointmentStatus
+from callbacks.rules.requests import (
+    AWAITING_RESPONSE_STATUSES,
+    CallOutcome,
+    Priority,
+    RequestOutcome,
+    RequestStatus,
+    priority_is_urgent,
+)
 from clinic.hours import clinic_zone
 
 
@@ -14,22 +23,13 @@ def _clinic_time(value) -> str:
     return f"{local:%a %d %b %Y, %H:%M} {local.tzname()}"
 
 
-class Priority(models.IntegerChoices):
-    """Lower sorts first: the queue is ordered by priority, then deadline."""
-
-    EMERGENCY = 1, "Emergency"
-    URGENT = 2, "Urgent"
-    REVIEW = 3, "Clinician review"
-    ROUTINE = 4, "Routine"
-
-
 class CallbackRequestQuerySet(models.QuerySet):
     def open(self):
         return self.exclude(status=CallbackRequest.Status.CLOSED)
 
     def awaiting_response(self):
         """Nobody has reached the patient yet: the response deadline still runs."""
-        return self.filter(status__in=[CallbackRequest.Status.NEW, CallbackRequest.Status.IN_PROGRESS])
+        return self.filter(status__in=AWAITING_RESPONSE_STATUSES)
 
     def overdue(self, now=None):
         return self.awaiting_response().filter(deadline__lt=now or timezone.now())
@@ -45,23 +45,8 @@ class CallbackRequest(models.Model):
         CALLBACK = "callback", "Callback"
         BOOKING = "booking", "Booking"
 
-    class Status(models.TextChoices):
-        NEW = "new", "New"
-        IN_PROGRESS = "in_progress", "In progress"
-        CONTACTED = "contacted", "Contacted"
-        BOOKED = "booked", "Booked"
-        CLOSED = "closed", "Closed"
-
-    class Outcome(models.TextChoices):
-        """Why a request was closed; only a closed request has one."""
-
-        APPOINTMENT = "appointment", "Appointment booked"
-        ADVICE = "advice", "Advice given by phone"
-        REFERRED = "referred", "Referred elsewhere (GP, urgent care, A&E)"
-        DECLINED = "declined", "No longer needed / declined"
-        UNREACHABLE = "unreachable", "Could not reach the patient"
-        WRONG_NUMBER = "wrong_number", "Wrong number"
-        DUPLICATE = "duplicate", "Duplicate request"
+    Status = RequestStatus
+    Outcome = RequestOutcome
 
     reference = models.CharField(max_length=12, unique=True, editable=False)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CALLBACK)
@@ -213,11 +198,7 @@ class AppendOnlyModel(models.Model):
 class CallAttempt(AppendOnlyModel):
     """One phone call to the patient, and how it went."""
 
-    class Outcome(models.TextChoices):
-        NO_ANSWER = "no_answer", "No answer"
-        VOICEMAIL = "voicemail", "Left a voicemail"
-        REACHED = "reached", "Reached the patient"
-        WRONG_NUMBER = "wrong_number", "Wrong number"
+    Outcome = CallOutcome
 
     request = models.ForeignKey(CallbackRequest, on_delete=models.CASCADE, related_name="call_attempts")
     # PROTECT: staff accounts are deactivated, not deleted, so the record keeps who called.
@@ -443,13 +424,9 @@ class PostgresExclusionConstraint(ExclusionConstraint):
             super().validate(model, instance, exclude=exclude, using=using)
 
 
-# The statuses that hold a practitioner's time; a declined or cancelled appointment frees it.
-HOLDING_STATUSES = ("requested", "confirmed")
-
-
 class AppointmentQuerySet(models.QuerySet):
     def holding(self):
-        return self.filter(status__in=HOLDING_STATUSES)
+        return self.filter(status__in=APPOINTMENT_HOLDING_STATUSES)
 
 
 class Appointment(models.Model):
@@ -460,11 +437,7 @@ class Appointment(models.Model):
     the IntegrityError, never on a check made beforehand.
     """
 
-    class Status(models.TextChoices):
-        REQUESTED = "requested", "Requested"
-        CONFIRMED = "confirmed", "Confirmed"
-        DECLINED = "declined", "Declined"
-        CANCELLED = "cancelled", "Cancelled"
+    Status = AppointmentStatus
 
     practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="appointments")
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="appointments")
@@ -495,7 +468,7 @@ class Appointment(models.Model):
                     ("practitioner", RangeOperators.EQUAL),
                     (TsTzRange("starts_at", "ends_at", RangeBoundary()), RangeOperators.OVERLAPS),
                 ],
-                condition=Q(status__in=HOLDING_STATUSES),
+                condition=Q(status__in=APPOINTMENT_HOLDING_STATUSES),
                 violation_error_message="The practitioner already has an appointment at that time.",
             ),
         ]
@@ -506,4 +479,4 @@ class Appointment(models.Model):
     @property
     def flagged(self) -> bool:
         """Emergency or urgent triage: staff must look at the intake before confirming."""
-        return self.request.priority in (Priority.EMERGENCY, Priority.URGENT)
+        return priority_is_urgent(self.request.priority)

@@ -5,38 +5,37 @@ from django.conf import settings
 from django.core.management import call_command
 
 from callbacks.booking import services as booking
-from callbacks.notifications import outbox as notifications
-from callbacks.notifications import transports
+from callbacks.notifications import delivery, outbox, transports
 from callbacks.privacy import retention as privacy
 
 
 @shared_task(
-    name="callbacks.tasks.notification_send",
+    name=outbox.NOTIFICATION_SEND_TASK,
     acks_late=True,
     # A worker killed mid-send puts the message back, and the locked row makes the second try safe.
     reject_on_worker_lost=True,
     autoretry_for=(transports.TransientSendError,),
-    retry_backoff=notifications.RETRY_BACKOFF,
-    retry_backoff_max=notifications.RETRY_BACKOFF_MAX,
+    retry_backoff=delivery.RETRY_BACKOFF,
+    retry_backoff_max=delivery.RETRY_BACKOFF_MAX,
     retry_jitter=True,
     max_retries=settings.NOTIFICATION_MAX_ATTEMPTS - 1,
     soft_time_limit=60,
     time_limit=90,
 )
 def notification_send_task(notification_id: int) -> str:
-    return notifications.notification_send(notification_id=notification_id)
+    return delivery.notification_send(notification_id=notification_id)
 
 
 @shared_task(name="callbacks.tasks.outbox_requeue_stale", acks_late=True, soft_time_limit=60, time_limit=90)
 def outbox_requeue_stale() -> int:
-    return notifications.outbox_requeue_stale()
+    return outbox.outbox_requeue_stale()
 
 
 @shared_task(
     name="callbacks.tasks.callback_requests_escalate_overdue", acks_late=True, soft_time_limit=60, time_limit=90
 )
 def callback_requests_escalate_overdue() -> int:
-    return notifications.callback_requests_escalate_overdue()
+    return outbox.callback_requests_escalate_overdue()
 
 
 @shared_task(

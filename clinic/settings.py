@@ -11,7 +11,8 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from clinic.hours import parse_deadlines, parse_opening_hours
+from callbacks.rules.deadline import parse_deadlines
+from clinic.hours import parse_opening_hours
 from clinic.rates import Rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent

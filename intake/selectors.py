@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 
 from intake.definitions import AnswerType, Definition, DefinitionNotFound, Question, Tier
-from intake.models import Answer, QuestionnaireResponse
+from intake.models import QuestionnaireResponse
 from intake.triage import POSSIBLE_RED_FLAG, Reason
 
 
@@ -152,16 +152,3 @@ def possible_red_flag_q(*, prefix: str = "") -> Q:
     """Responses (or, with ``prefix`` such as "questionnaire_response__", rows linked to one) whose triage found
     a possible red flag in the patient's words or in contradicting answers. For a queue marker: one query."""
     return Q(**{f"{prefix}triage_reasons__icontains": f'"{POSSIBLE_RED_FLAG}.'})
-
-
-def questionnaire_responses_with_answer(*, question_id: str, value: Any) -> QuerySet[QuestionnaireResponse]:
-    """Responses whose answer to ``question_id`` is (or, for a multiple choice, includes) ``value``."""
-    if isinstance(value, bool):
-        answers = Answer.objects.filter(question_id=question_id, value_bool=value)
-    elif isinstance(value, int):
-        answers = Answer.objects.filter(question_id=question_id, value_int=value)
-    else:
-        answers = Answer.objects.filter(question_id=question_id, value_text=value) | Answer.objects.filter(
-            question_id=question_id, choices__value=value
-        )
-    return QuestionnaireResponse.objects.filter(pk__in=answers.values("response_id"))

@@ -7,7 +7,7 @@ from unittest import mock
 from django.conf import settings
 
 import clinic.settings as clinic_settings
-from callbacks.notifications import outbox, transports
+from callbacks.notifications import delivery, transports
 from callbacks.tasks import notification_send_task
 from clinic.celery import app
 
@@ -25,8 +25,8 @@ def test_send_task_declares_retries_backoff_jitter_and_limits():
     assert task.acks_late is True
     assert task.reject_on_worker_lost is True
     assert task.autoretry_for == (transports.TransientSendError,)
-    assert task.retry_backoff == outbox.RETRY_BACKOFF
-    assert task.retry_backoff_max == outbox.RETRY_BACKOFF_MAX
+    assert task.retry_backoff == delivery.RETRY_BACKOFF
+    assert task.retry_backoff_max == delivery.RETRY_BACKOFF_MAX
     assert task.retry_jitter is True
     assert task.max_retries == settings.NOTIFICATION_MAX_ATTEMPTS - 1
     assert task.time_limit > task.soft_time_limit > 0
@@ -38,7 +38,7 @@ def test_redis_visibility_timeout_outlasts_the_longest_retry():
         production_like = reload(clinic_settings)
         options = production_like.CELERY_BROKER_TRANSPORT_OPTIONS
     reload(clinic_settings)
-    assert options["visibility_timeout"] > outbox.RETRY_BACKOFF_MAX * 2
+    assert options["visibility_timeout"] > delivery.RETRY_BACKOFF_MAX * 2
     assert options["visibility_timeout"] > notification_send_task.time_limit
 
 

@@ -23,7 +23,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from callbacks.models import CallbackRequest, Notification
-from callbacks.notifications.outbox import notification_send
+from callbacks.notifications.delivery import notification_send
 from callbacks.web.callback import SESSION_FLOWS_KEY
 from clinic.rates import Rate
 from intake.models import Answer, QuestionnaireResponse

@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from callbacks.admin import diary
 from callbacks.admin.display import ADMIN_CSS, priority_badge_html
 from callbacks.booking import services as booking
-from callbacks.models import Appointment, AvailabilityException, Practitioner, Priority, Service, WorkingHours
+from callbacks.models import Appointment, AvailabilityException, Practitioner, Service, WorkingHours
 from clinic.hours import clinic_zone
 
 
@@ -157,7 +157,7 @@ class AppointmentAdmin(admin.ModelAdmin):
     @admin.display(description="Triage", ordering="request__priority")
     def triage(self, appointment):
         badge = priority_badge_html(appointment.request.priority)
-        if appointment.request.priority in (Priority.EMERGENCY, Priority.URGENT):
+        if appointment.flagged:
             return format_html("{} {}", badge, format_html("<strong>{}</strong>", "Check the intake first"))
         return badge
 

@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince, timeuntil
 
 from callbacks.models import CallbackRequest, Priority
+from callbacks.rules.requests import status_awaits_response
 from clinic.hours import clinic_zone
 
 Status = CallbackRequest.Status
@@ -21,7 +22,6 @@ PRIORITY_BADGES = {
     Priority.REVIEW: "triage-badge--review",
     Priority.ROUTINE: "triage-badge--routine",
 }
-AWAITING = (Status.NEW, Status.IN_PROGRESS)
 # In the queue, next to the priority: triage found a red flag in the patient's words or contradicting answers.
 POSSIBLE_RED_FLAG_MARKER = format_html(
     '<span class="triage-badge triage-badge--possible" title="{}">{}</span>',
@@ -43,10 +43,6 @@ def phone_display(e164: str) -> str:
         return e164
 
 
-def staff_name(user) -> str:
-    return (user.get_full_name() or user.get_username()) if user else ""
-
-
 def local_moment(value) -> str:
     return date_format(timezone.localtime(value, clinic_zone()), "D j M, H:i") if value else ""
 
@@ -57,7 +53,7 @@ def deadline_html(request_obj: CallbackRequest, now):
     if deadline is None:
         return format_html('<span class="triage-muted">{}</span>', "No deadline")
     due = format_html('<time datetime="{}">{}</time>', deadline.isoformat(), local_moment(deadline))
-    if request_obj.status not in AWAITING:
+    if not status_awaits_response(request_obj.status):
         return format_html('{}<br><span class="triage-muted">{}</span>', due, "Responded")
     if deadline <= now:
         return format_html(

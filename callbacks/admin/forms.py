@@ -11,7 +11,8 @@ from django_otp import devices_for_user
 from django_otp.admin import OTPAdminAuthenticationForm
 
 from callbacks.models import CallAttempt, CallbackRequest, Priority, StaffNote
-from callbacks.requests.workflow import ALLOWED_TRANSITIONS
+from callbacks.rules.requests import ALLOWED_TRANSITIONS, status_outcome_check
+from callbacks.rules.staff import staff_display_name
 from clinic.hours import clinic_zone
 
 LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
@@ -103,7 +104,7 @@ class AssignForm(ErrorsDescribedMixin, forms.Form):
         self.fields["user"].queryset = (
             get_user_model().objects.filter(is_active=True, is_staff=True).order_by("first_name", "username")
         )
-        self.fields["user"].label_from_instance = lambda user: user.get_full_name() or user.get_username()
+        self.fields["user"].label_from_instance = staff_display_name
 
 
 class StatusForm(ErrorsDescribedMixin, forms.Form):
@@ -135,10 +136,11 @@ class StatusForm(ErrorsDescribedMixin, forms.Form):
     def clean(self):
         cleaned = super().clean()
         status, outcome = cleaned.get("status"), cleaned.get("outcome")
-        if status == CallbackRequest.Status.CLOSED and not outcome:
-            self.add_error("outcome", "Choose an outcome to close the request.")
-        elif status and status != CallbackRequest.Status.CLOSED and outcome:
-            self.add_error("outcome", "Leave the outcome empty unless you are closing the request.")
+        if status:
+            try:
+                status_outcome_check(status=status, outcome=outcome or "")
+            except ValidationError as exc:
+                self.add_error("outcome", exc)
         return cleaned
 
 

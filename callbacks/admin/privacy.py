@@ -7,8 +7,8 @@ records it in the request's history. The change form itself has no editable fiel
 from django.contrib import admin
 from django.utils.html import format_html
 
-from callbacks.admin.display import staff_name
 from callbacks.models import CallbackRequest, PrivacyLogEntry
+from callbacks.rules.staff import staff_display_name
 
 Status = CallbackRequest.Status
 
@@ -30,7 +30,11 @@ class PrivacyLogEntryAdmin(admin.ModelAdmin):
 
     @admin.display(description="By", ordering="actor__username")
     def actor_name(self, entry):
-        return staff_name(entry.actor) if entry.actor else format_html('<span class="triage-muted">{}</span>', "System")
+        return (
+            staff_display_name(entry.actor)
+            if entry.actor
+            else format_html('<span class="triage-muted">{}</span>', "System")
+        )
 
     def has_add_permission(self, request):
         return False

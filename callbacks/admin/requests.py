@@ -22,13 +22,11 @@ from django.utils.html import format_html
 
 from callbacks.admin.display import (
     ADMIN_CSS,
-    AWAITING,
     POSSIBLE_RED_FLAG_MARKER,
     deadline_html,
     local_moment,
     phone_display,
     priority_badge_html,
-    staff_name,
 )
 from callbacks.admin.forms import AssignForm, CallAttemptForm, NoteForm, PriorityForm, ScheduleForm, StatusForm
 from callbacks.models import CallbackRequest, Notification, Priority, RequestEvent
@@ -36,6 +34,8 @@ from callbacks.privacy import services as privacy
 from callbacks.requests import workflow
 from callbacks.requests.phone import phone_search_variants
 from callbacks.requests.selectors import FIELD_TITLES, QUEUE_ORDER, callback_request_queue, callback_request_timeline
+from callbacks.rules.requests import AWAITING_RESPONSE_STATUSES
+from callbacks.rules.staff import staff_display_name
 from clinic.hours import clinic_zone
 
 Status = CallbackRequest.Status
@@ -84,7 +84,7 @@ class OverdueFilter(admin.SimpleListFilter):
         return [("yes", "Overdue"), ("no", "Not overdue")]
 
     def queryset(self, request, queryset):
-        overdue = Q(status__in=AWAITING, deadline__lt=timezone.now())
+        overdue = Q(status__in=AWAITING_RESPONSE_STATUSES, deadline__lt=timezone.now())
         if self.value() == "yes":
             return queryset.filter(overdue)
         if self.value() == "no":
@@ -150,7 +150,7 @@ class RequestEventInline(ReadOnlyInline):
 
     @admin.display(description="By")
     def who(self, event):
-        return staff_name(event.actor)
+        return staff_display_name(event.actor)
 
     @admin.display(description="Field")
     def what(self, event):
@@ -167,7 +167,7 @@ def _do_assign_me(obj, data, user):
 
 def _do_assign(obj, data, user):
     workflow.callback_request_assign(request=obj, user=data["user"], actor=user)
-    return f"Assigned to {staff_name(data['user'])}." if data["user"] else "The request is now unassigned."
+    return f"Assigned to {staff_display_name(data['user'])}." if data["user"] else "The request is now unassigned."
 
 
 def _do_status(obj, data, user):
@@ -309,7 +309,7 @@ class CallbackRequestAdmin(admin.ModelAdmin):
     def assigned(self, obj):
         if obj.assigned_to is None:
             return format_html('<span class="triage-muted">{}</span>', "Unassigned")
-        return staff_name(obj.assigned_to)
+        return staff_display_name(obj.assigned_to)
 
     def get_search_results(self, request, queryset, search_term):
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
@@ -488,6 +488,7 @@ class CallbackRequestAdmin(admin.ModelAdmin):
             "workflow_forms": self.workflow_forms(request, obj, bound),
             "can_change": self.has_change_permission(request, obj),
             "is_assigned_to_me": obj.assigned_to_id == request.user.pk,
+            "assigned_name": staff_display_name(obj.assigned_to),
             "workflow_urls": {
                 action: reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_workflow", args=[obj.pk, action])
                 for action in WORKFLOW_ACTIONS

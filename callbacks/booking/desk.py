@@ -15,11 +15,13 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from callbacks.booking.services import appointment_book, appointment_confirm, appointment_patient_notify
+from callbacks.booking.services import appointment_book, appointment_confirm
 from callbacks.booking.slots import OVERLAP_CONSTRAINT, SlotTaken, slot_offered, slots_nearest
-from callbacks.models import HOLDING_STATUSES, Appointment, ConsentMethod, Notification, RequestEvent, Service
+from callbacks.models import Appointment, ConsentMethod, Notification, RequestEvent, Service
+from callbacks.notifications.outbox import notification_queue_once
 from callbacks.requests.consent import CURRENT_CONSENT_VERSION
 from callbacks.requests.workflow import moment_label
+from callbacks.rules.booking import appointment_status_holds_time
 from intake.services import QuestionnaireAnswers
 
 logger = logging.getLogger(__name__)
@@ -102,7 +104,7 @@ def appointment_move(
             .select_related("request", "practitioner", "service")
             .get(pk=appointment.pk)
         )
-        if locked.status not in HOLDING_STATUSES or locked.starts_at <= now:
+        if not appointment_status_holds_time(locked.status) or locked.starts_at <= now:
             raise ValueError("Only a requested or confirmed appointment that has not started can be moved.")
         slot = slot_offered(service=locked.service, practitioner_id=practitioner_id, starts_at=starts_at, now=now)
         if slot is None:
@@ -134,12 +136,12 @@ def appointment_cancel_by_clinic(*, appointment: Appointment, user: AbstractBase
     False, changing nothing, when there is nothing to cancel.
     """
     locked = Appointment.objects.select_for_update().select_related("request", "practitioner").get(pk=appointment.pk)
-    if locked.status not in HOLDING_STATUSES or locked.starts_at <= timezone.now():
+    if not appointment_status_holds_time(locked.status) or locked.starts_at <= timezone.now():
         return False
     before = f"{_label(locked)} ({locked.get_status_display()})"
     locked.status = Appointment.Status.CANCELLED
     locked.save(update_fields=["status"])
     _history(locked, actor=user, before=before, after="Cancelled by the clinic")
-    appointment_patient_notify(locked, Notification.Kind.BOOKING_CANCELLED_BY_CLINIC)
+    notification_queue_once(request=locked.request, kind=Notification.Kind.BOOKING_CANCELLED_BY_CLINIC)
     logger.info("appointment %s cancelled by user %s", locked.pk, user.pk)
     return True

@@ -11,15 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from callbacks.booking.slots import OVERLAP_CONSTRAINT, SlotTaken, slot_offered, slots_nearest
 from callbacks.models import Appointment, CallbackRequest, ConsentMethod, Notification, Service
-from callbacks.notifications.outbox import notifications_enqueue_on_commit
+from callbacks.notifications.outbox import notification_queue_once
 from callbacks.requests.services import callback_request_create
-from callbacks.requests.workflow import ALLOWED_TRANSITIONS, callback_request_status_change
+from callbacks.requests.workflow import callback_request_status_change
+from callbacks.rules.booking import appointment_status_holds_time
+from callbacks.rules.requests import ALLOWED_TRANSITIONS
 from clinic.hours import clinic_zone
 from intake.services import QuestionnaireAnswers
 
@@ -93,18 +94,6 @@ def appointment_book(
     return appointment
 
 
-def appointment_patient_notify(appointment: Appointment, kind: str) -> None:
-    """Queue one e-mail of ``kind`` to the patient, once (the outbox's unique constraint), if they gave one."""
-    request = appointment.request
-    if not request.email:
-        return
-    notification, created = Notification.objects.get_or_create(
-        request=request, kind=kind, channel=Notification.Channel.EMAIL, defaults={"recipient": request.email}
-    )
-    if created:
-        notifications_enqueue_on_commit([notification])
-
-
 @transaction.atomic
 def appointment_confirm(*, appointment: Appointment, user) -> bool:
     """Confirm a requested appointment, mark its request booked (with history) and e-mail the patient with a
@@ -118,7 +107,7 @@ def appointment_confirm(*, appointment: Appointment, user) -> bool:
     if CallbackRequest.Status.BOOKED in ALLOWED_TRANSITIONS[locked.request.status]:
         # The request has done its job: it leaves the response-deadline queue and counts as a patient.
         callback_request_status_change(request=locked.request, status=CallbackRequest.Status.BOOKED, actor=user)
-    appointment_patient_notify(locked, Notification.Kind.BOOKING_CONFIRMED)
+    notification_queue_once(request=locked.request, kind=Notification.Kind.BOOKING_CONFIRMED)
     logger.info("appointment %s confirmed by user %s", locked.pk, user.pk)
     return True
 
@@ -132,7 +121,7 @@ def appointment_decline(*, appointment: Appointment, user) -> bool:
     locked.status = Appointment.Status.DECLINED
     locked.decided_by, locked.decided_at = user, timezone.now()
     locked.save(update_fields=["status", "decided_by", "decided_at"])
-    appointment_patient_notify(locked, Notification.Kind.BOOKING_DECLINED)
+    notification_queue_once(request=locked.request, kind=Notification.Kind.BOOKING_DECLINED)
     logger.info("appointment %s declined by user %s", locked.pk, user.pk)
     return True
 
@@ -145,18 +134,11 @@ def appointment_cancel(*, appointment: Appointment, now: dt.datetime | None = No
     """
     now = now or timezone.now()
     locked = Appointment.objects.select_for_update().select_related("request").get(pk=appointment.pk)
-    if locked.status not in (Appointment.Status.REQUESTED, Appointment.Status.CONFIRMED) or locked.starts_at <= now:
+    if not appointment_status_holds_time(locked.status) or locked.starts_at <= now:
         return False
     locked.status = Appointment.Status.CANCELLED
     locked.save(update_fields=["status"])
-    notification, created = Notification.objects.get_or_create(
-        request=locked.request,
-        kind=Notification.Kind.BOOKING_CANCELLED,
-        channel=Notification.Channel.EMAIL,
-        defaults={"recipient": settings.CLINIC_FRONT_DESK_EMAIL},
-    )
-    if created:
-        notifications_enqueue_on_commit([notification])
+    notification_queue_once(request=locked.request, kind=Notification.Kind.BOOKING_CANCELLED)
     logger.info("appointment %s cancelled by the patient", locked.pk)
     return True
 
@@ -193,7 +175,7 @@ def appointments_remind(*, now: dt.datetime | None = None) -> int:
                 continue  # another run has it
             appointment.reminder_sent_at = now
             appointment.save(update_fields=["reminder_sent_at"])
-            appointment_patient_notify(appointment, Notification.Kind.BOOKING_REMINDER)
+            notification_queue_once(request=appointment.request, kind=Notification.Kind.BOOKING_REMINDER)
             reminded += 1
     if reminded:
         logger.info("queued %s appointment reminder(s)", reminded)

@@ -3,31 +3,53 @@
 Guarantees (docs/RELIABILITY.md shows how the tests prove them):
 - a notification row is committed in the same transaction as the request it announces;
 - only its id travels through the broker; a failed publish leaves the row pending for the beat job;
-- sending happens while the row is locked, and a row that is no longer pending is never sent again.
+- sending happens while the row is locked, and a row that is no longer pending is never sent again
+  (`callbacks.notifications.delivery`).
+
+This module writes rows and queues them; every writer of the app (a new request, a booking decision, the
+escalation job) comes through here, and `callbacks.notifications.routing` decides the recipients.
 """
 
 import datetime as dt
 import logging
 from collections.abc import Iterable
 
+from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from callbacks.models import CallbackRequest, Notification
-from callbacks.notifications.transports import (
-    PermanentSendError,
-    TransientSendError,
-    error_describe,
-    notification_deliver,
-)
+from callbacks.notifications.routing import booking_email_recipient, escalation_recipient, new_request_routes
 
 logger = logging.getLogger(__name__)
 
-# Retry schedule of a transient failure: exponential backoff with full jitter, capped. The beat job leaves a
-# row alone until RETRY_BACKOFF_MAX has passed, so it never races a retry that is still on its way.
-RETRY_BACKOFF = 5
-RETRY_BACKOFF_MAX = 300
+# The task that sends one row (callbacks.tasks.notification_send_task). Queued by name, from Celery's registry of
+# tasks: the outbox sits below the tasks, which call it, so it does not import them.
+NOTIFICATION_SEND_TASK = "callbacks.tasks.notification_send"
+
+
+def notifications_for_new_request(request: CallbackRequest) -> list[Notification]:
+    """The outbox rows a new request needs; call inside the transaction that saves the request."""
+    rows = [
+        Notification(request=request, kind=route.kind, channel=route.channel, recipient=route.recipient)
+        for route in new_request_routes(request)
+    ]
+    return Notification.objects.bulk_create(rows)
+
+
+def notification_queue_once(*, request: CallbackRequest, kind: str) -> bool:
+    """Write and queue (after commit) the appointment e-mail of ``kind``, once per request (the outbox's unique
+    constraint). False when nobody is to get it (a patient without an address) or it was written before."""
+    recipient = booking_email_recipient(request=request, kind=kind)
+    if not recipient:
+        return False
+    notification, created = Notification.objects.get_or_create(
+        request=request, kind=kind, channel=Notification.Channel.EMAIL, defaults={"recipient": recipient}
+    )
+    if created:
+        notifications_enqueue_on_commit([notification])
+    return created
 
 
 def notifications_enqueue_on_commit(notifications: Iterable[Notification]) -> None:
@@ -37,12 +59,10 @@ def notifications_enqueue_on_commit(notifications: Iterable[Notification]) -> No
 
 def notifications_enqueue(ids: Iterable[int]) -> int:
     """Publish one task message per id. Never raises: what cannot be queued now, the beat job queues later."""
-    from callbacks.tasks import notification_send_task
-
     queued = 0
     for notification_id in ids:
         try:
-            notification_send_task.apply_async(args=[notification_id])
+            current_app.tasks[NOTIFICATION_SEND_TASK].apply_async(args=[notification_id])
         except Exception as exc:  # noqa: BLE001 - whatever the broker's failure, the patient's form must succeed
             logger.warning(
                 "notification %s not queued (%s); it stays pending for the re-queue job",
@@ -52,44 +72,6 @@ def notifications_enqueue(ids: Iterable[int]) -> int:
         else:
             queued += 1
     return queued
-
-
-def notification_send(*, notification_id: int) -> str:
-    """Send one pending notification, at most once. Returns the row's status afterwards.
-
-    The row is locked while sending, so a duplicate message waits and then finds it sent. A row that is
-    not pending (sent, failed, deleted) is left alone. Raises TransientSendError, after recording the
-    attempt, when a later try may succeed; the caller schedules that try.
-    """
-    transient: TransientSendError | None = None
-    with transaction.atomic():
-        notification = (
-            Notification.objects.select_for_update().select_related("request").filter(pk=notification_id).first()
-        )
-        if notification is None or notification.status != Notification.Status.PENDING:
-            return notification.status if notification else "missing"
-        notification.attempts += 1
-        try:
-            notification_deliver(notification)
-        except PermanentSendError as exc:
-            notification.status = Notification.Status.FAILED
-            notification.last_error = error_describe(exc)
-        except TransientSendError as exc:
-            notification.last_error = error_describe(exc)
-            if notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
-                notification.status = Notification.Status.FAILED
-            else:
-                notification.next_attempt_at = timezone.now() + dt.timedelta(seconds=RETRY_BACKOFF_MAX)
-                transient = exc
-        else:
-            notification.status = Notification.Status.SENT
-            notification.sent_at = timezone.now()
-        notification.save(update_fields=["status", "attempts", "last_error", "next_attempt_at", "sent_at"])
-    log = logger.warning if notification.status == Notification.Status.FAILED else logger.info
-    log("notification %s: %s after %s attempt(s)", notification.pk, notification.status, notification.attempts)
-    if transient is not None:
-        raise transient
-    return notification.status
 
 
 def notification_resend(*, notification: Notification) -> bool:
@@ -133,7 +115,7 @@ def callback_requests_escalate_overdue(*, now: dt.datetime | None = None) -> int
                 notification = Notification.objects.create(
                     request=request,
                     kind=Notification.Kind.ESCALATION,
-                    recipient=settings.CLINIC_ESCALATION_EMAIL,
+                    recipient=escalation_recipient(),
                 )
                 notifications_enqueue_on_commit([notification])
         except IntegrityError:

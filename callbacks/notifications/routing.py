@@ -1,57 +1,60 @@
-"""The notification outbox: rows written with the request, sent by a Celery worker, never lost, never sent twice.
+"""Who is told what: the one place that decides the recipients of every notification.
 
-Guarantees (docs/RELIABILITY.md shows how the tests prove them):
-- a notification row is committed in the same transaction as the request it announces;
-- only its id travels through the broker; a failed publish leaves the row pending for the beat job;
-- sending happens while the row is locked, and a row that is no longer pending is never sent again.
+Staff hear of every new request (emergency and urgent ones at the urgent address, and by webhook when one is
+set; the rest at the front desk); the patient gets a confirmation when they gave an e-mail address and the clinic
+sends confirmations; the escalation address hears of an overdue request; the patient hears of staff decisions on
+an appointment (and of the clinic cancelling it) and gets a reminder; the front desk hears of a patient's
+cancellation. Nobody else, and no health details to anyone (the templates carry the reference, priority and a
+staff link only).
 """
 
-import logging
+from dataclasses import dataclass
 
 from django.conf import settings
-from django.urls import reverse
 
-from callbacks.models import CallbackRequest, Notification, Priority
+from callbacks.models import CallbackRequest, Notification
+from callbacks.rules.requests import priority_is_urgent
 
-logger = logging.getLogger(__name__)
+Kind = Notification.Kind
+Channel = Notification.Channel
+
+# E-mails about an appointment that go to the patient, when they gave an address.
+PATIENT_BOOKING_KINDS = frozenset(
+    {Kind.BOOKING_CONFIRMED, Kind.BOOKING_DECLINED, Kind.BOOKING_REMINDER, Kind.BOOKING_CANCELLED_BY_CLINIC}
+)
+
+
+@dataclass(frozen=True)
+class Route:
+    kind: str
+    channel: str
+    recipient: str
 
 
 def staff_address_for(priority: int) -> str:
-    if priority in (Priority.EMERGENCY, Priority.URGENT):
+    if priority_is_urgent(priority):
         return settings.CLINIC_URGENT_EMAIL
     return settings.CLINIC_FRONT_DESK_EMAIL
 
 
-def notifications_for_new_request(request: CallbackRequest) -> list[Notification]:
-    """The outbox rows a new request needs; call inside the transaction that saves the request."""
-    rows = [
-        Notification(
-            request=request,
-            kind=Notification.Kind.STAFF_NEW_REQUEST,
-            channel=Notification.Channel.EMAIL,
-            recipient=staff_address_for(request.priority),
-        )
-    ]
-    if request.priority in (Priority.EMERGENCY, Priority.URGENT) and settings.CLINIC_URGENT_WEBHOOK_URL:
-        rows.append(
-            Notification(
-                request=request,
-                kind=Notification.Kind.STAFF_NEW_REQUEST,
-                channel=Notification.Channel.WEBHOOK,
-                recipient=settings.CLINIC_URGENT_WEBHOOK_URL,
-            )
-        )
+def new_request_routes(request: CallbackRequest) -> list[Route]:
+    """Every notification a new request needs, in the order they are written."""
+    routes = [Route(Kind.STAFF_NEW_REQUEST, Channel.EMAIL, staff_address_for(request.priority))]
+    if priority_is_urgent(request.priority) and settings.CLINIC_URGENT_WEBHOOK_URL:
+        routes.append(Route(Kind.STAFF_NEW_REQUEST, Channel.WEBHOOK, settings.CLINIC_URGENT_WEBHOOK_URL))
     if request.email and settings.CLINIC_PATIENT_CONFIRMATION_EMAIL:
-        rows.append(
-            Notification(
-                request=request,
-                kind=Notification.Kind.PATIENT_CONFIRMATION,
-                channel=Notification.Channel.EMAIL,
-                recipient=request.email,
-            )
-        )
-    return Notification.objects.bulk_create(rows)
+        routes.append(Route(Kind.PATIENT_CONFIRMATION, Channel.EMAIL, request.email))
+    return routes
 
 
-def admin_url_for(request: CallbackRequest) -> str:
-    return settings.SITE_URL + reverse("admin:callbacks_callbackrequest_change", args=[request.pk])
+def booking_email_recipient(*, request: CallbackRequest, kind: str) -> str:
+    """Who gets the e-mail of ``kind`` about the request's appointment; empty when nobody does."""
+    if kind == Kind.BOOKING_CANCELLED:
+        return settings.CLINIC_FRONT_DESK_EMAIL
+    if kind in PATIENT_BOOKING_KINDS:
+        return request.email
+    raise ValueError(f"{kind!r} is not an appointment e-mail")
+
+
+def escalation_recipient() -> str:
+    return settings.CLINIC_ESCALATION_EMAIL

@@ -1,10 +1,4 @@
-"""The notification outbox: rows written with the request, sent by a Celery worker, never lost, never sent twice.
-
-Guarantees (docs/RELIABILITY.md shows how the tests prove them):
-- a notification row is committed in the same transaction as the request it announces;
-- only its id travels through the broker; a failed publish leaves the row pending for the beat job;
-- sending happens while the row is locked, and a row that is no longer pending is never sent again.
-"""
+"""Delivering one message: by e-mail (SMTP) or to a webhook, with failures sorted into worth-retrying or not."""
 
 import json
 import logging
@@ -12,12 +6,8 @@ import smtplib
 import urllib.error
 import urllib.request
 
-from django.conf import settings
-from django.core.mail import EmailMessage
-from django.template.loader import render_to_string
-
-from callbacks.models import CallbackRequest, Notification, Priority
-from callbacks.notifications.routing import admin_url_for
+from callbacks.models import Notification, Priority
+from callbacks.notifications.emails import admin_url_for, notification_email
 
 logger = logging.getLogger(__name__)
 
@@ -43,36 +33,8 @@ def notification_deliver(notification: Notification) -> None:
         _deliver_email(notification)
 
 
-def _email_message(notification: Notification) -> EmailMessage:
-    request = notification.request
-    context = {
-        "request": request,
-        "notification": notification,
-        "admin_url": admin_url_for(request),
-        "clinic_name": settings.CLINIC_NAME,
-        "clinic_phone": settings.CLINIC_PHONE,
-        "emergency_number": settings.CLINIC_EMERGENCY_NUMBER,
-        "urgent_advice_number": settings.CLINIC_URGENT_ADVICE_NUMBER,
-        "time_zone": settings.TIME_ZONE,
-    }
-    if request.kind == CallbackRequest.Kind.BOOKING:
-        from callbacks.booking.emails import booking_email_context  # booking imports the outbox
-
-        context.update(booking_email_context(notification))
-    template = f"callbacks/email/{notification.kind}"
-    subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
-    body = render_to_string(f"{template}_body.txt", context)
-    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
-    # A fixed Message-ID per row: should a crash ever repeat a send, mail systems can see it is the same message.
-    headers = {"Message-ID": f"<notification-{notification.pk}@{domain}>"}
-    message = EmailMessage(subject, body, to=[notification.recipient], headers=headers)
-    if context.get("ics"):
-        message.attach("appointment.ics", context["ics"], "text/calendar")
-    return message
-
-
 def _deliver_email(notification: Notification) -> None:
-    message = _email_message(notification)
+    message = notification_email(notification)
     try:
         message.send(fail_silently=False)
     except smtplib.SMTPRecipientsRefused as exc:

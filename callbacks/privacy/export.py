@@ -24,6 +24,7 @@ from django.utils import timezone
 from callbacks.models import Appointment, CallAttempt, CallbackRequest, RequestEvent, StaffNote
 from callbacks.requests.consent import CONSENT_TEXTS
 from callbacks.requests.selectors import callback_request_notifications
+from callbacks.rules.staff import staff_display_name
 from clinic.hours import clinic_zone
 from intake.models import QuestionnaireResponse
 from intake.selectors import questionnaire_response_answers, questionnaire_response_summary
@@ -75,17 +76,22 @@ def export_document(request: CallbackRequest) -> dict[str, Any]:
         "questionnaire": _export_questionnaire(request.questionnaire_response),
         "appointment": _export_appointment(request, local),
         "call_attempts": [
-            {"at": local(a.made_at), "by": _staff(a.made_by), "outcome": a.get_outcome_display(), "note": a.note}
+            {
+                "at": local(a.made_at),
+                "by": staff_display_name(a.made_by),
+                "outcome": a.get_outcome_display(),
+                "note": a.note,
+            }
             for a in CallAttempt.objects.filter(request=request).select_related("made_by").order_by("made_at")
         ],
         "notes": [
-            {"at": local(n.created_at), "by": _staff(n.author), "text": n.text}
+            {"at": local(n.created_at), "by": staff_display_name(n.author), "text": n.text}
             for n in StaffNote.objects.filter(request=request).select_related("author").order_by("created_at")
         ],
         "history": [
             {
                 "at": local(e.at),
-                "by": _staff(e.actor),
+                "by": staff_display_name(e.actor),
                 "action": e.get_action_display(),
                 "field": e.field or None,
                 "before": e.before,
@@ -152,10 +158,6 @@ def _export_appointment(request: CallbackRequest, local) -> dict[str, Any] | Non
         "ends_at": local(appointment.ends_at),
         "status": appointment.get_status_display(),
         "decided_at": local(appointment.decided_at),
-        "decided_by": _staff(appointment.decided_by),
+        "decided_by": staff_display_name(appointment.decided_by),
         "requested_at": local(appointment.created_at),
     }
-
-
-def _staff(user: Any) -> str:
-    return (user.get_full_name() or user.get_username()) if user else ""

@@ -2,14 +2,14 @@
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from callbacks.models import CallAttempt, CallbackRequest, Notification, Priority, RequestEvent, StaffNote
+from callbacks.models import CallAttempt, CallbackRequest, Notification, RequestEvent, StaffNote
+from callbacks.rules.requests import AWAITING_RESPONSE_STATUSES, URGENT_PRIORITIES
+from callbacks.rules.staff import staff_display_name
 from clinic.hours import clinic_zone
 from intake.selectors import possible_red_flag_q
 
@@ -31,14 +31,6 @@ def callback_request_queue() -> QuerySet[CallbackRequest]:
     )
 
 
-def triage_queue(*, user: AbstractBaseUser | None = None) -> QuerySet[CallbackRequest]:
-    """The open requests in the order staff should work them; only ``user``'s own when a user is given."""
-    queue = callback_request_queue().open()
-    if user is not None:
-        queue = queue.filter(assigned_to=user)
-    return queue
-
-
 @dataclass(frozen=True)
 class DayAtAGlance:
     new: int
@@ -58,10 +50,10 @@ def triage_day_at_a_glance(*, now: dt.datetime | None = None) -> DayAtAGlance:
     now = now or timezone.now()
     today_start = timezone.localtime(now, clinic_zone()).replace(hour=0, minute=0, second=0, microsecond=0)
     open_ = ~Q(status=CallbackRequest.Status.CLOSED)
-    awaiting = Q(status__in=[CallbackRequest.Status.NEW, CallbackRequest.Status.IN_PROGRESS])
+    awaiting = Q(status__in=AWAITING_RESPONSE_STATUSES)
     counts = CallbackRequest.objects.aggregate(
         new=Count("pk", filter=Q(status=CallbackRequest.Status.NEW)),
-        urgent=Count("pk", filter=open_ & Q(priority__lte=Priority.URGENT)),
+        urgent=Count("pk", filter=open_ & Q(priority__in=URGENT_PRIORITIES)),
         overdue=Count("pk", filter=awaiting & Q(deadline__lt=now)),
         unassigned=Count("pk", filter=open_ & Q(assigned_to__isnull=True)),
         received_today=Count("pk", filter=Q(created_at__gte=today_start)),
@@ -115,7 +107,7 @@ def callback_request_timeline(*, request: CallbackRequest) -> list[TimelineEntry
             TimelineEntry(
                 at=event.at,
                 kind="event",
-                actor=_name(event.actor),
+                actor=staff_display_name(event.actor),
                 title=_event_title(event),
                 before=event.before,
                 after=event.after,
@@ -126,14 +118,16 @@ def callback_request_timeline(*, request: CallbackRequest) -> list[TimelineEntry
             TimelineEntry(
                 at=attempt.made_at,
                 kind="call",
-                actor=_name(attempt.made_by),
+                actor=staff_display_name(attempt.made_by),
                 title=f"Call: {attempt.get_outcome_display()}",
                 detail=attempt.note,
             )
         )
     for note in StaffNote.objects.filter(request=request).select_related("author"):
         entries.append(
-            TimelineEntry(at=note.created_at, kind="note", actor=_name(note.author), title="Note", detail=note.text)
+            TimelineEntry(
+                at=note.created_at, kind="note", actor=staff_display_name(note.author), title="Note", detail=note.text
+            )
         )
     # Same instant: keep the order of the kinds above (the arrival before anything done about it).
     order = {"received": 0, "event": 1, "call": 2, "note": 3}
@@ -154,10 +148,6 @@ FIELD_TITLES = {
 
 def _event_title(event: RequestEvent) -> str:
     return FIELD_TITLES.get(event.field, event.get_action_display())
-
-
-def _name(user: Any) -> str:
-    return (user.get_full_name() or user.get_username()) if user else ""
 
 
 def callback_request_notifications(*, request: CallbackRequest) -> QuerySet[Notification]:

@@ -1,16 +1,14 @@
 import datetime as dt
 import logging
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from callbacks.models import CallbackRequest, ConsentMethod, Priority
-from callbacks.notifications.outbox import notifications_enqueue_on_commit
-from callbacks.notifications.routing import notifications_for_new_request
+from callbacks.notifications.outbox import notifications_enqueue_on_commit, notifications_for_new_request
 from callbacks.requests.consent import consent_text_sha256
 from callbacks.requests.references import reference_generate
-from clinic.hours import working_deadline
+from callbacks.rules.deadline import response_deadline
 from intake.definitions import Tier
 from intake.services import QuestionnaireAnswers, questionnaire_response_create
 from intake.triage import TIER_PRIORITY
@@ -82,12 +80,6 @@ def callback_request_create(
     notifications_enqueue_on_commit(notifications)
     logger.info("callback request %s created (id %s, priority %s)", request.reference, request.pk, priority)
     return request
-
-
-def response_deadline(*, priority: int, received_at: dt.datetime) -> dt.datetime:
-    """When staff must have responded to a request of this priority, in the clinic's working time."""
-    allowance = settings.CLINIC_RESPONSE_DEADLINES[Priority(priority).name.lower()]
-    return working_deadline(received_at, allowance)
 
 
 def _save_with_unique_reference(request: CallbackRequest) -> None:

@@ -20,41 +20,18 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from callbacks.models import CallAttempt, CallbackRequest, Priority, RequestEvent, StaffNote
-from callbacks.requests.services import response_deadline
+from callbacks.rules.deadline import response_deadline
+from callbacks.rules.requests import STATUS_AFTER_CALL, status_label, status_outcome_check, status_transition_check
+from callbacks.rules.staff import staff_display_name
 from clinic.hours import clinic_zone
 
 Status = CallbackRequest.Status
 
-# Which status may follow which. "New" is never returned to: it means nobody has touched the request yet.
-# A closed request can be reopened (a patient calls back, a wrong outcome was chosen); that clears its outcome.
-ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
-    Status.NEW: frozenset({Status.IN_PROGRESS, Status.CONTACTED, Status.BOOKED, Status.CLOSED}),
-    Status.IN_PROGRESS: frozenset({Status.CONTACTED, Status.BOOKED, Status.CLOSED}),
-    Status.CONTACTED: frozenset({Status.IN_PROGRESS, Status.BOOKED, Status.CLOSED}),
-    Status.BOOKED: frozenset({Status.CONTACTED, Status.CLOSED}),
-    Status.CLOSED: frozenset({Status.IN_PROGRESS}),
-}
-
-# After a call attempt the request moves on by itself where the next step is obvious.
-STATUS_AFTER_CALL: dict[str, dict[str, str]] = {
-    CallAttempt.Outcome.REACHED: {Status.NEW: Status.CONTACTED, Status.IN_PROGRESS: Status.CONTACTED},
-    CallAttempt.Outcome.NO_ANSWER: {Status.NEW: Status.IN_PROGRESS},
-    CallAttempt.Outcome.VOICEMAIL: {Status.NEW: Status.IN_PROGRESS},
-    CallAttempt.Outcome.WRONG_NUMBER: {Status.NEW: Status.IN_PROGRESS},
-}
-
 EMPTY = ""
 
 
-def status_label(value: str) -> str:
-    return Status(value).label if value else EMPTY
-
-
-def user_label(user: AbstractBaseUser | None) -> str:
-    if user is None:
-        return EMPTY
-    full_name = user.get_full_name() if hasattr(user, "get_full_name") else ""
-    return f"{full_name} ({user.get_username()})" if full_name else user.get_username()
+def _staff_label(user: AbstractBaseUser | None) -> str:
+    return staff_display_name(user, with_username=True)
 
 
 def moment_label(value: dt.datetime | None) -> str:
@@ -63,22 +40,6 @@ def moment_label(value: dt.datetime | None) -> str:
         return EMPTY
     local = timezone.localtime(value, clinic_zone())
     return f"{date_format(local, 'D j M Y, H:i')} ({local.tzname()})"
-
-
-def status_transition_check(*, current: str, target: str) -> None:
-    """Raise ValidationError, in words staff understand, if ``current`` may not become ``target``."""
-    if target not in Status.values:
-        raise ValidationError(f"“{target}” is not a status.", code="unknown_status")
-    if current == target:
-        raise ValidationError(f"The request is already “{status_label(current)}”.", code="same_status")
-    allowed = ALLOWED_TRANSITIONS[current]
-    if target not in allowed:
-        choices = ", ".join(f"“{status_label(s)}”" for s in Status.values if s in allowed)
-        raise ValidationError(
-            f"A request that is “{status_label(current)}” cannot be set to “{status_label(target)}”. "
-            f"From here it can go to {choices}.",
-            code="invalid_transition",
-        )
 
 
 def _locked(request: CallbackRequest) -> CallbackRequest:
@@ -157,7 +118,7 @@ def callback_request_assign(
     if user is not None:
         _refuse_if_closed(locked, "assign it")
     _field_set(
-        locked, field="assigned_to", value=user, actor=actor, action=RequestEvent.Action.ASSIGNED, label=user_label
+        locked, field="assigned_to", value=user, actor=actor, action=RequestEvent.Action.ASSIGNED, label=_staff_label
     )
     request.assigned_to = user
     return locked
@@ -188,13 +149,7 @@ def callback_request_status_change(
     """
     locked = _locked(request)
     status_transition_check(current=locked.status, target=status)
-    if status == Status.CLOSED:
-        if not outcome:
-            raise ValidationError("Choose an outcome to close the request.", code="outcome_required")
-        if outcome not in CallbackRequest.Outcome.values:
-            raise ValidationError(f"“{outcome}” is not an outcome.", code="unknown_outcome")
-    elif outcome:
-        raise ValidationError("An outcome is recorded only when the request is closed.", code="outcome_not_closing")
+    status_outcome_check(status=status, outcome=outcome)
     if status == Status.CONTACTED:
         contacted_check(request=locked, reason=reason)
     now = timezone.now()

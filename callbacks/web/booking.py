@@ -29,6 +29,7 @@ from callbacks.booking.slots import (
 )
 from callbacks.models import Appointment, Priority, Service
 from callbacks.requests.consent import CURRENT_CONSENT_VERSION
+from callbacks.rules.booking import appointment_status_holds_time
 from callbacks.web import callback as views
 from callbacks.web import recheck
 from callbacks.web.forms import CallbackRequestForm
@@ -285,7 +286,7 @@ def booking_cancel(request, token):
     appointment = appointment_from_cancel_token(token)
     if appointment is None:
         return render(request, "callbacks/booking/cancel.html", {"state": "invalid"}, status=404)
-    holding = appointment.status in (Appointment.Status.REQUESTED, Appointment.Status.CONFIRMED)
+    holding = appointment_status_holds_time(appointment.status)
     if not holding or appointment.starts_at <= timezone.now():
         return render(request, "callbacks/booking/cancel.html", {"state": "closed", "appointment": appointment})
     if request.method == "POST":

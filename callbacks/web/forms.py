@@ -11,7 +11,8 @@ from django.utils.html import format_html
 
 from callbacks.requests.consent import CURRENT_CONSENT_VERSION, consent_text
 from callbacks.requests.phone import phone_example, phone_to_e164
-from clinic.hours import WEEKDAYS, callback_block_starts, callback_windows
+from callbacks.requests.windows import callback_block_starts, callback_windows
+from clinic.hours import WEEKDAYS
 
 # A window must leave staff time to ring: one ending sooner than this is treated as already gone.
 MIN_NOTICE = dt.timedelta(minutes=30)

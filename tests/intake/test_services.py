@@ -6,11 +6,7 @@ from django.urls import reverse
 
 from intake.answers import AnswersInvalid
 from intake.models import Answer, AnswerChoice, QuestionnaireResponse
-from intake.selectors import (
-    questionnaire_response_answers,
-    questionnaire_response_summary,
-    questionnaire_responses_with_answer,
-)
+from intake.selectors import questionnaire_response_answers, questionnaire_response_summary
 from intake.services import questionnaire_response_create
 from tests.intake.conftest import ROUTINE_ANSWERS
 
@@ -39,19 +35,21 @@ def test_answers_are_stored_in_typed_columns_with_one_row_per_chosen_option(back
     assert (response.questionnaire, response.definition_version) == ("back-pain", 1)
 
 
-def test_queries_find_all_responses_with_a_given_answer(back_pain):
+def answered(question_id: str, **value):
+    """Responses with an answer to ``question_id`` matching ``value`` (a typed column, or ``choices__value``)."""
+    lookups = {f"answers__{column}": wanted for column, wanted in value.items()}
+    return QuestionnaireResponse.objects.filter(answers__question_id=question_id, **lookups).distinct()
+
+
+def test_typed_columns_let_plain_orm_queries_find_responses_by_answer(back_pain):
+    """The typed columns exist so that staff reports can ask the database questions like these directly."""
     numb = store(back_pain, saddle_numbness=True)
     also_numb = store(back_pain, saddle_numbness=True, pain_areas=["groin"])
     store(back_pain)
-    assert set(questionnaire_responses_with_answer(question_id="saddle_numbness", value=True)) == {numb, also_numb}
-    # The same question as a plain ORM query, as staff reports would write it.
-    plain = QuestionnaireResponse.objects.filter(answers__question_id="saddle_numbness", answers__value_bool=True)
-    assert set(plain) == {numb, also_numb}
-    assert list(questionnaire_responses_with_answer(question_id="pain_areas", value="groin")) == [also_numb]
-    assert questionnaire_responses_with_answer(question_id="age", value=34).count() == 3
-    assert set(questionnaire_responses_with_answer(question_id="duration", value="under_1_week")) == set(
-        QuestionnaireResponse.objects.all()
-    )
+    assert set(answered("saddle_numbness", value_bool=True)) == {numb, also_numb}
+    assert list(answered("pain_areas", choices__value="groin")) == [also_numb]
+    assert answered("age", value_int=34).count() == 3
+    assert set(answered("duration", value_text="under_1_week")) == set(QuestionnaireResponse.objects.all())
 
 
 def test_answers_to_hidden_follow_up_questions_are_dropped(back_pain):

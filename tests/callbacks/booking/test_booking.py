@@ -26,7 +26,7 @@ from callbacks.models import (
     Service,
     WorkingHours,
 )
-from callbacks.notifications.outbox import notification_send
+from callbacks.notifications.delivery import notification_send
 from callbacks.requests.consent import CURRENT_CONSENT_VERSION
 from tests.callbacks.web.test_intake_flow import post_step
 from tests.factories import CallbackRequestFactory, UserFactory
@@ -102,7 +102,7 @@ def test_daytime_slots_keep_their_local_times_on_clock_change_days(service, prac
     first = slots[0]
     # Stored in UTC: 09:00 in summer time is 08:00 UTC; after the change back, 09:00 UTC.
     assert first.starts_at.astimezone(UTC).hour == 9 - utc_offset_hours
-    assert first.local_end.strftime("%H:%M") == "09:45"
+    assert first.ends_at.astimezone(LONDON).strftime("%H:%M") == "09:45"
     assert len(slots) == 15
 
 

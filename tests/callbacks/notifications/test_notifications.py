@@ -10,8 +10,9 @@ from django.core import mail
 from django.utils import timezone
 
 from callbacks.models import Notification, Priority
-from callbacks.notifications import outbox
-from callbacks.notifications.outbox import notification_resend, notification_send, outbox_requeue_stale
+from callbacks.notifications import delivery, outbox
+from callbacks.notifications.delivery import notification_send
+from callbacks.notifications.outbox import notification_resend, outbox_requeue_stale
 from callbacks.notifications.transports import TransientSendError
 from tests.factories import NotificationFactory
 
@@ -71,7 +72,7 @@ def test_transient_failure_records_the_attempt_and_asks_for_a_retry():
     assert notification.attempts == 1
     assert notification.last_error == "TransientSendError: SMTPServerDisconnected"
     # The re-queue job leaves it alone until the retry is due.
-    assert notification.next_attempt_at > timezone.now() + dt.timedelta(seconds=outbox.RETRY_BACKOFF_MAX - 5)
+    assert notification.next_attempt_at > timezone.now() + dt.timedelta(seconds=delivery.RETRY_BACKOFF_MAX - 5)
 
 
 def test_temporary_smtp_reply_is_transient_and_fails_after_the_last_attempt(settings):

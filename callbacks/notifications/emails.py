@@ -1,0 +1,66 @@
+"""The e-mail a notification row becomes: subject and body from its kind's templates, and for a booking the
+appointment's details, its cancel link and (for confirmations and reminders) its calendar file."""
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from callbacks.booking.calendar import appointment_ics
+from callbacks.booking.links import appointment_cancel_url
+from callbacks.models import Appointment, CallbackRequest, Notification
+
+# The patient's first e-mail carries the time as tentative (staff have not confirmed it yet); the confirmation
+# and reminder carry it confirmed, with the same UID and a higher SEQUENCE, so calendars update the one event.
+ICS_KINDS = (
+    Notification.Kind.PATIENT_CONFIRMATION,
+    Notification.Kind.BOOKING_CONFIRMED,
+    Notification.Kind.BOOKING_REMINDER,
+)
+
+
+def admin_url_for(request: CallbackRequest) -> str:
+    return settings.SITE_URL + reverse("admin:callbacks_callbackrequest_change", args=[request.pk])
+
+
+def booking_email_context(notification: Notification) -> dict:
+    """What the e-mail templates of a booking need, and the calendar file to attach (for confirmations)."""
+    appointment = (
+        Appointment.objects.select_related("service", "practitioner").filter(request_id=notification.request_id).first()
+    )
+    if appointment is None:
+        return {}
+    context = {
+        "appointment": appointment,
+        "clinic_address": settings.CLINIC_ADDRESS,
+        "cancel_url": appointment_cancel_url(appointment),
+    }
+    if notification.kind in ICS_KINDS:
+        context["ics"] = appointment_ics(appointment)
+    return context
+
+
+def notification_email(notification: Notification) -> EmailMessage:
+    request = notification.request
+    context = {
+        "request": request,
+        "notification": notification,
+        "admin_url": admin_url_for(request),
+        "clinic_name": settings.CLINIC_NAME,
+        "clinic_phone": settings.CLINIC_PHONE,
+        "emergency_number": settings.CLINIC_EMERGENCY_NUMBER,
+        "urgent_advice_number": settings.CLINIC_URGENT_ADVICE_NUMBER,
+        "time_zone": settings.TIME_ZONE,
+    }
+    if request.kind == CallbackRequest.Kind.BOOKING:
+        context.update(booking_email_context(notification))
+    template = f"callbacks/email/{notification.kind}"
+    subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+    body = render_to_string(f"{template}_body.txt", context)
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
+    # A fixed Message-ID per row: should a crash ever repeat a send, mail systems can see it is the same message.
+    headers = {"Message-ID": f"<notification-{notification.pk}@{domain}>"}
+    message = EmailMessage(subject, body, to=[notification.recipient], headers=headers)
+    if context.get("ics"):
+        message.attach("appointment.ics", context["ics"], "text/calendar")
+    return message

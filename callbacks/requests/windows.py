@@ -1,0 +1,39 @@
+"""The callback windows a patient can choose: fixed blocks of the clinic's opening hours."""
+
+import datetime as dt
+
+from django.conf import settings
+
+from clinic.hours import clinic_zone
+
+
+def callback_windows(day: dt.date) -> dict[dt.time, tuple[dt.datetime, dt.datetime]]:
+    """The callback windows offered on a day: {block start: (from, until)}, aware, in the clinic's zone.
+
+    The day is cut into fixed blocks of CLINIC_CALLBACK_WINDOW_MINUTES counted from midnight (08:00-10:00,
+    10:00-12:00, ...), so a block means the same clock times every day; each block is trimmed to the day's
+    opening hours. A closed day has none.
+    """
+    hours = settings.CLINIC_OPENING_HOURS.get(day.weekday())
+    if hours is None:
+        return {}
+    zone = clinic_zone()
+    opens = dt.datetime.combine(day, hours[0])
+    closes = dt.datetime.combine(day, hours[1])
+    step = dt.timedelta(minutes=settings.CLINIC_CALLBACK_WINDOW_MINUTES)
+    midnight = dt.datetime.combine(day, dt.time())
+    block = midnight + step * ((opens - midnight) // step)
+    windows = {}
+    while block < closes:
+        windows[block.time()] = (max(block, opens).replace(tzinfo=zone), min(block + step, closes).replace(tzinfo=zone))
+        block += step
+    return windows
+
+
+def callback_block_starts() -> list[dt.time]:
+    """Every block start offered on any open day, for the form's choice list."""
+    starts = set()
+    for weekday in settings.CLINIC_OPENING_HOURS:
+        # Any date with that weekday will do: the blocks depend only on the hours.
+        starts.update(callback_windows(dt.date(2024, 1, 1) + dt.timedelta(days=weekday)))
+    return sorted(starts)

@@ -1,0 +1,65 @@
+"""The response deadline: how long staff have to respond to a request of each priority, counted in working time.
+
+The allowance per priority is the setting CLINIC_RESPONSE_DEADLINES (read by `parse_deadlines` at start-up);
+working time is the clinic's opening hours (`clinic.hours`); the clock runs while the request is in one of
+`callbacks.rules.requests.AWAITING_RESPONSE_STATUSES` (a request past its deadline in those statuses is overdue).
+"""
+
+import datetime as dt
+import re
+
+from django.conf import settings
+
+from callbacks.rules.requests import Priority
+from clinic.hours import clinic_zone, opening_hours_on
+
+_ALLOWANCE = re.compile(r"^(?P<amount>\d+)(?P<unit>[mhd])$")
+
+
+def parse_deadlines(spec: str) -> dict[str, str]:
+    """Read "emergency=15m, urgent=2h, review=1d, routine=1d" into {priority name: allowance}."""
+    deadlines = {}
+    for part in filter(None, (p.strip().lower() for p in spec.split(","))):
+        name, _, allowance = (item.strip() for item in part.partition("="))
+        if not _ALLOWANCE.match(allowance):
+            raise ValueError(f"Response deadlines: cannot read {part!r}; expected e.g. 'urgent=2h'.")
+        deadlines[name] = allowance
+    return deadlines
+
+
+def response_deadline(*, priority: int, received_at: dt.datetime) -> dt.datetime:
+    """When staff must have responded to a request of this priority, in the clinic's working time."""
+    allowance = settings.CLINIC_RESPONSE_DEADLINES[Priority(priority).name.lower()]
+    return working_deadline(received_at, allowance)
+
+
+def working_deadline(start: dt.datetime, allowance: str) -> dt.datetime:
+    """The moment an allowance of working time runs out, counting only the clinic's opening hours.
+
+    "15m" and "2h" are minutes and hours of opening time from `start` (a request at night counts from the
+    next opening); "1d" is closing time on the first working day after the day of `start`.
+    """
+    match = _ALLOWANCE.match(allowance)
+    if match is None:
+        raise ValueError(f"Unknown deadline allowance {allowance!r}")
+    amount, unit = int(match["amount"]), match["unit"]
+    cursor = start.astimezone(clinic_zone())
+    day = cursor.date()
+    for _ in range(370):  # a year of days; opening hours always have an open weekday
+        opening = opening_hours_on(day)
+        if unit == "d":
+            if opening and day > cursor.date():
+                amount -= 1
+                if amount <= 0:
+                    return opening[1]
+        elif opening:
+            opens, closes = opening
+            cursor = max(cursor, opens)
+            if cursor < closes:
+                remaining = dt.timedelta(minutes=amount * (60 if unit == "h" else 1))
+                if cursor + remaining <= closes:
+                    return cursor + remaining
+                amount = int((remaining - (closes - cursor)).total_seconds() // 60)
+                unit = "m"
+        day += dt.timedelta(days=1)
+    raise ValueError("Opening hours leave no working time within a year.")
