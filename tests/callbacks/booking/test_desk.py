@@ -150,7 +150,7 @@ def test_cancel_by_clinic_frees_the_time_tells_the_patient_once_and_records_who(
 
 
 def test_the_clinics_cancellation_email_names_time_and_reference_only(service, practitioner, desk_user, mailoutbox):
-    from callbacks.notifications.outbox import notification_send
+    from callbacks.notifications.delivery import notification_send
 
     appointment = book(service, practitioner, a_free_slot(service).starts_at, reason="Numb legs since Monday.")
     appointment_cancel_by_clinic(appointment=appointment, user=desk_user)

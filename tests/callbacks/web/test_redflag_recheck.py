@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 
 from callbacks.models import CallbackRequest, Notification, Priority
-from callbacks.notifications.outbox import notification_send
+from callbacks.notifications.delivery import notification_send
 from tests.callbacks.web.test_forms import form_data
 from tests.factories import UserFactory
 from tests.support.questionnaire import NO_RED_FLAGS, STEPS, step_data
