@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # The PostgreSQL pass of `make test` (pytest-django creates and drops test_<name>).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/clinic
 
-.PHONY: run test lint browser-tools
+.PHONY: run test lint audit browser-tools
 # Test-only tools from the npm registry (axe-core, the Nu HTML Checker), pinned by tests/browser/package-lock.json.
 BROWSER_TOOLS := tests/browser/node_modules/.package-lock.json
 
@@ -24,6 +24,11 @@ run: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Known vulnerabilities in every installed package (pip-audit, PyPI's advisory data). A machine that cannot reach
+# that data is told so plainly and the step passes, having checked nothing; a vulnerability found fails it.
+audit: $(VENV)/.installed
+	$(BIN)/python .ci/pip_audit.py
 
 # First pass: the unit tests on SQLite. Second pass: everything on PostgreSQL, with the end-to-end tests
 # (gunicorn, Celery workers and beat on Redis, a real SMTP server) and the browser tests.

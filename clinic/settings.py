@@ -162,7 +162,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Django's request and security warnings name the route a request matched, never its path (clinic/logs.py).
+    "filters": {"request_path": {"()": "clinic.logs.RequestPathFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_path"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
 

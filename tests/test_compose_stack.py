@@ -6,17 +6,21 @@ server on loopback; beat runs its schedule. No Docker engine is needed.
 
 import re
 import shutil
+import socket
 import subprocess
+import time
+from pathlib import Path
 
 import pytest
 import redis
+import requests
 
 from tests.callbacks.web.test_forms import form_data
 from tests.conftest import REDIS_HOST, REDIS_PORT, service_missing
 from tests.support.net import wait_until
-from tests.support.questionnaire import NO_RED_FLAGS
+from tests.support.questionnaire import NO_RED_FLAGS, step_data
 from tests.support.smtp import SmtpServer
-from tests.support.stack import ROOT, PatientBrowser, Stack, compose_services
+from tests.support.stack import NGINX, ROOT, PatientBrowser, Stack, compose_services
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.redis]
 
@@ -70,12 +74,38 @@ def test_compose_file_is_valid_compose():
 
 def test_compose_services_are_the_production_stack():
     services = compose_services()
-    assert set(services) == {"db", "redis", "release", "web", "worker", "beat"}
+    assert set(services) == {"db", "redis", "release", "proxy", "web", "worker", "beat"}
     assert services["web"]["command"][0] == "gunicorn"
     assert services["worker"]["command"][:4] == ["celery", "-A", "clinic", "worker"]
     assert services["beat"]["command"][:4] == ["celery", "-A", "clinic", "beat"]
-    for name in ("db", "redis", "web", "worker"):
+    for name in ("db", "redis", "proxy", "web", "worker"):
         assert "healthcheck" in services[name], name
+
+
+def test_only_the_proxy_is_published_and_gunicorn_stays_on_the_compose_network():
+    services = compose_services()
+    assert {name for name, service in services.items() if service.get("ports")} == {"proxy"}
+    assert re.fullmatch(r"nginx:\d+\.\d+\.\d+-alpine", services["proxy"]["image"]), "a pinned nginx release"
+    assert services["web"]["expose"] == ["8000"]
+    assert services["web"]["command"][:4] == [
+        "gunicorn",
+        "clinic.wsgi:application",
+        "--config",
+        "python:clinic.gunicorn_conf",
+    ]
+    # The proxy's files are in the repository, and its TLS server block is ready for a certificate.
+    for mount in services["proxy"]["volumes"]:
+        local = mount.split(":")[0]
+        if local != "./certs":
+            assert (ROOT / local).exists(), local
+    nginx_conf = (ROOT / "deploy" / "nginx" / "nginx.conf").read_text()
+    for directive in (
+        "listen 443 ssl",
+        "ssl_certificate /etc/nginx/certs/fullchain.pem;",
+        "include /etc/nginx/clinic/proxy.conf;",
+    ):
+        assert directive in nginx_conf
+    assert "CLINIC_PROXY_COUNT" in str(services["web"]["environment"])
 
 
 def test_callback_request_end_to_end(stack, smtp):
@@ -187,3 +217,122 @@ def test_no_personal_data_in_logs_task_messages_urls_or_staff_emails(stack, smtp
     own_text = own.get_content()
     for what in ("reason", "answer", "phone digits"):
         assert private[what].lower() not in own_text.lower(), f"the patient's {what} is in their confirmation"
+
+
+# The edge: Debian's nginx with the proxy rules of deploy/nginx/clinic/ in front of gunicorn -------------------
+
+
+@pytest.fixture
+def proxied_stack(tmp_path, smtp):
+    if not Path(NGINX).exists():
+        service_missing(f"{NGINX} is missing (Debian package nginx)")
+    client = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=E2E_REDIS_DB)
+    client.flushdb()
+    running = Stack(
+        tmp_path,
+        redis_url=f"redis://{REDIS_HOST}:{REDIS_PORT}/{E2E_REDIS_DB}",
+        smtp_url=smtp.url,
+        extra_env={"CLINIC_PROXY_COUNT": "1"},
+    )
+    running.prepare()
+    try:
+        running.start("web")
+        running.wait_healthy()
+        running.start_proxy()
+        yield running
+    finally:
+        running.stop()
+        client.flushdb()
+
+
+def _stall(port: int, connections: int, cookie: str) -> list[socket.socket]:
+    """Connections that announce a 100 kB form with a valid CSRF cookie and send 3 bytes of it, then wait.
+
+    With the cookie and a matching Origin, Django's CSRF check reads the body: a sync worker waits for it.
+    """
+    stalled = []
+    for _ in range(connections):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        sock.sendall(
+            f"POST /request-a-callback/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Origin: https://127.0.0.1:{port}\r\nX-Forwarded-Proto: https\r\nCookie: csrftoken={cookie}\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100000\r\n\r\nabc".encode()
+        )
+        stalled.append(sock)
+    return stalled
+
+
+def test_the_proxy_reads_slow_bodies_itself_so_gunicorns_workers_stay_free(proxied_stack):
+    workers = int(compose_services()["web"]["command"][-1])
+    cookie = PatientBrowser(proxied_stack.proxy_url).get("/request-a-callback/").cookies["csrftoken"]
+    stalled = _stall(proxied_stack.proxy_port, workers * 2, cookie)
+    try:
+        time.sleep(1)
+        started = time.monotonic()
+        response = requests.get(proxied_stack.proxy_url + "/", timeout=10)
+        assert response.status_code == 200
+        assert time.monotonic() - started < 5
+        # Without the proxy the same few connections hold every sync worker: this is what the proxy prevents.
+        direct = _stall(proxied_stack.web_port, workers, cookie)
+        stalled += direct
+        time.sleep(1)
+        with pytest.raises(requests.Timeout):
+            requests.get(proxied_stack.base_url + "/", headers={"X-Forwarded-Proto": "https"}, timeout=3)
+    finally:
+        for sock in stalled:
+            sock.close()
+
+
+def test_the_proxy_chooses_the_client_address_not_the_client(proxied_stack):
+    """Behind the proxy (CLINIC_PROXY_COUNT=1) a client's own X-Forwarded-For does not choose the address that
+    sign-in lockouts and rate limits count: the proxy replaces it with the address it saw."""
+    patient = PatientBrowser(proxied_stack.proxy_url)
+    page = patient.get("/admin/login/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    refused = patient.http.post(
+        proxied_stack.proxy_url + "/admin/login/",
+        data={"username": "someone", "password": "not the password", "csrfmiddlewaretoken": token},
+        headers={**patient._headers("/admin/login/"), "X-Forwarded-For": "198.51.100.66"},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert refused.status_code == 200
+    assert proxied_stack.query("SELECT host(ip_address) FROM axes_accessattempt") == [("127.0.0.1",)]
+
+
+def test_no_query_strings_tokens_or_red_flag_paths_in_any_log(proxied_stack, smtp):
+    """Searches, tokens and the red-flag page pass through nginx, gunicorn, Django and the worker; no log the
+    stack writes holds them, while every request is still logged by its route."""
+    proxied_stack.start("worker")
+    token = "Tk9zLmFiY2RlZmdoaWprbG1ub3Bx"
+    secrets = {
+        "article search": "Zumbathonxq",
+        "staff search": "07400987654",
+        "cancel token": token,
+        "red-flag page": "get-help-now",
+        "utm query": "utm_source",
+    }
+    patient = PatientBrowser(proxied_stack.proxy_url)
+    assert patient.get("/articles/search/?q=Zumbathonxq+cramps&utm_source=mail").status_code == 200
+    assert patient.get(f"/book/cancel/{token}/?utm_source=mail").status_code == 404
+    assert patient.get("/admin/callbacks/callbackrequest/?q=07400987654").status_code == 302
+    submitted = patient.request_callback(form_data(name="Lia Ortwin", phone="07400 987654"))
+    assert submitted.status_code == 302, submitted.text[:2000]
+    emergency = PatientBrowser(proxied_stack.proxy_url)
+    answers = {**NO_RED_FLAGS["safety"], "saddle_numbness": "yes"}
+    advice = emergency.post_form("/request-a-callback/", step_data(answers))
+    assert "get-help-now" in advice.headers["Location"]
+    assert emergency.get(advice.headers["Location"]).status_code == 200
+    wait_until(lambda: smtp.messages, timeout=30, what=f"the staff e-mail\n{proxied_stack.log('worker')}")
+
+    logs = {name: proxied_stack.log(name) for name in ("proxy", "web", "worker")}
+    for where, text in logs.items():
+        for what, value in secrets.items():
+            assert value.lower() not in text.lower(), f"the {what} is in the {where} log"
+    # Still useful: each request is in the access logs, gunicorn's by its route.
+    assert '"GET /articles/search/" 200' in logs["web"]
+    assert '"GET /book/cancel/<str:token>/" 404' in logs["web"]
+    assert '"GET [patient advice page]" 200' in logs["web"]
+    assert "Not Found: /book/cancel/<str:token>/" in logs["web"]
+    proxied = [line for line in logs["proxy"].splitlines() if re.match(r"\S+ (GET|POST) \d{3} \d+ ", line)]
+    assert len(proxied) >= 20, logs["proxy"]

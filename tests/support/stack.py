@@ -20,6 +20,8 @@ from tests.support.net import free_port, wait_until
 from tests.support.questionnaire import NO_RED_FLAGS, STEPS, step_data
 
 ROOT = Path(__file__).resolve().parents[2]
+# Debian's nginx (the package `nginx`), in front of gunicorn as the compose file's proxy service is.
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
@@ -34,6 +36,7 @@ class Stack:
         self.tmp_path = tmp_path
         self.database = f"clinic_e2e_{uuid.uuid4().hex[:10]}"
         self.web_port = free_port()
+        self.proxy_port = free_port()
         self.processes: dict[str, subprocess.Popen] = {}
         self.var_dir = tmp_path / "var"
         self.var_dir.mkdir()
@@ -64,6 +67,73 @@ class Stack:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.web_port}"
+
+    @property
+    def proxy_url(self) -> str:
+        return f"http://127.0.0.1:{self.proxy_port}"
+
+    def proxy_config(self) -> Path:
+        """The proxy's own rules from deploy/nginx/clinic/, in a server block on a free port of this machine.
+
+        Only the frame differs from deploy/nginx/nginx.conf: paths, the upstream's address, and plain HTTP
+        with TLS simulated (the proxy tells gunicorn the request came over HTTPS, as its TLS server block does).
+        """
+        folder = self.tmp_path / "nginx"
+        folder.mkdir(exist_ok=True)
+        rules = ROOT / "deploy" / "nginx" / "clinic"
+        config = folder / "nginx.conf"
+        # Run as root (CI containers), nginx would hand its workers to "nobody", who cannot enter tmp_path.
+        user = "user root;" if os.geteuid() == 0 else ""
+        config.write_text(
+            f"""
+daemon off;
+worker_processes 1;
+{user}
+pid {folder}/nginx.pid;
+error_log stderr crit;
+events {{ worker_connections 256; }}
+http {{
+    client_body_temp_path {folder}/body;
+    proxy_temp_path {folder}/proxy;
+    fastcgi_temp_path {folder}/fastcgi;
+    uwsgi_temp_path {folder}/uwsgi;
+    scgi_temp_path {folder}/scgi;
+    include {rules}/http.conf;
+    upstream clinic_web {{
+        server 127.0.0.1:{self.web_port};
+        keepalive 16;
+    }}
+    server {{
+        listen 127.0.0.1:{self.proxy_port};
+        set $clinic_forwarded_proto https;
+        include {rules}/proxy.conf;
+    }}
+}}
+"""
+        )
+        return config
+
+    def start_proxy(self) -> subprocess.Popen:
+        if not Path(NGINX).exists():
+            raise FileNotFoundError(NGINX)
+        config = self.proxy_config()
+        log = open(self.tmp_path / "proxy.log", "ab")  # noqa: SIM115 - closed with the process in stop()
+        process = subprocess.Popen(
+            [NGINX, "-e", "stderr", "-p", str(config.parent), "-c", str(config)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.processes["proxy"] = process
+
+        def answering():
+            try:
+                return requests.get(f"{self.proxy_url}/healthz", timeout=5).status_code == 200
+            except (requests.ConnectionError, requests.Timeout):
+                return False
+
+        wait_until(answering, timeout=30, what=f"nginx in front of gunicorn\n{self.log('proxy')}")
+        return process
 
     def _executable(self, command: list[str]) -> list[str]:
         program, *args = command
