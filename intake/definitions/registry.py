@@ -22,8 +22,11 @@ from intake.definitions.loader import FILE_RE, DefinitionError, definition_load
 from intake.definitions.types import Definition
 
 DEFINITIONS_DIR = Path(__file__).resolve().parent
-# ``v1.lexicon.yaml`` beside ``v1.yaml``: the red-flag lexicon of that version (intake/screening/lexicon.py).
+# Files that go with ``v1.yaml`` and are read with it: ``v1.lexicon.yaml``, the red-flag lexicon of that version
+# (intake/screening/), and ``v1.hazards.yaml``, its clinical safety hazards (intake/hazards.py).
 LEXICON_SUFFIX = ".lexicon.yaml"
+HAZARDS_SUFFIX = ".hazards.yaml"
+COMPANION_SUFFIXES = (LEXICON_SUFFIX, HAZARDS_SUFFIX)
 
 
 class DefinitionNotFound(LookupError):
@@ -64,8 +67,8 @@ def registry_load(directories: list[Path | str]) -> Registry:
         if not directory.is_dir():
             raise DefinitionError(str(directory), "", "the definitions directory does not exist")
         for path in sorted(directory.glob("*/*.y*ml")):
-            if path.name.endswith(LEXICON_SUFFIX):
-                continue  # a definition's red-flag lexicon, loaded with it by intake.screening
+            if path.name.endswith(COMPANION_SUFFIXES):
+                continue  # read with its definition by the module that uses it
             if not FILE_RE.match(path.name):
                 raise DefinitionError(str(path), "", "the file name must be v<version>.yaml, e.g. v1.yaml")
             definition = definition_load(path)

@@ -122,6 +122,10 @@ def test_phrases_that_must_not_match_point_at_nothing(text):
     assert MATCHER.groups_in(text) == []
 
 
+def test_every_group_of_the_lexicon_has_an_example_that_must_match():
+    assert {group.question for group in LEXICON.groups} == {question_id for _, question_id in MUST_MATCH}
+
+
 def test_the_quote_is_the_clause_the_patient_wrote():
     [match] = MATCHER.groups_in("The pain is bad. And my legs keep giving way!")
     assert match.quote == "my legs keep giving way"
