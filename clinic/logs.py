@@ -12,8 +12,9 @@ import logging
 
 from gunicorn.glogging import Logger
 
-# Pages whose mere visit is health information: logged under this word instead of their route.
-PRIVATE_ROUTES = {"callbacks:emergency"}
+# Pages whose mere visit is health information (the emergency advice; a safety question asked again because of
+# what the patient wrote): logged under this word instead of their route.
+PRIVATE_ROUTES = {"callbacks:emergency", "callbacks:recheck"}
 PRIVATE_ROUTE = "[patient advice page]"
 UNMATCHED = "[no such page]"
 
