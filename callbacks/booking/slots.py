@@ -45,6 +45,10 @@ class Slot:
     def local_start(self) -> dt.datetime:
         return self.starts_at.astimezone(clinic_zone())
 
+    @property
+    def local_end(self) -> dt.datetime:
+        return self.ends_at.astimezone(clinic_zone())
+
 
 def slot_key_parse(key: str) -> tuple[int, dt.datetime] | None:
     """(practitioner id, UTC start) from a slot key, or None when it is not one."""
