@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from callbacks.models import CallbackRequest, Notification
 from callbacks.notifications.delivery import notification_send
-from callbacks.web.callback import SESSION_FLOWS_KEY
+from callbacks.web.flow import SESSION_FLOWS_KEY
 from clinic.rates import Rate
 from intake.models import Answer, QuestionnaireResponse
 from tests.callbacks.web.test_forms import form_data

@@ -30,8 +30,9 @@ from callbacks.booking.slots import (
 from callbacks.models import Appointment, Priority, Service
 from callbacks.requests.consent import CURRENT_CONSENT_VERSION
 from callbacks.rules.booking import appointment_status_holds_time
-from callbacks.web import callback as views
 from callbacks.web import recheck
+from callbacks.web.details import advice, details_back_url, requests_for_phone_limited, requests_from_address_limited
+from callbacks.web.flow import flow_drop, flow_expired, flow_load, flow_save, flows_stored, step_url, where_next
 from callbacks.web.forms import CallbackRequestForm
 from clinic.hours import clinic_zone
 from clinic.public_pages import public_page
@@ -83,7 +84,7 @@ def booking_choice(request, flow: str) -> dict | None:
 
 
 def _choice_save(request, flow: str, *, service: Service, slot: Slot) -> None:
-    known = views._flows(request)
+    known = flows_stored(request)
     choices = request.session.get(SESSION_CHOICES_KEY)
     choices = {key: value for key, value in (choices or {}).items() if key in known}
     choices[flow] = {"service": service.pk, "slot": slot.key}
@@ -147,9 +148,9 @@ def booking_slots(request, service):
             )
         definition = definition_current(BACK_PAIN)
         flow = secrets.token_urlsafe(9)
-        views._flow_save(request, flow, Progress.start(definition))
+        flow_save(request, flow, Progress.start(definition))
         _choice_save(request, flow, service=service, slot=slot)
-        return redirect(views._step_url(flow, definition.steps[0]))
+        return redirect(step_url(flow, definition.steps[0]))
     try:
         week = max(0, min(int(request.GET.get("week", 0)), WEEKS - 1))
     except ValueError:
@@ -179,10 +180,10 @@ def booking_slots(request, service):
 @limit_posts_per_address("intake-step", "CLINIC_RATE_LIMIT_FORM_POSTS")
 def booking_change_time(request, flow):
     """Choose another time for a flow whose slot was taken; the answers given so far are kept."""
-    loaded = views._flow_load(request, flow)
+    loaded = flow_load(request, flow)
     choice = booking_choice(request, flow)
     if loaded is None or choice is None:
-        return views._expired(request)
+        return flow_expired(request)
     definition, progress = loaded
     service = get_object_or_404(Service, pk=choice["service"], active=True)
     slot = _free_slot(service, request.POST.get("slot", ""))
@@ -192,25 +193,25 @@ def booking_change_time(request, flow):
             request, service=service, alternatives=slots_nearest(service=service, around=around), flow=flow
         )
     _choice_save(request, flow, service=service, slot=slot)
-    return redirect(views._where_next(flow, definition, progress))
+    return redirect(where_next(flow, definition, progress))
 
 
 def booking_contact(request, *, flow: str, definition: Definition, progress: Progress, emergency: bool, choice: dict):
-    """The details page of a booking flow (called by `callbacks.views.callback_request_contact`)."""
+    """The details page of a booking flow (called by `callbacks.web.callback.callback_request_contact`)."""
     service = Service.objects.filter(pk=choice["service"]).first()
     parsed = slot_key_parse(choice["slot"])
     if service is None or parsed is None:
         _choice_drop(request, flow)
-        return views._expired(request)
+        return flow_expired(request)
     practitioner_id, starts_at = parsed
     slot = slot_offered(service=service, practitioner_id=practitioner_id, starts_at=starts_at)
     form = BookingContactForm(request.POST or None)
     recheck.details_rechecks_add(request, definition=definition, progress=progress, form=form)
-    if request.method == "POST" and views._requests_from_address_limited(request):
+    if request.method == "POST" and requests_from_address_limited(request):
         return too_many_requests(request)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if views._requests_for_phone_limited(data["phone"]):
+        if requests_for_phone_limited(data["phone"]):
             return too_many_requests(request)
         try:
             appointment = appointment_book(
@@ -229,20 +230,20 @@ def booking_contact(request, *, flow: str, definition: Definition, progress: Pro
         except SlotTaken as taken:
             return _slot_taken_page(request, service=service, alternatives=taken.alternatives, flow=flow)
         except AnswersInvalid:
-            views._flow_drop(request, flow)
+            flow_drop(request, flow)
             _choice_drop(request, flow)
-            return views._expired(request)
-        views._flow_drop(request, flow)
+            return flow_expired(request)
+        flow_drop(request, flow)
         _choice_drop(request, flow)
         request.session[SESSION_BOOKED_KEY] = appointment.pk
         return redirect("callbacks:booking_done")
     asked = steps_asked(definition=definition, answers=progress.answers)
-    back_url = views._details_back_url(flow, asked=asked, emergency=emergency)
+    back_url = details_back_url(flow, asked=asked, emergency=emergency)
     return render(
         request,
         "callbacks/booking/contact.html",
         {
-            **views._advice(),
+            **advice(),
             "form": form,
             "emergency": emergency,
             "back_url": back_url,
@@ -271,7 +272,7 @@ def booking_done(request):
         request,
         "callbacks/booking/done.html",
         {
-            **views._advice(),
+            **advice(),
             "appointment": appointment,
             "reference": appointment.request.reference,
             "emergency": priority == Priority.EMERGENCY,

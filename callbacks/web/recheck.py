@@ -10,7 +10,7 @@ from crispy_forms.layout import HTML, Fieldset
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from callbacks.web import callback as flow_views
+from callbacks.web.flow import flow_expired, flow_load, flow_save, step_url, where_next
 from clinic.ratelimit import limit_posts_per_address
 from intake.definitions import Definition
 from intake.flow import Progress, progress_rechecks, progress_rechecks_save, steps_asked
@@ -23,18 +23,18 @@ REASON_FIELD = "reason"
 @require_http_methods(["GET", "POST"])
 @limit_posts_per_address("intake-step", "CLINIC_RATE_LIMIT_FORM_POSTS")
 def callback_request_recheck(request, flow):
-    loaded = flow_views._flow_load(request, flow)
+    loaded = flow_load(request, flow)
     if loaded is None:
-        return flow_views._expired(request)
+        return flow_expired(request)
     definition, progress = loaded
     pending = progress_rechecks(definition=definition, progress=progress)
     if not pending:
-        return redirect(flow_views._where_next(flow, definition, progress))
+        return redirect(where_next(flow, definition, progress))
     form = RecheckForm(request.POST if request.method == "POST" else None, rechecks=pending)
     if request.method == "POST" and form.is_valid():
         progress_rechecks_save(definition=definition, progress=progress, answers=form.answers)
-        flow_views._flow_save(request, flow, progress)
-        return redirect(flow_views._where_next(flow, definition, progress))
+        flow_save(request, flow, progress)
+        return redirect(where_next(flow, definition, progress))
     asked = steps_asked(definition=definition, answers=progress.answers)
     return render(
         request,
@@ -42,7 +42,7 @@ def callback_request_recheck(request, flow):
         {
             "form": form,
             "questions": form.questions(),
-            "back_url": flow_views._step_url(flow, asked[-1]),
+            "back_url": step_url(flow, asked[-1]),
             "position": len(asked),
             "total": len(asked) + 1,
         },

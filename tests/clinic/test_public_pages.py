@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from callbacks.models import Practitioner, Service
-from callbacks.web.callback import EXPIRED_MESSAGE
+from callbacks.web.flow import EXPIRED_MESSAGE
 from clinic import public_pages
 from clinic.articles.services import article_save
 from tests.support.questionnaire import NO_RED_FLAGS, step_data
