@@ -85,17 +85,28 @@ def notification_resend(*, notification: Notification) -> bool:
 
 
 def outbox_requeue_stale(*, limit: int = 500) -> int:
-    """Queue again the pending rows whose message is overdue (lost, or never published). Returns how many."""
+    """Queue again the pending rows whose message is overdue (lost, or never published). Returns how many.
+
+    Each row is claimed before it is published: in one transaction the overdue rows are locked, skipping rows
+    another transaction holds (a second beat re-queueing at the same moment, or a worker still sending that
+    row), and their `next_attempt_at` moves to now, so they are not overdue again for OUTBOX_STALE_AFTER_SECONDS.
+    The ids are published only after that commit, so two re-queues never publish the same row twice. (SQLite
+    has no row locks; there the transaction takes the database's write lock at once, which serialises
+    re-queues just the same.)
+    """
     now = timezone.now()
     cutoff = now - dt.timedelta(seconds=settings.OUTBOX_STALE_AFTER_SECONDS)
-    ids = list(
-        Notification.objects.pending()
-        .filter(next_attempt_at__lt=cutoff)
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
-    )
+    with transaction.atomic():
+        ids = list(
+            Notification.objects.pending()
+            .filter(next_attempt_at__lt=cutoff)
+            .order_by("next_attempt_at")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:limit]
+        )
+        if ids:
+            Notification.objects.filter(pk__in=ids).update(next_attempt_at=now)
     if ids:
-        Notification.objects.filter(pk__in=ids).update(next_attempt_at=now)
         notifications_enqueue(ids)
         logger.info("re-queued %s stale notification(s)", len(ids))
     return len(ids)
