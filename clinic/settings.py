@@ -245,7 +245,14 @@ else:
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * 60 * 60),
         "socket_connect_timeout": 2,
     }
+# Losing the broker: the worker reconnects (also when it starts before Redis), waiting 2, 4, ... up to 30 s
+# between attempts, and gives up after CELERY_BROKER_CONNECTION_MAX_RETRIES of them (the default, 100, is about
+# 47 minutes); what happens then is in docs/RELIABILITY.md. A send already running when the connection drops
+# finishes and marks its row sent: cancelling it could cut it off after the mail server accepted the message.
+CELERY_BROKER_CONNECTION_RETRY = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = env.int("CELERY_BROKER_CONNECTION_MAX_RETRIES", default=100)
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=120)

@@ -1,5 +1,6 @@
 """Celery reads misspelled settings silently: assert the ones reliability depends on are in effect."""
 
+import logging
 import os
 from importlib import reload
 from unittest import mock
@@ -46,3 +47,62 @@ def test_beat_requeues_the_outbox_often():
     entry = app.conf.beat_schedule["outbox-requeue-stale"]
     assert entry["task"] == "callbacks.tasks.outbox_requeue_stale"
     assert entry["schedule"] <= settings.OUTBOX_STALE_AFTER_SECONDS
+
+
+def test_broker_connection_handling_is_chosen_explicitly():
+    assert app.conf.broker_connection_retry is True
+    assert app.conf.broker_connection_retry_on_startup is True
+    assert app.conf.broker_connection_max_retries == settings.CELERY_BROKER_CONNECTION_MAX_RETRIES == 100
+    # A send running when the connection drops finishes and marks its row sent (docs/RELIABILITY.md).
+    assert app.conf.worker_cancel_long_running_tasks_on_connection_loss is False
+    assert app.conf.broker_connection_timeout == 2
+
+
+def test_the_reconnect_limit_is_read_from_the_environment():
+    with mock.patch.dict(os.environ, {"CELERY_BROKER_CONNECTION_MAX_RETRIES": "7"}):
+        production_like = reload(clinic_settings)
+        max_retries = production_like.CELERY_BROKER_CONNECTION_MAX_RETRIES
+    reload(clinic_settings)
+    assert max_retries == 7
+
+
+def beat_log_of_a_failed_send(caplog) -> list[str]:
+    from celery.beat import ScheduleEntry, Scheduler, SchedulingError
+
+    scheduler = Scheduler(app, lazy=True)
+    entry = ScheduleEntry(name="outbox-requeue-stale", task="callbacks.tasks.outbox_requeue_stale", app=app)
+    refused = SchedulingError(
+        "Couldn't apply scheduled task outbox-requeue-stale: Error 111 connecting to redis:6379. Connection refused."
+    )
+    with (
+        mock.patch.object(Scheduler, "apply_async", side_effect=refused),
+        caplog.at_level(logging.INFO, logger="celery.beat"),
+    ):
+        scheduler.apply_entry(entry)
+    return [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+def test_beat_logs_one_line_per_failed_send(caplog):
+    (record,) = beat_log_of_a_failed_send(caplog)
+    line = logging.Formatter("%(levelname)s %(message)s").format(record)
+    assert line == (
+        "ERROR beat: a due task was not sent (SchedulingError: Couldn't apply scheduled task outbox-requeue-stale:"
+        " Error 111 connecting to redis:6379. Connection refused.); it is sent again at its next run"
+    )
+    assert "\n" not in line
+    assert record.exc_info is None
+
+
+def test_the_reminder_about_the_explicitly_chosen_cancel_setting_is_dropped():
+    from clinic.celery import ChosenSettingReminderDropped
+
+    def warning_record(text: str) -> logging.LogRecord:
+        return logging.LogRecord("py.warnings", logging.WARNING, __file__, 1, text, None, None)
+
+    reminder = (
+        "consumer.py:427: CPendingDeprecationWarning: \nIn Celery 5.1 we introduced an optional breaking change ..."
+        " You can enable this behavior using the worker_cancel_long_running_tasks_on_connection_loss setting."
+    )
+    assert ChosenSettingReminderDropped().filter(warning_record(reminder)) is False
+    assert ChosenSettingReminderDropped().filter(warning_record("some other deprecation")) is True
+    assert any(isinstance(f, ChosenSettingReminderDropped) for f in logging.getLogger("py.warnings").filters)

@@ -133,6 +133,9 @@ def test_worker_killed_mid_send_delivers_exactly_once(tmp_path, own_redis):
             stack.start("worker")
             wait_until(lambda: smtp.messages, timeout=60, what=f"re-delivery\n{stack.log('worker')[-3000:]}")
             delivered_after = time.perf_counter() - killed
+            # The killed worker's message waits in Redis for the visibility timeout (2 h); what delivered it is
+            # the beat job re-queueing the row once it was overdue (docs/RELIABILITY.md, guarantee 6).
+            assert "re-queued 1 stale notification(s)" in stack.log("worker")
             time.sleep(5)
             ids = message_ids(smtp)
             assert list(ids.values()) == [1]
@@ -243,5 +246,71 @@ def test_a_duplicate_message_for_a_sent_row_sends_nothing(tmp_path, own_redis):
                 lambda: stack.log("worker").count("succeeded") >= 6, timeout=30, what="the duplicates to be consumed"
             )
             assert len(smtp.messages) == 1
+        finally:
+            stack.stop()
+
+
+def test_a_long_outage_beat_stays_quiet_the_worker_gives_up_and_a_restarted_one_delivers(tmp_path, own_redis):
+    """Redis stays down longer than the worker's reconnect attempts (2 here, 100 by default): the worker logs
+    each attempt, then exits with status 1 (Docker's restart policy starts it again); beat keeps running and logs
+    one line per task it could not send; once Redis is back, a new worker delivers what was saved meanwhile."""
+    with SmtpServer() as smtp:
+        stack = make_stack(tmp_path, own_redis, smtp, CELERY_BROKER_CONNECTION_MAX_RETRIES="2")
+        try:
+            stack.start("web")
+            worker = stack.start("worker")
+            beat = stack.start("beat")
+            stack.wait_healthy()
+            wait_until(lambda: "ready" in stack.log("worker"), timeout=60, what=f"the worker\n{stack.log('worker')}")
+            beat_log_before = len(stack.log("beat"))
+
+            own_redis.stop()
+            down = time.perf_counter()
+            assert submit(PatientBrowser(stack.base_url), 1)[0] == 302
+            wait_until(
+                lambda: worker.poll() is not None, timeout=90, what=f"the worker to give up\n{stack.log('worker')}"
+            )
+            gave_up_after = time.perf_counter() - down
+            assert worker.returncode == 1
+            worker_log = stack.log("worker")
+            assert "Trying again in 2.00 seconds... (1/2)" in worker_log
+            assert "Trying again in 4.00 seconds... (2/2)" in worker_log
+            assert "Unrecoverable error: OperationalError" in worker_log
+            assert "worker_cancel_long_running_tasks_on_connection_loss" not in worker_log, "chosen, not reminded"
+            time.sleep(3)  # a few more beat ticks with Redis down
+
+            assert beat.poll() is None, "beat keeps running through the outage"
+            outage_log = stack.log("beat")[beat_log_before:]
+            failed_sends = [line for line in outage_log.splitlines() if "a due task was not sent" in line]
+            assert len(failed_sends) >= 5
+            assert all("Couldn't apply scheduled task outbox-requeue-stale" in line for line in failed_sends)
+            other_lines = [
+                line
+                for line in outage_log.splitlines()
+                if line and line not in failed_sends and "Sending due" not in line
+            ]
+            assert other_lines == [], "one line per failed send, nothing else"
+            assert statuses(stack) == {"pending": 1}
+
+            own_redis.start()
+            back = time.perf_counter()
+            del stack.processes["worker"]  # exited; the restart policy would start a new one
+            stack.start("worker")
+            wait_until(lambda: smtp.messages, timeout=60, what=f"the e-mail\n{stack.log('worker')[-3000:]}")
+            delivered_after = time.perf_counter() - back
+            time.sleep(3)
+            assert list(message_ids(smtp).values()) == [1]
+            assert statuses(stack) == {"sent": 1}
+            record(
+                "long_outage",
+                {
+                    "worker_max_retries": 2,
+                    "worker_exit_status": worker.returncode,
+                    "worker_gave_up_after_s": round(gave_up_after, 1),
+                    "beat_failed_sends_logged": len(failed_sends),
+                    "beat_log_bytes_per_failed_send": round(len(outage_log.encode()) / len(failed_sends)),
+                    "delivered_after_redis_back_s": round(delivered_after, 1),
+                },
+            )
         finally:
             stack.stop()
