@@ -28,7 +28,6 @@ FIRST_PERSON = frozenset({"i", "me", "my", "im", "ive", "id", "myself", "mine"})
 # Extra words a phrase may take beyond its own ("numbness in both of my legs").
 SPAN_ALLOWANCE = 4
 QUOTE_MAX = 120
-MAX_POSITIONS = 8
 
 
 @dataclass(frozen=True)
@@ -84,15 +83,30 @@ class Matcher:
         self.past = [self._normalise_words(marker) for marker in lexicon.past_markers]
         self.present = [self._normalise_words(marker) for marker in lexicon.present_markers]
         self.phrases: list[tuple[Group, str, Phrase]] = []
+        # The first words of each slot's alternatives: a clause without one of each cannot hold the phrase.
+        self.phrase_firsts: list[tuple[frozenset[str], ...]] = []
         for group in lexicon.groups:
             for raw in group.phrases:
                 slots = [[raw]] if isinstance(raw, str) else raw
                 phrase = tuple(tuple(self._normalise_words(alt) for alt in slot) for slot in slots)
                 self.phrases.append((group, _display(raw), phrase))
+                self.phrase_firsts.append(tuple(frozenset(alt[0] for alt in slot) for slot in phrase))
+        self.phrases_by_first_word: dict[str, list[int]] = {}
+        for item, firsts in enumerate(self.phrase_firsts):
+            for word in firsts[0]:
+                self.phrases_by_first_word.setdefault(word, []).append(item)
         self.unless = {
             group.question: [self._normalise_words(word) for word in group.unless] for group in lexicon.groups
         }
-        self.word_matches = functools.lru_cache(maxsize=20000)(self._word_matches)
+        self.word_matches = self._word_matches
+        self.words_by_letter: dict[str, tuple[str, ...]] = {}
+        for _, _, phrase in self.phrases:
+            for alternative in (alternative for slot in phrase for alternative in slot):
+                for word in alternative:
+                    letters = self.words_by_letter.setdefault(word[0], ())
+                    if word not in letters:
+                        self.words_by_letter[word[0]] = (*letters, word)
+        self.lexicon_words = functools.lru_cache(maxsize=50000)(self._lexicon_words)
 
     # Words ----------------------------------------------------------------------------------------------
 
@@ -143,43 +157,60 @@ class Matcher:
 
     # Phrases in a clause ----------------------------------------------------------------------------------
 
-    def _alternative_at(self, words: list[str], start: int, alternative: Alternative) -> list[int] | None:
+    def _lexicon_words(self, token: str) -> frozenset[str]:
+        """The lexicon's phrase words (and stems) that this token matches, slips included."""
+        if not token:
+            return frozenset()
+        return frozenset(word for word in self.words_by_letter.get(token[0], ()) if self.word_matches(token, word))
+
+    def _alternative_at(self, matched: list[frozenset[str]], start: int, alternative: Alternative) -> list[int] | None:
         """Positions of the alternative's words from ``start`` (at most one other word between two), or None."""
-        if not self.word_matches(words[start], alternative[0]):
-            return None
         positions = [start]
         for word in alternative[1:]:
             following = [
                 index
                 for index in (positions[-1] + 1, positions[-1] + 2)
-                if index < len(words) and self.word_matches(words[index], word)
+                if index < len(matched) and word in matched[index]
             ]
             if not following:
                 return None
             positions.append(following[0])
         return positions
 
-    def _slot_positions(self, words: list[str], slot: Slot) -> list[list[int]]:
-        found = []
-        for start in range(len(words)):
-            for alternative in slot:
-                positions = self._alternative_at(words, start, alternative)
-                if positions is not None:
-                    found.append(positions)
-                    break
-        return found[:MAX_POSITIONS]
+    def _slot_positions(
+        self, matched: list[frozenset[str]], index: dict[str, list[int]], slot: Slot
+    ) -> list[list[int]]:
+        found: dict[int, list[int]] = {}
+        for alternative in slot:
+            for start in index.get(alternative[0], ()):
+                if start not in found:
+                    positions = self._alternative_at(matched, start, alternative)
+                    if positions is not None:
+                        found[start] = positions
+        return [found[start] for start in sorted(found)]
 
-    def _phrase_spans(self, words: list[str], phrase: Phrase):
+    def _phrase_spans(self, matched: list[frozenset[str]], index: dict[str, list[int]], phrase: Phrase):
         """Every way the phrase's slots sit close together in the clause, as sets of word positions."""
-        per_slot = [self._slot_positions(words, slot) for slot in phrase]
-        if not all(per_slot):
-            return
-        for combination in itertools.product(*per_slot):
-            used = [index for positions in combination for index in positions]
-            if len(set(used)) != len(used):
-                continue
-            if max(used) - min(used) + 1 <= len(used) + SPAN_ALLOWANCE:
-                yield frozenset(used)
+        per_slot = []
+        for slot in phrase:
+            positions = self._slot_positions(matched, index, slot)
+            if not positions:
+                return
+            per_slot.append(positions)
+        longest = sum(max(len(alternative) for alternative in slot) for slot in phrase) * 2 + SPAN_ALLOWANCE
+        # Anchored on each place the first slot matches, only what lies within reach of it is combined, so a long
+        # clause costs its length, not the product of every slot's matches.
+        for anchor in per_slot[0]:
+            near = [
+                [positions for positions in slot_positions if abs(positions[0] - anchor[0]) <= longest]
+                for slot_positions in per_slot[1:]
+            ]
+            for combination in itertools.product([anchor], *near):
+                used = [position for positions in combination for position in positions]
+                if len(set(used)) != len(used):
+                    continue
+                if max(used) - min(used) + 1 <= len(used) + SPAN_ALLOWANCE:
+                    yield frozenset(used)
 
     def _contains(self, words: list[str], marker: Alternative) -> bool:
         size = len(marker)
@@ -220,7 +251,9 @@ class Matcher:
     # The entry point -------------------------------------------------------------------------------------
 
     def groups_in(self, text: str) -> list[TextMatch]:
-        """The first match of each group in ``text``, in lexicon order. Never raises on any string."""
+        """One match per group found in ``text`` (quoting the first clause that has it), in lexicon order.
+
+        Never raises, whatever the string."""
         tokens = self.tokens(text)
         clauses: list[list[Token]] = [[]]
         for token in tokens:
@@ -228,17 +261,29 @@ class Matcher:
                 clauses.append([])
             else:
                 clauses[-1].append(token)
+        prepared = []
+        for clause in clauses:
+            words = [token.word for token in clause]
+            matched = [self.lexicon_words(word) for word in words]
+            index: dict[str, list[int]] = {}
+            for position, lexicon_words in enumerate(matched):
+                for word in lexicon_words:
+                    index.setdefault(word, []).append(position)
+            prepared.append((words, matched, index))
         found: dict[str, TextMatch] = {}
-        for group, display, phrase in self.phrases:
-            if group.question in found:
-                continue
-            for index, clause in enumerate(clauses):
-                words = [token.word for token in clause]
-                following = [token.word for token in clauses[index + 1]] if index + 1 < len(clauses) else []
-                spans = self._phrase_spans(words, phrase)
+        for number, (words, matched, index) in enumerate(prepared):
+            # Only the phrases whose first slot starts here can match in this clause.
+            candidates = sorted({item for word in index for item in self.phrases_by_first_word.get(word, ())})
+            following = prepared[number + 1][0] if number + 1 < len(prepared) else []
+            for item in candidates:
+                group, display, phrase = self.phrases[item]
+                if group.question in found:
+                    continue
+                if any(slot_firsts.isdisjoint(index) for slot_firsts in self.phrase_firsts[item]):
+                    continue
+                spans = self._phrase_spans(matched, index, phrase)
                 if any(self._counts(group, words, used, following) for used in spans):
-                    found[group.question] = TextMatch(group.question, _quote(text, clause), display)
-                    break
+                    found[group.question] = TextMatch(group.question, _quote(text, clauses[number]), display)
         order = [group.question for group in self.lexicon.groups]
         return sorted(found.values(), key=lambda match: order.index(match.question_id))
 

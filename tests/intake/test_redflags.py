@@ -126,6 +126,11 @@ def test_every_group_of_the_lexicon_has_an_example_that_must_match():
     assert {group.question for group in LEXICON.groups} == {question_id for _, question_id in MUST_MATCH}
 
 
+def test_a_phrase_late_in_a_long_unpunctuated_text_is_still_found():
+    text = "my back is stiff and " + "it is sore " * 60 + "I feel numb " * 20 + "around my bum now"
+    assert [match.question_id for match in MATCHER.groups_in(text)] == ["saddle_numbness"]
+
+
 def test_the_quote_is_the_clause_the_patient_wrote():
     [match] = MATCHER.groups_in("The pain is bad. And my legs keep giving way!")
     assert match.quote == "my legs keep giving way"
