@@ -10,7 +10,8 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.timesince import timesince, timeuntil
 
-from callbacks.models import CallbackRequest, Priority
+from callbacks.models import CallbackRequest, Notification, Priority
+from callbacks.notifications.routing import notification_goes_to_patient
 from callbacks.rules.requests import status_awaits_response
 from clinic.hours import clinic_zone
 
@@ -60,3 +61,21 @@ def deadline_html(request_obj: CallbackRequest, now):
             '{}<br><strong class="triage-overdue">Overdue by {}</strong>', due, timesince(deadline, now, depth=1)
         )
     return format_html('{}<br><span class="triage-due">{} left</span>', due, timeuntil(deadline, now, depth=1))
+
+
+PATIENT_RECIPIENT = "The patient (address on the request's page)"
+
+
+def notification_recipient_text(notification: Notification) -> str:
+    """Staff addresses as they are; a patient's address only on the request's page, where viewing is logged."""
+    if notification_goes_to_patient(notification.kind):
+        return PATIENT_RECIPIENT
+    return notification.recipient
+
+
+def notification_error_text(notification: Notification) -> str:
+    """The last error, without the patient's address that a mail server's refusal quotes."""
+    error = notification.last_error
+    if notification_goes_to_patient(notification.kind) and notification.recipient:
+        error = error.replace(notification.recipient, "[the patient's address]")
+    return error

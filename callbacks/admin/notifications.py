@@ -6,6 +6,7 @@ records it in the request's history. The change form itself has no editable fiel
 
 from django.contrib import admin, messages
 
+from callbacks.admin.display import notification_error_text, notification_recipient_text
 from callbacks.models import CallbackRequest, Notification
 from callbacks.notifications.outbox import notification_resend
 
@@ -14,7 +15,8 @@ Status = CallbackRequest.Status
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ("request", "kind", "channel", "recipient", "status", "attempts", "last_error", "sent_at")
+    # A patient's address is not listed here: it is on the request's page, whose every opening is logged.
+    list_display = ("request", "kind", "channel", "recipient_shown", "status", "attempts", "error_shown", "sent_at")
     list_filter = ("status", "kind", "channel")
     search_fields = ("request__reference",)
     list_select_related = ("request",)
@@ -22,15 +24,24 @@ class NotificationAdmin(admin.ModelAdmin):
         "request",
         "kind",
         "channel",
-        "recipient",
+        "recipient_shown",
         "status",
         "attempts",
-        "last_error",
+        "error_shown",
         "created_at",
         "next_attempt_at",
         "sent_at",
     )
+    fields = readonly_fields
     actions = ["resend_failed"]
+
+    @admin.display(description="Recipient")
+    def recipient_shown(self, obj):
+        return notification_recipient_text(obj)
+
+    @admin.display(description="Last error")
+    def error_shown(self, obj):
+        return notification_error_text(obj)
 
     def has_add_permission(self, request):
         return False

@@ -23,6 +23,14 @@ PATIENT_BOOKING_KINDS = frozenset(
     {Kind.BOOKING_CONFIRMED, Kind.BOOKING_DECLINED, Kind.BOOKING_REMINDER, Kind.BOOKING_CANCELLED_BY_CLINIC}
 )
 
+# Every kind whose recipient is the patient: their address is shown to staff only on the request's own page,
+# which writes the privacy log, never in the outbox's lists.
+PATIENT_KINDS = PATIENT_BOOKING_KINDS | {Kind.PATIENT_CONFIRMATION}
+
+
+def notification_goes_to_patient(kind: str) -> bool:
+    return kind in PATIENT_KINDS
+
 
 @dataclass(frozen=True)
 class Route:

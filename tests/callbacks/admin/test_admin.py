@@ -1,6 +1,9 @@
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
+from callbacks.models import Notification, PrivacyLogEntry
+from intake.models import QuestionnaireResponse
 from tests.factories import CallbackRequestFactory, NotificationFactory
 
 pytestmark = pytest.mark.django_db
@@ -66,3 +69,48 @@ def test_failed_notifications_resend_action_reports_what_it_did(admin_client, dj
     assert "Skipped 1 that had not failed." in text
     failed.refresh_from_db()
     assert failed.status == "pending"
+
+
+# Pages with a patient's details or answers: logged, or not there (security review, finding 2)
+
+
+def test_the_outbox_never_shows_a_patients_address(admin_client):
+    address = "quill.xavierson@example.com"
+    to_patient = NotificationFactory(
+        kind=Notification.Kind.PATIENT_CONFIRMATION,
+        recipient=address,
+        status="failed",
+        last_error=f"SMTPRecipientsRefused: {{'{address}': (550, b'No such user')}}",
+    )
+    to_staff = NotificationFactory(recipient="frontdesk@clinic.test")
+    for url in (
+        reverse("admin:callbacks_notification_changelist"),
+        reverse("admin:callbacks_notification_changelist") + "?status__exact=failed",
+        reverse("admin:callbacks_notification_change", args=[to_patient.pk]),
+    ):
+        html = admin_client.get(url).content.decode()
+        assert address not in html, url
+        assert "xavierson" not in html.lower(), url
+    listing = admin_client.get(reverse("admin:callbacks_notification_changelist")).content.decode()
+    assert "The patient" in listing
+    assert to_staff.recipient in listing
+    assert "SMTPRecipientsRefused" in listing  # the error itself stays readable
+    assert not PrivacyLogEntry.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "intake/questionnaireresponse/",
+        "intake/questionnaireresponse/?tier__exact=emergency",
+        "intake/questionnaireresponse/{pk}/change/",
+    ],
+)
+def test_answers_have_no_admin_page_of_their_own(admin_client, path):
+    """The answers are shown on the request's page only, which writes the privacy log."""
+    response = QuestionnaireResponse.objects.create(
+        questionnaire="back-pain", definition_version=1, tier="emergency", is_complete=True
+    )
+    page = admin_client.get(f"/{settings.ADMIN_URL_PATH}" + path.format(pk=response.pk))
+    assert page.status_code == 404
+    assert "Questionnaire responses" not in admin_client.get(reverse("admin:index")).content.decode()
