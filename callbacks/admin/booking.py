@@ -13,13 +13,14 @@ from django.utils.html import format_html
 
 from callbacks.admin import diary
 from callbacks.admin.display import ADMIN_CSS, priority_badge_html
+from callbacks.admin.lookups import OfferedLookupsOnlyMixin
 from callbacks.booking import services as booking
 from callbacks.models import Appointment, AvailabilityException, Practitioner, Service, WorkingHours
 from clinic.hours import clinic_zone
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
     list_display = ("name", "duration_minutes", "active")
     list_filter = ("active",)
     search_fields = ("name",)
@@ -32,7 +33,7 @@ class WorkingHoursInline(admin.TabularInline):
 
 
 @admin.register(Practitioner)
-class PractitionerAdmin(admin.ModelAdmin):
+class PractitionerAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
     list_display = ("name", "offers", "active")
     list_filter = ("active", "services")
     search_fields = ("name",)
@@ -49,7 +50,7 @@ class PractitionerAdmin(admin.ModelAdmin):
 
 
 @admin.register(AvailabilityException)
-class AvailabilityExceptionAdmin(admin.ModelAdmin):
+class AvailabilityExceptionAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
     list_display = ("practitioner", "reason", "start", "end", "note")
     list_filter = ("reason", "practitioner")
     list_select_related = ("practitioner",)
@@ -93,7 +94,7 @@ class WhenFilter(admin.SimpleListFilter):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin):
+class AppointmentAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
     list_display = ("when", "practitioner", "service", "status_shown", "triage", "request_link")
     list_filter = (WhenFilter, "status", "practitioner", "service")
     list_select_related = ("practitioner", "service", "request")

@@ -7,6 +7,7 @@ records it in the request's history. The change form itself has no editable fiel
 from django.contrib import admin, messages
 
 from callbacks.admin.display import notification_error_text, notification_recipient_text
+from callbacks.admin.lookups import OfferedLookupsOnlyMixin
 from callbacks.models import CallbackRequest, Notification
 from callbacks.notifications.outbox import notification_resend
 
@@ -14,7 +15,7 @@ Status = CallbackRequest.Status
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
     # A patient's address is not listed here: it is on the request's page, whose every opening is logged.
     list_display = ("request", "kind", "channel", "recipient_shown", "status", "attempts", "error_shown", "sent_at")
     list_filter = ("status", "kind", "channel")

@@ -7,6 +7,7 @@ records it in the request's history. The change form itself has no editable fiel
 from django.contrib import admin
 from django.utils.html import format_html
 
+from callbacks.admin.lookups import OfferedLookupsOnlyMixin
 from callbacks.models import CallbackRequest, PrivacyLogEntry
 from callbacks.rules.staff import staff_display_name
 
@@ -14,7 +15,7 @@ Status = CallbackRequest.Status
 
 
 @admin.register(PrivacyLogEntry)
-class PrivacyLogEntryAdmin(admin.ModelAdmin):
+class PrivacyLogEntryAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
     """Who opened, downloaded or erased which request, and what the retention purge deleted. Read-only: only
     the "view privacy log entry" permission (the Privacy officer group) shows it."""
 

@@ -29,6 +29,7 @@ from callbacks.admin.display import (
     priority_badge_html,
 )
 from callbacks.admin.forms import AssignForm, CallAttemptForm, NoteForm, PriorityForm, ScheduleForm, StatusForm
+from callbacks.admin.lookups import OfferedLookupsOnlyMixin
 from callbacks.models import CallbackRequest, Notification, Priority, RequestEvent
 from callbacks.privacy import services as privacy
 from callbacks.requests import workflow
@@ -233,7 +234,7 @@ class Echo:
 
 
 @admin.register(CallbackRequest)
-class CallbackRequestAdmin(admin.ModelAdmin):
+class CallbackRequestAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
     list_display = (
         "reference",
         "patient",
@@ -245,6 +246,8 @@ class CallbackRequestAdmin(admin.ModelAdmin):
     )
     list_display_links = ("reference",)
     list_filter = (StatusFilter, "priority", OverdueFilter, AssignedFilter, ("created_at", admin.DateFieldListFilter))
+    # "Emergency or urgent, open" on the admin home (admin/callbacks/day_at_a_glance.html).
+    linked_lookups = frozenset({"priority__lte"})
     search_fields = ("reference", "name", "phone")
     search_help_text = "Reference, name or phone number (typed any way: 07400 123456, +44 7400 123456...)."
     list_select_related = ("assigned_to",)

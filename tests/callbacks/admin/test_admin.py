@@ -114,3 +114,51 @@ def test_answers_have_no_admin_page_of_their_own(admin_client, path):
     page = admin_client.get(f"/{settings.ADMIN_URL_PATH}" + path.format(pk=response.pk))
     assert page.status_code == 404
     assert "Questionnaire responses" not in admin_client.get(reverse("admin:index")).content.decode()
+
+
+# Only the filters each list offers (security review, finding 9)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "name__regex=%5B",
+        "reason__regex=back",
+        "phone__startswith=%2B44",
+        "email__contains=%40",
+        "priority__regex=1",
+        "assigned_to__password__startswith=pbkdf2",
+    ],
+)
+def test_the_queue_refuses_lookups_it_does_not_offer(admin_client, requests_in_queue, query):
+    response = admin_client.get(f"{CHANGELIST}?{query}")
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "priority__exact=1",
+        "status=all",
+        "overdue=yes",
+        "assigned=me",
+        "created_at__gte=2026-01-01&created_at__lt=2030-01-01",
+        "q=Priya",
+    ],
+)
+def test_the_queues_own_filters_still_work(admin_client, requests_in_queue, query):
+    assert admin_client.get(f"{CHANGELIST}?{query}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("name", "refused", "offered"),
+    [
+        ("callbacks_notification", "recipient__contains=%40", "status__exact=failed"),
+        ("callbacks_appointment", "request__reason__regex=.", "status__exact=requested"),
+        ("callbacks_privacylogentry", "reference__regex=%5B", "action__exact=viewed"),
+    ],
+)
+def test_other_lists_allow_only_their_filters(admin_client, name, refused, offered):
+    changelist = reverse(f"admin:{name}_changelist")
+    assert admin_client.get(f"{changelist}?{refused}").status_code == 400
+    assert admin_client.get(f"{changelist}?{offered}").status_code == 200

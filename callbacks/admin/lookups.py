@@ -1,0 +1,31 @@
+"""The admin's lists filter by what their filters offer, and by nothing else.
+
+Django's admin turns any other query parameter naming a model field into a query: `?name__regex=[` (a 500 on a
+broken pattern), `?reason__regex=...` (a search over what patients wrote, outside the search box's fields). Every
+list here allows only its list_filter's own parameters and its date hierarchy's; anything else is a 400.
+"""
+
+from django.contrib import admin
+from django.contrib.admin.utils import get_fields_from_path
+
+
+class OfferedLookupsOnlyMixin:
+    # Lookups a page of the admin links to without a filter for them (e.g. the admin home's counts).
+    linked_lookups: frozenset[str] = frozenset()
+
+    def lookup_allowed(self, lookup, value, request=None):
+        return lookup in self.offered_lookups(request)
+
+    def offered_lookups(self, request) -> set[str]:
+        offered = set(self.linked_lookups)
+        for item in self.get_list_filter(request):
+            if isinstance(item, type) and issubclass(item, admin.SimpleListFilter):
+                offered.add(item.parameter_name)
+                continue
+            field_path, filter_class = item if isinstance(item, (list, tuple)) else (item, admin.FieldListFilter.create)
+            field = get_fields_from_path(self.model, field_path)[-1]
+            spec = filter_class(field, request, {}, self.model, self, field_path=field_path)
+            offered.update(spec.expected_parameters())
+        if self.date_hierarchy:
+            offered.update(f"{self.date_hierarchy}__{part}" for part in ("year", "month", "day"))
+        return offered
