@@ -175,7 +175,7 @@ def test_a_cauda_equina_phrase_in_free_text_is_a_possible_red_flag_at_urgent_not
     assert "I wet myself" in reason.text and "bladder or bowel control" in reason.text
     assert "answered no" in reason.text
     assert reason.evidence == (("anything_else", "I wet myself"),)
-    assert "lexicon back-pain/v1 version 1" in reason.source
+    assert f"lexicon back-pain/v1 version {LEXICON.version}" in reason.source
 
 
 def test_free_text_never_lowers_a_tier_and_a_yes_needs_no_second_reason():
