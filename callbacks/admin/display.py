@@ -15,8 +15,6 @@ from callbacks.notifications.routing import notification_goes_to_patient
 from callbacks.rules.requests import status_awaits_response
 from clinic.hours import clinic_zone
 
-Status = CallbackRequest.Status
-
 PRIORITY_BADGES = {
     Priority.EMERGENCY: "triage-badge--emergency",
     Priority.URGENT: "triage-badge--urgent",

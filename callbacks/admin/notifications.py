@@ -8,10 +8,8 @@ from django.contrib import admin, messages
 
 from callbacks.admin.display import notification_error_text, notification_recipient_text
 from callbacks.admin.lookups import OfferedLookupsOnlyMixin
-from callbacks.models import CallbackRequest, Notification
+from callbacks.models import Notification
 from callbacks.notifications.outbox import notification_resend
-
-Status = CallbackRequest.Status
 
 
 @admin.register(Notification)

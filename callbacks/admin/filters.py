@@ -1,0 +1,77 @@
+"""The queue's filters: status (open by default), overdue, assigned."""
+
+from django.contrib import admin
+from django.db.models import Q
+from django.utils import timezone
+
+from callbacks.models import CallbackRequest
+from callbacks.rules.requests import AWAITING_RESPONSE_STATUSES
+
+Status = CallbackRequest.Status
+
+
+class StatusFilter(admin.SimpleListFilter):
+    """Open requests unless staff ask for another status (or everything)."""
+
+    title = "status"
+    parameter_name = "status"
+    ALL = "all"
+
+    def lookups(self, request, model_admin):
+        return [*Status.choices, (self.ALL, "All, closed too")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset.open()
+        if value == self.ALL:
+            return queryset
+        if value in Status.values:
+            return queryset.filter(status=value)
+        return queryset.none()
+
+    def choices(self, changelist):
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": "Open (not closed)",
+        }
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == str(lookup),
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = "response deadline"
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Overdue"), ("no", "Not overdue")]
+
+    def queryset(self, request, queryset):
+        overdue = Q(status__in=AWAITING_RESPONSE_STATUSES, deadline__lt=timezone.now())
+        if self.value() == "yes":
+            return queryset.filter(overdue)
+        if self.value() == "no":
+            return queryset.exclude(overdue)
+        return queryset
+
+
+class AssignedFilter(admin.SimpleListFilter):
+    title = "assigned"
+    parameter_name = "assigned"
+
+    def lookups(self, request, model_admin):
+        return [("me", "Assigned to me"), ("none", "Unassigned"), ("others", "Assigned to others")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "me":
+            return queryset.filter(assigned_to=request.user)
+        if self.value() == "none":
+            return queryset.filter(assigned_to__isnull=True)
+        if self.value() == "others":
+            return queryset.filter(assigned_to__isnull=False).exclude(assigned_to=request.user)
+        return queryset
