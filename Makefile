@@ -24,6 +24,7 @@ run: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 # Known vulnerabilities in every installed package (pip-audit, PyPI's advisory data). A machine that cannot reach
 # that data is told so plainly and the step passes, having checked nothing; a vulnerability found fails it.
