@@ -168,3 +168,18 @@ def test_a_routine_patient_meets_no_extra_question(client):
     assert last["Location"].endswith("/your-details/")
     send_details(client, last["Location"])
     assert CallbackRequest.objects.get().priority == Priority.ROUTINE
+
+
+def test_the_patients_words_are_quoted_escaped(client, staff_client):
+    words = "my legs are numb <script>alert(1)</script>"
+    last = answer_every_step(client, {"treatment": {"anything_else": words}})
+    page = client.get(last["Location"]).content.decode()
+    assert "<script>alert" not in page and "You wrote \u2018my legs are numb &lt;script&gt;alert\u2019." in page
+    details_url = client.post(last["Location"], {"recheck_both_legs": "no"})["Location"]
+    reason = "I wet myself <script>alert(2)</script>"
+    details = client.post(details_url, form_data(reason=reason)).content.decode()
+    assert "<script>alert" not in details and "I wet myself &lt;script&gt;alert" in details
+    client.post(details_url, form_data(reason=reason, recheck_bladder_bowel_control="no"))
+    stored = CallbackRequest.objects.get()
+    staff_page = staff_client.get(reverse("admin:callbacks_callbackrequest_change", args=[stored.pk])).content.decode()
+    assert "<script>alert" not in staff_page and "my legs are numb &lt;script&gt;alert" in staff_page
