@@ -183,3 +183,18 @@ def test_the_patients_words_are_quoted_escaped(client, staff_client):
     stored = CallbackRequest.objects.get()
     staff_page = staff_client.get(reverse("admin:callbacks_callbackrequest_change", args=[stored.pk])).content.decode()
     assert "<script>alert" not in staff_page and "my legs are numb &lt;script&gt;alert" in staff_page
+
+
+def test_a_yes_to_an_urgent_question_asked_again_gives_the_urgent_advice(client):
+    last = answer_every_step(client, {"treatment": {"anything_else": "I have had night sweats all week"}})
+    details = client.post(last["Location"], {"recheck_fever": "yes"})["Location"]
+    assert details.endswith("/your-details/")
+    done = send_details(client, last["Location"])
+    stored = CallbackRequest.objects.get()
+    assert stored.priority == Priority.URGENT
+    assert [reason["rule_id"] for reason in stored.questionnaire_response.triage_reasons] == [
+        "fever",
+        "possible_red_flag.fever",
+    ]
+    assert stored.questionnaire_response.answers.get(question_id="fever").value is True
+    assert "See a doctor today" in client.get(done["Location"]).content.decode()
