@@ -198,3 +198,15 @@ def test_a_yes_to_an_urgent_question_asked_again_gives_the_urgent_advice(client)
     ]
     assert stored.questionnaire_response.answers.get(question_id="fever").value is True
     assert "See a doctor today" in client.get(done["Location"]).content.decode()
+
+
+def test_a_yes_on_the_details_page_stores_an_emergency_and_the_confirmation_gives_the_emergency_advice(client):
+    details_url = answer_every_step(client, {})["Location"]
+    reason = "Back pain and I can't feel my bum"
+    done = client.post(details_url, form_data(reason=reason, recheck_saddle_numbness="yes"))
+    assert done.status_code == 302
+    stored = CallbackRequest.objects.get()
+    assert stored.priority == Priority.EMERGENCY
+    assert stored.questionnaire_response.answers.get(question_id="saddle_numbness").value is True
+    page = text(client.get(done["Location"]))
+    assert "Do not wait for our call" in page
