@@ -99,6 +99,7 @@ http {{
     uwsgi_temp_path {folder}/uwsgi;
     scgi_temp_path {folder}/scgi;
     include {rules}/http.conf;
+    proxy_cache_path {folder}/cache levels=1:2 keys_zone=clinic:10m max_size=256m inactive=10m use_temp_path=off;
     upstream clinic_web {{
         server 127.0.0.1:{self.web_port};
         keepalive 16;
