@@ -63,10 +63,10 @@ import psycopg  # noqa: E402
 import redis  # noqa: E402
 
 from bench.journey import shown_reference, submit_callback_request  # noqa: E402
-from bench.throughput import BareProject, css_path_of, measure, site_targets  # noqa: E402
+from bench.throughput import BareProject, css_path_of, measure, proxy_targets, site_targets  # noqa: E402
 from tests.support.net import wait_until  # noqa: E402
 from tests.support.smtp import SmtpServer  # noqa: E402
-from tests.support.stack import POSTGRES_ADMIN_URL, PatientBrowser, Stack  # noqa: E402
+from tests.support.stack import NGINX, POSTGRES_ADMIN_URL, PatientBrowser, Stack  # noqa: E402
 
 RESULT_PATH = ROOT / "test-artifacts" / "bench.json"
 PROFILE_PATH = ROOT / "test-artifacts" / "bench-article-profile.txt"
@@ -179,6 +179,37 @@ def bench_throughput(stack: Stack, bare: BareProject, args) -> dict:
     )
     result["article_path"] = f"/articles/{slug}/"
     return result
+
+
+def bench_proxy(stack: Stack, bare: BareProject, args, throughput: dict) -> dict:
+    """The same reference against nginx from Debian's package with the clinic's proxy rules and cache."""
+    stack.start_proxy()
+    css_path = next(row["path"] for row in throughput["rows"] if row["name"] == "static_css")
+    targets = proxy_targets(article_path=throughput["article_path"], css_path=css_path)
+    browser = PatientBrowser(stack.proxy_url)
+    for target in targets[1:]:
+        for _ in range(2):
+            response = browser.http.get(stack.proxy_url + target.path, timeout=30)
+            assert response.status_code == 200, f"{target.path}: {response.status_code}"
+        assert response.headers.get("X-Cache-Status") == "HIT", (target.path, dict(response.headers))
+    print(
+        f"e) through the reverse proxy ({nginx_version()} from Debian, with its cache), {len(targets)} URLs", flush=True
+    )
+    result = measure(
+        targets,
+        {"bare": bare.base_url, "proxy": stack.proxy_url},
+        {"bare": bare.log, "site": lambda: stack.log("web")},
+        args,
+    )
+    reached = result["access_log_lines"]["site"]
+    print(f"   requests that reached gunicorn during these rounds: {reached}", flush=True)
+    result["nginx"] = nginx_version()
+    return result
+
+
+def nginx_version() -> str:
+    out = subprocess.run([NGINX, "-v"], capture_output=True, text=True, check=False)
+    return (out.stderr or out.stdout).strip().removeprefix("nginx version: ")
 
 
 def profile_article(stack: Stack, article_path: str) -> dict:
@@ -299,6 +330,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (default 8)")
     parser.add_argument("--submissions", type=int, default=200, help="callback submissions per SMTP mode")
     parser.add_argument("--redis-db", type=int, default=12, help="Redis database number, flushed (default 12)")
+    parser.add_argument("--skip-proxy", action="store_true", help="do not measure through nginx")
     parser.add_argument("--skip-callbacks", action="store_true", help="measure throughput (and memory) only")
     parser.add_argument("--profile", action="store_true", help="profile the article view even if the ratio is met")
     parser.add_argument("--output", type=Path, default=RESULT_PATH, help="where to write the JSON result")
@@ -343,6 +375,8 @@ def main() -> int:
             bare.start(ROOT)
             try:
                 result["throughput"] = bench_throughput(stack, bare, args)
+                if not args.skip_proxy:
+                    result["proxy"] = bench_proxy(stack, bare, args, result["throughput"])
             finally:
                 bare.stop()
             if not result["throughput"]["met"] or args.profile:
