@@ -14,7 +14,7 @@ import logging
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from callbacks.booking.slots import OVERLAP_CONSTRAINT, SlotTaken, slot_offered, slots_nearest
+from callbacks.booking.slots import OVERLAP_CONSTRAINT, SlotTaken, slot_offered, slot_within_horizon, slots_nearest
 from callbacks.models import Appointment, CallbackRequest, ConsentMethod, Notification, Service
 from callbacks.notifications.outbox import notification_queue_once
 from callbacks.requests.services import callback_request_create
@@ -52,10 +52,11 @@ def appointment_book(
     All in one transaction: either the patient holds the slot and the request exists, or nothing is saved.
     The appointment starts as requested: staff confirm or decline it (emergency and urgent triage is flagged
     for them, never confirmed automatically). Raises SlotTaken, with the nearest free alternatives, when the
-    slot is not offered or another booking holds it; the database decides the latter.
+    slot is not offered (off the schedule, or beyond the booking horizon) or another booking holds it; the
+    database decides the latter.
     """
     slot = slot_offered(service=service, practitioner_id=practitioner_id, starts_at=starts_at)
-    if slot is None or not service.active:
+    if slot is None or not service.active or not slot_within_horizon(slot.starts_at):
         raise SlotTaken(alternatives=slots_nearest(service=service, around=starts_at))
     try:
         with transaction.atomic():

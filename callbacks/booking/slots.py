@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -25,8 +26,12 @@ SLOT_STEP = dt.timedelta(minutes=30)
 # The clinic needs some notice to prepare; a slot starting sooner is not offered.
 MIN_NOTICE = dt.timedelta(hours=2)
 WEEKS_AHEAD = 4
+# The booking horizon: patients are offered slots from today for this many days, and nothing later is bookable
+# by them, whatever a form posts (the front desk books from its own diary).
+PATIENT_HORIZON_DAYS = WEEKS_AHEAD * 7
 NEAREST_ALTERNATIVES = 6
 OVERLAP_CONSTRAINT = "cb_appointment_no_overlap"
+SLOT_KEY = re.compile(r"(?P<practitioner>[0-9]{1,9})-(?P<seconds>[0-9]{1,11})")
 
 
 @dataclass(frozen=True)
@@ -51,11 +56,23 @@ class Slot:
 
 
 def slot_key_parse(key: str) -> tuple[int, dt.datetime] | None:
-    """(practitioner id, UTC start) from a slot key, or None when it is not one."""
-    practitioner, _, seconds = (key or "").partition("-")
-    if not (practitioner.isdigit() and seconds.isdigit()) or len(seconds) > 12:
+    """(practitioner id, UTC start) from a slot key, or None when it is not one.
+
+    ASCII digits only, at most 9 for the id (a database integer) and 11 for the seconds (the year 5138): longer
+    numbers overflow the database or Python's dates, and no real slot needs them.
+    """
+    match = SLOT_KEY.fullmatch(key or "")
+    if match is None:
         return None
-    return int(practitioner), dt.datetime.fromtimestamp(int(seconds), tz=dt.UTC)
+    return int(match["practitioner"]), dt.datetime.fromtimestamp(int(match["seconds"]), tz=dt.UTC)
+
+
+def slot_within_horizon(starts_at: dt.datetime, *, now: dt.datetime | None = None) -> bool:
+    """True when a patient could have been offered a slot starting then: before the booking horizon's end."""
+    now = now or timezone.now()
+    zone = clinic_zone()
+    last_day = now.astimezone(zone).date() + dt.timedelta(days=PATIENT_HORIZON_DAYS - 1)
+    return starts_at.astimezone(zone).date() <= last_day
 
 
 class SlotTaken(Exception):
@@ -131,7 +148,7 @@ def slots_free(
     service: Service,
     now: dt.datetime | None = None,
     first_day: dt.date | None = None,
-    days: int = WEEKS_AHEAD * 7,
+    days: int = PATIENT_HORIZON_DAYS,
     practitioner_id: int | None = None,
 ) -> list[Slot]:
     """The free slots for ``service`` from ``first_day`` (today) for ``days`` days, in time order."""

@@ -23,6 +23,7 @@ from callbacks.booking.slots import (
     services_bookable,
     slot_key_parse,
     slot_offered,
+    slot_within_horizon,
     slots_by_day,
     slots_free,
     slots_nearest,
@@ -99,7 +100,7 @@ def _choice_drop(request, flow: str) -> None:
 
 def _free_slot(service: Service, key: str) -> Slot | None:
     parsed = slot_key_parse(key)
-    if parsed is None:
+    if parsed is None or not slot_within_horizon(parsed[1]):
         return None
     practitioner_id, starts_at = parsed
     day = starts_at.astimezone(clinic_zone()).date()

@@ -581,3 +581,45 @@ def test_tampered_or_expired_cancel_links_are_refused(client, service, practitio
     assert response.status_code == 404 and "does not work" in response.content.decode()
     appointment.refresh_from_db()
     assert appointment.status == Appointment.Status.REQUESTED
+
+
+# Slot keys a patient could not have been offered (security review, findings 5b and 6) -------------------------
+
+
+FORGED_KEYS = [
+    pytest.param("{p}-999999999999", id="year-past-9999"),
+    pytest.param("{p}-253402300799", id="last-second-of-9999"),
+    pytest.param("{p}-253402300800", id="year-10000"),
+    pytest.param("99999999999999999999-1790000000", id="practitioner-overflow"),
+    pytest.param("{p}-4070944800", id="2099-beyond-the-horizon"),
+    pytest.param("{p}-\N{SUPERSCRIPT TWO}", id="unicode-digit"),
+    pytest.param("-1-1790000000", id="negative"),
+]
+
+
+@pytest.mark.parametrize("key", FORGED_KEYS)
+def test_forged_overflowing_or_far_slot_keys_get_the_409_page_and_book_nothing(client, service, practitioner, key):
+    key = key.format(p=practitioner.pk)
+    response = client.post(reverse("callbacks:booking_slots", kwargs={"service": service.pk}), {"slot": key})
+    assert response.status_code == 409
+    assert 'name="slot"' in response.content.decode()  # the nearest times the patient can have instead
+    # The same on the change-time page of a flow that holds a real slot.
+    flow = choose_slot(client, service, a_free_slot(service)).split("/")[2]
+    response = client.post(reverse("callbacks:booking_change_time", kwargs={"flow": flow}), {"slot": key})
+    assert response.status_code == 409
+    assert not Appointment.objects.exists() and not CallbackRequest.objects.exists()
+
+
+def test_only_slots_within_the_booking_horizon_can_be_booked(service, practitioner):
+    from callbacks.booking.slots import PATIENT_HORIZON_DAYS
+
+    today = timezone.localdate()
+    last_day = today + dt.timedelta(days=PATIENT_HORIZON_DAYS - 1)
+    with pytest.raises(SlotTaken):
+        book(service, practitioner, local(last_day + dt.timedelta(days=1), 10))
+    with pytest.raises(SlotTaken):
+        book(service, practitioner, local(dt.date(2099, 1, 1), 10))
+    assert not Appointment.objects.exists() and not CallbackRequest.objects.exists()
+    # The last day offered on the slots page is still bookable.
+    assert slots_free(service=service, first_day=last_day, days=1)
+    assert book(service, practitioner, local(last_day, 10)).starts_at == local(last_day, 10)
