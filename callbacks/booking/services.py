@@ -18,7 +18,7 @@ from callbacks.booking.slots import OVERLAP_CONSTRAINT, SlotTaken, slot_offered,
 from callbacks.models import Appointment, CallbackRequest, ConsentMethod, Notification, Service
 from callbacks.notifications.outbox import notification_queue_once
 from callbacks.requests.services import callback_request_create
-from callbacks.requests.workflow import callback_request_status_change
+from callbacks.requests.workflow import callback_request_status_change, patient_link_actor
 from callbacks.rules.booking import appointment_status_holds_time
 from callbacks.rules.requests import ALLOWED_TRANSITIONS
 from clinic.hours import clinic_zone
@@ -129,7 +129,8 @@ def appointment_decline(*, appointment: Appointment, user) -> bool:
 
 @transaction.atomic
 def appointment_cancel(*, appointment: Appointment, now: dt.datetime | None = None) -> bool:
-    """The patient cancels (through a signed link): the slot is free again and the front desk is told.
+    """The patient cancels (through a signed link): the slot is free again and the front desk is told; a request
+    that was booked by this appointment is closed as declined by the patient (see `callback_requests_expired`).
 
     False when there is nothing to cancel (already cancelled or declined, or the appointment has started).
     """
@@ -139,6 +140,15 @@ def appointment_cancel(*, appointment: Appointment, now: dt.datetime | None = No
         return False
     locked.status = Appointment.Status.CANCELLED
     locked.save(update_fields=["status"])
+    if locked.request.status == CallbackRequest.Status.BOOKED:
+        # The request no longer leads to an appointment: it leaves "Booked" (which the retention purge keeps as
+        # a patient's record) and is closed as the patient's decision, in its history.
+        callback_request_status_change(
+            request=locked.request,
+            status=CallbackRequest.Status.CLOSED,
+            outcome=CallbackRequest.Outcome.DECLINED,
+            actor=patient_link_actor(),
+        )
     notification_queue_once(request=locked.request, kind=Notification.Kind.BOOKING_CANCELLED)
     logger.info("appointment %s cancelled by the patient", locked.pk)
     return True

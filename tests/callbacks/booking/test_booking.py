@@ -623,3 +623,30 @@ def test_only_slots_within_the_booking_horizon_can_be_booked(service, practition
     # The last day offered on the slots page is still bookable.
     assert slots_free(service=service, first_day=last_day, days=1)
     assert book(service, practitioner, local(last_day, 10)).starts_at == local(last_day, 10)
+
+
+def test_a_confirmed_booking_the_patient_cancels_closes_its_request_and_is_purged_in_time(
+    client, service, practitioner, settings
+):
+    """Security review, finding 7: the request no longer says "Booked" and no longer counts as a patient."""
+    from callbacks.privacy.retention import callback_requests_purge_expired
+    from callbacks.requests.workflow import PATIENT_LINK_USERNAME
+
+    appointment = book(service, practitioner, a_free_slot(service).starts_at)
+    assert appointment_confirm(appointment=appointment, user=UserFactory())
+    request = appointment.request
+    request.refresh_from_db()
+    assert request.status == CallbackRequest.Status.BOOKED
+    later = timezone.now() + dt.timedelta(days=settings.CLINIC_RETENTION_DAYS + 30)
+    assert callback_requests_purge_expired(now=later) == 0  # a patient while the appointment stands
+
+    done = client.post(cancel_path(appointment))
+    assert "Your appointment is cancelled" in done.content.decode()
+    request.refresh_from_db()
+    assert (request.status, request.outcome) == (CallbackRequest.Status.CLOSED, CallbackRequest.Outcome.DECLINED)
+    closed = request.events.get(field="status", after=CallbackRequest.Status.CLOSED.label)
+    assert closed.actor.username == PATIENT_LINK_USERNAME
+    assert not closed.actor.is_active and not closed.actor.has_usable_password()
+
+    assert callback_requests_purge_expired(now=later) == 1
+    assert not CallbackRequest.objects.filter(pk=request.pk).exists()
