@@ -1,4 +1,8 @@
-"""Readers of intake data, for staff screens and for the callbacks flow."""
+"""Readers of intake data, for staff screens and for the callbacks flow.
+
+With `intake.services` this is intake's public API: besides the readers of stored responses it offers the
+questionnaire definitions (types and look-ups) and the questions about a patient's progress through one.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,50 @@ from typing import Any
 
 from django.db.models import Q
 
-from intake.definitions import AnswerType, Definition, DefinitionNotFound, Question, Tier
+from intake.definitions import (
+    BACK_PAIN,
+    AnswerType,
+    Definition,
+    DefinitionNotFound,
+    Question,
+    Step,
+    Tier,
+    definition_current,
+    definition_get,
+)
+from intake.flow import (
+    progress_first_open_step,
+    progress_is_emergency,
+    progress_rechecks,
+    progress_step_reachable,
+    step_get,
+    step_neighbours,
+    steps_asked,
+)
 from intake.models import QuestionnaireResponse
-from intake.triage import POSSIBLE_RED_FLAG, Reason
+from intake.triage import POSSIBLE_RED_FLAG, TIER_PRIORITY, Reason
+
+__all__ = [
+    "BACK_PAIN",
+    "AnswerType",
+    "Definition",
+    "DefinitionNotFound",
+    "Question",
+    "Step",
+    "definition_current",
+    "definition_get",
+    "possible_red_flag_q",
+    "progress_first_open_step",
+    "progress_is_emergency",
+    "progress_rechecks",
+    "progress_step_reachable",
+    "questionnaire_response_answers",
+    "questionnaire_response_staff_priority",
+    "questionnaire_response_summary",
+    "step_get",
+    "step_neighbours",
+    "steps_asked",
+]
 
 
 @dataclass(frozen=True)
@@ -152,3 +197,8 @@ def possible_red_flag_q(*, prefix: str = "") -> Q:
     """Responses (or, with ``prefix`` such as "questionnaire_response__", rows linked to one) whose triage found
     a possible red flag in the patient's words or in contradicting answers. For a queue marker: one query."""
     return Q(**{f"{prefix}triage_reasons__icontains": f'"{POSSIBLE_RED_FLAG}.'})
+
+
+def questionnaire_response_staff_priority(*, response: QuestionnaireResponse) -> int:
+    """The staff priority (1 emergency ... 4 routine) that the response's triage tier calls for."""
+    return TIER_PRIORITY[Tier(response.tier)]

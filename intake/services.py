@@ -1,21 +1,44 @@
-"""Writers of intake data. Callers hand in answers; these functions validate, judge and store them."""
+"""Writers of intake data. Callers hand in answers; these functions validate, judge and store them.
+
+With `intake.selectors` this is intake's public API: `callbacks` imports nothing else of intake (an import-linter
+contract keeps it so). Besides its own writers it offers what a patient page needs to collect and keep answers
+as they come: the forms that clean a step's answers, the session progress and its savers, and the error raised
+for answers that do not fit.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
 
-from intake.answers import answers_clean
+from intake.answers import AnswersInvalid, answers_clean
 from intake.definitions import AnswerType, Definition
 from intake.definitions.types import MULTI_TYPES, NUMBER_TYPES
+from intake.flow import Progress, progress_rechecks_save, progress_step_save
+from intake.forms import StepForm
 from intake.models import Answer, AnswerChoice, QuestionnaireResponse
+from intake.screening.forms import RecheckForm, recheck_answers, recheck_fields
 from intake.triage import triage_compute
 
 logger = logging.getLogger(__name__)
+
+__all__ = [
+    "AnswersInvalid",
+    "Progress",
+    "QuestionnaireAnswers",
+    "RecheckForm",
+    "StepForm",
+    "progress_rechecks_save",
+    "progress_step_save",
+    "questionnaire_response_create",
+    "questionnaire_responses_delete",
+    "recheck_answers",
+    "recheck_fields",
+]
 
 
 @dataclass(frozen=True)
@@ -95,3 +118,16 @@ def _answer_row(
     else:
         row.value_text = value
     return row
+
+
+def questionnaire_responses_delete(*, response_ids: Iterable[int | None]) -> int:
+    """Delete these responses with every answer stored for them (a patient's erasure, the retention purge).
+
+    Ids of responses already gone are ignored. Returns how many responses were deleted. Call it after deleting
+    what protects a response (a callback request), in the same transaction.
+    """
+    ids = [response_id for response_id in response_ids if response_id is not None]
+    if not ids:
+        return 0
+    _, per_model = QuestionnaireResponse.objects.filter(pk__in=ids).delete()
+    return per_model.get(QuestionnaireResponse._meta.label, 0)

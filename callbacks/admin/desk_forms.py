@@ -16,7 +16,7 @@ from callbacks.models import Practitioner, Service
 from callbacks.requests.consent import CURRENT_CONSENT_VERSION, consent_text
 from callbacks.web.forms import CallbackRequestForm
 from clinic.hours import clinic_zone
-from intake.definitions import AnswerType, Definition, Question
+from intake.selectors import AnswerType, Definition, Question
 
 YES, NO = "yes", "no"
 QUESTION_PREFIX = "q_"

@@ -25,9 +25,8 @@ from callbacks.booking import services as booking
 from callbacks.booking.diary import diary_days
 from callbacks.booking.slots import SlotTaken, slots_free
 from callbacks.models import Appointment, Practitioner
-from intake.answers import AnswersInvalid
-from intake.definitions import BACK_PAIN, definition_current
-from intake.services import QuestionnaireAnswers
+from intake.selectors import BACK_PAIN, definition_current
+from intake.services import AnswersInvalid, QuestionnaireAnswers
 
 SEARCH_DAYS = 7
 MOVE_DAYS = 14

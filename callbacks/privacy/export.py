@@ -26,7 +26,6 @@ from callbacks.requests.consent import CONSENT_TEXTS
 from callbacks.requests.selectors import callback_request_notifications
 from callbacks.rules.staff import staff_display_name
 from clinic.hours import clinic_zone
-from intake.models import QuestionnaireResponse
 from intake.selectors import questionnaire_response_answers, questionnaire_response_summary
 
 logger = logging.getLogger(__name__)
@@ -115,7 +114,8 @@ def export_document(request: CallbackRequest) -> dict[str, Any]:
     }
 
 
-def _export_questionnaire(response: QuestionnaireResponse | None) -> dict[str, Any] | None:
+def _export_questionnaire(response: Any) -> dict[str, Any] | None:
+    """``response`` is the request's `intake` questionnaire response, or None."""
     if response is None:
         return None
     summary = questionnaire_response_summary(response=response)

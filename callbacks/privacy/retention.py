@@ -23,7 +23,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from callbacks.models import Appointment, CallAttempt, CallbackRequest, PrivacyLogEntry, RequestEvent, StaffNote
-from intake.models import QuestionnaireResponse
+from intake.services import questionnaire_responses_delete
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ def callback_requests_purge_expired(*, now: dt.datetime | None = None, batch_siz
             if not batch:
                 break
             CallbackRequest.objects.filter(pk__in=[pk for pk, _ in batch]).delete()
-            QuestionnaireResponse.objects.filter(pk__in=[rid for _, rid in batch if rid is not None]).delete()
+            questionnaire_responses_delete(response_ids=[response_id for _, response_id in batch])
         deleted += len(batch)
     PrivacyLogEntry.objects.create(action=PrivacyLogEntry.Action.PURGED, count=deleted, at=now)
     logger.info("retention purge deleted %d callback request(s) with their answers", deleted)

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from callbacks.models import CallbackRequest, PrivacyLogEntry, RequestEvent
 from callbacks.privacy.export import export_document
-from intake.models import QuestionnaireResponse
+from intake.services import questionnaire_responses_delete
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def callback_request_erase(*, request: CallbackRequest, actor: AbstractBaseUser)
     # The request protects its response, so the request goes first.
     locked.delete()
     if response_id is not None:
-        QuestionnaireResponse.objects.filter(pk=response_id).delete()
+        questionnaire_responses_delete(response_ids=[response_id])
     entry = PrivacyLogEntry.objects.create(action=PrivacyLogEntry.Action.ERASED, reference=reference, actor=actor)
     logger.info("callback request %s erased by user %s", reference, actor.pk)
     return entry

@@ -9,9 +9,8 @@ from callbacks.notifications.outbox import notifications_enqueue_on_commit, noti
 from callbacks.requests.consent import consent_text_sha256
 from callbacks.requests.references import reference_generate
 from callbacks.rules.deadline import response_deadline
-from intake.definitions import Tier
+from intake.selectors import questionnaire_response_staff_priority
 from intake.services import QuestionnaireAnswers, questionnaire_response_create
-from intake.triage import TIER_PRIORITY
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +56,7 @@ def callback_request_create(
             rechecks=questionnaire.rechecks,
             other_text=questionnaire.other_text,
         )
-        priority = min(Priority(priority), Priority(TIER_PRIORITY[Tier(response.tier)]))
+        priority = min(Priority(priority), Priority(questionnaire_response_staff_priority(response=response)))
     request = CallbackRequest(
         kind=kind,
         name=name,

@@ -38,9 +38,8 @@ from callbacks.web.forms import CallbackRequestForm
 from clinic.hours import clinic_zone
 from clinic.public_pages import public_page
 from clinic.ratelimit import limit_posts_per_address, too_many_requests
-from intake.answers import AnswersInvalid
-from intake.definitions import BACK_PAIN, Definition, definition_current
-from intake.flow import Progress, steps_asked
+from intake.selectors import BACK_PAIN, Definition, definition_current, steps_asked
+from intake.services import AnswersInvalid, Progress
 
 SESSION_CHOICES_KEY = "callbacks_booking_choices"
 SESSION_BOOKED_KEY = "callbacks_booking_last"

@@ -21,20 +21,20 @@ from callbacks.web.flow import flow_drop, flow_expired, flow_load, flow_save, st
 from callbacks.web.forms import CallbackRequestForm
 from clinic.public_pages import public_form_page, public_page
 from clinic.ratelimit import limit_posts_per_address, too_many_requests
-from intake.answers import AnswersInvalid
-from intake.definitions import BACK_PAIN, Definition, Step, definition_current
-from intake.flow import (
-    Progress,
+from intake.selectors import (
+    BACK_PAIN,
+    Definition,
+    Step,
+    definition_current,
     progress_first_open_step,
     progress_is_emergency,
     progress_rechecks,
     progress_step_reachable,
-    progress_step_save,
     step_get,
     step_neighbours,
     steps_asked,
 )
-from intake.forms import StepForm
+from intake.services import AnswersInvalid, Progress, StepForm, progress_step_save
 
 SESSION_REFERENCE_KEY = "callbacks_last_reference"
 SESSION_PRIORITY_KEY = "callbacks_last_priority"

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from callbacks.web.flow import step_url
 from clinic.ratelimit import client_address, rate_limit_exceeded
-from intake.definitions import Step
+from intake.selectors import Step
 
 
 def requests_from_address_limited(request) -> bool:

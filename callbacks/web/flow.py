@@ -10,15 +10,18 @@ from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from intake.definitions import Definition, DefinitionNotFound, Step, definition_get
-from intake.flow import (
-    Progress,
+from intake.selectors import (
+    Definition,
+    DefinitionNotFound,
+    Step,
+    definition_get,
     progress_first_open_step,
     progress_is_emergency,
     progress_rechecks,
     progress_step_reachable,
     step_neighbours,
 )
+from intake.services import Progress
 
 SESSION_FLOWS_KEY = "callbacks_intake_flows"
 # A flow left this long is forgotten (its answers leave the session); only the newest few are kept.

@@ -12,10 +12,15 @@ from django.views.decorators.http import require_http_methods
 
 from callbacks.web.flow import flow_expired, flow_load, flow_save, step_url, where_next
 from clinic.ratelimit import limit_posts_per_address
-from intake.definitions import Definition
-from intake.flow import Progress, progress_rechecks, progress_rechecks_save, steps_asked
-from intake.screening.forms import RecheckForm, recheck_answers, recheck_fields
-from intake.services import QuestionnaireAnswers
+from intake.selectors import Definition, progress_rechecks, steps_asked
+from intake.services import (
+    Progress,
+    QuestionnaireAnswers,
+    RecheckForm,
+    progress_rechecks_save,
+    recheck_answers,
+    recheck_fields,
+)
 
 REASON_FIELD = "reason"
 

@@ -7,8 +7,12 @@ from django.urls import NoReverseMatch, reverse
 
 from intake.answers import AnswersInvalid
 from intake.models import Answer, AnswerChoice, QuestionnaireResponse
-from intake.selectors import questionnaire_response_answers, questionnaire_response_summary
-from intake.services import questionnaire_response_create
+from intake.selectors import (
+    questionnaire_response_answers,
+    questionnaire_response_staff_priority,
+    questionnaire_response_summary,
+)
+from intake.services import questionnaire_response_create, questionnaire_responses_delete
 from tests.intake.conftest import ROUTINE_ANSWERS
 
 pytestmark = pytest.mark.django_db
@@ -136,3 +140,19 @@ def test_responses_have_no_admin_page_of_their_own(admin_client, back_pain):
     assert admin_client.get(f"{admin}intake/questionnaireresponse/?tier__exact=emergency").status_code == 404
     with pytest.raises(NoReverseMatch):
         reverse("admin:intake_questionnaireresponse_changelist")
+
+
+def test_deleting_responses_takes_their_answers_and_ignores_missing_ids(back_pain):
+    kept = store(back_pain)
+    gone = store(back_pain, pain_areas=["groin"])
+    also_gone = store(back_pain)
+    assert questionnaire_responses_delete(response_ids=[gone.pk, also_gone.pk, None, 999_999]) == 2
+    assert list(QuestionnaireResponse.objects.all()) == [kept]
+    assert set(Answer.objects.values_list("response_id", flat=True)) == {kept.pk}
+    assert not AnswerChoice.objects.exclude(answer__response=kept).exists()
+    assert questionnaire_responses_delete(response_ids=[]) == 0
+
+
+def test_the_staff_priority_of_a_response_follows_its_tier(back_pain):
+    assert questionnaire_response_staff_priority(response=store(back_pain)) == 4  # routine
+    assert questionnaire_response_staff_priority(response=store(back_pain, saddle_numbness=True)) == 1  # emergency
