@@ -26,6 +26,7 @@ from callbacks.models import CallbackRequest, Notification
 from callbacks.notifications.delivery import notification_send
 from callbacks.web.flow import SESSION_FLOWS_KEY
 from clinic.rates import Rate
+from clinic.text import HIDDEN_CHARACTERS_MESSAGE, text_has_hidden_characters
 from intake.models import Answer, QuestionnaireResponse
 from tests.callbacks.web.test_forms import form_data
 from tests.factories import ArticleFactory, CallbackRequestFactory
@@ -117,7 +118,7 @@ def errors_next_to(html: str, field_id: str) -> str:
 
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_every_free_text_question_takes_or_refuses_a_payload_cleanly(client, payload):
-    valid = NUL not in payload and len(payload.strip()) <= 300
+    valid = NUL not in payload and not text_has_hidden_characters(payload) and len(payload.strip()) <= 300
     url = reverse("callbacks:request")
     for step in STEPS:
         reveal, fields = TEXT_STEPS.get(step, ({}, []))
@@ -287,6 +288,50 @@ def test_a_name_of_only_invisible_characters_is_refused(client):
         assert response.status_code == 200, repr(name)
         assert errors_next_to(response.content.decode(), "id_name"), repr(name)
     assert not CallbackRequest.objects.exists()
+
+
+HIDDEN_CHARACTERS = [
+    pytest.param("\u202e", id="right-to-left-override"),
+    pytest.param("\x0b", id="vertical-tab"),
+    pytest.param("\x1f", id="unit-separator"),
+    pytest.param("\ufffe", id="noncharacter"),
+    pytest.param("\u2066", id="isolate"),
+    pytest.param("\x85", id="c1-next-line"),
+]
+
+
+@pytest.mark.parametrize("hidden", HIDDEN_CHARACTERS)
+def test_hidden_control_characters_are_refused_next_to_the_field(client, hidden):
+    """Security review, finding 11: a name or answer never holds a control, an override or a noncharacter."""
+    url = walk(client)["Location"]
+    for field in ("name", "reason"):
+        response = client.post(url, form_data(**{field: f"Ann{hidden}gnol Lee"}))
+        assert response.status_code == 200, field
+        assert HIDDEN_CHARACTERS_MESSAGE in errors_next_to(response.content.decode(), f"id_{field}")
+    assert not CallbackRequest.objects.exists()
+    treatment = reverse("callbacks:step", kwargs={"flow": url.split("/")[2], "step": "treatment"})
+    answers = {**NO_RED_FLAGS["treatment"], "goals": f"Walk{hidden} again"}
+    response = client.post(treatment, step_data(answers))
+    assert response.status_code == 200
+    assert HIDDEN_CHARACTERS_MESSAGE in errors_next_to(response.content.decode(), "id_q-goals")
+    assert_nothing_half_saved()
+
+
+def test_ordinary_text_in_any_script_with_its_joiners_and_marks_is_kept():
+    for text in ("Zoë O'Brien-Łukasz", "أحمد\u200f علي", "Family 👨\u200d👩\u200d👧", "Line one\nline two\ttab"):
+        assert not text_has_hidden_characters(text), text
+
+
+@pytest.mark.parametrize(
+    "email", ["x@localhost", "x@[127.0.0.1]", "x@[IPv6:::1]", "x@127.0.0.1", "x@intranet", "x@printer.local"]
+)
+def test_email_addresses_that_cannot_reach_a_patient_are_refused(client, email):
+    url = walk(client)["Location"]
+    response = client.post(url, form_data(email=email))
+    assert response.status_code == 200
+    assert "Enter an e-mail address like name@example.com" in errors_next_to(response.content.decode(), "id_email")
+    assert not CallbackRequest.objects.exists()
+    assert client.post(url, form_data(email="ann.lee@mail.example.co.uk")).status_code == 302
 
 
 def test_a_ticked_honeypot_with_a_payload_saves_nothing(client):
@@ -520,7 +565,12 @@ def test_generated_text_answers_are_kept_exactly_or_refused_with_a_message(clien
     else:
         html = response.content.decode()
         assert errors_next_to(html, "id_q-goals") or errors_next_to(html, "id_q-tried_other")
-        assert NUL in goals + other or len(goals.strip()) > 500 or len(other.strip()) > 300
+        assert (
+            NUL in goals + other
+            or text_has_hidden_characters(goals + other)
+            or len(goals.strip()) > 500
+            or len(other.strip()) > 300
+        )
 
 
 def treatment_url(client):

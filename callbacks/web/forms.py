@@ -10,9 +10,11 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from callbacks.requests.consent import CURRENT_CONSENT_VERSION, consent_text
+from callbacks.requests.email_address import email_address_check
 from callbacks.requests.phone import phone_example, phone_to_e164
 from callbacks.requests.windows import callback_block_starts, callback_windows
 from clinic.hours import WEEKDAYS
+from clinic.text import HIDDEN_CHARACTERS_MESSAGE, text_has_hidden_characters
 
 # A window must leave staff time to ring: one ending sooner than this is treated as already gone.
 MIN_NOTICE = dt.timedelta(minutes=30)
@@ -39,6 +41,7 @@ class CallbackRequestForm(forms.Form):
         max_length=254,
         help_text="Only to send you your reference number.",
         error_messages={"invalid": "Enter an e-mail address like name@example.com, or leave it empty."},
+        validators=[email_address_check],
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     preferred_date = forms.DateField(
@@ -107,6 +110,8 @@ class CallbackRequestForm(forms.Form):
         return ", ".join(parts)
 
     def clean_name(self):
+        if text_has_hidden_characters(self.cleaned_data["name"]):
+            raise forms.ValidationError(HIDDEN_CHARACTERS_MESSAGE)
         name = " ".join(self.cleaned_data["name"].split())
         # Staff must be able to read it: invisible characters alone (zero-width, direction marks) are no name.
         if not any(unicodedata.category(char).startswith("L") for char in name):
@@ -123,6 +128,8 @@ class CallbackRequestForm(forms.Form):
 
     def clean_reason(self):
         reason = self.cleaned_data["reason"].strip()
+        if text_has_hidden_characters(reason):
+            raise forms.ValidationError(HIDDEN_CHARACTERS_MESSAGE)
         if not any(not unicodedata.category(char).startswith(("C", "Z")) for char in reason):
             raise forms.ValidationError("Tell us briefly why you would like a call.")
         return reason

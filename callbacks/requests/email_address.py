@@ -1,0 +1,28 @@
+"""Which e-mail addresses a patient may give: ones on the public internet that the clinic's mail can reach.
+
+Django's EmailValidator accepts `x@localhost` and address literals such as `x@[127.0.0.1]`: mail sent there
+goes to the mail server itself or to an address on the clinic's network, never to a patient.
+"""
+
+import ipaddress
+
+from django.core.exceptions import ValidationError
+
+EMAIL_NOT_PUBLIC_MESSAGE = "Enter an e-mail address like name@example.com, or leave it empty."
+# Names that never lead out of the local network (RFC 6761, RFC 6762, RFC 8375 and common home-router names).
+LOCAL_ONLY_SUFFIXES = ("localhost", "local", "localdomain", "internal", "invalid", "lan", "home", "home.arpa", "arpa")
+
+
+def email_address_check(value: str) -> None:
+    """ValidationError unless the address's domain is a public internet name (a dot, no IP, no local name)."""
+    domain = value.rpartition("@")[2].strip().rstrip(".").lower()
+    if domain.startswith("[") or not domain or "." not in domain:
+        raise ValidationError(EMAIL_NOT_PUBLIC_MESSAGE, code="invalid")
+    try:
+        ipaddress.ip_address(domain)
+    except ValueError:
+        pass
+    else:
+        raise ValidationError(EMAIL_NOT_PUBLIC_MESSAGE, code="invalid")
+    if any(domain == suffix or domain.endswith("." + suffix) for suffix in LOCAL_ONLY_SUFFIXES):
+        raise ValidationError(EMAIL_NOT_PUBLIC_MESSAGE, code="invalid")
