@@ -50,6 +50,13 @@ class ClinicAdminConfig(admin_apps.AdminConfig):
     default_site = "callbacks.apps.ClinicAdminSite"
 
 
+# The admin home lists the clinic's own work first, in this order; the technical sections (accounts, lockouts,
+# authenticators) come last, apart, and only for those whose permissions show them at all.
+CLINIC_APPS = ("callbacks", "intake", "clinic")
+CLINIC_MODELS_FIRST = ("CallbackRequest", "Appointment")
+TECHNICAL_APPS = frozenset({"auth", "axes", "otp_totp", "otp_static", "django_otp"})
+
+
 class ClinicAdminSite(AdminSite):
     """Two-factor sign-in (when ADMIN_REQUIRE_2FA is on) and the day at a glance on the home page."""
 
@@ -82,6 +89,15 @@ class ClinicAdminSite(AdminSite):
         context["admin_require_2fa"] = settings.ADMIN_REQUIRE_2FA
         return context
 
+    def get_app_list(self, request, app_label=None):
+        apps = super().get_app_list(request, app_label)
+        order = {label: index for index, label in enumerate(CLINIC_APPS)}
+        apps.sort(key=lambda app: (app["app_label"] in TECHNICAL_APPS, order.get(app["app_label"], len(order))))
+        first = {name: index for index, name in enumerate(CLINIC_MODELS_FIRST)}
+        for app in apps:
+            app["models"].sort(key=lambda model: first.get(model["object_name"], len(first)))
+        return apps
+
     def index(self, request, extra_context=None):
         from callbacks.admin.chart import bar_chart
         from callbacks.models import CallbackRequest
@@ -91,4 +107,25 @@ class ClinicAdminSite(AdminSite):
         if request.user.has_perm(f"callbacks.view_{CallbackRequest._meta.model_name}"):
             extra_context["glance"] = triage_day_at_a_glance()
             extra_context["requests_chart"] = bar_chart(callback_requests_per_day(days=settings.ADMIN_CHART_DAYS))
+        extra_context["desk_links"] = self._desk_links(request)
+        apps = self.get_app_list(request)
+        extra_context["clinic_apps"] = [app for app in apps if app["app_label"] not in TECHNICAL_APPS]
+        extra_context["technical_apps"] = [app for app in apps if app["app_label"] in TECHNICAL_APPS]
         return super().index(request, extra_context)
+
+    @staticmethod
+    def _desk_links(request) -> list[tuple[str, str]]:
+        """The front desk's day, first on the home page: the queue, today's diary, booking, one's own feed."""
+        from django.urls import reverse
+
+        user, links = request.user, []
+        if user.has_perm("callbacks.view_callbackrequest"):
+            links.append(("Callback queue", reverse("admin:callbacks_callbackrequest_changelist")))
+        if user.has_perm("callbacks.view_appointment"):
+            links.append(("Today's diary", reverse("admin:callbacks_appointment_diary")))
+            links.append(("This week", reverse("admin:callbacks_appointment_diary") + "?view=week"))
+        if user.has_perm("callbacks.add_appointment"):
+            links.append(("Book for a caller", reverse("admin:callbacks_appointment_book")))
+        if getattr(user, "practitioner", None) is not None:
+            links.append(("My calendar feed", reverse("admin:callbacks_appointment_feed")))
+        return links

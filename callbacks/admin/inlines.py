@@ -1,10 +1,8 @@
-"""Read-only records on a request's page: its notifications and its history."""
+"""Read-only records on a request's page: its notifications (its history is the page's timeline)."""
 
 from django.contrib import admin
 
-from callbacks.models import Notification, RequestEvent
-from callbacks.requests.selectors import FIELD_TITLES
-from callbacks.rules.staff import staff_display_name
+from callbacks.models import Notification
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -29,24 +27,3 @@ class NotificationInline(ReadOnlyInline):
     fields = ("kind", "channel", "recipient", "status", "attempts", "last_error", "created_at", "sent_at")
     readonly_fields = fields
     ordering = ("created_at",)
-
-
-class RequestEventInline(ReadOnlyInline):
-    """The request's history exactly as recorded: staff can read it, nobody can change it."""
-
-    model = RequestEvent
-    verbose_name_plural = "History (who changed what, when)"
-    fields = ("at", "who", "action", "what", "before", "after")
-    readonly_fields = fields
-    ordering = ("-at", "-pk")
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor")
-
-    @admin.display(description="By")
-    def who(self, event):
-        return staff_display_name(event.actor)
-
-    @admin.display(description="Field")
-    def what(self, event):
-        return FIELD_TITLES.get(event.field, event.field)

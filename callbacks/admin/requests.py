@@ -24,11 +24,11 @@ from callbacks.admin.display import (
 )
 from callbacks.admin.export import ExportAdminMixin
 from callbacks.admin.filters import AssignedFilter, OverdueFilter, StatusFilter
-from callbacks.admin.inlines import NotificationInline, RequestEventInline
+from callbacks.admin.inlines import NotificationInline
 from callbacks.admin.lookups import OfferedLookupsOnlyMixin
 from callbacks.admin.privacy import PrivacyAdminMixin
 from callbacks.admin.workflow import WORKFLOW_ACTIONS, WorkflowAdminMixin
-from callbacks.models import CallbackRequest, Priority
+from callbacks.models import Appointment, CallbackRequest, ConsentMethod, Priority
 from callbacks.requests import workflow
 from callbacks.requests.phone import phone_search_variants
 from callbacks.requests.selectors import QUEUE_ORDER, callback_request_queue, callback_request_timeline
@@ -43,12 +43,13 @@ Status = CallbackRequest.Status
 class CallbackRequestAdmin(
     OfferedLookupsOnlyMixin, PrivacyAdminMixin, WorkflowAdminMixin, ExportAdminMixin, admin.ModelAdmin
 ):
+    # The key columns first: on a narrow screen the queue becomes stacked cards in this order (triage.css).
     list_display = (
         "reference",
-        "patient",
         "priority_badge",
         "status",
         "deadline_left",
+        "patient",
         "assigned",
         "created_at",
     )
@@ -64,35 +65,28 @@ class CallbackRequestAdmin(
     show_full_result_count = False
     ordering = QUEUE_ORDER
     actions = ["assign_to_me", "release", "mark_in_progress", "close_as_duplicate", "export_csv"]
-    fieldsets = (
-        (
-            "Record",
-            {
-                "fields": (
-                    "reference",
-                    "kind",
-                    "created_at",
-                    "updated_at",
-                    "consent_version",
-                    "consent_given_at",
-                    "consent_text_sha256",
-                )
-            },
-        ),
-    )
-    readonly_fields = (
-        "reference",
-        "kind",
-        "created_at",
-        "updated_at",
-        "consent_version",
-        "consent_given_at",
-        "consent_text_sha256",
-    )
-    inlines = [NotificationInline, RequestEventInline]
+    # The consent as staff need it (version, time, how and to whom); the hash of its text is proof for the
+    # privacy officer only (see get_fields).
+    RECORD_FIELDS = ("reference", "kind", "created_at", "updated_at", "consent")
+    fields = (*RECORD_FIELDS, "consent_text_sha256")
+    readonly_fields = fields
+    # The history is shown once, as the page's timeline (callback_request_timeline), not again as a table.
+    inlines = [NotificationInline]
 
     class Media:
         css = {"all": [ADMIN_CSS, "intake/admin.css"]}
+
+    def get_fields(self, request, obj=None):
+        if request.user.has_perm("callbacks.view_consent_proof"):
+            return self.fields
+        return self.RECORD_FIELDS
+
+    @admin.display(description="Consent")
+    def consent(self, obj):
+        how = "online, by the patient"
+        if obj.consent_method == ConsentMethod.PHONE:
+            how = f"by phone, to {staff_display_name(obj.consent_recorded_by)}"
+        return f"Version {obj.consent_version}, given {workflow.moment_label(obj.consent_given_at)}, {how}"
 
     # The queue
 
@@ -210,6 +204,7 @@ class CallbackRequestAdmin(
         response = obj.questionnaire_response
         summary = questionnaire_response_summary(response=response) if response else None
         return {
+            **self.appointment_context(request, obj),
             "triage": obj,
             "triage_now": timezone.now(),
             "triage_zone": zone.key,
@@ -230,4 +225,25 @@ class CallbackRequestAdmin(
                 action: reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_workflow", args=[obj.pk, action])
                 for action in WORKFLOW_ACTIONS
             },
+        }
+
+    def appointment_context(self, request, obj) -> dict[str, Any]:
+        """A booking's appointment on its request's page, with the diary's one-click decisions."""
+        if obj.kind != CallbackRequest.Kind.BOOKING:
+            return {"appointment": None}
+        appointment = Appointment.objects.select_related("service", "practitioner").filter(request=obj).first()
+        if appointment is None:
+            return {"appointment": None}
+        day = timezone.localtime(appointment.starts_at, clinic_zone()).date()
+        return {
+            "appointment": appointment,
+            "appointment_can_act": request.user.has_perm("callbacks.change_appointment"),
+            "appointment_urls": {
+                action: reverse("admin:callbacks_appointment_diary_action", args=[appointment.pk, action])
+                for action in ("confirm", "decline", "cancel")
+            }
+            | {"move": reverse("admin:callbacks_appointment_move", args=[appointment.pk])},
+            "here": reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk]),
+            "diary_day_url": reverse("admin:callbacks_appointment_diary")
+            + f"?view=day&day={day.isoformat()}&practitioner={appointment.practitioner_id}",
         }

@@ -7,7 +7,7 @@ from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from callbacks.models import CallAttempt, CallbackRequest, Notification, RequestEvent, StaffNote
+from callbacks.models import CallAttempt, CallbackRequest, ConsentMethod, Notification, RequestEvent, StaffNote
 from callbacks.rules.requests import AWAITING_RESPONSE_STATUSES, URGENT_PRIORITIES
 from callbacks.rules.staff import staff_display_name
 from clinic.hours import clinic_zone
@@ -94,9 +94,18 @@ def callback_request_timeline(*, request: CallbackRequest) -> list[TimelineEntry
     """Everything that happened to a request, newest first: its arrival, the workflow's changes, calls, notes.
 
     Calls and notes come from their own records (they carry the detail); the history's own lines for them
-    are left out here so nothing shows twice. Three queries, whatever the length.
+    are left out here so nothing shows twice. Three queries whatever the length (four for a booking taken by
+    phone: who took it).
     """
-    entries = [TimelineEntry(at=request.created_at, kind="received", actor="", title="Request received")]
+    received = TimelineEntry(at=request.created_at, kind="received", actor="", title="Request received")
+    if request.consent_method == ConsentMethod.PHONE:
+        received = TimelineEntry(
+            at=request.created_at,
+            kind="received",
+            actor=staff_display_name(request.consent_recorded_by),
+            title="Booked by phone for the caller (consent given by phone)",
+        )
+    entries = [received]
     events = (
         RequestEvent.objects.filter(request=request)
         .exclude(action__in=[RequestEvent.Action.CALL, RequestEvent.Action.NOTE])
@@ -143,6 +152,7 @@ FIELD_TITLES = {
     "deadline": "Response deadline",
     "call_attempt": "Call attempt",
     "note": "Note",
+    "appointment": "Appointment",
 }
 
 

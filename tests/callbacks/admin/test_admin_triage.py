@@ -267,18 +267,20 @@ def test_record_form_post_changes_nothing(triage_client, emergency_request):
     )
 
 
-def test_history_inline_is_read_only_even_for_superuser(admin_client, emergency_request, admin_user):
+def test_history_is_one_read_only_timeline_even_for_superuser(admin_client, emergency_request, admin_user):
+    """Timeline and History used to show the same events twice; the timeline is now the only one."""
     workflow.staff_note_add(request=emergency_request, text="Called GP.", actor=admin_user)
+    workflow.callback_request_status_change(request=emergency_request, status=Status.IN_PROGRESS, actor=admin_user)
     response = admin_client.get(change_url(emergency_request))
-    formsets = {f.formset.prefix: f for f in response.context["inline_admin_formsets"]}
-    history = formsets["events"]
-    assert not history.has_add_permission
-    assert not history.has_change_permission
-    assert not history.has_delete_permission
+    prefixes = {f.formset.prefix for f in response.context["inline_admin_formsets"]}
+    assert "events" not in prefixes
     html = response.content.decode()
-    assert "History (who changed what, when)" in html
-    assert "Called GP." in html
+    assert "History (who changed what, when)" not in html
+    assert html.count("Called GP.") == 1
     assert 'name="events-0-after"' not in html
+    timeline = response.context["timeline"]
+    assert [entry.title for entry in timeline] == ["Status", "Note", "Request received"]
+    assert (timeline[0].before, timeline[0].after) == ("New", "In progress")
 
 
 def test_workflow_assign_me_then_timeline_shows_it(triage_client, triage_user, emergency_request):

@@ -1,4 +1,4 @@
-"""A service and a practitioner who offers it every day, 09:00-17:00 clinic time."""
+"""Shared by the callbacks tests: a service and a practitioner who offers it every day, 09:00-17:00 clinic time."""
 
 import datetime as dt
 
