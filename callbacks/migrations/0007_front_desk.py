@@ -96,7 +96,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="practitioner",
             name="calendar_feed_digest",
-            field=models.CharField(blank=True, db_index=True, editable=False, max_length=64),
+            field=models.CharField(blank=True, db_default="", db_index=True, editable=False, max_length=64),
         ),
         migrations.AlterField(
             model_name="notification",
