@@ -335,9 +335,7 @@ class Practitioner(models.Model):
     services = models.ManyToManyField(Service, related_name="practitioners", blank=True)
     active = models.BooleanField(default=True, help_text="Inactive practitioners are not offered to patients.")
     # SHA-256 of the secret in the practitioner's calendar feed address; the secret itself is shown once.
-    calendar_feed_digest = models.CharField(
-        max_length=64, blank=True, editable=False, db_index=True, db_default=""
-    )
+    calendar_feed_digest = models.CharField(max_length=64, blank=True, editable=False, db_index=True, db_default="")
 
     class Meta:
         ordering = ["name"]
