@@ -23,6 +23,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from callbacks.models import Appointment, CallAttempt, CallbackRequest, PrivacyLogEntry, RequestEvent, StaffNote
+from callbacks.privacy.sessions import sessions_expired_delete
 from intake.services import questionnaire_responses_delete
 
 logger = logging.getLogger(__name__)
@@ -72,6 +73,10 @@ def callback_requests_purge_expired(*, now: dt.datetime | None = None, batch_siz
             CallbackRequest.objects.filter(pk__in=[pk for pk, _ in batch]).delete()
             questionnaire_responses_delete(response_ids=[response_id for _, response_id in batch])
         deleted += len(batch)
+    # Unfinished answers never became a request: they go with their session once it has ended.
+    sessions = sessions_expired_delete(now=now)
     PrivacyLogEntry.objects.create(action=PrivacyLogEntry.Action.PURGED, count=deleted, at=now)
-    logger.info("retention purge deleted %d callback request(s) with their answers", deleted)
+    logger.info(
+        "retention purge deleted %d callback request(s) with their answers, %d ended session(s)", deleted, sessions
+    )
     return deleted

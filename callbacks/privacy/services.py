@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from callbacks.models import CallbackRequest, PrivacyLogEntry, RequestEvent
 from callbacks.privacy.export import export_document
+from callbacks.privacy.sessions import sessions_of_request_delete
 from intake.services import questionnaire_responses_delete
 
 logger = logging.getLogger(__name__)
@@ -60,7 +61,8 @@ def callback_request_export(*, request: CallbackRequest, actor: AbstractBaseUser
 
 @transaction.atomic
 def callback_request_erase(*, request: CallbackRequest, actor: AbstractBaseUser) -> PrivacyLogEntry:
-    """Delete ``request`` with its notifications, history, call attempts, notes and questionnaire answers.
+    """Delete ``request`` with its notifications, history, call attempts, notes and questionnaire answers, and
+    the patient's session that sent it, with any unfinished flow still in it.
 
     All or nothing, in one transaction. What remains is one privacy log entry: the reference, who, when.
     """
@@ -70,6 +72,7 @@ def callback_request_erase(*, request: CallbackRequest, actor: AbstractBaseUser)
     locked.delete()
     if response_id is not None:
         questionnaire_responses_delete(response_ids=[response_id])
+    sessions = sessions_of_request_delete(reference=reference)
     entry = PrivacyLogEntry.objects.create(action=PrivacyLogEntry.Action.ERASED, reference=reference, actor=actor)
-    logger.info("callback request %s erased by user %s", reference, actor.pk)
+    logger.info("callback request %s erased by user %s (and %d session(s))", reference, actor.pk, sessions)
     return entry

@@ -29,6 +29,7 @@ from callbacks.booking.slots import (
     slots_nearest,
 )
 from callbacks.models import Appointment, Priority, Service
+from callbacks.privacy.sessions import session_request_mark
 from callbacks.requests.consent import CURRENT_CONSENT_VERSION
 from callbacks.rules.booking import appointment_status_holds_time
 from callbacks.web import recheck
@@ -236,6 +237,7 @@ def booking_contact(request, *, flow: str, definition: Definition, progress: Pro
         flow_drop(request, flow)
         _choice_drop(request, flow)
         request.session[SESSION_BOOKED_KEY] = appointment.pk
+        session_request_mark(request.session, reference=appointment.request.reference)
         return redirect("callbacks:booking_done")
     asked = steps_asked(definition=definition, answers=progress.answers)
     back_url = details_back_url(flow, asked=asked, emergency=emergency)

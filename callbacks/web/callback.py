@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from callbacks.models import Priority
+from callbacks.privacy.sessions import session_request_mark
 from callbacks.requests import services
 from callbacks.requests.consent import CONSENT_TEXTS, CURRENT_CONSENT_VERSION
 from callbacks.web import booking as booking_views
@@ -160,6 +161,7 @@ def callback_request_contact(request, flow):
             return flow_expired(request)
         flow_drop(request, flow)
         request.session[SESSION_REFERENCE_KEY] = created.reference
+        session_request_mark(request.session, reference=created.reference)
         request.session[SESSION_PRIORITY_KEY] = int(created.priority)
         return redirect("callbacks:done")
     asked = steps_asked(definition=definition, answers=progress.answers)

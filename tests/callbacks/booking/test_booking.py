@@ -650,3 +650,18 @@ def test_a_confirmed_booking_the_patient_cancels_closes_its_request_and_is_purge
 
     assert callback_requests_purge_expired(now=later) == 1
     assert not CallbackRequest.objects.filter(pk=request.pk).exists()
+
+
+def test_erasing_a_booking_deletes_the_session_that_booked_it_with_its_unfinished_flows(client, service, practitioner):
+    """Security review, finding 12, for the booking flow: the session is marked with the request it sent."""
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from callbacks.privacy.services import callback_request_erase
+
+    details_url = answer_all(client, choose_slot(client, service, a_free_slot(service)))
+    assert client.post(details_url, CONTACT).status_code == 302
+    choose_slot(client, service, a_free_slot(service, days_ahead=3))  # a second booking, left unfinished
+    session_key = client.session.session_key
+    assert SessionStore(session_key=session_key).get("callbacks_booking_choices")
+    callback_request_erase(request=Appointment.objects.get().request, actor=UserFactory())
+    assert not SessionStore(session_key=session_key).get("callbacks_booking_choices")

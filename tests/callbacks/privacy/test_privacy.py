@@ -451,3 +451,54 @@ def test_beat_runs_the_purge_and_the_session_cleanup_every_night_in_clinic_time(
         assert jobs[task].hour == {3}
         assert task in app.tasks
     assert app.conf.timezone == settings.TIME_ZONE
+
+
+# Unfinished answers in the session store (security review, finding 12)
+
+
+def patient_sends_a_request_and_starts_another(client) -> str:
+    """The patient's browser sends one request, then answers the first page of a second one and stops."""
+    from tests.callbacks.web.test_forms import form_data
+    from tests.support.questionnaire import NO_RED_FLAGS, STEPS, step_data
+
+    url = reverse("callbacks:request")
+    for step in STEPS:
+        url = client.post(url, step_data(NO_RED_FLAGS[step]))["Location"]
+    done = client.post(url, form_data(name="Wren Halloway"))
+    assert done.status_code == 302
+    reference = CallbackRequest.objects.get(name="Wren Halloway").reference
+    unfinished = client.post(reverse("callbacks:request"), step_data(NO_RED_FLAGS["safety"]))
+    assert unfinished.status_code == 302
+    return reference
+
+
+def session_rows_holding(text: str) -> list[Session]:
+    return [row for row in Session.objects.all() if text in json.dumps(row.get_decoded())]
+
+
+def test_erasure_deletes_the_patients_session_with_its_unfinished_flows(officer):
+    patient, someone_else = Client(), Client()
+    reference = patient_sends_a_request_and_starts_another(patient)
+    someone_else.post(reverse("callbacks:request"), {"q-saddle_numbness": "no"})
+    flows_key = "callbacks_intake_flows"
+    assert session_rows_holding(reference) and patient.session.get(flows_key)
+    sessions_before = Session.objects.count()
+
+    callback_request_erase(request=CallbackRequest.objects.get(reference=reference), actor=officer)
+
+    assert not session_rows_holding(reference)
+    assert Session.objects.count() == sessions_before - 1  # the other patient's session is untouched
+    assert not SessionStore(session_key=patient.session.session_key).get(flows_key)
+
+
+def test_the_retention_purge_deletes_ended_sessions_with_unfinished_answers():
+    ended = SessionStore()
+    ended["callbacks_intake_flows"] = {"abc": {"answers": {"goals": "Walk to the Quarrington fair"}}}
+    ended.set_expiry(timezone.now() - dt.timedelta(minutes=1))
+    ended.save()
+    live = SessionStore()
+    live["callbacks_intake_flows"] = {"def": {"answers": {}}}
+    live.save()
+    callback_requests_purge_expired()
+    assert not session_rows_holding("Quarrington")
+    assert Session.objects.filter(session_key=live.session_key).exists()
