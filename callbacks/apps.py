@@ -42,6 +42,12 @@ class CallbacksConfig(AppConfig):
             _booking_page_changed, sender=Practitioner.services.through, dispatch_uid="public-pages-offers"
         )
 
+        # A freed slot is offered to the waitlist in the transaction that frees it (see callbacks.booking.events).
+        from callbacks.booking.events import slot_freed
+        from callbacks.booking.waitlist import slot_freed_receiver
+
+        slot_freed.connect(slot_freed_receiver, dispatch_uid="waitlist-offers")
+
 
 class ClinicAdminConfig(admin_apps.AdminConfig):
     """Django's admin with the clinic's site as ``admin.site``; named in INSTALLED_APPS in its place."""

@@ -125,6 +125,10 @@ class NotificationQuerySet(models.QuerySet):
         return self.filter(status=Notification.Status.PENDING)
 
 
+# Kinds sent once per move, so possibly several times for one request.
+REPEATABLE_KINDS = ("booking_rescheduled", "booking_moved")
+
+
 class Notification(models.Model):
     """One message to send, written in the same transaction as what it announces (a transactional outbox)."""
 
@@ -137,6 +141,9 @@ class Notification(models.Model):
         BOOKING_REMINDER = "booking_reminder", "Appointment reminder (patient)"
         BOOKING_CANCELLED = "booking_cancelled", "Appointment cancelled by the patient (staff)"
         BOOKING_CANCELLED_BY_CLINIC = "booking_cancelled_clinic", "Appointment cancelled by the clinic (patient)"
+        BOOKING_RESCHEDULED = "booking_rescheduled", "Appointment moved by the patient (staff)"
+        BOOKING_MOVED = "booking_moved", "Appointment moved (patient)"
+        WAITLIST_OFFER = "waitlist_offer", "Waitlist offer (patient)"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "E-mail"
@@ -147,7 +154,13 @@ class Notification(models.Model):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
 
-    request = models.ForeignKey(CallbackRequest, on_delete=models.CASCADE, related_name="notifications")
+    # A notification announces a request, or (for a waitlist offer, before any request exists) an offer.
+    request = models.ForeignKey(
+        CallbackRequest, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    waitlist_offer = models.ForeignKey(
+        "WaitlistOffer", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
     kind = models.CharField(max_length=24, choices=Kind.choices)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
     recipient = models.CharField(max_length=500)
@@ -167,12 +180,24 @@ class Notification(models.Model):
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="notif_due")]
         constraints = [
             # One of each kind per channel and request: an escalation or a confirmation goes out once.
-            models.UniqueConstraint(fields=["request", "kind", "channel"], name="notif_once_per_kind"),
+            # A move can happen more than once; each one is announced (the kinds below are left out).
+            models.UniqueConstraint(
+                fields=["request", "kind", "channel"],
+                condition=~Q(kind__in=REPEATABLE_KINDS),
+                name="notif_once_per_kind",
+            ),
+            models.UniqueConstraint(fields=["waitlist_offer", "kind", "channel"], name="notif_offer_once"),
+            models.CheckConstraint(
+                condition=Q(request__isnull=False, waitlist_offer__isnull=True)
+                | Q(request__isnull=True, waitlist_offer__isnull=False),
+                name="notif_one_subject",
+            ),
             models.CheckConstraint(condition=~Q(status="sent") | Q(sent_at__isnull=False), name="notif_sent_has_time"),
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} for {self.request_id} by {self.channel}"
+        subject = self.request_id if self.request_id else f"offer {self.waitlist_offer_id}"
+        return f"{self.get_kind_display()} for {subject} by {self.channel}"
 
 
 class AppendOnlyModel(models.Model):
@@ -450,6 +475,9 @@ class Appointment(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    # Raised each time the patient moves the appointment: the calendar event's SEQUENCE grows with it, and a
+    # reschedule link names the revision it was sent for, so it works once.
+    revision = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = AppointmentQuerySet.as_manager()
@@ -480,3 +508,101 @@ class Appointment(models.Model):
     def flagged(self) -> bool:
         """Emergency or urgent triage: staff must look at the intake before confirming."""
         return priority_is_urgent(self.request.priority)
+
+
+class ClinicClosure(models.Model):
+    """Whole days the clinic is closed beyond the bank holidays (which come from the `holidays` package): no
+    slot is offered and the response deadline does not run on them."""
+
+    first_day = models.DateField("closed from")
+    last_day = models.DateField("closed until", help_text="The last closed day (inclusive).")
+    reason = models.CharField(max_length=120, help_text="Staff only, e.g. staff training.")
+
+    class Meta:
+        ordering = ["first_day"]
+        constraints = [
+            models.CheckConstraint(condition=Q(last_day__gte=models.F("first_day")), name="cb_closure_order"),
+        ]
+
+    def __str__(self):
+        if self.first_day == self.last_day:
+            return f"{self.first_day:%Y-%m-%d}: {self.reason}"
+        return f"{self.first_day:%Y-%m-%d} to {self.last_day:%Y-%m-%d}: {self.reason}"
+
+
+# Waitlist
+
+
+class WaitlistEntry(models.Model):
+    """A patient who found no suitable time and asked to be offered one that frees up."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        BOOKED = "booked", "Booked from an offer"
+        LEFT = "left", "Left the waitlist"
+
+    reference = models.CharField(max_length=12, unique=True, editable=False)
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="waitlist")
+    practitioner = models.ForeignKey(
+        Practitioner,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="waitlist",
+        help_text="Empty: any practitioner.",
+    )
+    # The weekdays that suit, as digits (Monday 0 ... Sunday 6); empty for any day.
+    weekdays = models.CharField(max_length=7, blank=True)
+    name = models.CharField(max_length=120)
+    phone = models.CharField(max_length=20, help_text="E.164, e.g. +447400123456")
+    email = models.EmailField()
+    consent_version = models.CharField(max_length=20)
+    consent_text_sha256 = models.CharField(max_length=64)
+    consent_given_at = models.DateTimeField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.WAITING)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name_plural = "waitlist"
+        indexes = [models.Index(fields=["service", "status", "created_at"], name="cb_waitlist_queue")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(consent_version=""), name="cb_waitlist_consent_recorded"),
+            models.CheckConstraint(condition=Q(weekdays__regex=r"^[0-6]*$"), name="cb_waitlist_weekdays"),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+
+class WaitlistOffer(models.Model):
+    """A freed slot offered to one waitlisted patient. Several patients may be offered the same slot: the first
+    to accept books it (the appointment's no-overlap guarantee decides), the others find it gone."""
+
+    class Status(models.TextChoices):
+        OFFERED = "offered", "Offered"
+        ACCEPTED = "accepted", "Accepted"
+        GONE = "gone", "Taken by someone else or expired"
+
+    entry = models.ForeignKey(WaitlistEntry, on_delete=models.CASCADE, related_name="offers")
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="+")
+    starts_at = models.DateTimeField("starts")
+    ends_at = models.DateTimeField("ends")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OFFERED)
+    appointment = models.OneToOneField(
+        Appointment, null=True, blank=True, on_delete=models.SET_NULL, related_name="waitlist_offer"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["practitioner", "starts_at"], name="cb_offer_slot")]
+        constraints = [
+            models.UniqueConstraint(fields=["entry", "practitioner", "starts_at"], name="cb_offer_once"),
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="cb_offer_order"),
+        ]
+
+    def __str__(self):
+        return f"Offer {self.pk} to {self.entry_id} at {self.starts_at:%Y-%m-%d %H:%M} UTC"

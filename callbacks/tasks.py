@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from callbacks.booking import services as booking
+from callbacks.booking import waitlist
 from callbacks.notifications import delivery, outbox, transports
 from callbacks.privacy import retention as privacy
 
@@ -42,6 +43,8 @@ def callback_requests_escalate_overdue() -> int:
     name="callbacks.tasks.callback_requests_purge_expired", acks_late=True, soft_time_limit=600, time_limit=660
 )
 def callback_requests_purge_expired() -> int:
+    # The waitlist holds patients' contact details too: the same retention period applies to it.
+    waitlist.waitlist_entries_purge_expired()
     return privacy.callback_requests_purge_expired()
 
 

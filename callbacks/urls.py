@@ -4,6 +4,8 @@ from callbacks.web import booking as booking_views
 from callbacks.web import callback as views
 from callbacks.web import feeds as feed_views
 from callbacks.web import recheck
+from callbacks.web import reschedule as reschedule_views
+from callbacks.web import waitlist as waitlist_views
 
 app_name = "callbacks"
 
@@ -22,6 +24,10 @@ urlpatterns = [
     path("book/<int:service>/", booking_views.booking_slots, name="booking_slots"),
     path("book/<slug:flow>/change-time/", booking_views.booking_change_time, name="booking_change_time"),
     path("book/cancel/<str:token>/", booking_views.booking_cancel, name="booking_cancel"),
+    path("book/change/<str:token>/", reschedule_views.booking_reschedule, name="booking_reschedule"),
+    path("book/<int:service>/waitlist/", waitlist_views.waitlist_join, name="waitlist_join"),
+    path("book/waitlist/joined/", waitlist_views.waitlist_joined, name="waitlist_joined"),
+    path("book/offer/<str:token>/", waitlist_views.waitlist_offer, name="waitlist_offer"),
     # A practitioner's diary for their calendar app: the secret in the address is the only key.
     path("calendar/<str:token>.ics", feed_views.calendar_feed, name="calendar_feed"),
 ]

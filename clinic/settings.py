@@ -8,6 +8,7 @@ switches on production hardening and makes the secret key and allowed hosts mand
 from pathlib import Path
 
 import environ
+import holidays
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
@@ -305,6 +306,16 @@ CLINIC_DEFAULT_REGION = env.str("CLINIC_DEFAULT_REGION", default="GB")
 CLINIC_OPENING_HOURS = parse_opening_hours(
     env.str("CLINIC_OPENING_HOURS", default="mon-fri 08:00-18:00; sat 09:00-13:00")
 )
+# Bank holidays close the clinic (no slots, no callback windows, the response deadline stops): the country's
+# ISO code and, where holidays differ by region, the subdivision (GB: ENG, SCT, WLS, NIR). An empty country
+# turns bank holidays off; staff add other closures in the admin.
+CLINIC_HOLIDAYS_COUNTRY = env.str("CLINIC_HOLIDAYS_COUNTRY", default="GB").strip().upper()
+CLINIC_HOLIDAYS_SUBDIVISION = env.str("CLINIC_HOLIDAYS_SUBDIVISION", default="ENG").strip().upper()
+if CLINIC_HOLIDAYS_COUNTRY:
+    try:
+        holidays.country_holidays(CLINIC_HOLIDAYS_COUNTRY, subdiv=CLINIC_HOLIDAYS_SUBDIVISION or None)
+    except NotImplementedError as exc:
+        raise ImproperlyConfigured(f"CLINIC_HOLIDAYS_COUNTRY / CLINIC_HOLIDAYS_SUBDIVISION: {exc}") from None
 CLINIC_CALLBACK_WINDOW_MINUTES = env.int("CLINIC_CALLBACK_WINDOW_MINUTES", default=120)
 CLINIC_CALLBACK_DAYS_AHEAD = env.int("CLINIC_CALLBACK_DAYS_AHEAD", default=14)
 CLINIC_FRONT_DESK_EMAIL = env.str("CLINIC_FRONT_DESK_EMAIL", default="frontdesk@clinic.localhost")
@@ -381,6 +392,8 @@ CLINIC_URGENT_WEBHOOK_URL = env.str("CLINIC_URGENT_WEBHOOK_URL", default="")
 if CLINIC_URGENT_WEBHOOK_URL and not CLINIC_URGENT_WEBHOOK_URL.startswith(("https://", "http://")):
     raise ImproperlyConfigured("CLINIC_URGENT_WEBHOOK_URL must be an http(s) address.")
 CLINIC_PATIENT_CONFIRMATION_EMAIL = env.bool("CLINIC_PATIENT_CONFIRMATION_EMAIL", default=True)
+# How many waitlisted patients are offered one freed slot at once (the first to accept books it).
+CLINIC_WAITLIST_OFFERS_PER_SLOT = env.int("CLINIC_WAITLIST_OFFERS_PER_SLOT", default=5)
 
 OUTBOX_STALE_AFTER_SECONDS = env.int("OUTBOX_STALE_AFTER_SECONDS", default=120)
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=6)

@@ -13,6 +13,7 @@ from django.utils.html import format_html
 
 from callbacks.admin import diary
 from callbacks.admin.display import ADMIN_CSS, priority_badge_html
+from callbacks.admin.hours import WorkingHoursCopyMixin
 from callbacks.admin.lookups import OfferedLookupsOnlyMixin
 from callbacks.booking import services as booking
 from callbacks.models import Appointment, AvailabilityException, Practitioner, Service, WorkingHours
@@ -33,8 +34,9 @@ class WorkingHoursInline(admin.TabularInline):
 
 
 @admin.register(Practitioner)
-class PractitionerAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
+class PractitionerAdmin(WorkingHoursCopyMixin, OfferedLookupsOnlyMixin, admin.ModelAdmin):
     list_display = ("name", "offers", "active")
+    readonly_fields = ("hours_copy_link",)
     list_filter = ("active", "services")
     search_fields = ("name",)
     filter_horizontal = ("services",)

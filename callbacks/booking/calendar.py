@@ -38,7 +38,8 @@ def appointment_ics(appointment: Appointment, *, now: dt.datetime | None = None)
         "description",
         f"Reference {reference}. To change or cancel, call {settings.CLINIC_PHONE} and give your reference.",
     )
-    event.add("sequence", 1 if confirmed else 0)
+    # Each move raises the revision: the same UID with a higher SEQUENCE updates the patient's one event.
+    event.add("sequence", 2 * appointment.revision + (1 if confirmed else 0))
     event.add("status", "CONFIRMED" if confirmed else "TENTATIVE")
     calendar.add_component(event)
     return calendar.to_ical().decode()

@@ -15,6 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from callbacks.booking.events import slot_freed_announce
 from callbacks.booking.services import appointment_book, appointment_confirm
 from callbacks.booking.slots import OVERLAP_CONSTRAINT, SlotTaken, slot_offered, slots_nearest
 from callbacks.models import Appointment, ConsentMethod, Notification, RequestEvent, Service
@@ -110,6 +111,7 @@ def appointment_move(
         if slot is None:
             raise SlotTaken(alternatives=slots_nearest(service=locked.service, around=starts_at, now=now))
         before = _label(locked)
+        freed = (locked.practitioner_id, locked.starts_at, locked.ends_at)
         locked.practitioner_id, locked.starts_at, locked.ends_at = slot.practitioner_id, slot.starts_at, slot.ends_at
         try:
             with transaction.atomic():
@@ -124,6 +126,7 @@ def appointment_move(
         request.save(update_fields=["window_start", "window_end", "updated_at"])
         locked.practitioner.name = slot.practitioner_name
         _history(locked, actor=user, before=before, after=_label(locked))
+        slot_freed_announce(practitioner_id=freed[0], starts_at=freed[1], ends_at=freed[2])
     logger.info("appointment %s moved by user %s", locked.pk, user.pk)
     return locked
 
@@ -141,6 +144,7 @@ def appointment_cancel_by_clinic(*, appointment: Appointment, user: AbstractBase
     before = f"{_label(locked)} ({locked.get_status_display()})"
     locked.status = Appointment.Status.CANCELLED
     locked.save(update_fields=["status"])
+    slot_freed_announce(practitioner_id=locked.practitioner_id, starts_at=locked.starts_at, ends_at=locked.ends_at)
     _history(locked, actor=user, before=before, after="Cancelled by the clinic")
     notification_queue_once(request=locked.request, kind=Notification.Kind.BOOKING_CANCELLED_BY_CLINIC)
     logger.info("appointment %s cancelled by user %s", locked.pk, user.pk)

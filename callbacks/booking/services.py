@@ -14,6 +14,7 @@ import logging
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from callbacks.booking.events import slot_freed_announce
 from callbacks.booking.slots import OVERLAP_CONSTRAINT, SlotTaken, slot_offered, slot_within_horizon, slots_nearest
 from callbacks.models import Appointment, CallbackRequest, ConsentMethod, Notification, Service
 from callbacks.notifications.outbox import notification_queue_once
@@ -123,6 +124,7 @@ def appointment_decline(*, appointment: Appointment, user) -> bool:
     locked.decided_by, locked.decided_at = user, timezone.now()
     locked.save(update_fields=["status", "decided_by", "decided_at"])
     notification_queue_once(request=locked.request, kind=Notification.Kind.BOOKING_DECLINED)
+    slot_freed_announce(practitioner_id=locked.practitioner_id, starts_at=locked.starts_at, ends_at=locked.ends_at)
     logger.info("appointment %s declined by user %s", locked.pk, user.pk)
     return True
 
@@ -150,6 +152,7 @@ def appointment_cancel(*, appointment: Appointment, now: dt.datetime | None = No
             actor=patient_link_actor(),
         )
     notification_queue_once(request=locked.request, kind=Notification.Kind.BOOKING_CANCELLED)
+    slot_freed_announce(practitioner_id=locked.practitioner_id, starts_at=locked.starts_at, ends_at=locked.ends_at)
     logger.info("appointment %s cancelled by the patient", locked.pk)
     return True
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from callbacks.closures import clinic_closed_days
 from callbacks.models import Appointment, AvailabilityException, Service
 from clinic.hours import clinic_zone
 
@@ -98,7 +99,8 @@ def _overlaps(start: dt.datetime, end: dt.datetime, spans: Iterable[tuple[dt.dat
 def _schedule_slots(
     *, service: Service, first_day: dt.date, days: int, now: dt.datetime, practitioner_id: int | None = None
 ) -> list[Slot]:
-    """Slots within working hours, outside exceptions, far enough ahead; appointments not considered."""
+    """Slots within working hours, outside exceptions and clinic closures (bank holidays), far enough ahead;
+    appointments not considered."""
     zone = clinic_zone()
     duration = dt.timedelta(minutes=service.duration_minutes)
     practitioners = service.practitioners.filter(active=True).prefetch_related("working_hours")
@@ -112,10 +114,13 @@ def _schedule_slots(
     ):
         blocked.setdefault(exception.practitioner_id, []).append((exception.start, exception.end))
     earliest = now + MIN_NOTICE
+    closed = clinic_closed_days(first_day, first_day + dt.timedelta(days=days - 1))
     slots = []
     for practitioner in practitioners:
         for offset in range(days):
             day = first_day + dt.timedelta(days=offset)
+            if day in closed:
+                continue
             for hours in practitioner.working_hours.all():
                 if hours.weekday != day.weekday():
                     continue

@@ -33,7 +33,10 @@ def notification_send(*, notification_id: int) -> str:
     transient: TransientSendError | None = None
     with transaction.atomic():
         notification = (
-            Notification.objects.select_for_update().select_related("request").filter(pk=notification_id).first()
+            Notification.objects.select_for_update(of=("self",))
+            .select_related("request")
+            .filter(pk=notification_id)
+            .first()
         )
         if notification is None or notification.status != Notification.Status.PENDING:
             return notification.status if notification else "missing"

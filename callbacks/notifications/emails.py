@@ -7,8 +7,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from callbacks.booking.calendar import appointment_ics
-from callbacks.booking.links import appointment_cancel_url
-from callbacks.models import Appointment, CallbackRequest, Notification
+from callbacks.booking.links import appointment_cancel_url, appointment_reschedule_url, waitlist_offer_url
+from callbacks.models import Appointment, CallbackRequest, Notification, WaitlistOffer
 
 # The patient's first e-mail carries the time as tentative (staff have not confirmed it yet); the confirmation
 # and reminder carry it confirmed, with the same UID and a higher SEQUENCE, so calendars update the one event.
@@ -16,6 +16,7 @@ ICS_KINDS = (
     Notification.Kind.PATIENT_CONFIRMATION,
     Notification.Kind.BOOKING_CONFIRMED,
     Notification.Kind.BOOKING_REMINDER,
+    Notification.Kind.BOOKING_MOVED,
 )
 
 
@@ -34,10 +35,24 @@ def booking_email_context(notification: Notification) -> dict:
         "appointment": appointment,
         "clinic_address": settings.CLINIC_ADDRESS,
         "cancel_url": appointment_cancel_url(appointment),
+        "reschedule_url": appointment_reschedule_url(appointment),
     }
     if notification.kind in ICS_KINDS:
         context["ics"] = appointment_ics(appointment)
     return context
+
+
+def waitlist_offer_email_context(notification: Notification) -> dict:
+    """What the offer e-mail needs: the time, the service, the practitioner and the signed link."""
+    offer = WaitlistOffer.objects.select_related("entry__service", "practitioner").get(
+        pk=notification.waitlist_offer_id
+    )
+    return {
+        "offer": offer,
+        "entry": offer.entry,
+        "accept_url": waitlist_offer_url(offer),
+        "clinic_address": settings.CLINIC_ADDRESS,
+    }
 
 
 def notification_email(notification: Notification) -> EmailMessage:
@@ -45,15 +60,17 @@ def notification_email(notification: Notification) -> EmailMessage:
     context = {
         "request": request,
         "notification": notification,
-        "admin_url": admin_url_for(request),
+        "admin_url": admin_url_for(request) if request is not None else "",
         "clinic_name": settings.CLINIC_NAME,
         "clinic_phone": settings.CLINIC_PHONE,
         "emergency_number": settings.CLINIC_EMERGENCY_NUMBER,
         "urgent_advice_number": settings.CLINIC_URGENT_ADVICE_NUMBER,
         "time_zone": settings.TIME_ZONE,
     }
-    if request.kind == CallbackRequest.Kind.BOOKING:
+    if request is not None and request.kind == CallbackRequest.Kind.BOOKING:
         context.update(booking_email_context(notification))
+    if notification.waitlist_offer_id is not None:
+        context.update(waitlist_offer_email_context(notification))
     template = f"callbacks/email/{notification.kind}"
     subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
     body = render_to_string(f"{template}_body.txt", context)

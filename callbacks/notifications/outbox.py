@@ -19,8 +19,14 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from callbacks.models import CallbackRequest, Notification
-from callbacks.notifications.routing import booking_email_recipient, escalation_recipient, new_request_routes
+from callbacks.models import CallbackRequest, Notification, WaitlistOffer
+from callbacks.notifications.routing import (
+    appointment_moved_routes,
+    booking_email_recipient,
+    escalation_recipient,
+    new_request_routes,
+    waitlist_offer_recipient,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +42,28 @@ def notifications_for_new_request(request: CallbackRequest) -> list[Notification
         for route in new_request_routes(request)
     ]
     return Notification.objects.bulk_create(rows)
+
+
+def notifications_for_appointment_moved(request: CallbackRequest) -> list[Notification]:
+    """Write and queue (after commit) the e-mails of a patient's move; one set per move."""
+    rows = Notification.objects.bulk_create(
+        Notification(request=request, kind=route.kind, channel=route.channel, recipient=route.recipient)
+        for route in appointment_moved_routes(request)
+    )
+    notifications_enqueue_on_commit(rows)
+    return rows
+
+
+def notification_for_waitlist_offer(offer: WaitlistOffer) -> Notification:
+    """Write and queue (after commit) the e-mail offering a freed slot to a waitlisted patient."""
+    notification = Notification.objects.create(
+        waitlist_offer=offer,
+        kind=Notification.Kind.WAITLIST_OFFER,
+        channel=Notification.Channel.EMAIL,
+        recipient=waitlist_offer_recipient(offer.entry),
+    )
+    notifications_enqueue_on_commit([notification])
+    return notification
 
 
 def notification_queue_once(*, request: CallbackRequest, kind: str) -> bool:

@@ -4,7 +4,8 @@ Staff hear of every new request (emergency and urgent ones at the urgent address
 set; the rest at the front desk); the patient gets a confirmation when they gave an e-mail address and the clinic
 sends confirmations; the escalation address hears of an overdue request; the patient hears of staff decisions on
 an appointment (and of the clinic cancelling it) and gets a reminder; the front desk hears of a patient's
-cancellation. Nobody else, and no health details to anyone (the templates carry the reference, priority and a
+cancellation, and staff and the patient of a patient's move; a waitlisted patient is offered a freed slot.
+Nobody else, and no health details to anyone (the templates carry the reference, priority and a
 staff link only).
 """
 
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from callbacks.models import CallbackRequest, Notification
+from callbacks.models import CallbackRequest, Notification, WaitlistEntry
 from callbacks.rules.requests import priority_is_urgent
 
 Kind = Notification.Kind
@@ -62,6 +63,20 @@ def booking_email_recipient(*, request: CallbackRequest, kind: str) -> str:
     if kind in PATIENT_BOOKING_KINDS:
         return request.email
     raise ValueError(f"{kind!r} is not an appointment e-mail")
+
+
+def appointment_moved_routes(request: CallbackRequest) -> list[Route]:
+    """A patient moved their appointment: staff by the request's priority (reference and times only), and the
+    patient, whose calendar event is updated, when they gave an address."""
+    routes = [Route(Kind.BOOKING_RESCHEDULED, Channel.EMAIL, staff_address_for(request.priority))]
+    if request.email:
+        routes.append(Route(Kind.BOOKING_MOVED, Channel.EMAIL, request.email))
+    return routes
+
+
+def waitlist_offer_recipient(entry: WaitlistEntry) -> str:
+    """A freed slot is offered to the waitlisted patient, who always gave an address."""
+    return entry.email
 
 
 def escalation_recipient() -> str:

@@ -7,12 +7,14 @@ working time is the clinic's opening hours (`clinic.hours`); the clock runs whil
 
 import datetime as dt
 import re
+from collections.abc import Container
 
 from django.conf import settings
 
 from callbacks.rules.requests import Priority
 from clinic.hours import clinic_zone, opening_hours_on
 
+DEADLINE_SEARCH_DAYS = 370
 _ALLOWANCE = re.compile(r"^(?P<amount>\d+)(?P<unit>[mhd])$")
 
 
@@ -28,16 +30,24 @@ def parse_deadlines(spec: str) -> dict[str, str]:
 
 
 def response_deadline(*, priority: int, received_at: dt.datetime) -> dt.datetime:
-    """When staff must have responded to a request of this priority, in the clinic's working time."""
+    """When staff must have responded to a request of this priority, in the clinic's working time (bank
+    holidays and the clinic's closure days do not count)."""
+    # Imported here: the settings import this module (parse_deadlines) before the models, which the closures
+    # read (bank holidays and the clinic's own closure days), can be loaded.
+    from callbacks.closures import clinic_closed_days
+
     allowance = settings.CLINIC_RESPONSE_DEADLINES[Priority(priority).name.lower()]
-    return working_deadline(received_at, allowance)
+    first = received_at.astimezone(clinic_zone()).date()
+    closed = clinic_closed_days(first, first + dt.timedelta(days=DEADLINE_SEARCH_DAYS))
+    return working_deadline(received_at, allowance, closed=closed)
 
 
-def working_deadline(start: dt.datetime, allowance: str) -> dt.datetime:
+def working_deadline(start: dt.datetime, allowance: str, *, closed: Container[dt.date] = frozenset()) -> dt.datetime:
     """The moment an allowance of working time runs out, counting only the clinic's opening hours.
 
     "15m" and "2h" are minutes and hours of opening time from `start` (a request at night counts from the
-    next opening); "1d" is closing time on the first working day after the day of `start`.
+    next opening); "1d" is closing time on the first working day after the day of `start`. Days in ``closed``
+    (bank holidays, clinic closures) are not working days: the clock stops on them.
     """
     match = _ALLOWANCE.match(allowance)
     if match is None:
@@ -45,8 +55,8 @@ def working_deadline(start: dt.datetime, allowance: str) -> dt.datetime:
     amount, unit = int(match["amount"]), match["unit"]
     cursor = start.astimezone(clinic_zone())
     day = cursor.date()
-    for _ in range(370):  # a year of days; opening hours always have an open weekday
-        opening = opening_hours_on(day)
+    for _ in range(DEADLINE_SEARCH_DAYS):  # a year of days; opening hours always have an open weekday
+        opening = None if day in closed else opening_hours_on(day)
         if unit == "d":
             if opening and day > cursor.date():
                 amount -= 1

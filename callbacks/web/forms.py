@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from callbacks.closures import clinic_closed_on
 from callbacks.requests.consent import CURRENT_CONSENT_VERSION, consent_text
 from callbacks.requests.email_address import email_address_check
 from callbacks.requests.phone import phone_example, phone_to_e164
@@ -154,6 +155,9 @@ class CallbackRequestForm(forms.Form):
             )
             return cleaned
         windows = callback_windows(day)
+        if windows and clinic_closed_on(day):
+            self.add_error("preferred_date", "The clinic is closed that day. Choose another day.")
+            return cleaned
         if not windows:
             self.add_error("preferred_date", f"The clinic is closed that day. Open: {self._hours_text()}.")
             return cleaned

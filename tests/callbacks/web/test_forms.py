@@ -9,6 +9,8 @@ from clinic.hours import clinic_zone
 from tests.support.dates import next_open_day
 
 SATURDAY, SUNDAY = 5, 6
+# The form asks the database whether the clinic is closed on the chosen day (staff closures).
+pytestmark = pytest.mark.django_db
 
 
 def form_data(**overrides):

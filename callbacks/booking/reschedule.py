@@ -1,0 +1,88 @@
+"""A patient moves their appointment to another free slot, through the signed link in their e-mail.
+
+The move is one transaction on the appointment's own row: its time (and practitioner) change, its revision
+rises (the link it came from stops working; calendars see a higher SEQUENCE on the same UID), the request's
+window follows, staff and the patient are told through the outbox, and the freed time is announced to the
+waitlist. Whether the new time is free is decided by the database alone, as for a new booking (the
+no-overlap constraint also checks updates): two patients moving into one slot at once cannot both succeed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from callbacks.booking.events import slot_freed_announce
+from callbacks.booking.slots import OVERLAP_CONSTRAINT, SlotTaken, slot_offered, slots_nearest
+from callbacks.models import Appointment
+from callbacks.notifications.outbox import notifications_for_appointment_moved
+from callbacks.rules.booking import appointment_status_holds_time
+
+logger = logging.getLogger(__name__)
+
+
+class RescheduleClosed(Exception):
+    """The appointment cannot be moved by this link: cancelled, declined, started, or the link was used."""
+
+
+class _Clash(Exception):
+    pass
+
+
+def appointment_movable(appointment: Appointment, *, now: dt.datetime | None = None) -> bool:
+    """Whether the patient may still move the appointment (it holds time and has not started)."""
+    return appointment_status_holds_time(appointment.status) and appointment.starts_at > (now or timezone.now())
+
+
+def appointment_reschedule(
+    *,
+    appointment: Appointment,
+    revision: int,
+    practitioner_id: int,
+    starts_at: dt.datetime,
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """Move ``appointment`` (as sent at ``revision``) to the slot of its service starting at ``starts_at``.
+
+    All or nothing. Raises RescheduleClosed when the appointment cannot be moved by this link (see the class),
+    and SlotTaken, with the nearest free alternatives and nothing changed, when the new slot is not offered or
+    another appointment holds it. The appointment keeps its status: a confirmed appointment stays confirmed at
+    the new time (staff are told and can move or decline it).
+    """
+    now = now or timezone.now()
+    service = appointment.service
+    slot = slot_offered(service=service, practitioner_id=practitioner_id, starts_at=starts_at, now=now)
+    if slot is None:
+        raise SlotTaken(alternatives=slots_nearest(service=service, around=starts_at, now=now))
+    try:
+        with transaction.atomic():
+            locked = Appointment.objects.select_for_update().select_related("request").get(pk=appointment.pk)
+            if locked.revision != revision or not appointment_movable(locked, now=now):
+                raise RescheduleClosed
+            freed = (locked.practitioner_id, locked.starts_at, locked.ends_at)
+            if (slot.practitioner_id, slot.starts_at) == freed[:2]:
+                raise RescheduleClosed  # nothing to move; the view never offers the current time
+            locked.practitioner_id = slot.practitioner_id
+            locked.starts_at, locked.ends_at = slot.starts_at, slot.ends_at
+            locked.revision += 1
+            try:
+                with transaction.atomic():
+                    locked.save(update_fields=["practitioner", "starts_at", "ends_at", "revision"])
+            except IntegrityError as exc:
+                if OVERLAP_CONSTRAINT not in str(exc):
+                    raise
+                raise _Clash from exc
+            request = locked.request
+            # A booking's window is its appointment: the queue shows the new time.
+            request.window_start, request.window_end = slot.starts_at, slot.ends_at
+            request.save(update_fields=["window_start", "window_end", "updated_at"])
+            notifications_for_appointment_moved(request)
+            slot_freed_announce(practitioner_id=freed[0], starts_at=freed[1], ends_at=freed[2])
+    except _Clash:
+        logger.info("slot %s already held; move of appointment %s refused", slot.key, appointment.pk)
+        raise SlotTaken(alternatives=slots_nearest(service=service, around=starts_at, now=now)) from None
+    logger.info("appointment %s moved by the patient (revision %s)", locked.pk, locked.revision)
+    return locked
