@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from callbacks.admin.lookups import OfferedLookupsOnlyMixin
 from callbacks.booking.hours import working_hours_copy
 from callbacks.closures import bank_holidays
 from callbacks.models import ClinicClosure, WorkingHours
@@ -93,7 +94,7 @@ class WorkingHoursCopyMixin:
 
 
 @admin.register(ClinicClosure)
-class ClinicClosureAdmin(admin.ModelAdmin):
+class ClinicClosureAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
     """Whole days the clinic is closed besides the bank holidays, which are listed on the add page."""
 
     list_display = ("first_day", "last_day", "reason")

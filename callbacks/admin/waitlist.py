@@ -7,6 +7,7 @@ and retention deletes old entries; staff can only take a patient off the waitlis
 
 from django.contrib import admin, messages
 
+from callbacks.admin.lookups import OfferedLookupsOnlyMixin
 from callbacks.booking.waitlist import waitlist_entry_leave, waitlist_entry_view_record
 from callbacks.models import WaitlistEntry, WaitlistOffer, WorkingHours
 
@@ -27,7 +28,7 @@ class WaitlistOfferInline(admin.TabularInline):
 
 
 @admin.register(WaitlistEntry)
-class WaitlistEntryAdmin(admin.ModelAdmin):
+class WaitlistEntryAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
     list_display = ("reference", "service", "practitioner_wished", "days", "status", "created_at")
     list_filter = ("status", "service", "practitioner")
     list_select_related = ("service", "practitioner")
