@@ -13,8 +13,8 @@ from django.utils.html import format_html
 
 from callbacks.admin.lookups import OfferedLookupsOnlyMixin
 from callbacks.booking.hours import working_hours_copy
-from callbacks.closures import bank_holidays
 from callbacks.models import ClinicClosure, WorkingHours
+from callbacks.requests.closures import bank_holidays
 
 WEEKDAYS = [(str(value), label) for value, label in WorkingHours.Weekday.choices]
 MONDAY_TO_FRIDAY = ["0", "1", "2", "3", "4"]

@@ -2,9 +2,10 @@
 
 The move is one transaction on the appointment's own row: its time (and practitioner) change, its revision
 rises (the link it came from stops working; calendars see a higher SEQUENCE on the same UID), the request's
-window follows, staff and the patient are told through the outbox, and the freed time is announced to the
-waitlist. Whether the new time is free is decided by the database alone, as for a new booking (the
-no-overlap constraint also checks updates): two patients moving into one slot at once cannot both succeed.
+window follows, the request's history says the patient moved it, staff and the patient are told through the
+outbox, and the freed time is announced to the waitlist. Whether the new time is free is decided by the database
+alone, as for a new booking (the no-overlap constraint also checks updates): two patients moving into one slot at
+once cannot both succeed.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from django.utils import timezone
 
 from callbacks.booking.events import slot_freed_announce
 from callbacks.booking.slots import OVERLAP_CONSTRAINT, SlotTaken, slot_offered, slots_nearest
-from callbacks.models import Appointment
+from callbacks.models import Appointment, RequestEvent
 from callbacks.notifications.outbox import notifications_for_appointment_moved
+from callbacks.requests.workflow import moment_label, patient_link_actor
 from callbacks.rules.booking import appointment_status_holds_time
 
 logger = logging.getLogger(__name__)
@@ -79,6 +81,15 @@ def appointment_reschedule(
             # A booking's window is its appointment: the queue shows the new time.
             request.window_start, request.window_end = slot.starts_at, slot.ends_at
             request.save(update_fields=["window_start", "window_end", "updated_at"])
+            RequestEvent.objects.create(
+                request=request,
+                actor=patient_link_actor(),
+                at=now,
+                action=RequestEvent.Action.EDITED,
+                field="appointment",
+                before=f"{moment_label(freed[1])} with {appointment.practitioner.name}",
+                after=f"{moment_label(slot.starts_at)} with {slot.practitioner_name}",
+            )
             notifications_for_appointment_moved(request)
             slot_freed_announce(practitioner_id=freed[0], starts_at=freed[1], ends_at=freed[2])
     except _Clash:

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from callbacks.closures import clinic_closed_days
 from callbacks.models import Appointment, AvailabilityException, Service
+from callbacks.requests.closures import clinic_closed_days
 from clinic.hours import clinic_zone
 
 logger = logging.getLogger(__name__)

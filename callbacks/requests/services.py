@@ -6,9 +6,9 @@ from django.utils import timezone
 
 from callbacks.models import CallbackRequest, ConsentMethod, Priority
 from callbacks.notifications.outbox import notifications_enqueue_on_commit, notifications_for_new_request
+from callbacks.requests.closures import request_response_deadline
 from callbacks.requests.consent import consent_text_sha256
 from callbacks.requests.references import reference_generate
-from callbacks.rules.deadline import response_deadline
 from intake.selectors import questionnaire_response_staff_priority
 from intake.services import QuestionnaireAnswers, questionnaire_response_create
 
@@ -71,7 +71,7 @@ def callback_request_create(
         consent_method=consent_method,
         consent_recorded_by=consent_recorded_by,
         priority=priority,
-        deadline=response_deadline(priority=priority, received_at=timezone.now()),
+        deadline=request_response_deadline(priority=priority, received_at=timezone.now()),
         questionnaire_response=response,
     )
     _save_with_unique_reference(request)

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from callbacks.models import CallAttempt, CallbackRequest, Priority, RequestEvent, StaffNote
-from callbacks.rules.deadline import response_deadline
+from callbacks.requests.closures import request_response_deadline
 from callbacks.rules.requests import STATUS_AFTER_CALL, status_label, status_outcome_check, status_transition_check
 from callbacks.rules.staff import staff_display_name
 from clinic.hours import clinic_zone
@@ -313,7 +313,7 @@ def callback_request_priority_change(
     now = timezone.now()
     before_priority, before_deadline = locked.priority, locked.deadline
     locked.priority = priority
-    locked.deadline = response_deadline(priority=priority, received_at=locked.created_at)
+    locked.deadline = request_response_deadline(priority=priority, received_at=locked.created_at)
     locked.save(update_fields=["priority", "deadline", "updated_at"])
     for field, before, after in (
         ("priority", Priority(before_priority).label, Priority(priority).label),

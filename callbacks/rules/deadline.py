@@ -29,16 +29,13 @@ def parse_deadlines(spec: str) -> dict[str, str]:
     return deadlines
 
 
-def response_deadline(*, priority: int, received_at: dt.datetime) -> dt.datetime:
-    """When staff must have responded to a request of this priority, in the clinic's working time (bank
-    holidays and the clinic's closure days do not count)."""
-    # Imported here: the settings import this module (parse_deadlines) before the models, which the closures
-    # read (bank holidays and the clinic's own closure days), can be loaded.
-    from callbacks.closures import clinic_closed_days
-
+def response_deadline(
+    *, priority: int, received_at: dt.datetime, closed: Container[dt.date] = frozenset()
+) -> dt.datetime:
+    """When staff must have responded to a request of this priority, in the clinic's working time; the days in
+    ``closed`` (bank holidays, the clinic's closures: `callbacks.requests.closures.request_response_deadline`
+    passes them) do not count."""
     allowance = settings.CLINIC_RESPONSE_DEADLINES[Priority(priority).name.lower()]
-    first = received_at.astimezone(clinic_zone()).date()
-    closed = clinic_closed_days(first, first + dt.timedelta(days=DEADLINE_SEARCH_DAYS))
     return working_deadline(received_at, allowance, closed=closed)
 
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from callbacks.closures import clinic_closed_on
+from callbacks.requests.closures import clinic_closed_on
 from callbacks.requests.consent import CURRENT_CONSENT_VERSION, consent_text
 from callbacks.requests.email_address import email_address_check
 from callbacks.requests.phone import phone_example, phone_to_e164

@@ -10,9 +10,8 @@ from django.urls import reverse
 
 from callbacks.booking.hours import working_hours_copy
 from callbacks.booking.slots import slots_free
-from callbacks.closures import bank_holidays, clinic_closed_days
 from callbacks.models import ClinicClosure, Priority, WorkingHours
-from callbacks.rules.deadline import response_deadline
+from callbacks.requests.closures import bank_holidays, clinic_closed_days, request_response_deadline
 from callbacks.web.forms import CallbackRequestForm
 from tests.factories import UserFactory
 
@@ -75,9 +74,9 @@ def test_christmas_day_is_not_working_time_for_the_deadline():
     # A routine request ("1d": closing time on the next working day) on Christmas Eve afternoon: the 25th, 26th
     # (a Saturday, normally open) and the 28th are closed, so it is due on Tuesday 29th at closing time.
     received = at(CHRISTMAS_EVE, 16)
-    assert response_deadline(priority=Priority.ROUTINE, received_at=received) == at(dt.date(2026, 12, 29), 18)
+    assert request_response_deadline(priority=Priority.ROUTINE, received_at=received) == at(dt.date(2026, 12, 29), 18)
     # An urgent one ("2h" of opening time): one hour left on the 24th, the other from Tuesday's opening.
-    assert response_deadline(priority=Priority.URGENT, received_at=at(CHRISTMAS_EVE, 17)) == at(
+    assert request_response_deadline(priority=Priority.URGENT, received_at=at(CHRISTMAS_EVE, 17)) == at(
         dt.date(2026, 12, 29), 9
     )
 
@@ -87,7 +86,7 @@ def test_a_staff_closure_closes_slots_and_stops_the_clock(service, practitioner)
     ClinicClosure.objects.create(first_day=day, last_day=day + dt.timedelta(days=1), reason="Staff training")
     assert days_with_slots(service, day, 3) == [dt.date(2026, 12, 4)]
     received = at(dt.date(2026, 12, 1), 17, 30)
-    assert response_deadline(priority=Priority.ROUTINE, received_at=received) == at(dt.date(2026, 12, 4), 18)
+    assert request_response_deadline(priority=Priority.ROUTINE, received_at=received) == at(dt.date(2026, 12, 4), 18)
 
 
 def test_the_callback_form_refuses_a_closed_day():

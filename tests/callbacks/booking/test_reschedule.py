@@ -15,6 +15,7 @@ from callbacks.booking.reschedule import RescheduleClosed, appointment_reschedul
 from callbacks.booking.services import appointment_cancel, appointment_confirm
 from callbacks.booking.slots import SlotTaken, slots_free
 from callbacks.models import Appointment, CallbackRequest, Notification, Practitioner, WorkingHours
+from callbacks.requests.workflow import PATIENT_LINK_USERNAME
 from tests.callbacks.booking.test_booking import a_free_slot, book, parse_ics, send_all
 from tests.factories import UserFactory
 
@@ -60,6 +61,9 @@ def test_get_shows_free_times_and_a_question_post_moves_once(client, service, pr
     request = CallbackRequest.objects.get(pk=appointment.request_id)
     assert (request.window_start, request.window_end) == (second.starts_at, second.ends_at)
     assert first in slots_free(service=service)  # the earlier time is free for someone else
+    event = request.events.get(field="appointment")
+    assert event.actor.username == PATIENT_LINK_USERNAME
+    assert event.before != event.after
     staff = Notification.objects.get(kind=Notification.Kind.BOOKING_RESCHEDULED)
     assert staff.recipient == "desk@clinic.test"
     assert Notification.objects.get(kind=Notification.Kind.BOOKING_MOVED).recipient == "alex@example.com"

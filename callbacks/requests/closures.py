@@ -1,7 +1,8 @@
 """Days the whole clinic is closed: the bank holidays of its country and the closures staff add.
 
 The one place that answers "is the clinic open that day?" beyond the weekly hours: free slots skip these days,
-the callback form refuses them, and the response deadline's working time does not run on them. Bank holidays
+the callback form refuses them, and the response deadline's working time does not run on them (the rule itself,
+`callbacks.rules.deadline`, reads no database: `request_response_deadline` gives it the closed days). Bank holidays
 come from the `holidays` package for ``CLINIC_HOLIDAYS_COUNTRY`` / ``CLINIC_HOLIDAYS_SUBDIVISION`` (substitute
 days included, e.g. Boxing Day observed on the Monday); staff closures are `ClinicClosure` rows.
 """
@@ -13,6 +14,8 @@ import holidays
 from django.conf import settings
 
 from callbacks.models import ClinicClosure
+from callbacks.rules.deadline import DEADLINE_SEARCH_DAYS, response_deadline
+from clinic.hours import clinic_zone
 
 
 @lru_cache(maxsize=32)
@@ -53,3 +56,10 @@ def clinic_closed_days(first: dt.date, last: dt.date) -> frozenset[dt.date]:
 
 def clinic_closed_on(day: dt.date) -> bool:
     return day in clinic_closed_days(day, day)
+
+
+def request_response_deadline(*, priority: int, received_at: dt.datetime) -> dt.datetime:
+    """The response deadline of a request received at ``received_at``, with the clinic's closed days."""
+    first = received_at.astimezone(clinic_zone()).date()
+    closed = clinic_closed_days(first, first + dt.timedelta(days=DEADLINE_SEARCH_DAYS))
+    return response_deadline(priority=priority, received_at=received_at, closed=closed)
