@@ -289,3 +289,12 @@ def test_revoked_renewed_or_guessed_feed_addresses_are_refused(practitioner_clie
 
 def test_the_feed_page_is_for_practitioners_only(desk):
     assert desk.get(FEED_PAGE).status_code == 403
+
+
+def test_the_feed_secret_never_reaches_a_log_line(practitioner):
+    from clinic.logs import loggable_path
+
+    token = practitioner_feed_issue(practitioner=practitioner)
+    path = reverse("callbacks:calendar_feed", kwargs={"token": token})
+    assert token not in loggable_path(path)
+    assert loggable_path(path) == "/calendar/<str:token>.ics"
