@@ -4,6 +4,7 @@ from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, Ra
 from django.db import connections, models
 from django.db.models import Q
 from django.utils import timezone
+from phonenumber_field.modelfields import PhoneNumberField
 
 from callbacks.rules.booking import APPOINTMENT_HOLDING_STATUSES, AppointmentStatus
 from callbacks.rules.requests import (
@@ -51,7 +52,9 @@ class CallbackRequest(models.Model):
     reference = models.CharField(max_length=12, unique=True, editable=False)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CALLBACK)
     name = models.CharField(max_length=120)
-    phone = models.CharField(max_length=20, help_text="E.164, e.g. +447400123456")
+    # Stored in E.164 whatever form it is given in (PhoneNumberField normalises; the check constraint refuses
+    # anything else), so a number is always found under one spelling.
+    phone = PhoneNumberField(max_length=20, help_text="E.164, e.g. +447400123456")
     email = models.EmailField(blank=True)
     window_start = models.DateTimeField("preferred callback from")
     window_end = models.DateTimeField("preferred callback until")
@@ -101,6 +104,7 @@ class CallbackRequest(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(window_end__gt=models.F("window_start")), name="cb_window_order"),
+            models.CheckConstraint(condition=Q(phone__regex=r"^\+[1-9][0-9]{6,14}$"), name="cb_phone_e164"),
             models.CheckConstraint(condition=~Q(consent_version=""), name="cb_consent_recorded"),
             models.CheckConstraint(condition=Q(outcome="") | Q(status="closed"), name="cb_outcome_only_closed"),
             # A consent given by phone names the member of staff who heard it.

@@ -303,6 +303,9 @@ CLINIC_PHONE = env.str("CLINIC_PHONE", default="020 7946 0000")
 # The clinic's postal address, for appointment e-mails and calendar files.
 CLINIC_ADDRESS = env.str("CLINIC_ADDRESS", default="1 Riverside Walk, London SE1 0AA")
 CLINIC_DEFAULT_REGION = env.str("CLINIC_DEFAULT_REGION", default="GB")
+# django-phonenumber-field: numbers without a country code are read in the clinic's region; rows store E.164.
+PHONENUMBER_DEFAULT_REGION = CLINIC_DEFAULT_REGION
+PHONENUMBER_DB_FORMAT = "E164"
 CLINIC_OPENING_HOURS = parse_opening_hours(
     env.str("CLINIC_OPENING_HOURS", default="mon-fri 08:00-18:00; sat 09:00-13:00")
 )

@@ -210,7 +210,7 @@ class CallbackRequestAdmin(
             "triage_zone": zone.key,
             "priority_badge": priority_badge_html(obj.priority),
             "priority_key": Priority(obj.priority).name.lower(),
-            "phone_display": phone_display(obj.phone),
+            "phone_display": phone_display(str(obj.phone)),
             "deadline_html": deadline_html(obj, timezone.now()),
             "window_start_local": timezone.localtime(obj.window_start, zone),
             "window_end_local": timezone.localtime(obj.window_end, zone),

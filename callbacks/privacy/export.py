@@ -60,7 +60,7 @@ def export_document(request: CallbackRequest) -> dict[str, Any]:
         },
         "contact": {
             "name": request.name,
-            "phone": request.phone,
+            "phone": str(request.phone),
             "email": request.email or None,
             "preferred_callback_from": local(request.window_start),
             "preferred_callback_until": local(request.window_end),

@@ -30,7 +30,7 @@ def test_staff_email_has_reference_window_and_admin_link_but_no_patient_details(
     assert f"http://127.0.0.1:8000/admin/callbacks/callbackrequest/{request.pk}/change/" in message.body
     local_start = timezone.localtime(request.window_start)
     assert local_start.strftime("%H:%M") in message.body
-    for private in ("Jo Bloggs", "numb", request.phone):
+    for private in ("Jo Bloggs", "numb", str(request.phone)):
         assert private not in message.body
         assert private not in message.subject
     assert message.extra_headers["Message-ID"] == f"<notification-{notification.pk}@localhost>"
