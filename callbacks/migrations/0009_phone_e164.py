@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('callbacks', '0007_front_desk'),
+        ('callbacks', '0008_reschedule_waitlist_closures'),
         ('intake', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
