@@ -1,7 +1,7 @@
 """The diary: each practitioner's day laid out as appointments, free time and time away, in clinic time.
 
-A reader only: four queries for any number of days and practitioners (practitioners, their weekly hours,
-exceptions, appointments with their requests).
+A reader only: the same few queries for any number of days and practitioners (practitioners, their weekly
+hours, exceptions, appointments with their requests, the clinic's closures).
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from callbacks.booking.slots import _aware
-from callbacks.models import Appointment, AvailabilityException, Practitioner
+from callbacks.models import Appointment, AvailabilityException, ClinicClosure, Practitioner
+from callbacks.requests.closures import bank_holidays, clinic_closed_days
 from clinic.hours import clinic_zone
 
 Span = tuple[dt.datetime, dt.datetime]
@@ -51,6 +52,8 @@ class DiaryColumn:
 class DiaryDay:
     day: dt.date
     columns: list[DiaryColumn]
+    # Why the clinic is shut all day (a bank holiday's name, "Clinic closed"), or "" when it is open.
+    closed: str = ""
 
 
 def _subtract(spans: list[Span], taken: list[Span]) -> list[Span]:
@@ -72,7 +75,8 @@ def _subtract(spans: list[Span], taken: list[Span]) -> list[Span]:
 
 def diary_days(*, first_day: dt.date, days: int, practitioner_id: int | None = None) -> list[DiaryDay]:
     """``days`` days from ``first_day`` (clinic dates): per practitioner, the requested and confirmed
-    appointments, the free time left in their working hours, and the time they are away; in time order."""
+    appointments, the free time left in their working hours, and the time they are away; in time order.
+    On a day the clinic is closed (a bank holiday, a closure staff entered) nobody has free time."""
     zone = clinic_zone()
     range_start = dt.datetime.combine(first_day, dt.time(), tzinfo=zone)
     range_end = dt.datetime.combine(first_day + dt.timedelta(days=days), dt.time(), tzinfo=zone)
@@ -96,23 +100,36 @@ def diary_days(*, first_day: dt.date, days: int, practitioner_id: int | None = N
     ):
         booked.setdefault(appointment.practitioner_id, []).append(appointment)
 
-    return [
-        DiaryDay(
-            day=day,
-            columns=[
-                _column(practitioner, day, away.get(practitioner.pk, []), booked.get(practitioner.pk, []))
-                for practitioner in practitioners
-            ],
-        )
-        for day in (first_day + dt.timedelta(days=offset) for offset in range(days))
-    ]
+    last_day = first_day + dt.timedelta(days=days - 1)
+    closed = clinic_closed_days(first_day, last_day)
+    holiday_names = dict(bank_holidays(first_day, last_day))
+    for closure in ClinicClosure.objects.filter(first_day__lte=last_day, last_day__gte=first_day):
+        day = max(closure.first_day, first_day)
+        while day <= min(closure.last_day, last_day):
+            holiday_names.setdefault(day, closure.reason)
+            day += dt.timedelta(days=1)
+    diary = []
+    for day in (first_day + dt.timedelta(days=offset) for offset in range(days)):
+        shut = day in closed
+        columns = [
+            _column(practitioner, day, away.get(practitioner.pk, []), booked.get(practitioner.pk, []), closed=shut)
+            for practitioner in practitioners
+        ]
+        reason = (holiday_names.get(day) or "Clinic closed") if shut else ""
+        diary.append(DiaryDay(day=day, columns=columns, closed=reason))
+    return diary
 
 
 ORDER = {"appointment": 0, "away": 1, "free": 2}
 
 
 def _column(
-    practitioner: Practitioner, day: dt.date, away: list[AvailabilityException], booked: list[Appointment]
+    practitioner: Practitioner,
+    day: dt.date,
+    away: list[AvailabilityException],
+    booked: list[Appointment],
+    *,
+    closed: bool = False,
 ) -> DiaryColumn:
     zone = clinic_zone()
     day_start = dt.datetime.combine(day, dt.time(), tzinfo=zone)
@@ -132,7 +149,7 @@ def _column(
                 items.append(DiaryItem("away", *part, note=exception.get_reason_display()))
     appointments = [a for a in booked if a.starts_at < day_end and a.ends_at > day_start]
     items += [DiaryItem("appointment", a.starts_at, a.ends_at, appointment=a) for a in appointments]
-    free = _subtract(hours, away_spans + [(a.starts_at, a.ends_at) for a in appointments])
+    free = [] if closed else _subtract(hours, away_spans + [(a.starts_at, a.ends_at) for a in appointments])
     items += [DiaryItem("free", start, end) for start, end in free if end > start]
     items.sort(key=lambda item: (item.starts_at, ORDER[item.kind]))
     return DiaryColumn(practitioner=practitioner, items=items)

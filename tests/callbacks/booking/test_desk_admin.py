@@ -298,3 +298,32 @@ def test_the_feed_secret_never_reaches_a_log_line(practitioner):
     path = reverse("callbacks:calendar_feed", kwargs={"token": token})
     assert token not in loggable_path(path)
     assert loggable_path(path) == "/calendar/<str:token>.ics"
+
+
+def test_a_closed_day_shows_why_and_no_free_time(desk, service, practitioner, settings):
+    from callbacks.models import ClinicClosure
+
+    day = timezone.localdate() + dt.timedelta(days=5)
+    ClinicClosure.objects.create(first_day=day, last_day=day, reason="Staff training")
+    page = text(desk.get(f"{DIARY}?view=day&day={day.isoformat()}"))
+    assert "The clinic is closed: Staff training. No free time is offered." in page
+    assert "Free (" not in page
+    settings.CLINIC_HOLIDAYS_COUNTRY, settings.CLINIC_HOLIDAYS_SUBDIVISION = "GB", "ENG"
+    christmas = text(desk.get(f"{DIARY}?view=day&day=2026-12-25"))
+    assert "The clinic is closed: Christmas Day. No free time is offered." in christmas
+    assert "Free (" not in christmas
+
+
+def test_the_week_diary_costs_the_same_queries_however_full(desk, service, practitioner):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = f"{DIARY}?view=week&day={(timezone.localdate() + dt.timedelta(days=2)).isoformat()}"
+    with CaptureQueriesContext(connection) as empty:
+        desk.get(url)
+    for days_ahead in (2, 3, 4, 5):
+        book(service, practitioner, a_free_slot(service, days_ahead).starts_at, phone=f"+4474001110{days_ahead:02d}")
+    with CaptureQueriesContext(connection) as full:
+        response = desk.get(url)
+    assert sum(len(column.appointments) for day in response.context["days"] for column in day.columns) >= 3
+    assert len(full) == len(empty)
