@@ -15,6 +15,7 @@ from callbacks.admin import diary
 from callbacks.admin.display import ADMIN_CSS, priority_badge_html
 from callbacks.admin.hours import WorkingHoursCopyMixin
 from callbacks.admin.lookups import OfferedLookupsOnlyMixin
+from callbacks.booking import feeds
 from callbacks.booking import services as booking
 from callbacks.models import Appointment, AvailabilityException, Practitioner, Service, WorkingHours
 from clinic.hours import clinic_zone
@@ -35,8 +36,9 @@ class WorkingHoursInline(admin.TabularInline):
 
 @admin.register(Practitioner)
 class PractitionerAdmin(WorkingHoursCopyMixin, OfferedLookupsOnlyMixin, admin.ModelAdmin):
-    list_display = ("name", "offers", "active")
+    list_display = ("name", "offers", "active", "calendar_feed")
     readonly_fields = ("hours_copy_link",)
+    actions = ["calendar_feed_revoke"]
     list_filter = ("active", "services")
     search_fields = ("name",)
     filter_horizontal = ("services",)
@@ -49,6 +51,19 @@ class PractitionerAdmin(WorkingHoursCopyMixin, OfferedLookupsOnlyMixin, admin.Mo
     @admin.display(description="Services")
     def offers(self, practitioner):
         return ", ".join(service.name for service in practitioner.services.all())
+
+    @admin.display(description="Calendar feed", boolean=True)
+    def calendar_feed(self, practitioner):
+        return bool(practitioner.calendar_feed_digest)
+
+    @admin.action(description="Revoke their calendar feed addresses", permissions=["change"])
+    def calendar_feed_revoke(self, request, queryset):
+        """For a leaked address or a practitioner who left: the old address stops at once."""
+        revoked = 0
+        for practitioner in queryset.exclude(calendar_feed_digest=""):
+            feeds.practitioner_feed_revoke(practitioner=practitioner)
+            revoked += 1
+        self.message_user(request, f"Revoked the calendar feed of {revoked} practitioner(s).", messages.SUCCESS)
 
 
 @admin.register(AvailabilityException)

@@ -327,3 +327,13 @@ def test_the_week_diary_costs_the_same_queries_however_full(desk, service, pract
         response = desk.get(url)
     assert sum(len(column.appointments) for day in response.context["days"] for column in day.columns) >= 3
     assert len(full) == len(empty)
+
+
+def test_an_administrator_revokes_a_practitioners_feed(admin_client, practitioner, client):
+    token = practitioner_feed_issue(practitioner=practitioner)
+    changelist = reverse("admin:callbacks_practitioner_changelist")
+    response = admin_client.post(
+        changelist, {"action": "calendar_feed_revoke", "_selected_action": [practitioner.pk]}, follow=True
+    )
+    assert "Revoked the calendar feed of 1 practitioner(s)." in text(response)
+    assert client.get(reverse("callbacks:calendar_feed", kwargs={"token": token})).status_code == 404
