@@ -142,7 +142,7 @@ def test_the_queue_refuses_lookups_it_does_not_offer(admin_client, requests_in_q
         "status=all",
         "overdue=yes",
         "assigned=me",
-        "created_at__gte=2026-01-01&created_at__lt=2030-01-01",
+        "created_at__gte=2026-01-01T00:00:00%2B00:00&created_at__lt=2030-01-01T00:00:00%2B00:00",
         "q=Priya",
     ],
 )
