@@ -13,7 +13,7 @@ from callbacks.booking.slots import slots_free
 from callbacks.models import Appointment, Notification, Practitioner, WaitlistEntry, WaitlistOffer
 from tests.browser.test_booking_journey import clinic_diary  # noqa: F401 - the fixture
 from tests.browser.test_callback_journey import check_page
-from tests.browser.tools import DESKTOP_WIDTH, PHONE_WIDTH
+from tests.browser.tools import DESKTOP_WIDTH, PHONE_WIDTH, html_errors
 from tests.callbacks.booking.test_booking import book
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -86,3 +86,30 @@ def test_a_patient_joins_the_waitlist_and_takes_a_freed_slot(open_page, clinic_d
     page.get_by_role("heading", name="The time is yours").wait_for()
     check_page(page, "waitlist-5-booked", width)
     assert Appointment.objects.holding().get().request.email == "robin@example.com"
+
+
+def test_the_reschedule_and_waitlist_pages_are_valid_html(client, clinic_diary, vnu, tmp_path):  # noqa: F811
+    practitioner = Practitioner.objects.get()
+    day = timezone.localdate() + dt.timedelta(days=2)
+    first, second = slots_free(service=clinic_diary, first_day=day, days=1)[:2]
+    appointment = book(clinic_diary, practitioner, first.starts_at)
+    change = reverse("callbacks:booking_reschedule", kwargs={"token": appointment_reschedule_token(appointment)})
+    join = reverse("callbacks:waitlist_join", kwargs={"service": clinic_diary.pk})
+    documents = {
+        "reschedule: choose": client.get(change).content.decode(),
+        "reschedule: confirm": client.get(change, {"slot": second.key}).content.decode(),
+        "reschedule: moved": client.post(change, {"slot": second.key}).content.decode(),
+        "reschedule: used": client.get(change).content.decode(),
+        "waitlist: join": client.get(join).content.decode(),
+        "waitlist: join with errors": client.post(join, {"phone": "12"}).content.decode(),
+    }
+    client.post(join, {"name": "Robin", "phone": "07400 123456", "email": "robin@example.com", "consent": "on"})
+    documents["waitlist: joined"] = client.get(reverse("callbacks:waitlist_joined")).content.decode()
+    appointment.refresh_from_db()
+    appointment_cancel(appointment=appointment)
+    offer = WaitlistOffer.objects.get()
+    offer_path = reverse("callbacks:waitlist_offer", kwargs={"token": waitlist_offer_token(offer)})
+    documents["waitlist: offer"] = client.get(offer_path).content.decode()
+    documents["waitlist: booked"] = client.post(offer_path).content.decode()
+    assert "The time is yours" in documents["waitlist: booked"]
+    assert html_errors(documents, tmp_path) == {}

@@ -112,6 +112,8 @@ def test_joining_records_the_wishes_the_consent_and_a_reference(client, service,
     assert re.fullmatch(r"WL-[0-9A-Z]{5}", entry.reference)
     page = client.get(response["Location"]).content.decode()
     assert entry.reference in page and "Monday, Wednesday" in page
+    # The privacy notice the consent links to says what the waitlist keeps and for how long.
+    assert "If you join our waitlist" in client.get(reverse("callbacks:privacy")).content.decode()
 
 
 # Offers -----------------------------------------------------------------------------------------------------
