@@ -7,9 +7,12 @@ and retention deletes old entries; staff can only take a patient off the waitlis
 
 from django.contrib import admin, messages
 
+from callbacks.admin.display import ADMIN_CSS
 from callbacks.admin.lookups import OfferedLookupsOnlyMixin
 from callbacks.booking.waitlist import waitlist_entry_leave, waitlist_entry_view_record
 from callbacks.models import WaitlistEntry, WaitlistOffer, WorkingHours
+
+FILTERS_CSS = "callbacks/admin/filters.css"
 
 
 class WaitlistOfferInline(admin.TabularInline):
@@ -52,6 +55,9 @@ class WaitlistEntryAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
     )
     readonly_fields = fields
     inlines = [WaitlistOfferInline]
+
+    class Media:
+        css = {"all": [ADMIN_CSS, FILTERS_CSS]}
 
     def has_add_permission(self, request):
         return False

@@ -176,6 +176,14 @@ def test_triage_group_has_only_what_triage_needs():
         "view_appointment",
         "add_appointment",
         "change_appointment",
+        # The waitlist (see it, take a patient off it) and the clinic's closure days.
+        "view_waitlistentry",
+        "change_waitlistentry",
+        "view_waitlistoffer",
+        "view_clinicclosure",
+        "add_clinicclosure",
+        "change_clinicclosure",
+        "delete_clinicclosure",
     }
     assert "export_callbackrequest" not in codenames
     assert "delete_callbackrequest" not in codenames
