@@ -44,6 +44,6 @@ def grants_remove(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("callbacks", "0008_reschedule_waitlist_closures")]
+    dependencies = [("callbacks", "0009_phone_e164")]
 
     operations = [migrations.RunPython(grants_add, grants_remove)]
