@@ -1,0 +1,56 @@
+"""The app's models, one module per area; everything is importable from `callbacks.models` as before.
+
+The choices (statuses, priorities, outcomes) are declared in `callbacks.rules` and exposed here on the models
+(``CallbackRequest.Status``, ``Appointment.Status``...).
+"""
+
+from callbacks.models.booking import (
+    Appointment,
+    AppointmentQuerySet,
+    AvailabilityException,
+    ClinicClosure,
+    PostgresExclusionConstraint,
+    Practitioner,
+    Service,
+    TsTzRange,
+    WorkingHours,
+)
+from callbacks.models.notifications import REPEATABLE_KINDS, Notification, NotificationQuerySet
+from callbacks.models.privacy import PrivacyLogEntry
+from callbacks.models.requests import (
+    AppendOnlyModel,
+    CallAttempt,
+    CallbackRequest,
+    CallbackRequestQuerySet,
+    ConsentMethod,
+    RequestEvent,
+    StaffNote,
+)
+from callbacks.models.waitlist import WaitlistEntry, WaitlistOffer
+from callbacks.rules.requests import Priority
+
+__all__ = [
+    "REPEATABLE_KINDS",
+    "AppendOnlyModel",
+    "Appointment",
+    "AppointmentQuerySet",
+    "AvailabilityException",
+    "CallAttempt",
+    "CallbackRequest",
+    "CallbackRequestQuerySet",
+    "ClinicClosure",
+    "ConsentMethod",
+    "Notification",
+    "NotificationQuerySet",
+    "PostgresExclusionConstraint",
+    "Practitioner",
+    "Priority",
+    "PrivacyLogEntry",
+    "RequestEvent",
+    "Service",
+    "StaffNote",
+    "TsTzRange",
+    "WaitlistEntry",
+    "WaitlistOffer",
+    "WorkingHours",
+]

@@ -1,0 +1,87 @@
+"""The outbox: one row per message to send, written in the same transaction as what it announces."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from callbacks.models.requests import CallbackRequest
+
+
+class NotificationQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(status=Notification.Status.PENDING)
+
+
+# Kinds sent once per move, so possibly several times for one request.
+REPEATABLE_KINDS = ("booking_rescheduled", "booking_moved")
+
+
+class Notification(models.Model):
+    """One message to send, written in the same transaction as what it announces (a transactional outbox)."""
+
+    class Kind(models.TextChoices):
+        STAFF_NEW_REQUEST = "staff_new", "New request (staff)"
+        PATIENT_CONFIRMATION = "patient_confirmation", "Confirmation (patient)"
+        ESCALATION = "escalation", "Overdue escalation (staff)"
+        BOOKING_CONFIRMED = "booking_confirmed", "Appointment confirmed (patient)"
+        BOOKING_DECLINED = "booking_declined", "Appointment declined (patient)"
+        BOOKING_REMINDER = "booking_reminder", "Appointment reminder (patient)"
+        BOOKING_CANCELLED = "booking_cancelled", "Appointment cancelled by the patient (staff)"
+        BOOKING_CANCELLED_BY_CLINIC = "booking_cancelled_clinic", "Appointment cancelled by the clinic (patient)"
+        BOOKING_RESCHEDULED = "booking_rescheduled", "Appointment moved by the patient (staff)"
+        BOOKING_MOVED = "booking_moved", "Appointment moved (patient)"
+        WAITLIST_OFFER = "waitlist_offer", "Waitlist offer (patient)"
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "E-mail"
+        WEBHOOK = "webhook", "Webhook"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    # A notification announces a request, or (for a waitlist offer, before any request exists) an offer.
+    request = models.ForeignKey(
+        CallbackRequest, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    waitlist_offer = models.ForeignKey(
+        "WaitlistOffer", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    recipient = models.CharField(max_length=500)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    next_attempt_at = models.DateTimeField(
+        default=timezone.now, help_text="When the queued message is due; the beat job re-queues it if it is overdue."
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="notif_due")]
+        constraints = [
+            # One of each kind per channel and request: an escalation or a confirmation goes out once.
+            # A move can happen more than once; each one is announced (the kinds below are left out).
+            models.UniqueConstraint(
+                fields=["request", "kind", "channel"],
+                condition=~Q(kind__in=REPEATABLE_KINDS),
+                name="notif_once_per_kind",
+            ),
+            models.UniqueConstraint(fields=["waitlist_offer", "kind", "channel"], name="notif_offer_once"),
+            models.CheckConstraint(
+                condition=Q(request__isnull=False, waitlist_offer__isnull=True)
+                | Q(request__isnull=True, waitlist_offer__isnull=False),
+                name="notif_one_subject",
+            ),
+            models.CheckConstraint(condition=~Q(status="sent") | Q(sent_at__isnull=False), name="notif_sent_has_time"),
+        ]
+
+    def __str__(self):
+        subject = self.request_id if self.request_id else f"offer {self.waitlist_offer_id}"
+        return f"{self.get_kind_display()} for {subject} by {self.channel}"

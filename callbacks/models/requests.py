@@ -1,0 +1,208 @@
+"""A patient's request (callback or booking) and what staff record on it: calls, notes, its history."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from phonenumber_field.modelfields import PhoneNumberField
+
+from callbacks.rules.requests import (
+    AWAITING_RESPONSE_STATUSES,
+    CallOutcome,
+    Priority,
+    RequestOutcome,
+    RequestStatus,
+)
+from clinic.hours import clinic_zone
+
+
+def clinic_time_text(value) -> str:
+    """A stored (UTC) time as staff read it: the clinic's wall-clock time and zone."""
+    local = timezone.localtime(value, clinic_zone())
+    return f"{local:%a %d %b %Y, %H:%M} {local.tzname()}"
+
+
+class CallbackRequestQuerySet(models.QuerySet):
+    def open(self):
+        return self.exclude(status=CallbackRequest.Status.CLOSED)
+
+    def awaiting_response(self):
+        """Nobody has reached the patient yet: the response deadline still runs."""
+        return self.filter(status__in=AWAITING_RESPONSE_STATUSES)
+
+    def overdue(self, now=None):
+        return self.awaiting_response().filter(deadline__lt=now or timezone.now())
+
+
+class ConsentMethod(models.TextChoices):
+    ONLINE = "online", "Online, by the patient (ticked on the form)"
+    PHONE = "phone", "By phone, told to a member of staff"
+
+
+class CallbackRequest(models.Model):
+    class Kind(models.TextChoices):
+        CALLBACK = "callback", "Callback"
+        BOOKING = "booking", "Booking"
+
+    Status = RequestStatus
+    Outcome = RequestOutcome
+
+    reference = models.CharField(max_length=12, unique=True, editable=False)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CALLBACK)
+    name = models.CharField(max_length=120)
+    # Stored in E.164 whatever form it is given in (PhoneNumberField normalises; the check constraint refuses
+    # anything else), so a number is always found under one spelling.
+    phone = PhoneNumberField(max_length=20, help_text="E.164, e.g. +447400123456")
+    email = models.EmailField(blank=True)
+    window_start = models.DateTimeField("preferred callback from")
+    window_end = models.DateTimeField("preferred callback until")
+    reason = models.TextField(max_length=2000)
+    consent_version = models.CharField(max_length=20)
+    consent_text_sha256 = models.CharField(max_length=64)
+    consent_given_at = models.DateTimeField()
+    consent_method = models.CharField(
+        "consent given",
+        max_length=10,
+        choices=ConsentMethod.choices,
+        default=ConsentMethod.ONLINE,
+    )
+    # Who wrote down a consent given by phone; PROTECT: staff accounts are deactivated, not deleted.
+    consent_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.ROUTINE)
+    deadline = models.DateTimeField(null=True, blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The intake questionnaire answered with this request (none for requests made before intake existed).
+    questionnaire_response = models.OneToOneField(
+        "intake.QuestionnaireResponse",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="callback_request",
+    )
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
+    next_attempt_at = models.DateTimeField("next call attempt", null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CallbackRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["priority", "deadline", "created_at"]
+        indexes = [
+            models.Index(fields=["priority", "deadline", "created_at"], name="cb_queue_order"),
+            models.Index(fields=["status"], name="cb_status"),
+            models.Index(fields=["created_at"], name="cb_created"),
+            models.Index(fields=["phone"], name="cb_phone"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(window_end__gt=models.F("window_start")), name="cb_window_order"),
+            models.CheckConstraint(condition=Q(phone__regex=r"^\+[1-9][0-9]{6,14}$"), name="cb_phone_e164"),
+            models.CheckConstraint(condition=~Q(consent_version=""), name="cb_consent_recorded"),
+            models.CheckConstraint(condition=Q(outcome="") | Q(status="closed"), name="cb_outcome_only_closed"),
+            # A consent given by phone names the member of staff who heard it.
+            models.CheckConstraint(
+                condition=Q(consent_method="online") | Q(consent_recorded_by__isnull=False),
+                name="cb_phone_consent_recorded_by",
+            ),
+        ]
+        permissions = [
+            ("export_callbackrequest", "Can export callback requests as CSV"),
+            ("export_patient_data", "Can download one patient's data"),
+            ("erase_patient_data", "Can erase one patient's data"),
+            ("view_consent_proof", "Can see the hash of the consent text a patient agreed to"),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+
+class AppendOnlyModel(models.Model):
+    """A record that is written once and never changed or deleted on its own (the database refuses it too).
+
+    Rows go only when their request is deleted (the retention purge). No change or delete permission exists,
+    so not even a superuser's admin can edit them.
+    """
+
+    class Meta:
+        abstract = True
+        default_permissions = ("add", "view")
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValueError(f"{type(self).__name__} rows are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError(f"{type(self).__name__} rows are append-only.")
+
+
+class CallAttempt(AppendOnlyModel):
+    """One phone call to the patient, and how it went."""
+
+    Outcome = CallOutcome
+
+    request = models.ForeignKey(CallbackRequest, on_delete=models.CASCADE, related_name="call_attempts")
+    # PROTECT: staff accounts are deactivated, not deleted, so the record keeps who called.
+    made_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    made_at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta(AppendOnlyModel.Meta):
+        ordering = ["-made_at"]
+        indexes = [models.Index(fields=["request", "made_at"], name="cb_attempt_request")]
+
+    def __str__(self):
+        return f"{self.get_outcome_display()} at {clinic_time_text(self.made_at)}"
+
+
+class StaffNote(AppendOnlyModel):
+    """An internal note on a request. Staff-only: never shown to the patient or sent anywhere."""
+
+    request = models.ForeignKey(CallbackRequest, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    text = models.TextField(max_length=4000)
+
+    class Meta(AppendOnlyModel.Meta):
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["request", "created_at"], name="cb_note_request")]
+        constraints = [models.CheckConstraint(condition=~Q(text=""), name="cb_note_not_empty")]
+
+    def __str__(self):
+        return f"Note {self.pk} on {self.request_id}"
+
+
+class RequestEvent(AppendOnlyModel):
+    """The history of a request: who changed what, when, from which value to which. Written by the workflow
+    services in the same transaction as the change itself; values are stored as staff read them."""
+
+    class Action(models.TextChoices):
+        ASSIGNED = "assigned", "Assignment"
+        STATUS = "status", "Status change"
+        CALL = "call", "Call attempt"
+        NOTE = "note", "Note"
+        SCHEDULED = "scheduled", "Next attempt scheduled"
+        EDITED = "edited", "Edit"
+        EXPORTED = "exported", "Patient data downloaded"
+
+    request = models.ForeignKey(CallbackRequest, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now, editable=False)
+    action = models.CharField(max_length=12, choices=Action.choices)
+    field = models.CharField(max_length=40, blank=True)
+    before = models.TextField(blank=True)
+    after = models.TextField(blank=True)
+
+    class Meta(AppendOnlyModel.Meta):
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["request", "at"], name="cb_event_request")]
+
+    def __str__(self):
+        return f"{self.get_action_display()} on {self.request_id} at {clinic_time_text(self.at)}"
