@@ -1,10 +1,4 @@
-"""Booking an appointment in a real free slot: the slots offered, the booking itself, staff decisions, reminders.
-
-Slots are laid out in the clinic's time zone (working hours are local wall-clock times) and stored in UTC.
-Whether a slot is still free when it is booked is decided by the database alone (the exclusion constraint on
-PostgreSQL, triggers on SQLite, see `callbacks.models.Appointment`): two patients who saw the same free slot
-both try to insert, and exactly one insert succeeds.
-"""
+"""Signed links in booking e-mails: the token that names an appointment, its expiry and the address it opens."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
-"""Booking an appointment in a real free slot: the slots offered, the booking itself, staff decisions, reminders.
+"""Booking an appointment in a real free slot, staff decisions on it, the patient's cancellation, reminders.
 
-Slots are laid out in the clinic's time zone (working hours are local wall-clock times) and stored in UTC.
 Whether a slot is still free when it is booked is decided by the database alone (the exclusion constraint on
 PostgreSQL, triggers on SQLite, see `callbacks.models.Appointment`): two patients who saw the same free slot
-both try to insert, and exactly one insert succeeds.
+both try to insert, and exactly one insert succeeds. E-mails go through the outbox, whose routing decides
+who gets them.
 """
 
 from __future__ import annotations

@@ -1,10 +1,5 @@
-"""Booking an appointment in a real free slot: the slots offered, the booking itself, staff decisions, reminders.
-
-Slots are laid out in the clinic's time zone (working hours are local wall-clock times) and stored in UTC.
-Whether a slot is still free when it is booked is decided by the database alone (the exclusion constraint on
-PostgreSQL, triggers on SQLite, see `callbacks.models.Appointment`): two patients who saw the same free slot
-both try to insert, and exactly one insert succeeds.
-"""
+"""The slots offered for booking (readers only): laid out from working hours in the clinic's time zone, minus
+exceptions, closures, the minimum notice and the appointments that hold their time. Times are stored in UTC."""
 
 from __future__ import annotations
 

@@ -1,18 +1,4 @@
-"""Data protection: who looked at a patient's health details, a copy of their data, its erasure, and retention.
-
-Every function here leaves a `PrivacyLogEntry` (no personal data in it: a reference, a member of staff, a time,
-or the number of requests a purge deleted). Erasure and the purge delete the request together with everything
-hanging off it (notifications, history, call attempts, notes) and its questionnaire answers, so nothing of the
-patient is left but the log's line.
-
-Who "became a patient" (and so is kept, as part of the clinical record, outside this retention rule): a request
-whose status is "booked" now, that was closed with the outcome "appointment booked", or whose appointment a
-member of staff confirmed. Everything else is a request that did not lead to an appointment (advice by phone,
-referred elsewhere, declined, unreachable, wrong number, duplicate, a booking declined or cancelled, or simply
-left open) and is deleted once nothing has happened to it for ``CLINIC_RETENTION_DAYS``: no change to the
-request, no history, call or note on it, and no appointment time in that period. Downloading a copy is not a
-change (it would otherwise keep the data longer because the patient asked to see it).
-"""
+"""The document a patient's data download holds: the request, its history, calls, notes, appointment, answers."""
 
 import datetime as dt
 import logging

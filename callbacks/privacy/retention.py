@@ -1,4 +1,4 @@
-"""Data protection: who looked at a patient's health details, a copy of their data, its erasure, and retention.
+"""Retention: requests that never became patients are deleted once nothing has happened to them for a while.
 
 Every function here leaves a `PrivacyLogEntry` (no personal data in it: a reference, a member of staff, a time,
 or the number of requests a purge deleted). Erasure and the purge delete the request together with everything

@@ -1,3 +1,5 @@
+"""Phone numbers as people type them, normalised to E.164 in the clinic's region."""
+
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError

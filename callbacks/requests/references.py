@@ -1,3 +1,5 @@
+"""The reference a patient quotes: random, short, unambiguous, not derived from the row's id."""
+
 import secrets
 
 # Crockford's alphabet without the letters read aloud wrongly over the phone (I, L, O, U).

@@ -1,3 +1,5 @@
+"""Storing a patient's request: the request, its questionnaire answers and its outbox rows in one transaction."""
+
 import datetime as dt
 import logging
 
