@@ -9,7 +9,7 @@ from django.contrib import admin, messages
 
 from callbacks.admin.display import ADMIN_CSS
 from callbacks.admin.lookups import OfferedLookupsOnlyMixin
-from callbacks.booking.waitlist import waitlist_entry_leave, waitlist_entry_view_record
+from callbacks.booking.waitlist import waitlist_entry_erase, waitlist_entry_leave, waitlist_entry_view_record
 from callbacks.models import WaitlistEntry, WaitlistOffer, WorkingHours
 
 FILTERS_CSS = "callbacks/admin/filters.css"
@@ -38,7 +38,7 @@ class WaitlistEntryAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
     search_fields = ("reference", "phone")
     search_help_text = "A waitlist reference (e.g. WL-7KQ2M) or a phone number in E.164 (+44...)."
     ordering = ("created_at", "pk")
-    actions = ["leave"]
+    actions = ["leave", "erase"]
     fields = (
         "reference",
         "status",
@@ -91,6 +91,17 @@ class WaitlistEntryAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
         self.message_user(request, f"Took {left} patient(s) off the waitlist.", messages.SUCCESS)
         if skipped := queryset.count() - left:
             self.message_user(request, f"{skipped} were not waiting and were left alone.", messages.WARNING)
+
+    @admin.action(
+        description="Erase the selected patients' waitlist details (recorded in the privacy log)",
+        permissions=["erase"],
+    )
+    def erase(self, request, queryset):
+        erased = [waitlist_entry_erase(entry=entry, actor=request.user) for entry in queryset]
+        self.message_user(request, f"Erased {len(erased)} waitlist entr(ies).", messages.SUCCESS)
+
+    def has_erase_permission(self, request):
+        return request.user.has_perm("callbacks.erase_patient_data")
 
     def has_leave_permission(self, request):
         return request.user.has_perm("callbacks.change_waitlistentry")

@@ -3,6 +3,7 @@
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from phonenumber_field.modelfields import PhoneNumberField
 
 from callbacks.models.booking import Appointment, Practitioner, Service
 
@@ -28,7 +29,7 @@ class WaitlistEntry(models.Model):
     # The weekdays that suit, as digits (Monday 0 ... Sunday 6); empty for any day.
     weekdays = models.CharField(max_length=7, blank=True)
     name = models.CharField(max_length=120)
-    phone = models.CharField(max_length=20, help_text="E.164, e.g. +447400123456")
+    phone = PhoneNumberField(max_length=20, help_text="E.164, e.g. +447400123456")
     email = models.EmailField()
     consent_version = models.CharField(max_length=20)
     consent_text_sha256 = models.CharField(max_length=64)
@@ -44,6 +45,7 @@ class WaitlistEntry(models.Model):
         constraints = [
             models.CheckConstraint(condition=~Q(consent_version=""), name="cb_waitlist_consent_recorded"),
             models.CheckConstraint(condition=Q(weekdays__regex=r"^[0-6]*$"), name="cb_waitlist_weekdays"),
+            models.CheckConstraint(condition=Q(phone__regex=r"^\+[1-9][0-9]{6,14}$"), name="cb_waitlist_phone_e164"),
         ]
 
     def __str__(self):

@@ -8,6 +8,7 @@ from threading import Barrier
 
 import pytest
 from django.core import mail, signing
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -110,6 +111,9 @@ def test_joining_records_the_wishes_the_consent_and_a_reference(client, service,
     assert (entry.practitioner, entry.weekdays, entry.phone) == (practitioner, "02", "+447400123456")
     assert entry.consent_version == CURRENT_CONSENT_VERSION and entry.consent_given_at
     assert re.fullmatch(r"WL-[0-9A-Z]{5}", entry.reference)
+    # The database holds numbers in E.164 only, whoever writes them.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        WaitlistEntry.objects.filter(pk=entry.pk).update(phone="12")
     page = client.get(response["Location"]).content.decode()
     assert entry.reference in page and "Monday, Wednesday" in page
     # The privacy notice the consent links to says what the waitlist keeps and for how long.
@@ -285,6 +289,33 @@ def test_staff_see_the_waitlist_and_each_opening_is_privacy_logged(desk_client, 
     )
     entry.refresh_from_db()
     assert entry.status == WaitlistEntry.Status.LEFT
+
+
+def test_a_privacy_officer_erases_a_waitlist_entry_and_the_log_keeps_only_its_reference(
+    desk_client, service, practitioner
+):
+    _, appointment = booked_slot(service, practitioner)
+    entry, other = join(service, 1), join(service, 2)
+    appointment_cancel(appointment=appointment)
+    changelist = reverse("admin:callbacks_waitlistentry_changelist")
+    desk_client.post(changelist, {"action": "erase", "_selected_action": [entry.pk]})
+    assert list(WaitlistEntry.objects.all()) == [other]
+    assert not Notification.objects.filter(recipient="waiting1@example.com").exists()
+    log = PrivacyLogEntry.objects.get(action=PrivacyLogEntry.Action.ERASED)
+    assert log.reference == entry.reference
+
+
+def test_the_desk_without_the_privacy_permission_cannot_erase(client, service):
+    from django.contrib.auth.models import Group
+
+    entry = join(service, 1)
+    desk = UserFactory(username="triage")
+    desk.groups.add(Group.objects.get(name="Triage staff"))
+    client.force_login(desk)
+    changelist = reverse("admin:callbacks_waitlistentry_changelist")
+    assert "Take the selected patients off the waitlist" in client.get(changelist).content.decode()
+    client.post(changelist, {"action": "erase", "_selected_action": [entry.pk]})
+    assert WaitlistEntry.objects.filter(pk=entry.pk).exists()
 
 
 def test_retention_purges_old_waitlist_entries_with_their_offers(service, practitioner, settings):
