@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from callbacks.models.requests import CallbackRequest, clinic_time_text
-from callbacks.rules.booking import APPOINTMENT_HOLDING_STATUSES, AppointmentStatus
+from callbacks.rules.booking import APPOINTMENT_HOLDING_STATUSES, AppointmentStatus, appointment_status_holds_time
 from callbacks.rules.requests import (
     priority_is_urgent,
 )
@@ -186,6 +186,11 @@ class Appointment(models.Model):
 
     def __str__(self):
         return f"{self.service} with {self.practitioner} at {clinic_time_text(self.starts_at)}"
+
+    @property
+    def holds_time(self) -> bool:
+        """Requested or confirmed: the practitioner's time is held, and it can still be cancelled or moved."""
+        return appointment_status_holds_time(self.status)
 
     @property
     def flagged(self) -> bool:

@@ -17,6 +17,7 @@ from tests.factories import UserFactory
 )
 def test_which_appointments_hold_their_time(status, holds):
     assert appointment_status_holds_time(status) is holds
+    assert Appointment(status=status).holds_time is holds
 
 
 def test_the_no_overlap_constraint_uses_the_holding_statuses():
