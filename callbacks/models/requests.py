@@ -1,8 +1,10 @@
 """A patient's request (callback or booking) and what staff record on it: calls, notes, its history."""
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
@@ -20,6 +22,33 @@ def clinic_time_text(value) -> str:
     """A stored (UTC) time as staff read it: the clinic's wall-clock time and zone."""
     local = timezone.localtime(value, clinic_zone())
     return f"{local:%a %d %b %Y, %H:%M} {local.tzname()}"
+
+
+class PostgresTrigramIndex(GinIndex):
+    """A trigram index (pg_trgm) on `expression` on PostgreSQL; elsewhere (SQLite has neither GIN nor pg_trgm)
+    a plain index on the same expression, so that migrations and table rebuilds work on every database."""
+
+    def __init__(self, expression, *, name):
+        super().__init__(OpClass(expression, name="gin_trgm_ops"), name=name)
+
+    def deconstruct(self):
+        path, _, kwargs = super().deconstruct()
+        (expression,) = self.expressions
+        return path, (expression.source_expressions[0],), {"name": kwargs["name"]}
+
+    def _plain(self) -> models.Index:
+        (expression,) = self.expressions
+        return models.Index(expression.source_expressions[0], name=self.name)
+
+    def create_sql(self, model, schema_editor, using="", **kwargs):
+        if schema_editor.connection.vendor != "postgresql":
+            return self._plain().create_sql(model, schema_editor, using=using, **kwargs)
+        return super().create_sql(model, schema_editor, using=using, **kwargs)
+
+    def remove_sql(self, model, schema_editor, **kwargs):
+        if schema_editor.connection.vendor != "postgresql":
+            return self._plain().remove_sql(model, schema_editor, **kwargs)
+        return super().remove_sql(model, schema_editor, **kwargs)
 
 
 class CallbackRequestQuerySet(models.QuerySet):
@@ -99,6 +128,34 @@ class CallbackRequest(models.Model):
             models.Index(fields=["status"], name="cb_status"),
             models.Index(fields=["created_at"], name="cb_created"),
             models.Index(fields=["phone"], name="cb_phone"),
+            # The staff queue with a clinic's whole history in the table (docs/BENCHMARKS.md, 1,000,000 requests):
+            # the open requests in the queue's order, for one staff member's own, and the overdue ones, each
+            # small because closed requests stay out. They include the questionnaire response, which the queue's
+            # red-flag column joins, so PostgreSQL counts a page's rows from the index alone; the first also
+            # carries what the admin home counts among open requests (callbacks.requests.selectors).
+            models.Index(
+                fields=["priority", "deadline", "created_at", "id"],
+                include=["questionnaire_response", "status", "assigned_to"],
+                condition=~Q(status="closed"),
+                name="cb_open_queue",
+            ),
+            models.Index(
+                fields=["assigned_to", "priority", "deadline", "created_at", "id"],
+                include=["questionnaire_response"],
+                condition=~Q(status="closed"),
+                name="cb_open_assigned",
+            ),
+            models.Index(
+                fields=["deadline"],
+                include=["questionnaire_response"],
+                condition=Q(status__in=AWAITING_RESPONSE_STATUSES),
+                name="cb_awaiting_deadline",
+            ),
+            # The admin's search matches any part of a reference, name or phone number (case-insensitive
+            # `LIKE '%...%'`): trigram indexes (pg_trgm) answer that without reading the table.
+            PostgresTrigramIndex(Upper("reference"), name="cb_reference_trgm"),
+            PostgresTrigramIndex(Upper("name"), name="cb_name_trgm"),
+            PostgresTrigramIndex(Upper("phone"), name="cb_phone_trgm"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(window_end__gt=models.F("window_start")), name="cb_window_order"),
