@@ -3,10 +3,11 @@ code, books a caller from the admin and works the diary (confirm, move, cancel) 
 queue at 360 px and on paper. Axe checks every page the desk's work added."""
 
 import datetime as dt
+import importlib
 import re
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 from django.utils import timezone
 from django_otp.oath import TOTP
@@ -18,8 +19,7 @@ from tests.browser.tools import DESKTOP_WIDTH, PHONE_WIDTH, axe_violations, scre
 from tests.callbacks.booking.test_booking import book
 from tests.factories import CallbackRequestFactory, UserFactory
 
-# serialized_rollback: the "Triage staff" group comes from a data migration, which a flush would remove.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "correct horse battery staple"
 
 
@@ -37,10 +37,23 @@ def clinic_day():
     return service, practitioner, day, patient_booking
 
 
+def triage_staff_group() -> Group:
+    """The group as its data migrations make it: another transactional test's flush may have removed it."""
+    granted = [
+        *importlib.import_module("callbacks.migrations.0004_triage_staff_group").PERMISSIONS,
+        *importlib.import_module("callbacks.migrations.0007_front_desk").GRANTS["Triage staff"],
+    ]
+    group, _ = Group.objects.get_or_create(name="Triage staff")
+    group.permissions.set(
+        Permission.objects.get(content_type__app_label=app, codename=codename) for app, codename in granted
+    )
+    return group
+
+
 def sign_in(open_page, settings, width):
     settings.ADMIN_REQUIRE_2FA = True
     staff = UserFactory(username="fran.desk", first_name="Fran", last_name="Desk")
-    staff.groups.add(Group.objects.get(name="Triage staff"))
+    staff.groups.add(triage_staff_group())
     device = TOTPDevice.objects.create(user=staff, name="phone", confirmed=True)
     page = open_page(width)
     page.goto("/" + settings.ADMIN_URL_PATH)
