@@ -3,6 +3,7 @@ from django.urls import path
 from callbacks.web import booking as booking_views
 from callbacks.web import callback as views
 from callbacks.web import feeds as feed_views
+from callbacks.web import prepare as prepare_views
 from callbacks.web import recheck
 from callbacks.web import reschedule as reschedule_views
 from callbacks.web import waitlist as waitlist_views
@@ -17,6 +18,9 @@ urlpatterns = [
     path("request-a-callback/<slug:flow>/get-help-now/", views.callback_request_emergency, name="emergency"),
     path("request-a-callback/<slug:flow>/before-you-send/", recheck.callback_request_recheck, name="recheck"),
     path("request-a-callback/<slug:flow>/your-details/", views.callback_request_contact, name="contact"),
+    # The rest of the questionnaire, after the request is stored: a signed link, usable on any device.
+    path("your-questions/<str:token>/", prepare_views.questionnaire_continue, name="prepare"),
+    path("your-questions/<str:token>/<slug:step>/", prepare_views.questionnaire_continue_step, name="prepare_step"),
     path("privacy/", views.privacy_notice, name="privacy"),
     # Booking: the questionnaire and details pages above are shared; the flow remembers the chosen slot.
     path("book/", booking_views.booking_services, name="booking_services"),

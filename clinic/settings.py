@@ -369,6 +369,8 @@ ADMIN_CHART_DAYS = env.int("ADMIN_CHART_DAYS", default=42)
 
 # Requests that never became patients (not booked) are deleted this many days after their last change.
 CLINIC_RETENTION_DAYS = env.int("CLINIC_RETENTION_DAYS", default=180)
+# Days a "continue your questionnaire" link (confirmation page and e-mail) keeps working after it was made.
+CLINIC_CONTINUE_LINK_DAYS = env.int("CLINIC_CONTINUE_LINK_DAYS", default=14)
 # Where patients send requests for a copy of their data or its deletion (shown on the privacy notice).
 CLINIC_PRIVACY_EMAIL = env.str("CLINIC_PRIVACY_EMAIL", default="privacy@clinic.localhost")
 

@@ -106,6 +106,28 @@ def progress_first_open_step(*, definition: Definition, progress: Progress) -> S
     return None
 
 
+def steps_screening(*, definition: Definition, answers: Mapping[str, Any]) -> list[Step]:
+    """The asked screening steps: every question that decides the tier, asked before a request is sent."""
+    return [step for step in steps_asked(definition=definition, answers=answers) if step.screening]
+
+
+def steps_after_screening(*, definition: Definition, answers: Mapping[str, Any]) -> list[Step]:
+    """The asked steps after the screening ones: they help prepare for the call and may follow later."""
+    return [step for step in steps_asked(definition=definition, answers=answers) if not step.screening]
+
+
+def progress_first_open_screening_step(*, definition: Definition, progress: Progress) -> Step | None:
+    """The first screening step still to be answered, or None once all of them are done."""
+    step = progress_first_open_step(definition=definition, progress=progress)
+    return step if step is not None and step.screening else None
+
+
+def step_done(*, step: Step, answers: Mapping[str, Any]) -> bool:
+    """A step counts as answered when it holds at least one answer and misses no required one."""
+    visible = step_visible_questions(step, answers)
+    return any(not is_blank(answers.get(q.id)) for q in visible) and not step_missing(step=step, answers=answers)
+
+
 def progress_step_reachable(*, definition: Definition, progress: Progress, step: Step) -> bool:
     """A step may be shown once every step before it is done: no skipping ahead by URL."""
     first_open = progress_first_open_step(definition=definition, progress=progress)
@@ -129,6 +151,18 @@ def progress_step_save(
     progress.answers = kept
     if step.id not in progress.done:
         progress.done.append(step.id)
+
+
+def progress_answers_keep(
+    *, definition: Definition, progress: Progress, step: Step, answers: Mapping[str, Any]
+) -> None:
+    """Keep the answers a patient gave on a page that is not finished yet (the step is not marked done).
+
+    Used when an answer on an unfinished page already calls for emergency care: the advice comes first, and
+    the answers given so far go with the request.
+    """
+    ids = {question.id for question in step.questions}
+    progress.answers.update({key: value for key, value in answers.items() if key in ids})
 
 
 def step_neighbours(
@@ -156,8 +190,9 @@ def progress_rechecks(
 ) -> list[Recheck]:
     """The safety questions to ask again before the request is sent: what the patient wrote (in the answers or
     in ``other_text``, such as the request's reason) or marked points at them, and they have not been asked
-    again yet. Empty until every step is done, and after an emergency (nothing can raise it further)."""
-    if progress_first_open_step(definition=definition, progress=progress) is not None:
+    again yet. Empty until every screening step is done (the later steps are asked after the request is sent),
+    and after an emergency (nothing can raise it further)."""
+    if progress_first_open_screening_step(definition=definition, progress=progress) is not None:
         return []
     if progress_is_emergency(definition=definition, progress=progress):
         return []
@@ -176,8 +211,11 @@ def progress_rechecks_save(*, definition: Definition, progress: Progress, answer
             progress.answers[question_id] = True
 
 
+def answers_tier(*, definition: Definition, answers: Mapping[str, Any]) -> Tier:
+    return triage_compute(definition=definition, answers=answers).tier
+
+
 def progress_is_emergency(*, definition: Definition, progress: Progress) -> bool:
-    """True once the screening answers call for emergency care: no further question is asked then."""
-    return screening_done(definition=definition, progress=progress) and (
-        progress_tier(definition=definition, progress=progress) is Tier.EMERGENCY
-    )
+    """True as soon as any answer so far calls for emergency care, whatever else is still unanswered:
+    the emergency advice is shown next and no further question is asked."""
+    return progress_tier(definition=definition, progress=progress) is Tier.EMERGENCY

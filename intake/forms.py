@@ -186,6 +186,8 @@ class StepForm(forms.Form):
             set(data.getlist(SHOWN_FIELD)) & conditional if data is not None and hasattr(data, "getlist") else set()
         )
         self.step_answers: dict[str, Any] = {}
+        # The answers on the page that are valid, even when others are missing or wrong (see `clean`).
+        self.valid_answers: dict[str, Any] = {}
         self.added: list[str] = []
 
     def clean(self):
@@ -209,6 +211,8 @@ class StepForm(forms.Form):
                 continue
             answers[question.id] = value
             step_answers[question.id] = value
+        # An emergency answer must be acted on even when the rest of the page is unanswered.
+        self.valid_answers = dict(step_answers)
         if self.added:
             raise ValidationError(ADDED_MESSAGE, code="added")
         self.step_answers = step_answers

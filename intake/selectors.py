@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db.models import Q
 
+from intake.conditions import condition_subjects
 from intake.definitions import (
     BACK_PAIN,
     AnswerType,
@@ -23,13 +24,17 @@ from intake.definitions import (
     definition_get,
 )
 from intake.flow import (
+    answers_tier,
+    progress_first_open_screening_step,
     progress_first_open_step,
     progress_is_emergency,
     progress_rechecks,
     progress_step_reachable,
+    step_done,
     step_get,
     step_neighbours,
     steps_asked,
+    steps_screening,
 )
 from intake.models import QuestionnaireResponse
 from intake.triage import POSSIBLE_RED_FLAG, TIER_PRIORITY, Reason
@@ -41,19 +46,26 @@ __all__ = [
     "DefinitionNotFound",
     "Question",
     "Step",
+    "Tier",
+    "answers_tier",
     "definition_current",
     "definition_get",
     "possible_red_flag_q",
+    "progress_first_open_screening_step",
     "progress_first_open_step",
     "progress_is_emergency",
     "progress_rechecks",
     "progress_step_reachable",
     "questionnaire_response_answers",
+    "questionnaire_response_progress",
+    "questionnaire_response_rechecks",
     "questionnaire_response_staff_priority",
     "questionnaire_response_summary",
+    "questionnaire_step_known_answers",
     "step_get",
     "step_neighbours",
     "steps_asked",
+    "steps_screening",
 ]
 
 
@@ -104,6 +116,13 @@ class ResponseSummary:
     scores: tuple[dict[str, Any], ...]
     is_complete: bool
     reason_lines: tuple[ReasonLine, ...] = ()
+    # How much was answered, by step: the titles of the steps answered and of those still open.
+    parts_answered: tuple[str, ...] = ()
+    parts_remaining: tuple[str, ...] = ()
+
+    @property
+    def parts_total(self) -> int:
+        return len(self.parts_answered) + len(self.parts_remaining)
 
     @property
     def red_flags(self) -> tuple[SummaryLine, ...]:
@@ -112,6 +131,44 @@ class ResponseSummary:
     @property
     def possible_red_flags(self) -> tuple[ReasonLine, ...]:
         return tuple(line for line in self.reason_lines if line.is_possible_red_flag)
+
+
+@dataclass(frozen=True)
+class ResponseProgress:
+    """Which steps of a stored response are answered and which remain, in the order they are asked."""
+
+    answered: tuple[Step, ...]
+    remaining: tuple[Step, ...]
+
+    @property
+    def total(self) -> int:
+        return len(self.answered) + len(self.remaining)
+
+
+def questionnaire_response_progress(*, response: QuestionnaireResponse) -> ResponseProgress:
+    """How much of the questionnaire the patient has answered (shows no answer, only the steps)."""
+    definition = response.definition
+    answers = questionnaire_response_answers(response=response)
+    asked = steps_asked(definition=definition, answers=answers)
+    answered = tuple(step for step in asked if step_done(step=step, answers=answers))
+    return ResponseProgress(answered=answered, remaining=tuple(step for step in asked if step not in answered))
+
+
+def questionnaire_step_known_answers(*, response: QuestionnaireResponse, step: Step) -> dict[str, Any]:
+    """The stored answers to other steps that this step's `show_if` conditions look at, and nothing else.
+
+    A page of the questionnaire reached by a link shows no earlier answer; it only needs these to know which
+    of its questions to ask.
+    """
+    own = {question.id for question in step.questions}
+    subjects = {
+        leaf.subject
+        for question in step.questions
+        if question.show_if is not None
+        for leaf in condition_subjects(question.show_if)
+    }
+    stored = questionnaire_response_answers(response=response)
+    return {key: value for key, value in stored.items() if key in subjects and key not in own}
 
 
 def questionnaire_response_answers(*, response: QuestionnaireResponse) -> dict[str, Any]:
@@ -166,7 +223,10 @@ def questionnaire_response_summary(*, response: QuestionnaireResponse) -> Respon
         )
         for reason in reasons
     )
+    progress = questionnaire_response_progress(response=response) if definition else None
     return ResponseSummary(
+        parts_answered=tuple(step.title for step in progress.answered) if progress else (),
+        parts_remaining=tuple(step.title for step in progress.remaining) if progress else (),
         title=definition.title if definition else response.questionnaire,
         definition_key=f"{response.questionnaire}/v{response.definition_version}",
         tier=Tier(response.tier),

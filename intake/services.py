@@ -16,9 +16,16 @@ from typing import Any
 from django.db import transaction
 
 from intake.answers import AnswersInvalid, answers_clean
-from intake.definitions import AnswerType, Definition
+from intake.definitions import AnswerType, Definition, Step, Tier, tier_highest
 from intake.definitions.types import MULTI_TYPES, NUMBER_TYPES
-from intake.flow import Progress, progress_rechecks_save, progress_step_save
+from intake.flow import (
+    Progress,
+    progress_answers_keep,
+    progress_rechecks_save,
+    progress_step_save,
+    step_done,
+    steps_asked,
+)
 from intake.forms import StepForm
 from intake.models import Answer, AnswerChoice, QuestionnaireResponse
 from intake.screening.forms import RecheckForm, recheck_answers, recheck_fields
@@ -32,9 +39,11 @@ __all__ = [
     "QuestionnaireAnswers",
     "RecheckForm",
     "StepForm",
+    "progress_answers_keep",
     "progress_rechecks_save",
     "progress_step_save",
     "questionnaire_response_create",
+    "questionnaire_response_step_save",
     "questionnaire_responses_delete",
     "recheck_answers",
     "recheck_fields",
@@ -86,6 +95,59 @@ def questionnaire_response_create(
         scores=result.scores_json(),
         is_complete=complete,
     )
+    _answers_store(response=response, definition=definition, cleaned=cleaned)
+    # Ids and the tier only: never an answer in the log.
+    logger.info("questionnaire response %s stored (%s, tier %s)", response.pk, definition.key, response.tier)
+    return response
+
+
+@dataclass(frozen=True)
+class StepSaved:
+    """What saving one more page of answers did: the tier before and after (never lower), complete or not."""
+
+    response: QuestionnaireResponse
+    tier_before: Tier
+    tier: Tier
+
+    @property
+    def tier_rose(self) -> bool:
+        return self.tier.rank > self.tier_before.rank
+
+
+@transaction.atomic
+def questionnaire_response_step_save(*, response_id: int, step: Step, step_answers: Mapping[str, Any]) -> StepSaved:
+    """Store one step's answers on a stored response (replacing that step's earlier answers) and re-triage.
+
+    Guarantees: the response row is locked while it changes, so two pages sent at once do not lose either;
+    the answers are checked against the version the response answered (`AnswersInvalid`, nothing stored, when
+    they do not fit); the tier can rise and never falls (the reasons already recorded are kept); the response
+    is marked complete once every asked step is answered.
+    """
+    response = QuestionnaireResponse.objects.select_for_update().get(pk=response_id)
+    definition = response.definition
+    ids = {question.id for question in step.questions}
+    answers = {answer.question_id: answer.value for answer in response.answers.all() if answer.question_id not in ids}
+    answers.update({key: value for key, value in step_answers.items() if key in ids})
+    cleaned = answers_clean(definition=definition, answers=answers, complete=False)
+    result = triage_compute(definition=definition, answers=cleaned)
+    before = Tier(response.tier)
+    reasons = list(response.triage_reasons or [])
+    known = {reason.get("rule_id") for reason in reasons if isinstance(reason, dict)}
+    reasons += [reason for reason in result.reasons_json() if reason.get("rule_id") not in known]
+    response.tier = tier_highest(before, result.tier)
+    response.triage_reasons = reasons
+    response.scores = result.scores_json()
+    response.is_complete = all(
+        step_done(step=asked, answers=cleaned) for asked in steps_asked(definition=definition, answers=cleaned)
+    )
+    response.save(update_fields=["tier", "triage_reasons", "scores", "is_complete"])
+    response.answers.all().delete()
+    _answers_store(response=response, definition=definition, cleaned=cleaned)
+    logger.info("questionnaire response %s: step %s stored (tier %s)", response.pk, step.id, response.tier)
+    return StepSaved(response=response, tier_before=before, tier=Tier(response.tier))
+
+
+def _answers_store(*, response: QuestionnaireResponse, definition: Definition, cleaned: Mapping[str, Any]) -> None:
     positions = {question.id: index for index, question in enumerate(definition.questions)}
     rows = [
         _answer_row(response=response, definition=definition, question_id=qid, value=value, position=positions[qid])
@@ -99,9 +161,6 @@ def questionnaire_response_create(
         for value in row.value_choices
     ]
     AnswerChoice.objects.bulk_create(choices)
-    # Ids and the tier only: never an answer in the log.
-    logger.info("questionnaire response %s stored (%s, tier %s)", response.pk, definition.key, response.tier)
-    return response
 
 
 def _answer_row(

@@ -13,7 +13,8 @@ class NotificationQuerySet(models.QuerySet):
 
 
 # Kinds sent once per move, so possibly several times for one request.
-REPEATABLE_KINDS = ("booking_rescheduled", "booking_moved")
+# A priority can rise more than once too (routine to review to urgent), and staff hear of each rise.
+REPEATABLE_KINDS = ("booking_rescheduled", "booking_moved", "staff_raised")
 
 
 class Notification(models.Model):
@@ -21,6 +22,7 @@ class Notification(models.Model):
 
     class Kind(models.TextChoices):
         STAFF_NEW_REQUEST = "staff_new", "New request (staff)"
+        STAFF_PRIORITY_RAISED = "staff_raised", "Priority raised by later answers (staff)"
         PATIENT_CONFIRMATION = "patient_confirmation", "Confirmation (patient)"
         ESCALATION = "escalation", "Overdue escalation (staff)"
         BOOKING_CONFIRMED = "booking_confirmed", "Appointment confirmed (patient)"

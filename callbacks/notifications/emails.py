@@ -8,7 +8,8 @@ from django.urls import reverse
 
 from callbacks.booking.calendar import appointment_ics
 from callbacks.booking.links import appointment_cancel_url, appointment_reschedule_url, waitlist_offer_url
-from callbacks.models import Appointment, CallbackRequest, Notification, WaitlistOffer
+from callbacks.models import Appointment, CallbackRequest, Notification, Priority, WaitlistOffer
+from callbacks.requests.links import questionnaire_continue_url
 
 # The patient's first e-mail carries the time as tentative (staff have not confirmed it yet); the confirmation
 # and reminder carry it confirmed, with the same UID and a higher SEQUENCE, so calendars update the one event.
@@ -42,6 +43,24 @@ def booking_email_context(notification: Notification) -> dict:
     return context
 
 
+def confirmation_context(request: CallbackRequest) -> dict:
+    """The patient's confirmation: the advice their answers call for first, and the link to finish the questions
+    (asked after the request is sent; the link shows no answer, see `callbacks.requests.links`). No link after an
+    emergency: the patient is to get help now, not answer questions."""
+    response = request.questionnaire_response
+    emergency = request.priority == Priority.EMERGENCY
+    return {
+        "emergency": emergency,
+        "urgent": request.priority == Priority.URGENT,
+        "emergency_advice": settings.CLINIC_EMERGENCY_ADVICE.replace("{number}", settings.CLINIC_EMERGENCY_NUMBER),
+        "urgent_advice": settings.CLINIC_URGENT_ADVICE.replace("{number}", settings.CLINIC_URGENT_ADVICE_NUMBER),
+        "continue_url": questionnaire_continue_url(request)
+        if response is not None and not response.is_complete and not emergency
+        else "",
+        "continue_link_days": settings.CLINIC_CONTINUE_LINK_DAYS,
+    }
+
+
 def waitlist_offer_email_context(notification: Notification) -> dict:
     """What the offer e-mail needs: the time, the service, the practitioner and the signed link."""
     offer = WaitlistOffer.objects.select_related("entry__service", "practitioner").get(
@@ -67,6 +86,8 @@ def notification_email(notification: Notification) -> EmailMessage:
         "urgent_advice_number": settings.CLINIC_URGENT_ADVICE_NUMBER,
         "time_zone": settings.TIME_ZONE,
     }
+    if notification.kind == Notification.Kind.PATIENT_CONFIRMATION:
+        context.update(confirmation_context(request))
     if request is not None and request.kind == CallbackRequest.Kind.BOOKING:
         context.update(booking_email_context(notification))
     if notification.waitlist_offer_id is not None:

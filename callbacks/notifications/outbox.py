@@ -25,6 +25,7 @@ from callbacks.notifications.routing import (
     booking_email_recipient,
     escalation_recipient,
     new_request_routes,
+    priority_raised_routes,
     waitlist_offer_recipient,
 )
 
@@ -64,6 +65,15 @@ def notification_for_waitlist_offer(offer: WaitlistOffer) -> Notification:
     )
     notifications_enqueue_on_commit([notification])
     return notification
+
+
+def notifications_for_priority_raised(request: CallbackRequest) -> list[Notification]:
+    """The outbox rows when later answers raise a stored request's priority; call inside that transaction."""
+    rows = [
+        Notification(request=request, kind=route.kind, channel=route.channel, recipient=route.recipient)
+        for route in priority_raised_routes(request)
+    ]
+    return Notification.objects.bulk_create(rows)
 
 
 def notification_queue_once(*, request: CallbackRequest, kind: str) -> bool:

@@ -1,12 +1,12 @@
 """Who is told what: the one place that decides the recipients of every notification.
 
 Staff hear of every new request (emergency and urgent ones at the urgent address, and by webhook when one is
-set; the rest at the front desk); the patient gets a confirmation when they gave an e-mail address and the clinic
-sends confirmations; the escalation address hears of an overdue request; the patient hears of staff decisions on
-an appointment (and of the clinic cancelling it) and gets a reminder; the front desk hears of a patient's
-cancellation, and staff and the patient of a patient's move; a waitlisted patient is offered a freed slot.
-Nobody else, and no health details to anyone (the templates carry the reference, priority and a
-staff link only).
+set; the rest at the front desk), and again, the same way, when later answers raise its priority; the patient
+gets a confirmation when they gave an e-mail address and the clinic sends confirmations; the escalation address
+hears of an overdue request; the patient hears of staff decisions on an appointment (and of the clinic cancelling
+it) and gets a reminder; the front desk hears of a patient's cancellation, and staff and the patient of a
+patient's move; a waitlisted patient is offered a freed slot. Nobody else, and no health details to anyone (the
+templates carry the reference, priority and a staff link only).
 """
 
 from dataclasses import dataclass
@@ -53,6 +53,15 @@ def new_request_routes(request: CallbackRequest) -> list[Route]:
         routes.append(Route(Kind.STAFF_NEW_REQUEST, Channel.WEBHOOK, settings.CLINIC_URGENT_WEBHOOK_URL))
     if request.email and settings.CLINIC_PATIENT_CONFIRMATION_EMAIL:
         routes.append(Route(Kind.PATIENT_CONFIRMATION, Channel.EMAIL, request.email))
+    return routes
+
+
+def priority_raised_routes(request: CallbackRequest) -> list[Route]:
+    """Staff hear again when later answers raise a stored request's priority, as for a new request of that
+    priority (the patient is shown the advice on the page)."""
+    routes = [Route(Kind.STAFF_PRIORITY_RAISED, Channel.EMAIL, staff_address_for(request.priority))]
+    if priority_is_urgent(request.priority) and settings.CLINIC_URGENT_WEBHOOK_URL:
+        routes.append(Route(Kind.STAFF_PRIORITY_RAISED, Channel.WEBHOOK, settings.CLINIC_URGENT_WEBHOOK_URL))
     return routes
 
 

@@ -2,21 +2,30 @@
 
 import datetime as dt
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from callbacks.models import CallbackRequest, ConsentMethod, Priority
-from callbacks.notifications.outbox import notifications_enqueue_on_commit, notifications_for_new_request
+from callbacks.models import Appointment, CallbackRequest, ConsentMethod, Priority
+from callbacks.notifications.outbox import (
+    notifications_enqueue_on_commit,
+    notifications_for_new_request,
+    notifications_for_priority_raised,
+)
 from callbacks.requests.closures import request_response_deadline
 from callbacks.requests.consent import consent_text_sha256
 from callbacks.requests.references import reference_generate
-from intake.selectors import questionnaire_response_staff_priority
-from intake.services import QuestionnaireAnswers, questionnaire_response_create
+from intake.selectors import Step, questionnaire_response_staff_priority
+from intake.services import QuestionnaireAnswers, questionnaire_response_create, questionnaire_response_step_save
 
 logger = logging.getLogger(__name__)
 
 REFERENCE_ATTEMPTS = 10
+# The shortest "as soon as we can" window, for a deadline that has already come (the clinic is open now).
+ASAP_MIN_WINDOW = dt.timedelta(minutes=15)
 
 
 @transaction.atomic
@@ -25,9 +34,9 @@ def callback_request_create(
     name: str,
     phone: str,
     email: str = "",
-    window_start: dt.datetime,
-    window_end: dt.datetime,
-    reason: str,
+    window_start: dt.datetime | None = None,
+    window_end: dt.datetime | None = None,
+    reason: str = "",
     consent_version: str,
     priority: int = Priority.ROUTINE,
     kind: str = CallbackRequest.Kind.CALLBACK,
@@ -48,6 +57,9 @@ def callback_request_create(
 
     A consent told to staff by phone is recorded as such (``consent_method`` phone) with the member of staff
     who heard it (``consent_recorded_by``, required then: the database refuses it otherwise).
+
+    Without a window (the emergency path asks for no day or time) the request is "as soon as we can": its
+    window runs from now to its response deadline.
     """
     response = None
     if questionnaire is not None:
@@ -59,6 +71,10 @@ def callback_request_create(
             other_text=questionnaire.other_text,
         )
         priority = min(Priority(priority), Priority(questionnaire_response_staff_priority(response=response)))
+    received_at = timezone.now()
+    deadline = request_response_deadline(priority=priority, received_at=received_at)
+    if window_start is None or window_end is None:
+        window_start, window_end = received_at, max(deadline, received_at + ASAP_MIN_WINDOW)
     request = CallbackRequest(
         kind=kind,
         name=name,
@@ -69,11 +85,12 @@ def callback_request_create(
         reason=reason,
         consent_version=consent_version,
         consent_text_sha256=consent_text_sha256(consent_version),
-        consent_given_at=timezone.now(),
+        consent_given_at=received_at,
         consent_method=consent_method,
         consent_recorded_by=consent_recorded_by,
+        created_at=received_at,
         priority=priority,
-        deadline=request_response_deadline(priority=priority, received_at=timezone.now()),
+        deadline=deadline,
         questionnaire_response=response,
     )
     _save_with_unique_reference(request)
@@ -81,6 +98,45 @@ def callback_request_create(
     notifications_enqueue_on_commit(notifications)
     logger.info("callback request %s created (id %s, priority %s)", request.reference, request.pk, priority)
     return request
+
+
+@dataclass(frozen=True)
+class QuestionnaireStepSaved:
+    request: CallbackRequest
+    priority_raised: bool
+
+
+@transaction.atomic
+def callback_request_questionnaire_step_save(
+    *, request_id: int, step: Step, step_answers: Mapping[str, Any]
+) -> QuestionnaireStepSaved:
+    """Store one more page of the questionnaire on a stored request and re-triage it, in one transaction.
+
+    Guarantees: the priority can rise, never fall; on a rise the deadline moves to the earlier of the current
+    one and the new priority's, and staff are notified again through the outbox (queued after commit); a rise
+    to emergency releases the appointment time a booking held. Raises
+    `intake.answers.AnswersInvalid` (nothing stored) when the answers do not fit, and
+    `CallbackRequest.DoesNotExist` for a request without a questionnaire.
+    """
+    request = CallbackRequest.objects.select_for_update().get(pk=request_id, questionnaire_response__isnull=False)
+    saved = questionnaire_response_step_save(
+        response_id=request.questionnaire_response_id, step=step, step_answers=step_answers
+    )
+    priority = Priority(questionnaire_response_staff_priority(response=saved.response))
+    raised = priority < request.priority
+    if raised:
+        request.priority = priority
+        new_deadline = request_response_deadline(priority=priority, received_at=timezone.now())
+        request.deadline = min(request.deadline, new_deadline) if request.deadline else new_deadline
+        request.save(update_fields=["priority", "deadline", "updated_at"])
+        if priority == Priority.EMERGENCY:
+            # An emergency is not kept waiting for a routine appointment: the time it held goes back on offer.
+            Appointment.objects.holding().filter(request=request).update(
+                status=Appointment.Status.CANCELLED, decided_at=timezone.now()
+            )
+        notifications_enqueue_on_commit(notifications_for_priority_raised(request))
+        logger.info("callback request %s: priority raised to %s by later answers", request.reference, priority)
+    return QuestionnaireStepSaved(request=request, priority_raised=raised)
 
 
 def _save_with_unique_reference(request: CallbackRequest) -> None:

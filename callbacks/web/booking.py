@@ -8,7 +8,6 @@ import datetime as dt
 import secrets
 
 from crispy_forms.layout import Div, Fieldset, Layout
-from django import forms
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -29,17 +28,23 @@ from callbacks.booking.slots import (
     slots_nearest,
 )
 from callbacks.models import Appointment, Priority, Service
-from callbacks.privacy.sessions import session_request_mark
 from callbacks.requests.consent import CURRENT_CONSENT_VERSION
 from callbacks.rules.booking import appointment_status_holds_time
 from callbacks.web import recheck
-from callbacks.web.details import advice, details_back_url, requests_for_phone_limited, requests_from_address_limited
+from callbacks.web.details import (
+    advice,
+    continue_context,
+    details_back_url,
+    request_sent_remember,
+    requests_for_phone_limited,
+    requests_from_address_limited,
+)
 from callbacks.web.flow import flow_drop, flow_expired, flow_load, flow_save, flows_stored, step_url, where_next
 from callbacks.web.forms import CallbackRequestForm
 from clinic.hours import clinic_zone
 from clinic.public_pages import public_page
 from clinic.ratelimit import limit_posts_per_address, too_many_requests
-from intake.selectors import BACK_PAIN, Definition, definition_current, steps_asked
+from intake.selectors import BACK_PAIN, Definition, Tier, answers_tier, definition_current, steps_screening
 from intake.services import AnswersInvalid, Progress
 
 SESSION_CHOICES_KEY = "callbacks_booking_choices"
@@ -54,20 +59,13 @@ class BookingContactForm(CallbackRequestForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, submit_label="Book this appointment", **kwargs)
         del self.fields["preferred_date"], self.fields["preferred_time"]
-        self.fields["reason"].label = "What would you like help with?"
-        self.fields["reason"].error_messages["required"] = "Tell us briefly what the appointment is about."
+        self.fields["reason"].label = "What would you like help with? (optional)"
         self.fields["email"].help_text = "To send you the confirmation and a calendar file."
         self.helper.layout = Layout(
             Fieldset("About you", "name", "phone", "email"),
             Fieldset("Your appointment", "reason", "consent"),
             Div("website", css_class="form-honeypot"),
         )
-
-    def clean_reason(self):
-        reason = self.cleaned_data["reason"].strip()
-        if not reason:
-            raise forms.ValidationError("Tell us briefly what the appointment is about.")
-        return reason
 
 
 # The chosen slot in the session -----------------------------------------------------------------------------
@@ -92,7 +90,7 @@ def _choice_save(request, flow: str, *, service: Service, slot: Slot) -> None:
     request.session[SESSION_CHOICES_KEY] = choices
 
 
-def _choice_drop(request, flow: str) -> None:
+def choice_drop(request, flow: str) -> None:
     choices = request.session.get(SESSION_CHOICES_KEY) or {}
     choices.pop(flow, None)
     request.session[SESSION_CHOICES_KEY] = choices
@@ -197,12 +195,13 @@ def booking_change_time(request, flow):
     return redirect(where_next(flow, definition, progress))
 
 
-def booking_contact(request, *, flow: str, definition: Definition, progress: Progress, emergency: bool, choice: dict):
-    """The details page of a booking flow (called by `callbacks.web.callback.callback_request_contact`)."""
+def booking_contact(request, *, flow: str, definition: Definition, progress: Progress, choice: dict):
+    """The details page of a booking flow (called by `callbacks.web.callback.callback_request_contact`, which
+    never sends an emergency here: an emergency is a callback as soon as we can, never a routine slot)."""
     service = Service.objects.filter(pk=choice["service"]).first()
     parsed = slot_key_parse(choice["slot"])
     if service is None or parsed is None:
-        _choice_drop(request, flow)
+        choice_drop(request, flow)
         return flow_expired(request)
     practitioner_id, starts_at = parsed
     slot = slot_offered(service=service, practitioner_id=practitioner_id, starts_at=starts_at)
@@ -225,29 +224,29 @@ def booking_contact(request, *, flow: str, definition: Definition, progress: Pro
                 reason=data["reason"],
                 consent_version=CURRENT_CONSENT_VERSION,
                 questionnaire=recheck.details_questionnaire(
-                    definition=definition, progress=progress, emergency=emergency, cleaned_data=data
+                    definition=definition, progress=progress, complete=False, cleaned_data=data
                 ),
             )
         except SlotTaken as taken:
             return _slot_taken_page(request, service=service, alternatives=taken.alternatives, flow=flow)
         except AnswersInvalid:
             flow_drop(request, flow)
-            _choice_drop(request, flow)
+            choice_drop(request, flow)
             return flow_expired(request)
         flow_drop(request, flow)
-        _choice_drop(request, flow)
+        choice_drop(request, flow)
         request.session[SESSION_BOOKED_KEY] = appointment.pk
-        session_request_mark(request.session, reference=appointment.request.reference)
+        request_sent_remember(request, appointment.request)
         return redirect("callbacks:booking_done")
-    asked = steps_asked(definition=definition, answers=progress.answers)
-    back_url = details_back_url(flow, asked=asked, emergency=emergency)
+    asked = steps_screening(definition=definition, answers=progress.answers)
+    back_url = details_back_url(flow, asked=asked, emergency=False)
     return render(
         request,
         "callbacks/booking/contact.html",
         {
             **advice(),
             "form": form,
-            "emergency": emergency,
+            "urgent_now": answers_tier(definition=definition, answers=progress.answers) is Tier.URGENT,
             "back_url": back_url,
             "service": service,
             "slot": slot,
@@ -279,6 +278,7 @@ def booking_done(request):
             "reference": appointment.request.reference,
             "emergency": priority == Priority.EMERGENCY,
             "urgent": priority == Priority.URGENT,
+            **continue_context(request),
         },
     )
 

@@ -1,7 +1,12 @@
-"""The patient's way to ask for a callback: safety questions first, the rest of the questionnaire, then details.
+"""The patient's way to ask for a callback, short path first: the safety questions, then the details.
 
-Progress lives in the session (`callbacks.web.flow`). Nothing is stored in the database until the last step is
-sent, and then everything is stored in one transaction (`callbacks.requests.services.callback_request_create`).
+The screening steps of the questionnaire (every question that decides the tier) and the details page are at most
+three form pages; sending the details stores the request, the answers so far and the staff notifications in one
+transaction (`callbacks.requests.services.callback_request_create`) and shows the reference. The rest of the
+questionnaire follows on pages reached by a signed link (`callbacks.web.prepare`), each saved as it is sent.
+
+Until the request is sent, progress lives in the session (`callbacks.web.flow`). An emergency answer sends the
+patient to the emergency advice at once, whatever else on the page is unanswered.
 """
 
 import secrets
@@ -12,33 +17,42 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from callbacks.models import Priority
-from callbacks.privacy.sessions import session_request_mark
 from callbacks.requests import services
 from callbacks.requests.consent import CONSENT_TEXTS, CURRENT_CONSENT_VERSION
 from callbacks.web import booking as booking_views
 from callbacks.web import recheck
-from callbacks.web.details import advice, details_back_url, requests_for_phone_limited, requests_from_address_limited
+from callbacks.web.details import (
+    SESSION_PRIORITY_KEY,
+    SESSION_REFERENCE_KEY,
+    advice,
+    continue_context,
+    details_back_url,
+    request_sent_remember,
+    requests_for_phone_limited,
+    requests_from_address_limited,
+)
 from callbacks.web.flow import flow_drop, flow_expired, flow_load, flow_save, step_url, where_next
-from callbacks.web.forms import CallbackRequestForm
+from callbacks.web.forms import CallbackRequestForm, EmergencyContactForm
 from clinic.public_pages import public_form_page, public_page
 from clinic.ratelimit import limit_posts_per_address, too_many_requests
 from intake.selectors import (
     BACK_PAIN,
     Definition,
     Step,
+    Tier,
+    answers_tier,
     definition_current,
-    progress_first_open_step,
+    progress_first_open_screening_step,
     progress_is_emergency,
     progress_rechecks,
     progress_step_reachable,
     step_get,
     step_neighbours,
-    steps_asked,
+    steps_screening,
 )
-from intake.services import AnswersInvalid, Progress, StepForm, progress_step_save
+from intake.services import AnswersInvalid, Progress, StepForm, progress_answers_keep, progress_step_save
 
-SESSION_REFERENCE_KEY = "callbacks_last_reference"
-SESSION_PRIORITY_KEY = "callbacks_last_priority"
+__all__ = ["SESSION_PRIORITY_KEY", "SESSION_REFERENCE_KEY"]
 
 
 # Views ----------------------------------------------------------------------------------------------------
@@ -61,9 +75,13 @@ def callback_request_step(request, flow, step):
         return flow_expired(request)
     definition, progress = loaded
     current = step_get(definition=definition, step_id=step)
-    if current is None or not progress_step_reachable(definition=definition, progress=progress, step=current):
+    if (
+        current is None
+        or not current.screening
+        or not progress_step_reachable(definition=definition, progress=progress, step=current)
+    ):
         return redirect(where_next(flow, definition, progress))
-    if not current.screening and progress_is_emergency(definition=definition, progress=progress):
+    if current is not definition.steps[0] and progress_is_emergency(definition=definition, progress=progress):
         return redirect("callbacks:emergency", flow=flow)
     return _step_page(request, flow_id=flow, definition=definition, progress=progress, step=current)
 
@@ -73,29 +91,60 @@ def _step_page(request, *, flow_id: str | None, definition: Definition, progress
     form = StepForm(
         request.POST if request.method == "POST" else None, definition=definition, step=step, answers=progress.answers
     )
-    if request.method == "POST" and form.is_valid():
-        progress_step_save(definition=definition, progress=progress, step=step, step_answers=form.step_answers)
-        flow_id = flow_id or secrets.token_urlsafe(9)
-        flow_save(request, flow_id, progress)
-        return redirect(where_next(flow_id, definition, progress, after=step))
-    asked = steps_asked(definition=definition, answers=progress.answers)
+    if request.method == "POST":
+        if form.is_valid():
+            progress_step_save(definition=definition, progress=progress, step=step, step_answers=form.step_answers)
+            flow_id = flow_id or secrets.token_urlsafe(9)
+            flow_save(request, flow_id, progress)
+            return redirect(where_next(flow_id, definition, progress, after=step))
+        # An emergency answer is acted on at once, whatever else on the page is unanswered or wrong.
+        given = {**progress.answers, **form.valid_answers}
+        if answers_tier(definition=definition, answers=given) is Tier.EMERGENCY:
+            progress_answers_keep(definition=definition, progress=progress, step=step, answers=form.valid_answers)
+            flow_id = flow_id or secrets.token_urlsafe(9)
+            flow_save(request, flow_id, progress)
+            return redirect("callbacks:emergency", flow=flow_id)
+    screening = steps_screening(definition=definition, answers=progress.answers)
     previous, _ = step_neighbours(definition=definition, answers=progress.answers, step=step)
-    position = asked.index(step) + 1 if step in asked else 1
+    position = screening.index(step) + 1 if step in screening else 1
+    given = {**progress.answers, **form.valid_answers} if form.is_bound else progress.answers
     return render(
         request,
         "callbacks/request_step.html",
         {
+            **advice(),
             "definition": definition,
             "step": step,
             "form": form,
             "questions": form.question_views(),
+            "emergency_questions": _emergency_questions(definition, step),
+            "urgent_now": answers_tier(definition=definition, answers=given) is Tier.URGENT,
             "is_first": step is definition.steps[0],
+            "journey": _journey(request, flow_id),
             "position": position,
             # The details page is the last part.
-            "total": len(asked) + 1,
+            "total": len(screening) + 1,
             "back_url": step_url(flow_id, previous) if previous and flow_id else "",
         },
     )
+
+
+def _emergency_questions(definition: Definition, step: Step) -> str:
+    """The yes/no questions of the step whose "yes" alone calls for emergency care, for the inline advice
+    that the browser script shows at once (space-separated ids)."""
+    return " ".join(
+        question.id
+        for question in step.questions
+        if question.type == "yes_no"
+        and answers_tier(definition=definition, answers={question.id: True}) is Tier.EMERGENCY
+    )
+
+
+def _journey(request, flow_id: str | None) -> str:
+    """What the patient is doing, in the words of the page they started from."""
+    if flow_id and booking_views.booking_choice(request, flow_id) is not None:
+        return "Book an appointment"
+    return "Request a callback"
 
 
 @require_GET
@@ -125,16 +174,22 @@ def callback_request_contact(request, flow):
         return flow_expired(request)
     definition, progress = loaded
     emergency = progress_is_emergency(definition=definition, progress=progress)
-    if not emergency and progress_first_open_step(definition=definition, progress=progress) is not None:
+    if not emergency and progress_first_open_screening_step(definition=definition, progress=progress) is not None:
         return redirect(where_next(flow, definition, progress))
     if progress_rechecks(definition=definition, progress=progress):
         return redirect("callbacks:recheck", flow=flow)
     choice = booking_views.booking_choice(request, flow)
-    if choice is not None:
+    if choice is not None and emergency:
+        # An emergency is never booked into a routine slot: the slot was only held in the session; let it go.
+        booking_views.choice_drop(request, flow)
+    elif choice is not None:
         return booking_views.booking_contact(
-            request, flow=flow, definition=definition, progress=progress, emergency=emergency, choice=choice
+            request, flow=flow, definition=definition, progress=progress, choice=choice
         )
-    form = CallbackRequestForm(request.POST or None, submit_label="Send my request")
+    if emergency:
+        form = EmergencyContactForm(request.POST or None)
+    else:
+        form = CallbackRequestForm(request.POST or None, submit_label="Send my request")
     recheck.details_rechecks_add(request, definition=definition, progress=progress, form=form)
     if request.method == "POST" and requests_from_address_limited(request):
         return too_many_requests(request)
@@ -147,12 +202,12 @@ def callback_request_contact(request, flow):
                 name=data["name"],
                 phone=data["phone"],
                 email=data["email"],
-                window_start=data["window_start"],
-                window_end=data["window_end"],
+                window_start=data.get("window_start"),
+                window_end=data.get("window_end"),
                 reason=data["reason"],
                 consent_version=CURRENT_CONSENT_VERSION,
                 questionnaire=recheck.details_questionnaire(
-                    definition=definition, progress=progress, emergency=emergency, cleaned_data=data
+                    definition=definition, progress=progress, complete=False, cleaned_data=data
                 ),
             )
         except AnswersInvalid:
@@ -160,12 +215,10 @@ def callback_request_contact(request, flow):
             flow_drop(request, flow)
             return flow_expired(request)
         flow_drop(request, flow)
-        request.session[SESSION_REFERENCE_KEY] = created.reference
-        session_request_mark(request.session, reference=created.reference)
-        request.session[SESSION_PRIORITY_KEY] = int(created.priority)
+        request_sent_remember(request, created)
         return redirect("callbacks:done")
-    asked = steps_asked(definition=definition, answers=progress.answers)
-    back_url = details_back_url(flow, asked=asked, emergency=emergency)
+    screening = steps_screening(definition=definition, answers=progress.answers)
+    back_url = details_back_url(flow, asked=screening, emergency=emergency)
     return render(
         request,
         "callbacks/request_form.html",
@@ -173,9 +226,10 @@ def callback_request_contact(request, flow):
             **advice(),
             "form": form,
             "emergency": emergency,
+            "urgent_now": answers_tier(definition=definition, answers=progress.answers) is Tier.URGENT,
             "back_url": back_url,
-            "position": len(asked) + 1,
-            "total": len(asked) + 1,
+            "position": len(screening) + 1,
+            "total": len(screening) + 1,
         },
     )
 
@@ -194,6 +248,7 @@ def callback_done(request):
             "reference": reference,
             "emergency": priority == Priority.EMERGENCY,
             "urgent": priority == Priority.URGENT,
+            **continue_context(request),
         },
     )
 

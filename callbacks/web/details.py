@@ -1,9 +1,12 @@
 """What the details page of both flows (callback and booking) shares: the limits it counts against, the way
-back, and the advice it shows."""
+back, the advice it shows, and what the confirmation page then shows (reference, advice, link to continue)."""
 
 from django.conf import settings
 from django.urls import reverse
 
+from callbacks.models import CallbackRequest, Priority
+from callbacks.privacy.sessions import session_request_mark
+from callbacks.requests.links import questionnaire_continue_path
 from callbacks.web.flow import step_url
 from clinic.ratelimit import client_address, rate_limit_exceeded
 from intake.selectors import Step
@@ -32,4 +35,30 @@ def advice() -> dict[str, str]:
     return {
         "emergency_advice": settings.CLINIC_EMERGENCY_ADVICE.replace("{number}", settings.CLINIC_EMERGENCY_NUMBER),
         "urgent_advice": settings.CLINIC_URGENT_ADVICE.replace("{number}", settings.CLINIC_URGENT_ADVICE_NUMBER),
+    }
+
+
+# What the confirmation page of this browser shows about the request it just sent.
+SESSION_REFERENCE_KEY = "callbacks_last_reference"
+SESSION_PRIORITY_KEY = "callbacks_last_priority"
+SESSION_CONTINUE_KEY = "callbacks_last_continue"
+
+
+def request_sent_remember(request, created: CallbackRequest) -> None:
+    """Remember the reference, the priority and the link to the rest of the questionnaire (not after an
+    emergency: the patient is to get help now, not answer questions)."""
+    request.session[SESSION_REFERENCE_KEY] = created.reference
+    session_request_mark(request.session, reference=created.reference)
+    request.session[SESSION_PRIORITY_KEY] = int(created.priority)
+    emergency = created.priority == Priority.EMERGENCY
+    request.session[SESSION_CONTINUE_KEY] = "" if emergency else questionnaire_continue_path(created)
+
+
+def continue_context(request) -> dict:
+    """The link to the rest of the questionnaire on a confirmation page (this browser's last request)."""
+    path = request.session.get(SESSION_CONTINUE_KEY, "")
+    return {
+        "continue_url": path,
+        "continue_link": request.build_absolute_uri(path) if path else "",
+        "continue_link_days": settings.CLINIC_CONTINUE_LINK_DAYS,
     }

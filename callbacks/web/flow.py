@@ -15,7 +15,7 @@ from intake.selectors import (
     DefinitionNotFound,
     Step,
     definition_get,
-    progress_first_open_step,
+    progress_first_open_screening_step,
     progress_is_emergency,
     progress_rechecks,
     progress_step_reachable,
@@ -76,13 +76,18 @@ def step_url(flow_id: str, step: Step) -> str:
 
 
 def where_next(flow_id: str, definition: Definition, progress: Progress, after: Step | None = None) -> str:
-    """The page to go to now: the emergency advice, the next step, the first unfinished one, or the details."""
+    """The page to go to now: the emergency advice, the next screening step, the first unfinished one, or the
+    details (the questions after the screening ones come once the request is sent, `callbacks.web.prepare`)."""
     if progress_is_emergency(definition=definition, progress=progress):
         return reverse("callbacks:emergency", kwargs={"flow": flow_id})
-    first_open = progress_first_open_step(definition=definition, progress=progress)
+    first_open = progress_first_open_screening_step(definition=definition, progress=progress)
     if after is not None:
         _, following = step_neighbours(definition=definition, answers=progress.answers, step=after)
-        if following is not None and progress_step_reachable(definition=definition, progress=progress, step=following):
+        if (
+            following is not None
+            and following.screening
+            and progress_step_reachable(definition=definition, progress=progress, step=following)
+        ):
             return step_url(flow_id, following)
     if first_open is not None:
         return step_url(flow_id, first_open)

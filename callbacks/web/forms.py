@@ -55,12 +55,13 @@ class CallbackRequestForm(forms.Form):
         coerce=dt.time.fromisoformat,
         error_messages={"required": "Choose a time for the call.", "invalid_choice": "Choose one of the times listed."},
     )
+    # Optional: the questionnaire that follows the request asks about the back pain in detail.
     reason = forms.CharField(
-        label="What would you like to talk about?",
+        label="What would you like to talk about? (optional)",
+        required=False,
         max_length=2000,
         help_text="A sentence or two is enough. Up to 2,000 characters.",
-        error_messages={"required": "Tell us briefly why you would like a call."},
-        widget=forms.Textarea(attrs={"rows": 4}),
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     consent = forms.BooleanField(
         label=consent_text(CURRENT_CONSENT_VERSION),
@@ -88,6 +89,8 @@ class CallbackRequestForm(forms.Form):
         ]
         self.fields["preferred_date"].help_text = f"We call during opening hours ({self._hours_text()})."
         self.helper = FormHelper()
+        # The server's messages, next to each field and listed in the error summary, rather than the browser's.
+        self.helper.attrs = {"novalidate": ""}
         self.helper.layout = Layout(
             Fieldset("About you", "name", "phone", "email"),
             Fieldset("When to call", "preferred_date", "preferred_time"),
@@ -131,8 +134,9 @@ class CallbackRequestForm(forms.Form):
         reason = self.cleaned_data["reason"].strip()
         if text_has_hidden_characters(reason):
             raise forms.ValidationError(HIDDEN_CHARACTERS_MESSAGE)
+        # Invisible characters alone are no reason: kept as empty, like a box left blank.
         if not any(not unicodedata.category(char).startswith(("C", "Z")) for char in reason):
-            raise forms.ValidationError("Tell us briefly why you would like a call.")
+            return ""
         return reason
 
     def clean(self):
@@ -170,3 +174,17 @@ class CallbackRequestForm(forms.Form):
             return cleaned
         cleaned["window_start"], cleaned["window_end"] = window_start, window_end
         return cleaned
+
+
+class EmergencyContactForm(CallbackRequestForm):
+    """The details form after the emergency advice: no day or time is asked, we call as soon as we can."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, submit_label="Send my request to the clinic", **kwargs)
+        del self.fields["preferred_date"], self.fields["preferred_time"]
+        self.fields["email"].help_text = "Only to send you your reference number and this advice."
+        self.helper.layout = Layout(
+            Fieldset("About you", "name", "phone", "email"),
+            Fieldset("Your request", "reason", "consent"),
+            Div("website", css_class="form-honeypot"),
+        )

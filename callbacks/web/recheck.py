@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from callbacks.web.flow import flow_expired, flow_load, flow_save, step_url, where_next
 from clinic.ratelimit import limit_posts_per_address
-from intake.selectors import Definition, progress_rechecks, steps_asked
+from intake.selectors import Definition, progress_rechecks, steps_screening
 from intake.services import (
     Progress,
     QuestionnaireAnswers,
@@ -40,7 +40,7 @@ def callback_request_recheck(request, flow):
         progress_rechecks_save(definition=definition, progress=progress, answers=form.answers)
         flow_save(request, flow, progress)
         return redirect(where_next(flow, definition, progress))
-    asked = steps_asked(definition=definition, answers=progress.answers)
+    asked = steps_screening(definition=definition, answers=progress.answers)
     return render(
         request,
         "callbacks/request_recheck.html",
@@ -72,14 +72,15 @@ def details_rechecks_add(request, *, definition: Definition, progress: Progress,
 
 
 def details_questionnaire(
-    *, definition: Definition, progress: Progress, emergency: bool, cleaned_data: dict
+    *, definition: Definition, progress: Progress, complete: bool, cleaned_data: dict
 ) -> QuestionnaireAnswers:
-    """The answers to store with a sent details form, with the safety questions it asked again."""
+    """The answers to store with a sent details form, with the safety questions it asked again. ``complete`` is
+    False on the short path: the questions after the screening steps follow once the request is stored."""
     progress_rechecks_save(definition=definition, progress=progress, answers=recheck_answers(cleaned_data))
     return QuestionnaireAnswers(
         definition=definition,
         answers=progress.answers,
-        complete=not emergency,
+        complete=complete,
         rechecks=dict(progress.rechecks),
         other_text={REASON_FIELD: cleaned_data.get(REASON_FIELD, "")},
     )

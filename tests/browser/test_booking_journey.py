@@ -11,7 +11,7 @@ from tests.browser.test_callback_journey import answer_step, check_page
 from tests.browser.tools import DESKTOP_WIDTH, PHONE_WIDTH, screenshot
 from tests.callbacks.booking.test_booking import appointment_row
 from tests.callbacks.web.test_forms import form_data
-from tests.support.questionnaire import STEPS
+from tests.support.questionnaire import SCREENING_STEPS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,7 +42,8 @@ def test_a_patient_books_a_free_slot(open_page, clinic_diary, queued_notificatio
         check_page(page, "booking-2-free-times", width)
 
     page.locator("button.booking-slot").first.click()
-    for step in STEPS:
+    assert "Book an appointment · part 1 of 3" in page.content()
+    for step in SCREENING_STEPS:
         answer_step(page, step)
     if javascript:
         check_page(page, "booking-3-details", width)
@@ -58,6 +59,7 @@ def test_a_patient_books_a_free_slot(open_page, clinic_diary, queued_notificatio
     appointment = Appointment.objects.get()
     assert appointment.status == Appointment.Status.REQUESTED
     assert appointment.request.reference in page.content()
+    assert page.locator("#prepare-start").is_visible(), "the rest of the questions follow the booking"
 
 
 def test_a_slot_taken_meanwhile_gets_the_nearest_free_times_page(open_page, clinic_diary, queued_notifications):
@@ -66,7 +68,7 @@ def test_a_slot_taken_meanwhile_gets_the_nearest_free_times_page(open_page, clin
     chosen = page.locator("button.booking-slot").first
     practitioner_id, start = slot_key_parse(chosen.get_attribute("value"))
     chosen.click()
-    for step in STEPS:
+    for step in SCREENING_STEPS:
         answer_step(page, step)
     # Someone else books the same time while this patient types their details.
     appointment_row(Practitioner.objects.get(pk=practitioner_id), clinic_diary, start).save()

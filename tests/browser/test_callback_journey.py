@@ -1,5 +1,8 @@
-"""A patient asks for a callback in a real browser: the questionnaire, its error states, the emergency advice,
-the contact details; with the mouse, with the keyboard alone, and with JavaScript switched off."""
+"""A patient asks for a callback in a real browser: the safety questions, their error states, the emergency advice
+(inline with JavaScript, on Continue without), the contact details, the reference, then "help us prepare for your
+call"; with the mouse, with the keyboard alone, and with JavaScript switched off."""
+
+import re
 
 import pytest
 from django.urls import reverse
@@ -7,7 +10,7 @@ from django.urls import reverse
 from callbacks.models import CallbackRequest, Priority
 from tests.browser.tools import DESKTOP_WIDTH, PHONE_WIDTH, axe_violations, screenshot
 from tests.callbacks.web.test_forms import form_data
-from tests.support.questionnaire import NO_RED_FLAGS, STEPS
+from tests.support.questionnaire import NO_RED_FLAGS, PREPARE_STEPS, SCREENING_STEPS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 WIDTHS = [PHONE_WIDTH, DESKTOP_WIDTH]
@@ -30,18 +33,20 @@ def answer(page, key, value):
         inputs.first.fill(values[0])
 
 
-def answer_step(page, step):
+def answer_step(page, step, button="Continue"):
     for key, value in NO_RED_FLAGS[step].items():
         answer(page, key, value)
-    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name=button).click()
 
 
 def fill_details(page, data):
     page.get_by_label("Your name").fill(data["name"])
     page.get_by_label("Phone number").fill(data["phone"])
-    page.locator('[name="preferred_date"]').fill(data["preferred_date"])
-    page.locator('[name="preferred_time"]').select_option(data["preferred_time"])
-    page.locator('[name="reason"]').fill(data["reason"])
+    if data.get("preferred_date"):  # the emergency details ask no day or time
+        page.locator('[name="preferred_date"]').fill(data["preferred_date"])
+        page.locator('[name="preferred_time"]').select_option(data["preferred_time"])
+    if data.get("reason"):
+        page.locator('[name="reason"]').fill(data["reason"])
     page.locator('[name="consent"]').check()
 
 
@@ -51,7 +56,7 @@ def check_page(page, name, width):
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_a_patient_answers_the_questionnaire_and_requests_a_callback(open_page, queued_notifications, width):
+def test_a_patient_requests_a_callback_on_the_short_path_then_helps_prepare(open_page, queued_notifications, width):
     page = open_page(width)
     page.goto(reverse("callbacks:request"))
     check_page(page, "callback-1-safety-questions", width)
@@ -60,42 +65,122 @@ def test_a_patient_answers_the_questionnaire_and_requests_a_callback(open_page, 
     assert page.get_by_role("alert").first.is_visible()
     check_page(page, "callback-2-safety-questions-with-errors", width)
 
-    for number, step in enumerate(STEPS, start=3):
-        answer_step(page, step)
-        if step != STEPS[-1]:
-            check_page(page, f"callback-{number}-{STEPS[STEPS.index(step) + 1]}", width)
+    answer_step(page, "safety")
+    check_page(page, "callback-3-health", width)
+    answer_step(page, "health")
     assert "/your-details/" in page.url
-    check_page(page, "callback-10-details", width)
+    check_page(page, "callback-4-details", width)
 
     page.get_by_role("button", name="Send my request").click()
-    check_page(page, "callback-11-details-with-errors", width)
+    summary_links = page.locator("#error-summary a")
+    assert summary_links.count() >= 4
+    summary_links.first.click()
+    assert page.evaluate("document.activeElement.name") == "name", "the summary's links lead to their fields"
+    check_page(page, "callback-5-details-with-errors", width)
 
     fill_details(page, form_data())
     page.get_by_role("button", name="Send my request").click()
-    page.wait_for_url("**" + reverse("callbacks:done"))
-    check_page(page, "callback-12-thank-you", width)
+    # The summary's link left "#id_name" on the address, and a browser keeps it through the redirect.
+    page.wait_for_url(re.compile(re.escape(reverse("callbacks:done"))))
+    check_page(page, "callback-6-thank-you", width)
 
     request = CallbackRequest.objects.get()
     assert page.locator("#reference").inner_text() == request.reference
     assert request.priority == Priority.ROUTINE
-    assert request.questionnaire_response.answers.count() > 20
+    assert request.questionnaire_response.answers.count() == 16
     assert len(queued_notifications) == 1
+
+    page.locator("#prepare-start").click()
+    check_page(page, "callback-7-prepare-overview", width)
+    page.locator("#prepare-next").click()
+    for number, step in enumerate(PREPARE_STEPS, start=8):
+        check_page(page, f"callback-{number}-prepare-{step}", width)
+        answer_step(page, step, button="Save and continue")
+    check_page(page, "callback-13-prepare-finished", width)
+    assert "that is everything" in page.content()
+    request.questionnaire_response.refresh_from_db()
+    assert request.questionnaire_response.is_complete
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_reference_comes_after_at_most_three_form_pages(open_page, width):
+    """Counts what a patient does before they hold a reference: form pages sent and answers required."""
+    page = open_page(width)
+    page.goto(reverse("callbacks:request"))
+    form_pages, required = 0, 0
+    while "/thank-you/" not in page.url:
+        form_pages += 1
+        assert form_pages <= 3, f"a fourth form page before the reference: {page.url}"
+        if "/your-details/" in page.url:
+            required += page.locator("input[required], select[required], textarea[required]").count()
+            fill_details(page, form_data(reason=""))
+            page.get_by_role("button", name="Send my request").click()
+        else:
+            found = re.search(r"/questions/([a-z_]+)/", page.url)
+            step = found.group(1) if found else "safety"
+            required += len(set(page.eval_on_selector_all("[name^='q-']", "inputs => inputs.map(i => i.name)")))
+            answer_step(page, step)
+        page.wait_for_load_state()
+    assert form_pages == 3
+    # 7 emergency questions, the age and 8 urgent ones, then name, phone, day, time and consent.
+    assert required == 21
+    assert page.locator("#reference").inner_text() == CallbackRequest.objects.get().reference
 
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_an_emergency_answer_shows_emergency_advice_before_anything_else(open_page, settings, width):
     page = open_page(width)
     page.goto(reverse("callbacks:request"))
+    advice = page.locator("#emergency-inline")
+    assert not advice.is_visible()
     answer(page, "saddle_numbness", "yes")
-    for key, value in NO_RED_FLAGS["safety"].items():
-        if key != "saddle_numbness":
-            answer(page, key, value)
+    # With JavaScript the advice appears at once, next to the answer that calls for it.
+    assert advice.is_visible()
+    assert settings.CLINIC_EMERGENCY_NUMBER in advice.inner_text()
+    check_page(page, "callback-emergency-inline", width)
+    answer(page, "saddle_numbness", "no")
+    assert not advice.is_visible()
+    answer(page, "saddle_numbness", "yes")
+    # The other six questions are left unanswered: Continue goes to the advice, not to six errors.
     page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/get-help-now/")
     heading = page.get_by_role("heading", level=1).inner_text()
     assert "help now" in heading.lower() or "emergency" in heading.lower(), heading
     assert settings.CLINIC_EMERGENCY_NUMBER in page.content()
+    assert "Choose yes or no" not in page.content()
     assert page.locator('[name="q-age"]').count() == 0, "no further question before the advice"
     check_page(page, "callback-emergency-advice", width)
+    page.get_by_role("link", name="Send my request to the clinic as well").click()
+    assert page.locator('[name="preferred_date"]').count() == 0, "no day or time for an emergency"
+    check_page(page, "callback-emergency-details", width)
+    fill_details(page, form_data(reason="", preferred_date=None, preferred_time=None))
+    page.get_by_role("button", name="Send my request to the clinic").click()
+    page.wait_for_url("**" + reverse("callbacks:done"))
+    check_page(page, "callback-emergency-thank-you", width)
+    assert CallbackRequest.objects.get().priority == Priority.EMERGENCY
+
+
+def test_without_javascript_an_emergency_answer_shows_the_advice_on_continue(open_page):
+    page = open_page(PHONE_WIDTH, javascript=False)
+    page.goto(reverse("callbacks:request"))
+    answer(page, "both_legs", "yes")
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/get-help-now/")
+    screenshot(page, "callback-no-javascript-emergency-advice", PHONE_WIDTH)
+    assert "Get medical help now" in page.content()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_an_urgent_answer_shows_see_a_doctor_today_on_the_next_page(open_page, width):
+    page = open_page(width)
+    page.goto(reverse("callbacks:request"))
+    answer_step(page, "safety")
+    for key, value in {**NO_RED_FLAGS["health"], "age": "60", "fever": "yes"}.items():
+        answer(page, key, value)
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/your-details/")
+    assert page.get_by_role("heading", name="See a doctor today").is_visible()
+    check_page(page, "callback-urgent-details", width)
 
 
 def test_the_safety_questions_and_the_details_can_be_completed_with_the_keyboard_alone(open_page):
@@ -112,7 +197,7 @@ def test_the_safety_questions_and_the_details_can_be_completed_with_the_keyboard
     assert page.evaluate("document.activeElement.textContent.trim()") == "Continue"
     page.keyboard.press("Enter")
     page.wait_for_load_state()
-    for step in STEPS[1:]:
+    for step in SCREENING_STEPS[1:]:
         answer_step(page, step)
 
     data = form_data()
@@ -160,13 +245,18 @@ def test_the_safety_questions_and_the_details_can_be_completed_with_the_keyboard
 def test_every_step_works_without_javascript(open_page):
     page = open_page(PHONE_WIDTH, javascript=False)
     page.goto(reverse("callbacks:request"))
-    for step in STEPS:
+    for step in SCREENING_STEPS:
         answer_step(page, step)
     fill_details(page, form_data())
     page.get_by_role("button", name="Send my request").click()
     page.wait_for_url("**" + reverse("callbacks:done"))
     screenshot(page, "callback-no-javascript-thank-you", PHONE_WIDTH)
-    assert CallbackRequest.objects.get().questionnaire_response is not None
+    page.locator("#prepare-start").click()
+    page.locator("#prepare-next").click()
+    for step in PREPARE_STEPS:
+        answer_step(page, step, button="Save and continue")
+    assert "that is everything" in page.content()
+    assert CallbackRequest.objects.get().questionnaire_response.answers.count() > 20
 
 
 @pytest.mark.parametrize("width", WIDTHS)

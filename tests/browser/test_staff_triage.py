@@ -15,7 +15,7 @@ from tests.browser.test_callback_journey import answer, answer_step, fill_detail
 from tests.browser.tools import DESKTOP_WIDTH, PHONE_WIDTH, screenshot
 from tests.callbacks.web.test_forms import form_data
 from tests.factories import CallbackRequestFactory, UserFactory
-from tests.support.questionnaire import NO_RED_FLAGS, STEPS
+from tests.support.questionnaire import NO_RED_FLAGS, SCREENING_STEPS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "correct horse battery staple"
@@ -25,7 +25,7 @@ def urgent_request_from_a_patient(open_page):
     """A patient with a fever sends a request through the site, as in the callback journey."""
     page = open_page(DESKTOP_WIDTH)
     page.goto(reverse("callbacks:request"))
-    for step in STEPS:
+    for step in SCREENING_STEPS:
         if step == "health":
             for key, value in {**NO_RED_FLAGS["health"], "fever": "yes"}.items():
                 answer(page, key, value)

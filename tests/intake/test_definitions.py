@@ -79,9 +79,18 @@ def test_a_badly_named_file_in_the_definitions_folder_is_refused(tmp_path):
 def test_the_shipped_definitions_load_and_the_system_check_passes():
     call_command("check")
     definition = definition_current(BACK_PAIN)
-    assert definition.key == "back-pain/v1"
-    assert definition.steps[0].screening
+    assert definition.key == "back-pain/v2"
+    # v2 asks every question that decides the tier first: the emergency flags, then the age and urgent flags.
+    assert [step.id for step in definition.steps if step.screening] == ["safety", "health"]
     assert any(question.type is AnswerType.BODY_AREA for question in definition.questions)
+    # v1 stays readable for the responses that answered it, with its one screening step.
+    v1 = definition_get(BACK_PAIN, 1)
+    assert [step.id for step in v1.steps if step.screening] == ["safety"]
+    # Apart from which steps screen, v2 asks the same questions and applies the same rules as v1.
+    assert [(q.id, q.text, q.choices) for q in v1.questions] == [
+        (q.id, q.text, q.choices) for q in definition.questions
+    ]
+    assert v1.rules == definition.rules
 
 
 def test_the_system_check_reports_a_broken_definition(settings, tmp_path):
@@ -120,7 +129,7 @@ def made_up_v2(raw: dict) -> dict:
 
 @pytest.mark.django_db
 def test_a_response_keeps_answering_to_its_version_after_v2_ships(settings, tmp_path):
-    response = questionnaire_response_create(definition=definition_current(BACK_PAIN), answers=ROUTINE_ANSWERS)
+    response = questionnaire_response_create(definition=definition_get(BACK_PAIN, 1), answers=ROUTINE_ANSWERS)
     assert (response.questionnaire, response.definition_version) == ("back-pain", 1)
 
     raw = back_pain_v1_raw()
@@ -151,7 +160,7 @@ def test_a_response_keeps_answering_to_its_version_after_v2_ships(settings, tmp_
 
 @pytest.mark.django_db
 def test_a_response_whose_version_is_gone_still_shows_its_answers(settings, tmp_path):
-    response = questionnaire_response_create(definition=definition_current(BACK_PAIN), answers=ROUTINE_ANSWERS)
+    response = questionnaire_response_create(definition=definition_get(BACK_PAIN, 1), answers=ROUTINE_ANSWERS)
     raw = back_pain_v1_raw()
     write_definition(tmp_path, "back-pain", 2, made_up_v2(raw))
     settings.INTAKE_DEFINITION_DIRS = [tmp_path]

@@ -1,4 +1,8 @@
-"""Answers to the back-pain questionnaire (v1) that raise no flag, as a browser posts them step by step."""
+"""Answers to the back-pain questionnaire that raise no flag, as a browser posts them step by step.
+
+The screening steps come before the request is sent (the short path); the others follow on the pages the
+confirmation links to ("help us prepare for your call").
+"""
 
 NO_RED_FLAGS = {
     "safety": {
@@ -28,6 +32,8 @@ NO_RED_FLAGS = {
     "treatment": {"tried": ["rest"], "takes_medicines": "no", "has_conditions": "no", "goals": "Walk the dog again."},
 }
 STEPS = list(NO_RED_FLAGS)
+SCREENING_STEPS = ["safety", "health"]
+PREPARE_STEPS = [step for step in STEPS if step not in SCREENING_STEPS]
 
 
 def step_data(answers: dict, shown=()) -> dict:

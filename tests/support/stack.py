@@ -5,6 +5,7 @@ the bind address, the beat schedule path and the executables' location are adapt
 """
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -17,7 +18,7 @@ import requests
 import yaml
 
 from tests.support.net import free_port, wait_until
-from tests.support.questionnaire import NO_RED_FLAGS, STEPS, step_data
+from tests.support.questionnaire import NO_RED_FLAGS, PREPARE_STEPS, SCREENING_STEPS, step_data
 
 ROOT = Path(__file__).resolve().parents[2]
 # Debian's nginx (the package `nginx`), in front of gunicorn as the compose file's proxy service is.
@@ -246,8 +247,6 @@ class PatientBrowser:
         return response
 
     def post_form(self, path: str, data: dict) -> requests.Response:
-        import re
-
         page = self.get(path)
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
         response = self.http.post(
@@ -261,13 +260,13 @@ class PatientBrowser:
         return response
 
     def request_callback(self, contact: dict, answers: dict | None = None) -> requests.Response:
-        """Walk the whole flow as a patient: every questionnaire step, then the contact details.
+        """Walk the short path as a patient: the safety questions, then the contact details.
 
         Returns the response to the final POST (a redirect to the confirmation page when it worked).
         """
         answers = answers or NO_RED_FLAGS
         path = "/request-a-callback/"
-        for step in STEPS:
+        for step in SCREENING_STEPS:
             response = self.post_form(path, step_data(answers[step]))
             if response.status_code != 302:
                 raise AssertionError(f"step {step} answered {response.status_code}: {response.text[:2000]}")
@@ -275,3 +274,16 @@ class PatientBrowser:
         if "/your-details/" not in path:
             raise AssertionError(f"the questionnaire ended at {path}, not at the contact details")
         return self.post_form(path, contact)
+
+    def prepare(self, confirmation_path: str, answers: dict | None = None) -> list[requests.Response]:
+        """Answer the rest of the questionnaire from the confirmation page's link, one saved page at a time."""
+        answers = answers or NO_RED_FLAGS
+        page = self.get(confirmation_path)
+        path = re.search(r'id="prepare-start" href="([^"]+)"', page.text).group(1)
+        responses = []
+        for step in PREPARE_STEPS:
+            response = self.post_form(f"{path}{step}/", step_data(answers[step]))
+            if response.status_code != 302:
+                raise AssertionError(f"step {step} answered {response.status_code}: {response.text[:2000]}")
+            responses.append(response)
+        return responses

@@ -99,7 +99,21 @@
     reflect();
   }
 
+  // The emergency advice appears the moment an answer calls for it (without this script: on Continue).
+  function updateEmergency(form) {
+    var ids = (form.getAttribute("data-emergency-questions") || "").split(" ").filter(Boolean);
+    var advice = form.querySelector("#emergency-inline");
+    if (!ids.length || !advice) { return; }
+    var flagged = ids.some(function (id) {
+      var yes = form.querySelector("input[name='q-" + id + "'][value='yes']");
+      return Boolean(yes && yes.checked);
+    });
+    advice.hidden = !flagged;
+  }
+
   document.querySelectorAll("form[data-questionnaire]").forEach(function (form) {
+    form.addEventListener("change", function () { updateEmergency(form); });
+    updateEmergency(form);
     form.addEventListener("change", function () { updateConditionals(form); });
     form.addEventListener("input", function () { updateConditionals(form); });
     updateConditionals(form);

@@ -252,7 +252,10 @@ def test_request_page_shows_contact_window_questionnaire_and_notifications(triag
     assert "Europe/London" in html
     assert "Red flag (Emergency):" in html
     assert "Numbness or tingling in the saddle area" in html
-    assert "Not all questions were answered" in html
+    # Staff see how much of the questionnaire was answered.
+    assert "Questionnaire not finished:" in html
+    assert re.search(r"\d of \d parts answered\. Still open: ", html)
+    assert "was shown the emergency advice" in html
     assert "urgent@clinic.test" in html
     assert "Notifications sent" in html
 

@@ -3,6 +3,7 @@ flow, staff decisions with their e-mails, reminders, and the signed cancel link.
 
 import datetime as dt
 import re
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -30,7 +31,7 @@ from callbacks.notifications.delivery import notification_send
 from callbacks.requests.consent import CURRENT_CONSENT_VERSION
 from tests.callbacks.web.test_intake_flow import post_step
 from tests.factories import CallbackRequestFactory, UserFactory
-from tests.support.questionnaire import NO_RED_FLAGS, STEPS
+from tests.support.questionnaire import NO_RED_FLAGS, SCREENING_STEPS
 
 pytestmark = pytest.mark.django_db
 
@@ -297,7 +298,8 @@ def choose_slot(client, service, slot):
 
 
 def answer_all(client, url):
-    for step in STEPS:
+    """The safety questions of the short path; the URL of the details page."""
+    for step in SCREENING_STEPS:
         response = post_step(client, url, NO_RED_FLAGS[step])
         assert response.status_code == 302, response.content.decode()[:2000]
         url = response["Location"]
@@ -335,9 +337,14 @@ def test_services_and_slots_pages_show_free_times_as_buttons(client, service, pr
 
 def test_whole_booking_flow_books_the_slot_and_confirms_it(client, service, practitioner):
     slot = a_free_slot(service)
-    details_url = answer_all(client, choose_slot(client, service, slot))
+    first = choose_slot(client, service, slot)
+    safety = client.get(first).content.decode()
+    # Booking pages speak of the booking.
+    assert "Book an appointment · part 1 of 3" in safety and "Request a callback" not in safety.split("<main")[1]
+    details_url = answer_all(client, first)
     page = client.get(details_url).content.decode()
     assert "Your chosen time" in page and "preferred_date" not in page
+    assert "Book an appointment · part 3 of 3" in page
     response = client.post(details_url, CONTACT)
     assert response.status_code == 302 and response["Location"] == reverse("callbacks:booking_done")
     appointment = Appointment.objects.get()
@@ -347,22 +354,64 @@ def test_whole_booking_flow_books_the_slot_and_confirms_it(client, service, prac
     done = client.get(response["Location"]).content.decode()
     assert appointment.request.reference in done
     assert slot.local_start.strftime("%H:%M") in done
+    # The rest of the questionnaire follows the booking, saved page by page.
+    assert "Help us prepare for your call" in done
+    link = re.search(r'id="prepare-start" href="([^"]+)"', done).group(1)
+    with mock.patch("callbacks.tasks.notification_send_task.apply_async"):
+        assert post_step(client, f"{link}where/", NO_RED_FLAGS["where"]).status_code == 302
+    assert appointment.request.questionnaire_response.answers.filter(question_id="pain_areas").exists()
 
 
-def test_emergency_answers_show_the_advice_and_the_booking_is_flagged_not_confirmed(client, service, practitioner):
-    url = choose_slot(client, service, a_free_slot(service))
-    response = post_step(client, url, {**NO_RED_FLAGS["safety"], "saddle_numbness": "yes"})
+def test_an_emergency_answer_makes_an_emergency_callback_and_books_no_slot(client, service, practitioner):
+    slot = a_free_slot(service)
+    url = choose_slot(client, service, slot)
+    response = post_step(client, url, {"saddle_numbness": "yes"})
     assert "/get-help-now/" in response["Location"]
     advice = client.get(response["Location"]).content.decode()
     details_url = re.search(r'href="([^"]+/your-details/)"', advice).group(1)
     page = client.get(details_url).content.decode()
-    assert "Please get emergency help first" in page and "Your chosen time" in page
-    done = client.post(details_url, CONTACT)
+    # No routine slot for an emergency, and no day or time asked: we call as soon as we can.
+    assert "Please get emergency help first" in page
+    assert "Your chosen time" not in page and "The time is yours" not in page
+    assert 'name="preferred_date"' not in page
+    done = client.post(details_url, {**CONTACT, "reason": ""})
     assert done.status_code == 302
+    assert not Appointment.objects.exists()
+    request = CallbackRequest.objects.get()
+    assert (request.priority, request.kind) == (Priority.EMERGENCY, CallbackRequest.Kind.CALLBACK)
+    assert "Do not wait for our call" in client.get(done["Location"]).content.decode()
+    # The slot is still free for someone else.
+    assert slot.key in client.get(reverse("callbacks:booking_slots", kwargs={"service": service.pk})).content.decode()
+
+
+def test_a_booking_turned_emergency_by_later_answers_releases_its_slot(client, service, practitioner, settings):
+    from callbacks.requests.services import callback_request_questionnaire_step_save
+    from intake.definitions import Step
+
+    slot = a_free_slot(service)
+    details_url = answer_all(client, choose_slot(client, service, slot))
+    assert client.post(details_url, CONTACT).status_code == 302
     appointment = Appointment.objects.get()
-    assert appointment.request.priority == Priority.EMERGENCY
     assert appointment.status == Appointment.Status.REQUESTED
-    assert "Do not wait for your appointment" in client.get(done["Location"]).content.decode()
+    # A later page that (in some definition) raises the tier to emergency: here, the safety step sent again.
+    safety = appointment.request.questionnaire_response.definition.step("safety")
+    assert isinstance(safety, Step)
+    with mock.patch("callbacks.tasks.notification_send_task.apply_async"):
+        saved = callback_request_questionnaire_step_save(
+            request_id=appointment.request_id, step=safety, step_answers={"chest_pain": True}
+        )
+    assert saved.priority_raised
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.CANCELLED
+    assert appointment.request.priority == Priority.EMERGENCY
+    raised = Notification.objects.get(kind=Notification.Kind.STAFF_PRIORITY_RAISED)
+    assert raised.recipient == settings.CLINIC_URGENT_EMAIL
+    notification_send(notification_id=raised.pk)
+    [message] = [m for m in mail.outbox if "Priority raised" in m.subject]
+    assert "appointment time this booking held has been released" in message.body
+    assert "chest" not in message.body.lower()
+    # The time is offered again.
+    assert slot.key in client.get(reverse("callbacks:booking_slots", kwargs={"service": service.pk})).content.decode()
 
 
 def test_slot_taken_at_submit_shows_409_with_alternatives_and_saves_nothing(client, service, practitioner):
@@ -399,6 +448,7 @@ def test_bad_details_show_errors_and_book_nothing(client, service, practitioner)
     assert response.status_code == 200
     page = response.content.decode()
     assert 'aria-describedby="' in page and "Nothing has been booked yet" in page
+    assert re.findall(r'<a class="alert-link" href="#([^"]+)">', page) == ["id_phone", "id_consent"]
     assert not Appointment.objects.exists() and not CallbackRequest.objects.exists()
 
 

@@ -48,6 +48,33 @@ def test_patient_confirmation_has_reference_and_safety_net_advice():
     assert notification.request.reason not in message.body
 
 
+def test_an_emergency_patients_confirmation_leads_with_the_emergency_advice(settings):
+    settings.CLINIC_EMERGENCY_NUMBER = "999"
+    notification = NotificationFactory(
+        kind=Notification.Kind.PATIENT_CONFIRMATION, recipient="pat@example.com", request__priority=Priority.EMERGENCY
+    )
+    notification_send(notification_id=notification.pk)
+    (message,) = mail.outbox
+    lines = [line for line in message.body.splitlines() if line.strip()]
+    assert lines[0] == "GET MEDICAL HELP NOW"
+    assert "999" in lines[1]
+    # No routine promise of a call window, and no link to more questions: help now comes first.
+    assert "We aim to call" not in message.body
+    assert "as soon as we can" in message.body
+    assert "/your-questions/" not in message.body
+    assert notification.request.reference in message.body
+
+
+def test_an_urgent_patients_confirmation_leads_with_see_a_doctor_today():
+    notification = NotificationFactory(
+        kind=Notification.Kind.PATIENT_CONFIRMATION, recipient="pat@example.com", request__priority=Priority.URGENT
+    )
+    notification_send(notification_id=notification.pk)
+    (message,) = mail.outbox
+    assert message.body.lstrip().startswith("SEE A DOCTOR TODAY")
+    assert "We aim to call" in message.body
+
+
 def test_a_sent_notification_is_never_sent_again():
     notification = NotificationFactory()
     notification_send(notification_id=notification.pk)

@@ -115,7 +115,7 @@ def test_oversized_fields_are_refused(field, value):
     assert field in form.errors
 
 
-@pytest.mark.parametrize("field", ["name", "phone", "preferred_date", "preferred_time", "reason"])
+@pytest.mark.parametrize("field", ["name", "phone", "preferred_date", "preferred_time"])
 def test_each_required_field_says_what_is_missing(field):
     form = CallbackRequestForm(form_data(**{field: ""}))
     assert not form.is_valid()
@@ -123,10 +123,16 @@ def test_each_required_field_says_what_is_missing(field):
     assert form.errors[field][0] != "This field is required."
 
 
-def test_whitespace_only_name_and_reason_are_refused():
+def test_whitespace_only_name_is_refused_and_reason_is_optional():
     form = CallbackRequestForm(form_data(name="   ", reason=" \n "))
     assert not form.is_valid()
-    assert set(form.errors) == {"name", "reason"}
+    assert set(form.errors) == {"name"}
+    # The questionnaire after the request asks about the back pain; a blank or invisible reason is just blank.
+    for reason in ("", " \n ", "\u200b\u200d"):
+        form = CallbackRequestForm(form_data(reason=reason))
+        assert form.is_valid(), form.errors
+        assert form.cleaned_data["reason"] == ""
+    assert not CallbackRequestForm(form_data(reason="")).fields["reason"].required
 
 
 def test_time_choice_not_offered_is_refused():
