@@ -20,6 +20,7 @@ urlpatterns = [
     path("request-a-callback/<slug:flow>/your-details/", views.callback_request_contact, name="contact"),
     # The rest of the questionnaire, after the request is stored: a signed link, usable on any device.
     path("your-questions/<str:token>/", prepare_views.questionnaire_continue, name="prepare"),
+    path("your-questions/<str:token>/a-quick-check/", prepare_views.questionnaire_continue_check, name="prepare_check"),
     path("your-questions/<str:token>/<slug:step>/", prepare_views.questionnaire_continue_step, name="prepare_step"),
     path("privacy/", views.privacy_notice, name="privacy"),
     # Booking: the questionnaire and details pages above are shared; the flow remembers the chosen slot.

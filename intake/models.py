@@ -19,6 +19,9 @@ class QuestionnaireResponse(models.Model):
     tier = models.CharField(max_length=10, choices=Tier.choices)
     triage_reasons = models.JSONField(default=list, blank=True)
     scores = models.JSONField(default=list, blank=True)
+    # Safety questions asked again because of what the patient wrote or marked: question id -> their answer.
+    # Kept so that a response re-triaged when a later page is saved is judged with them again.
+    rechecks = models.JSONField(default=dict, blank=True)
     is_complete = models.BooleanField(
         default=True, help_text="False when the request was sent from the emergency advice, before the end."
     )

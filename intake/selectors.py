@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db.models import Q
 
+from intake.answers import answers_read
 from intake.conditions import condition_subjects
 from intake.definitions import (
     BACK_PAIN,
@@ -37,6 +38,7 @@ from intake.flow import (
     steps_screening,
 )
 from intake.models import QuestionnaireResponse
+from intake.screening import Recheck, screening_rechecks
 from intake.triage import POSSIBLE_RED_FLAG, TIER_PRIORITY, Reason
 
 __all__ = [
@@ -152,6 +154,20 @@ def questionnaire_response_progress(*, response: QuestionnaireResponse) -> Respo
     asked = steps_asked(definition=definition, answers=answers)
     answered = tuple(step for step in asked if step_done(step=step, answers=answers))
     return ResponseProgress(answered=answered, remaining=tuple(step for step in asked if step not in answered))
+
+
+def questionnaire_response_rechecks(
+    *, response: QuestionnaireResponse, other_text: dict[str, str] | None = None
+) -> list[Recheck]:
+    """The safety questions to ask again because of what the stored answers (or ``other_text``) say, that have
+    not been asked again yet; none once the response is an emergency (nothing can raise it further)."""
+    if response.tier == Tier.EMERGENCY:
+        return []
+    definition = response.definition
+    values, _ = answers_read(definition=definition, answers=questionnaire_response_answers(response=response))
+    return screening_rechecks(
+        definition=definition, values=values, other_text=other_text, rechecks=response.rechecks or {}
+    )
 
 
 def questionnaire_step_known_answers(*, response: QuestionnaireResponse, step: Step) -> dict[str, Any]:

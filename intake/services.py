@@ -60,7 +60,7 @@ class QuestionnaireAnswers:
     definition: Definition
     answers: Mapping[str, Any] = field(default_factory=dict)
     complete: bool = True
-    # Safety questions asked again before sending (question id -> answer), and text given with the answers that
+    # Safety questions asked again (question id -> answer), and text given with the answers that
     # is not a question of the definition (the request's reason): both are read for red flags by triage.
     rechecks: Mapping[str, bool] = field(default_factory=dict)
     other_text: Mapping[str, str] = field(default_factory=dict)
@@ -94,6 +94,7 @@ def questionnaire_response_create(
         triage_reasons=result.reasons_json(),
         scores=result.scores_json(),
         is_complete=complete,
+        rechecks=dict(rechecks or {}),
     )
     _answers_store(response=response, definition=definition, cleaned=cleaned)
     # Ids and the tier only: never an answer in the log.
@@ -115,8 +116,19 @@ class StepSaved:
 
 
 @transaction.atomic
-def questionnaire_response_step_save(*, response_id: int, step: Step, step_answers: Mapping[str, Any]) -> StepSaved:
+def questionnaire_response_step_save(
+    *,
+    response_id: int,
+    step: Step | None,
+    step_answers: Mapping[str, Any] | None = None,
+    rechecks: Mapping[str, bool] | None = None,
+    other_text: Mapping[str, str] | None = None,
+) -> StepSaved:
     """Store one step's answers on a stored response (replacing that step's earlier answers) and re-triage.
+
+    With ``rechecks`` (and no step), store the patient's answers to safety questions asked again: a yes is a yes
+    to the question itself, so its rule (and advice) applies; either answer is kept for staff. ``other_text`` is
+    the text that came with the request (its reason), read for red flags again.
 
     Guarantees: the response row is locked while it changes, so two pages sent at once do not lose either;
     the answers are checked against the version the response answered (`AnswersInvalid`, nothing stored, when
@@ -125,25 +137,35 @@ def questionnaire_response_step_save(*, response_id: int, step: Step, step_answe
     """
     response = QuestionnaireResponse.objects.select_for_update().get(pk=response_id)
     definition = response.definition
-    ids = {question.id for question in step.questions}
+    ids = {question.id for question in step.questions} if step is not None else set()
     answers = {answer.question_id: answer.value for answer in response.answers.all() if answer.question_id not in ids}
-    answers.update({key: value for key, value in step_answers.items() if key in ids})
+    answers.update({key: value for key, value in (step_answers or {}).items() if key in ids})
+    all_rechecks = dict(response.rechecks or {})
+    for question_id, said_yes in (rechecks or {}).items():
+        if question_id in definition.question_map:
+            all_rechecks[question_id] = bool(said_yes)
+            if said_yes:
+                answers[question_id] = True
     cleaned = answers_clean(definition=definition, answers=answers, complete=False)
-    result = triage_compute(definition=definition, answers=cleaned)
+    result = triage_compute(definition=definition, answers=cleaned, rechecks=all_rechecks, other_text=other_text)
     before = Tier(response.tier)
-    reasons = list(response.triage_reasons or [])
-    known = {reason.get("rule_id") for reason in reasons if isinstance(reason, dict)}
-    reasons += [reason for reason in result.reasons_json() if reason.get("rule_id") not in known]
+    # The latest account of each rule replaces the earlier one (a re-asked question adds its answer); a rule
+    # that no longer matches keeps its earlier reason, since the tier it gave is kept.
+    latest = {reason["rule_id"]: reason for reason in result.reasons_json()}
+    earlier = [r for r in (response.triage_reasons or []) if isinstance(r, dict) and r.get("rule_id") not in latest]
     response.tier = tier_highest(before, result.tier)
-    response.triage_reasons = reasons
+    response.triage_reasons = [*latest.values(), *earlier]
     response.scores = result.scores_json()
+    response.rechecks = all_rechecks
     response.is_complete = all(
         step_done(step=asked, answers=cleaned) for asked in steps_asked(definition=definition, answers=cleaned)
     )
-    response.save(update_fields=["tier", "triage_reasons", "scores", "is_complete"])
+    response.save(update_fields=["tier", "triage_reasons", "scores", "is_complete", "rechecks"])
     response.answers.all().delete()
     _answers_store(response=response, definition=definition, cleaned=cleaned)
-    logger.info("questionnaire response %s: step %s stored (tier %s)", response.pk, step.id, response.tier)
+    logger.info(
+        "questionnaire response %s: %s stored (tier %s)", response.pk, step.id if step else "rechecks", response.tier
+    )
     return StepSaved(response=response, tier_before=before, tier=Tier(response.tier))
 
 

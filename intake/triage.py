@@ -233,7 +233,7 @@ def _possible_red_flags(
         answered = {True: "yes", False: "no"}.get(values.get(question_id), "not answered")
         asked_again = {True: "yes", False: "no"}.get(rechecks.get(question_id))
         text = f"{what[0].upper()}{what[1:]}. Points at: {rule.reason} Safety question answered {answered}"
-        text += f"; asked again before sending: {asked_again}." if asked_again else "."
+        text += f"; asked again: {asked_again}." if asked_again else "."
         reasons.append(
             Reason(
                 rule_id=f"{POSSIBLE_RED_FLAG}.{question_id}",

@@ -108,9 +108,14 @@ class QuestionnaireStepSaved:
 
 @transaction.atomic
 def callback_request_questionnaire_step_save(
-    *, request_id: int, step: Step, step_answers: Mapping[str, Any]
+    *,
+    request_id: int,
+    step: Step | None,
+    step_answers: Mapping[str, Any] | None = None,
+    rechecks: Mapping[str, bool] | None = None,
 ) -> QuestionnaireStepSaved:
-    """Store one more page of the questionnaire on a stored request and re-triage it, in one transaction.
+    """Store one more page of the questionnaire (or the answers to safety questions asked again) on a stored
+    request and re-triage it, with its reason, in one transaction.
 
     Guarantees: the priority can rise, never fall; on a rise the deadline moves to the earlier of the current
     one and the new priority's, and staff are notified again through the outbox (queued after commit); a rise
@@ -120,7 +125,11 @@ def callback_request_questionnaire_step_save(
     """
     request = CallbackRequest.objects.select_for_update().get(pk=request_id, questionnaire_response__isnull=False)
     saved = questionnaire_response_step_save(
-        response_id=request.questionnaire_response_id, step=step, step_answers=step_answers
+        response_id=request.questionnaire_response_id,
+        step=step,
+        step_answers=step_answers,
+        rechecks=rechecks,
+        other_text={"reason": request.reason},
     )
     priority = Priority(questionnaire_response_staff_priority(response=saved.response))
     raised = priority < request.priority

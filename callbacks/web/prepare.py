@@ -17,11 +17,18 @@ from callbacks.requests.links import request_from_continue_token
 from callbacks.requests.services import callback_request_questionnaire_step_save
 from callbacks.web.details import advice as _advice
 from clinic.ratelimit import limit_posts_per_address
-from intake.selectors import questionnaire_response_progress, questionnaire_step_known_answers
-from intake.services import AnswersInvalid, StepForm
+from intake.selectors import (
+    questionnaire_response_progress,
+    questionnaire_response_rechecks,
+    questionnaire_step_known_answers,
+)
+from intake.services import AnswersInvalid, RecheckForm, StepForm
 
 # The advice a rise calls for, shown on the next page to the browser that sent the answers (never to a link).
 SESSION_ADVICE_KEY = "callbacks_prepare_advice"
+# The request whose safety questions this browser is to be asked again: the page quotes what the patient wrote,
+# so only the browser that sent it sees it, never someone who merely holds the link.
+SESSION_RECHECK_KEY = "callbacks_prepare_recheck"
 
 
 def _link_gone(request):
@@ -33,6 +40,11 @@ def _prepare_url(token: str, step=None) -> str:
     if step is None:
         return reverse("callbacks:prepare", kwargs={"token": token})
     return reverse("callbacks:prepare_step", kwargs={"token": token, "step": step.id})
+
+
+def _advice_owed(request, saved) -> None:
+    if saved.priority_raised and saved.request.priority in (Priority.EMERGENCY, Priority.URGENT):
+        request.session[SESSION_ADVICE_KEY] = Priority(saved.request.priority).name.lower()
 
 
 def _advice_shown(request) -> dict:
@@ -88,8 +100,13 @@ def questionnaire_continue_step(request, token, step):
         except AnswersInvalid:
             messages.info(request, "We could not keep those answers. Please try this part again.")
             return redirect(_prepare_url(token, current))
-        if saved.priority_raised and saved.request.priority in (Priority.EMERGENCY, Priority.URGENT):
-            request.session[SESSION_ADVICE_KEY] = Priority(saved.request.priority).name.lower()
+        _advice_owed(request, saved)
+        pending = questionnaire_response_rechecks(
+            response=saved.request.questionnaire_response, other_text={"reason": saved.request.reason}
+        )
+        if pending:
+            request.session[SESSION_RECHECK_KEY] = callback_request.pk
+            return redirect("callbacks:prepare_check", token=token)
         progress = questionnaire_response_progress(response=saved.request.questionnaire_response)
         open_steps = [s for s in progress.remaining if not s.screening]
         following = [s for s in open_steps if definition.steps.index(s) > definition.steps.index(current)]
@@ -113,4 +130,34 @@ def questionnaire_continue_step(request, token, step):
             "overview_url": _prepare_url(token),
             "booking": callback_request.kind == CallbackRequest.Kind.BOOKING,
         },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@limit_posts_per_address("intake-step", "CLINIC_RATE_LIMIT_FORM_POSTS")
+def questionnaire_continue_check(request, token):
+    """A safety question asked again because of what the patient just wrote or marked on a later page."""
+    callback_request = request_from_continue_token(token)
+    if callback_request is None:
+        return _link_gone(request)
+    if request.session.get(SESSION_RECHECK_KEY) != callback_request.pk:
+        return redirect(_prepare_url(token))
+    pending = questionnaire_response_rechecks(
+        response=callback_request.questionnaire_response, other_text={"reason": callback_request.reason}
+    )
+    if not pending:
+        request.session.pop(SESSION_RECHECK_KEY, None)
+        return redirect(_prepare_url(token))
+    form = RecheckForm(request.POST if request.method == "POST" else None, rechecks=pending)
+    if request.method == "POST" and form.is_valid():
+        saved = callback_request_questionnaire_step_save(
+            request_id=callback_request.pk, step=None, rechecks=form.answers
+        )
+        request.session.pop(SESSION_RECHECK_KEY, None)
+        _advice_owed(request, saved)
+        return redirect(_prepare_url(token))
+    return render(
+        request,
+        "callbacks/prepare/recheck.html",
+        {"form": form, "questions": form.questions(), "overview_url": _prepare_url(token)},
     )

@@ -59,9 +59,11 @@ def test_the_check_fails_on_a_stale_log(tmp_path):
 
 
 def test_a_hazard_above_the_acceptable_residual_risk_is_called_out_in_the_log():
-    hazards = hazards_load(DEFINITION)
+    # The log covers every shipped version of every definition.
     above = [
         entry.hazard
+        for definition in definitions_registry().all()
+        for hazards in [hazards_load(definition)]
         for entry in [*hazards.rules.values(), *hazards.mechanisms]
         if risk(entry.severity, entry.residual_likelihood) > 2
     ]
@@ -82,16 +84,17 @@ def test_the_risk_matrix_reads_as_dcb0129():
 
 
 def _copy_definition(tmp_path, change):
-    """back-pain v1 with its lexicon and a changed copy of its hazards, in a folder of its own."""
+    """The current back-pain with its lexicon and a changed copy of its hazards, in a folder of its own."""
+    version = f"v{DEFINITION.version}"
     folder = tmp_path / "back-pain"
     folder.mkdir()
     for suffix in ("", ".lexicon"):
-        source = Path(DEFINITION.path).with_name(f"v1{suffix}.yaml")
+        source = Path(DEFINITION.path).with_name(f"{version}{suffix}.yaml")
         (folder / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
     raw = yaml.safe_load(hazards_path(DEFINITION).read_text(encoding="utf-8"))
     change(raw)
-    (folder / "v1.hazards.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
-    return definition_load(folder / "v1.yaml")
+    (folder / f"{version}.hazards.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
+    return definition_load(folder / f"{version}.yaml")
 
 
 def test_a_rule_without_a_hazard_fails(tmp_path):
@@ -111,7 +114,7 @@ def test_a_control_naming_a_test_that_does_not_exist_fails(tmp_path):
 def test_a_definition_without_a_hazards_file_fails(tmp_path):
     definition = _copy_definition(tmp_path, lambda raw: None)
     hazards_path(definition).unlink()
-    assert hazard_log_problems([definition]) == [f"back-pain/v1 has no hazards file ({hazards_path(definition)})"]
+    assert hazard_log_problems([definition]) == [f"{DEFINITION.key} has no hazards file ({hazards_path(definition)})"]
 
 
 @pytest.mark.parametrize(

@@ -175,7 +175,7 @@ def test_a_cauda_equina_phrase_in_free_text_is_a_possible_red_flag_at_urgent_not
     assert "I wet myself" in reason.text and "bladder or bowel control" in reason.text
     assert "answered no" in reason.text
     assert reason.evidence == (("anything_else", "I wet myself"),)
-    assert f"lexicon back-pain/v1 version {LEXICON.version}" in reason.source
+    assert f"lexicon {DEFINITION.key} version {LEXICON.version}" in reason.source
 
 
 def test_free_text_never_lowers_a_tier_and_a_yes_needs_no_second_reason():
@@ -230,7 +230,7 @@ def test_asked_again_no_still_leaves_the_possible_red_flag_and_yes_follows_the_r
         definition=DEFINITION, answers=routine(anything_else="legs keep giving way"), rechecks={"both_legs": False}
     )
     assert said_no.tier is Tier.URGENT
-    assert "asked again before sending: no" in said_no.reasons[0].text
+    assert "asked again: no" in said_no.reasons[0].text
     said_yes = triage_compute(
         definition=DEFINITION,
         answers=routine(both_legs=True, anything_else="legs keep giving way"),
@@ -238,7 +238,7 @@ def test_asked_again_no_still_leaves_the_possible_red_flag_and_yes_follows_the_r
     )
     assert said_yes.tier is Tier.EMERGENCY
     assert [reason.rule_id for reason in said_yes.reasons] == ["both_legs", "possible_red_flag.both_legs"]
-    assert "asked again before sending: yes" in said_yes.reasons[1].text
+    assert "asked again: yes" in said_yes.reasons[1].text
 
 
 def test_findings_without_a_lexicon_are_none(made_up):
@@ -247,13 +247,14 @@ def test_findings_without_a_lexicon_are_none(made_up):
 
 # The lexicon file's checks -------------------------------------------------------------------------------------
 
-LEXICON_FILE = Path(DEFINITION.path).with_name("v1.lexicon.yaml")
+V = f"v{DEFINITION.version}"
+LEXICON_FILE = Path(DEFINITION.path).with_name(f"{V}.lexicon.yaml")
 
 
 def _broken(tmp_path, change):
     raw = yaml.safe_load(LEXICON_FILE.read_text(encoding="utf-8"))
     change(raw)
-    path = tmp_path / "v1.lexicon.yaml"
+    path = tmp_path / f"{V}.lexicon.yaml"
     path.write_text(yaml.safe_dump(raw), encoding="utf-8")
     return path
 
@@ -269,7 +270,7 @@ def _broken(tmp_path, change):
         (lambda raw: raw["groups"][1]["phrases"].append([["wee"], "pee"]), "groups[1].phrases[5]", "list of lists"),
         (lambda raw: raw["groups"][1].update(sources=["nowhere"]), "groups[1].sources[0]", "unknown source 'nowhere'"),
         (lambda raw: raw["groups"][1].update(colour="red"), "groups[1].colour", "unknown field (allowed: history"),
-        (lambda raw: raw.update(definition="back-pain/v2"), "definition", "belongs to back-pain/v1"),
+        (lambda raw: raw.update(definition="back-pain/v99"), "definition", f"belongs to {DEFINITION.key}"),
         (lambda raw: raw["groups"][0].update(question="pain_now"), "contradictions[2].question", "no group"),
         (
             lambda raw: raw["contradictions"][0]["marked"][0]["any_of"].append("left_ear"),
@@ -297,10 +298,10 @@ def test_manage_py_check_reports_a_broken_lexicon(tmp_path, settings):
 
     folder = tmp_path / "back-pain"
     folder.mkdir()
-    (folder / "v1.yaml").write_text(Path(DEFINITION.path).read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / f"{V}.yaml").write_text(Path(DEFINITION.path).read_text(encoding="utf-8"), encoding="utf-8")
     broken = _broken(tmp_path, lambda raw: raw["groups"][0].update(recheck=""))
-    broken.rename(folder / "v1.lexicon.yaml")
+    broken.rename(folder / f"{V}.lexicon.yaml")
     settings.INTAKE_DEFINITION_DIRS = [tmp_path]
     [error] = definitions_check()
     assert error.id == "intake.E003"
-    assert "v1.lexicon.yaml: groups[0].recheck" in error.msg
+    assert f"{V}.lexicon.yaml: groups[0].recheck" in error.msg

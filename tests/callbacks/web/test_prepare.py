@@ -18,7 +18,7 @@ from django.test import Client
 from django.urls import reverse
 
 from callbacks.models import CallbackRequest, Notification, Priority
-from callbacks.notifications.outbox import notification_send
+from callbacks.notifications.delivery import notification_send
 from callbacks.requests.links import questionnaire_continue_token
 from intake.definitions import BACK_PAIN, DEFINITIONS_DIR
 from tests.callbacks.web.test_intake_flow import post_step, prepare_link, send_request

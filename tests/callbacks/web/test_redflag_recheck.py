@@ -1,9 +1,10 @@
 """End to end through the real views: red flags in a patient's own words or marks, asked again, seen by staff.
 
 A patient who says "no" to every safety question and then writes a cauda equina symptom, or marks on the body
-diagram what they denied, is asked that question again before the request is sent; whatever they answer, the
-stored request is at least urgent with a "possible red flag" reason that staff see on its page and in the queue,
-and no health detail goes to the logs, the notifications' arguments or the e-mails.
+diagram what they denied, on the pages after the request was sent ("help us prepare for your call"), is asked
+that question again on the very next page; whatever they answer, the stored request is at least urgent with a
+"possible red flag" reason that staff see on its page and in the queue, and no health detail goes to the logs,
+the notifications' arguments or the e-mails. The details page's reason box is screened before sending.
 """
 
 import logging
@@ -19,7 +20,7 @@ from callbacks.models import CallbackRequest, Notification, Priority
 from callbacks.notifications.delivery import notification_send
 from tests.callbacks.web.test_forms import form_data
 from tests.factories import UserFactory
-from tests.support.questionnaire import NO_RED_FLAGS, STEPS, step_data
+from tests.support.questionnaire import NO_RED_FLAGS, PREPARE_STEPS, SCREENING_STEPS, step_data
 
 pytestmark = pytest.mark.django_db
 
@@ -28,13 +29,22 @@ BOTH_LEGS = ["lower_back_centre", "thigh_left", "lower_leg_right"]
 
 
 def answer_every_step(client, overrides):
-    """Answer each step as the browser posts it, every safety question "no"; the page after the last step."""
+    """The short path to a stored request (every safety question "no"), then each later page through the
+    link, until a page leads somewhere other than the next page; that response."""
     url = reverse("callbacks:request")
-    response = None
-    for step in STEPS:
+    for step in SCREENING_STEPS:
         response = client.post(url, step_data({**NO_RED_FLAGS[step], **overrides.get(step, {})}))
         assert response.status_code == 302, response.content.decode()[:2000]
         url = response["Location"]
+    sent = client.post(url, form_data())
+    assert sent.status_code == 302, sent.content.decode()[:2000]
+    link = re.search(r'id="prepare-start" href="([^"]+)"', client.get(sent["Location"]).content.decode()).group(1)
+    response = None
+    for step in PREPARE_STEPS:
+        response = client.post(f"{link}{step}/", step_data({**NO_RED_FLAGS[step], **overrides.get(step, {})}))
+        assert response.status_code == 302, response.content.decode()[:2000]
+        if response["Location"].endswith("/a-quick-check/"):
+            break
     return response
 
 
@@ -49,13 +59,6 @@ def staff_client():
     client = Client()
     client.force_login(user)
     return client
-
-
-def send_details(client, check_url, **overrides):
-    details_url = check_url.replace("/before-you-send/", "/your-details/")
-    response = client.post(details_url, form_data(**overrides))
-    assert response.status_code == 302, text(response)[:3000]
-    return response
 
 
 def staff_sees_the_possible_red_flag(staff_client, request_obj, words):
@@ -81,32 +84,35 @@ def test_a_patient_who_denies_everything_but_writes_a_cauda_equina_symptom_is_as
     client, staff_client, caplog, django_capture_on_commit_callbacks
 ):
     caplog.set_level(logging.DEBUG)
-    last = answer_every_step(client, {"treatment": {"anything_else": CAUDA_EQUINA_WORDS}})
+    with django_capture_on_commit_callbacks(execute=False):
+        last = answer_every_step(client, {"treatment": {"anything_else": CAUDA_EQUINA_WORDS}})
     check_url = last["Location"]
-    assert check_url.endswith("/before-you-send/")
-    # The contact details cannot be reached before answering.
-    details = client.get(check_url.replace("/before-you-send/", "/your-details/"))
-    assert details.status_code == 302 and details["Location"] == check_url
+    assert check_url.endswith("/a-quick-check/")
+    # The words alone already make the stored request urgent, and staff were told again.
+    stored = CallbackRequest.objects.get()
+    assert stored.priority == Priority.URGENT
+    assert Notification.objects.filter(kind=Notification.Kind.STAFF_PRIORITY_RAISED).count() == 1
     page = text(client.get(check_url))
     assert "You wrote \u2018Since Friday I keep wetting myself\u2019." in page
     assert "Is this loss of control of your bladder or bowels new in the last two weeks?" in page
     assert 'name="recheck_bladder_bowel_control"' in page
+    # Someone else holding the link is not shown what the patient wrote.
+    stranger = Client().get(check_url)
+    assert stranger.status_code == 302 and CAUDA_EQUINA_WORDS not in text(Client().get(stranger["Location"]))
     # An unanswered question is shown again with its message, tied to the question.
     unanswered = text(client.post(check_url, {}))
     assert "Please answer yes or no before we send your request." in unanswered
     assert 'aria-describedby="id_recheck_bladder_bowel_control-error"' in unanswered
     answered = client.post(check_url, {"recheck_bladder_bowel_control": "no"})
-    assert answered["Location"].endswith("/your-details/")
-    with django_capture_on_commit_callbacks(execute=False):
-        done = send_details(client, check_url)
-    assert done["Location"] == reverse("callbacks:done")
-    stored = CallbackRequest.objects.get()
+    assert answered.status_code == 302
+    assert "See a doctor today" in text(client.get(answered["Location"]))
+    stored.refresh_from_db()
     assert stored.priority == Priority.URGENT
     reasons = stored.questionnaire_response.triage_reasons
     [flag] = [reason for reason in reasons if reason["rule_id"] == "possible_red_flag.bladder_bowel_control"]
     assert flag["tier"] == "urgent"
     assert "Since Friday I keep wetting myself" in flag["text"]
-    assert "asked again before sending: no" in flag["text"]
+    assert "asked again: no" in flag["text"]
     staff_sees_the_possible_red_flag(staff_client, stored, CAUDA_EQUINA_WORDS)
     no_health_detail_leaves(caplog, stored, CAUDA_EQUINA_WORDS)
 
@@ -115,24 +121,26 @@ def test_a_yes_when_asked_again_follows_the_emergency_rule_and_its_advice(client
     settings.CLINIC_EMERGENCY_NUMBER = "999"
     last = answer_every_step(client, {"treatment": {"anything_else": CAUDA_EQUINA_WORDS}})
     answered = client.post(last["Location"], {"recheck_bladder_bowel_control": "yes"})
-    assert answered["Location"].endswith("/get-help-now/")
-    assert "Get medical help now" in text(client.get(answered["Location"]))
-    send_details(client, last["Location"])
+    page = text(client.get(answered["Location"]))
+    assert "Get medical help now" in page and "999" in page
     stored = CallbackRequest.objects.get()
     assert stored.priority == Priority.EMERGENCY
     rule_ids = [reason["rule_id"] for reason in stored.questionnaire_response.triage_reasons]
     assert rule_ids[:2] == ["bladder_bowel_control", "possible_red_flag.bladder_bowel_control"]
-    assert "asked again before sending: yes" in stored.questionnaire_response.triage_reasons[1]["text"]
+    assert "asked again: yes" in stored.questionnaire_response.triage_reasons[1]["text"]
+    # Staff heard of both rises (to urgent, then to emergency) at the urgent address.
+    raised = Notification.objects.filter(kind=Notification.Kind.STAFF_PRIORITY_RAISED)
+    assert [n.recipient for n in raised] == [settings.CLINIC_URGENT_EMAIL] * 2
 
 
 def test_a_body_diagram_that_contradicts_the_both_legs_answer_is_asked_again_and_flagged(client, staff_client):
     last = answer_every_step(client, {"where": {"pain_areas": BOTH_LEGS, "pain_feel": ["ache"]}})
     check_url = last["Location"]
+    assert check_url.endswith("/a-quick-check/")
     page = text(client.get(check_url))
     assert "You marked pain in both legs on the body diagram." in page
     assert "Is this in both of your legs, and is it new or worse in the last two weeks?" in page
     client.post(check_url, {"recheck_both_legs": "no"})
-    send_details(client, check_url)
     stored = CallbackRequest.objects.get()
     assert stored.priority == Priority.URGENT
     [flag] = stored.questionnaire_response.triage_reasons
@@ -142,8 +150,10 @@ def test_a_body_diagram_that_contradicts_the_both_legs_answer_is_asked_again_and
 
 
 def test_the_reason_box_is_screened_when_the_details_are_sent_and_asked_again_on_the_same_page(client):
-    last = answer_every_step(client, {})
-    details_url = last["Location"]
+    url = reverse("callbacks:request")
+    for step in SCREENING_STEPS:
+        url = client.post(url, step_data(NO_RED_FLAGS[step]))["Location"]
+    details_url = url
     assert details_url.endswith("/your-details/")
     first = client.post(details_url, form_data(reason="Back spasms and my legs keep giving way"))
     assert first.status_code == 200
@@ -160,26 +170,42 @@ def test_the_reason_box_is_screened_when_the_details_are_sent_and_asked_again_on
     assert stored.priority == Priority.URGENT
     [flag] = stored.questionnaire_response.triage_reasons
     assert flag["rule_id"] == "possible_red_flag.both_legs"
-    assert "in the request's reason" in flag["text"] and "asked again before sending: no" in flag["text"]
+    assert "in the request's reason" in flag["text"] and "asked again: no" in flag["text"]
+    # The reason is not asked about again when the later pages are saved.
+    link = re.search(r'id="prepare-start" href="([^"]+)"', client.get(second["Location"]).content.decode()).group(1)
+    saved = client.post(f"{link}where/", step_data(NO_RED_FLAGS["where"]))
+    assert not saved["Location"].endswith("/a-quick-check/")
 
 
 def test_a_routine_patient_meets_no_extra_question(client):
     last = answer_every_step(client, {})
-    assert last["Location"].endswith("/your-details/")
-    send_details(client, last["Location"])
-    assert CallbackRequest.objects.get().priority == Priority.ROUTINE
+    assert not last["Location"].endswith("/a-quick-check/")
+    stored = CallbackRequest.objects.get()
+    assert stored.priority == Priority.ROUTINE
+    assert stored.questionnaire_response.is_complete
+
+
+def details_page(client):
+    """The details page after the short path's safety questions, every one answered "no"."""
+    url = reverse("callbacks:request")
+    for step in SCREENING_STEPS:
+        url = client.post(url, step_data(NO_RED_FLAGS[step]))["Location"]
+    assert url.endswith("/your-details/")
+    return url
 
 
 def test_the_patients_words_are_quoted_escaped(client, staff_client):
-    words = "my legs are numb <script>alert(1)</script>"
-    last = answer_every_step(client, {"treatment": {"anything_else": words}})
-    page = client.get(last["Location"]).content.decode()
-    assert "<script>alert" not in page and "You wrote \u2018my legs are numb &lt;script&gt;alert\u2019." in page
-    details_url = client.post(last["Location"], {"recheck_both_legs": "no"})["Location"]
     reason = "I wet myself <script>alert(2)</script>"
+    details_url = details_page(client)
     details = client.post(details_url, form_data(reason=reason)).content.decode()
     assert "<script>alert" not in details and "I wet myself &lt;script&gt;alert" in details
-    client.post(details_url, form_data(reason=reason, recheck_bladder_bowel_control="no"))
+    sent = client.post(details_url, form_data(reason=reason, recheck_bladder_bowel_control="no"))
+    link = re.search(r'id="prepare-start" href="([^"]+)"', client.get(sent["Location"]).content.decode()).group(1)
+    words = "my legs are numb <script>alert(1)</script>"
+    check = client.post(f"{link}treatment/", step_data({**NO_RED_FLAGS["treatment"], "anything_else": words}))
+    page = client.get(check["Location"]).content.decode()
+    assert "<script>alert" not in page and "You wrote \u2018my legs are numb &lt;script&gt;alert\u2019." in page
+    client.post(check["Location"], {"recheck_both_legs": "no"})
     stored = CallbackRequest.objects.get()
     staff_page = staff_client.get(reverse("admin:callbacks_callbackrequest_change", args=[stored.pk])).content.decode()
     assert "<script>alert" not in staff_page and "my legs are numb &lt;script&gt;alert" in staff_page
@@ -187,9 +213,8 @@ def test_the_patients_words_are_quoted_escaped(client, staff_client):
 
 def test_a_yes_to_an_urgent_question_asked_again_gives_the_urgent_advice(client):
     last = answer_every_step(client, {"treatment": {"anything_else": "I have had night sweats all week"}})
-    details = client.post(last["Location"], {"recheck_fever": "yes"})["Location"]
-    assert details.endswith("/your-details/")
-    done = send_details(client, last["Location"])
+    assert last["Location"].endswith("/a-quick-check/")
+    after = client.post(last["Location"], {"recheck_fever": "yes"})["Location"]
     stored = CallbackRequest.objects.get()
     assert stored.priority == Priority.URGENT
     assert [reason["rule_id"] for reason in stored.questionnaire_response.triage_reasons] == [
@@ -197,11 +222,11 @@ def test_a_yes_to_an_urgent_question_asked_again_gives_the_urgent_advice(client)
         "possible_red_flag.fever",
     ]
     assert stored.questionnaire_response.answers.get(question_id="fever").value is True
-    assert "See a doctor today" in client.get(done["Location"]).content.decode()
+    assert "See a doctor today" in client.get(after).content.decode()
 
 
 def test_a_yes_on_the_details_page_stores_an_emergency_and_the_confirmation_gives_the_emergency_advice(client):
-    details_url = answer_every_step(client, {})["Location"]
+    details_url = details_page(client)
     reason = "Back pain and I can't feel my bum"
     done = client.post(details_url, form_data(reason=reason, recheck_saddle_numbness="yes"))
     assert done.status_code == 302
