@@ -14,7 +14,7 @@ from gunicorn.glogging import Logger
 
 # Pages whose mere visit is health information (the emergency advice; a safety question asked again because of
 # what the patient wrote): logged under this word instead of their route.
-PRIVATE_ROUTES = {"callbacks:emergency", "callbacks:recheck"}
+PRIVATE_ROUTES = {"callbacks:emergency", "callbacks:recheck", "callbacks:prepare_check"}
 PRIVATE_ROUTE = "[patient advice page]"
 UNMATCHED = "[no such page]"
 

@@ -12,7 +12,7 @@ import pytest
 import redis
 
 from tests.conftest import REDIS_HOST, REDIS_PORT
-from tests.support.questionnaire import NO_RED_FLAGS, STEPS, step_data
+from tests.support.questionnaire import NO_RED_FLAGS, SCREENING_STEPS, step_data
 from tests.support.smtp import SmtpServer
 from tests.support.stack import PatientBrowser, Stack
 
@@ -85,7 +85,7 @@ def test_twenty_simultaneous_bookings_of_one_slot_give_exactly_one_appointment(s
         response = browser.post_form(slots_path, {"slot": slot})
         assert response.status_code == 302, response.text[:2000]
         path = response.headers["Location"]
-        for step in STEPS:
+        for step in SCREENING_STEPS:
             response = browser.post_form(path, step_data(NO_RED_FLAGS[step]))
             assert response.status_code == 302, f"step {step}: {response.status_code} {response.text[:1000]}"
             path = response.headers["Location"]

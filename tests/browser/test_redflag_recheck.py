@@ -1,5 +1,8 @@
 """A safety question asked again, in a real browser: at phone and desktop width, with no accessibility
-violation (axe-core) and valid HTML, on its own page and on the details page."""
+violation (axe-core) and valid HTML, on the details page (the reason box, before sending) and on its own page
+after a later page of the questionnaire is saved."""
+
+import re
 
 import pytest
 from django.urls import reverse
@@ -8,7 +11,7 @@ from callbacks.models import CallbackRequest, Priority
 from tests.browser.test_callback_journey import WIDTHS, answer, check_page, fill_details
 from tests.browser.tools import html_errors
 from tests.callbacks.web.test_forms import form_data
-from tests.support.questionnaire import NO_RED_FLAGS, STEPS, step_data
+from tests.support.questionnaire import NO_RED_FLAGS, PREPARE_STEPS, SCREENING_STEPS, step_data
 
 WORDS = "my legs keep giving way"
 
@@ -20,56 +23,63 @@ def answer_no(page, name):
     assert option.is_checked()
 
 
-def answer_all(page, overrides):
-    for step in STEPS:
+def answer_steps(page, steps, overrides, button="Continue"):
+    for step in steps:
         for key, value in {**NO_RED_FLAGS[step], **overrides.get(step, {})}.items():
             answer(page, key, value)
-        page.get_by_role("button", name="Continue").click()
+        page.get_by_role("button", name=button).click()
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("width", WIDTHS)
-def test_a_red_flag_in_free_text_is_asked_again_accessibly_before_the_details(open_page, width):
+def test_a_red_flag_in_free_text_is_asked_again_accessibly(open_page, width):
     page = open_page(width)
     page.goto(reverse("callbacks:request"))
-    answer_all(page, {"treatment": {"anything_else": WORDS}})
-    assert "/before-you-send/" in page.url
-    assert f"You wrote \u2018{WORDS}\u2019." in page.content()
-    check_page(page, "recheck-1-question", width)
-
-    page.get_by_role("button", name="Continue").click()
-    assert page.get_by_role("alert").first.is_visible()
-    check_page(page, "recheck-2-unanswered", width)
-
-    assert page.get_by_role("group", name=f"You wrote \u2018{WORDS}\u2019.").is_visible()
-    answer_no(page, "recheck_both_legs")
-    page.get_by_role("button", name="Continue").click()
+    answer_steps(page, SCREENING_STEPS, {})
     assert "/your-details/" in page.url
-
     fill_details(page, form_data(reason="Also I can't feel my bum"))
     page.get_by_role("button", name="Send my request").click()
     assert "Before we send your request" in page.content()
-    check_page(page, "recheck-3-details-reason", width)
+    check_page(page, "recheck-1-details-reason", width)
     answer_no(page, "recheck_saddle_numbness")
     page.get_by_role("button", name="Send my request").click()
     page.wait_for_url("**" + reverse("callbacks:done"))
     request = CallbackRequest.objects.get()
     assert request.priority == Priority.URGENT
 
+    page.locator("#prepare-start").click()
+    page.locator("#prepare-next").click()
+    answer_steps(page, PREPARE_STEPS, {"treatment": {"anything_else": WORDS}}, button="Save and continue")
+    assert "/a-quick-check/" in page.url
+    assert f"You wrote \u2018{WORDS}\u2019." in page.content()
+    check_page(page, "recheck-2-question", width)
+
+    page.get_by_role("button", name="Continue").click()
+    assert page.get_by_role("alert").first.is_visible()
+    check_page(page, "recheck-3-unanswered", width)
+
+    assert page.get_by_role("group", name=f"You wrote \u2018{WORDS}\u2019.").is_visible()
+    answer_no(page, "recheck_both_legs")
+    page.get_by_role("button", name="Continue").click()
+    assert "that is everything" in page.content()
+    request.questionnaire_response.refresh_from_db()
+    assert request.questionnaire_response.rechecks == {"saddle_numbness": False, "both_legs": False}
+
 
 @pytest.mark.browser
 @pytest.mark.django_db
 def test_the_pages_that_ask_again_are_valid_html(client, vnu, tmp_path):
     url = reverse("callbacks:request")
-    overrides = {"treatment": {"anything_else": WORDS}}
-    for step in STEPS:
-        url = client.post(url, step_data({**NO_RED_FLAGS[step], **overrides.get(step, {})}))["Location"]
-    documents = {"asked again": client.get(url).content.decode()}
-    documents["asked again, unanswered"] = client.post(url, {}).content.decode()
-    details = client.post(url, {"recheck_both_legs": "no"})["Location"]
-    documents["details asking about the reason"] = client.post(
-        details, form_data(reason="Also I can't feel my bum")
-    ).content.decode()
+    for step in SCREENING_STEPS:
+        url = client.post(url, step_data(NO_RED_FLAGS[step]))["Location"]
+    documents = {"details asking about the reason": client.post(url, form_data(reason="Also I can't feel my bum"))}
+    documents = {name: response.content.decode() for name, response in documents.items()}
     assert "recheck_saddle_numbness" in documents["details asking about the reason"]
+    sent = client.post(url, form_data(reason="Back spasms"))
+    link = re.search(r'id="prepare-start" href="([^"]+)"', client.get(sent["Location"]).content.decode()).group(1)
+    documents["help us prepare"] = client.get(link).content.decode()
+    check = client.post(f"{link}treatment/", step_data({**NO_RED_FLAGS["treatment"], "anything_else": WORDS}))
+    documents["asked again"] = client.get(check["Location"]).content.decode()
+    documents["asked again, unanswered"] = client.post(check["Location"], {}).content.decode()
     assert html_errors(documents, tmp_path) == {}

@@ -18,6 +18,7 @@ TOKEN = "Tk9zLmFiY2RlZmdoaWprbG1ub3Bx"
         (f"/book/cancel/{TOKEN}/", "/book/cancel/<str:token>/"),
         ("/request-a-callback/f3a9c1/get-help-now/", PRIVATE_ROUTE),
         ("/request-a-callback/f3a9c1/before-you-send/", PRIVATE_ROUTE),
+        ("/your-questions/eyJyIjoxfQ:1xYI3O:k5H-sQx/a-quick-check/", PRIVATE_ROUTE),
         ("/articles/search/?q=cauda+equina", "/articles/search/"),
         ("/admin/callbacks/callbackrequest/?q=07400987654", "/admin/callbacks/callbackrequest/"),
         ("/admin/callbacks/callbackrequest/12/change/", "/admin/callbacks/callbackrequest/<path:object_id>/change/"),

@@ -1,11 +1,13 @@
 """Pages with a patient's data are never kept by the browser's cache; every page sends a Permissions-Policy."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
 from tests.callbacks.web.test_forms import form_data
 from tests.factories import ArticleFactory, CallbackRequestFactory
-from tests.support.questionnaire import NO_RED_FLAGS, STEPS, step_data
+from tests.support.questionnaire import NO_RED_FLAGS, SCREENING_STEPS, step_data
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +19,7 @@ def assert_not_stored(response):
 def test_every_page_of_the_patient_flow_is_no_store(client):
     url = reverse("callbacks:request")
     assert_not_stored(client.get(url))
-    for step in STEPS:
+    for step in SCREENING_STEPS:
         response = client.post(url, step_data(NO_RED_FLAGS[step]))
         assert response.status_code == 302
         url = response["Location"]
@@ -34,6 +36,10 @@ def test_every_page_of_the_patient_flow_is_no_store(client):
     done = client.get(sent["Location"])
     assert "CB-" in done.content.decode()
     assert_not_stored(done)
+    # The later questions, reached by the signed link, are never kept by a cache either.
+    link = re.search(r'id="prepare-start" href="([^"]+)"', done.content.decode()).group(1)
+    assert_not_stored(client.get(link))
+    assert_not_stored(client.get(f"{link}where/"))
 
 
 def test_staff_pages_with_a_request_are_no_store(admin_client):
