@@ -459,10 +459,10 @@ def test_beat_runs_the_purge_and_the_session_cleanup_every_night_in_clinic_time(
 def patient_sends_a_request_and_starts_another(client) -> str:
     """The patient's browser sends one request, then answers the first page of a second one and stops."""
     from tests.callbacks.web.test_forms import form_data
-    from tests.support.questionnaire import NO_RED_FLAGS, STEPS, step_data
+    from tests.support.questionnaire import NO_RED_FLAGS, SCREENING_STEPS, step_data
 
     url = reverse("callbacks:request")
-    for step in STEPS:
+    for step in SCREENING_STEPS:
         url = client.post(url, step_data(NO_RED_FLAGS[step]))["Location"]
     done = client.post(url, form_data(name="Wren Halloway"))
     assert done.status_code == 302
