@@ -275,7 +275,7 @@ class PatientBrowser:
             raise AssertionError(f"the questionnaire ended at {path}, not at the contact details")
         return self.post_form(path, contact)
 
-    def prepare(self, confirmation_path: str, answers: dict | None = None) -> list[requests.Response]:
+    def answer_later_questions(self, confirmation_path: str, answers: dict | None = None) -> list[requests.Response]:
         """Answer the rest of the questionnaire from the confirmation page's link, one saved page at a time."""
         answers = answers or NO_RED_FLAGS
         page = self.get(confirmation_path)
