@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('callbacks', '0011_waitlist_phone_e164'),
+        ('callbacks', '0012_queue_at_scale'),
     ]
 
     operations = [
