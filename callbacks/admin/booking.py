@@ -15,6 +15,7 @@ from callbacks.admin import diary
 from callbacks.admin.display import ADMIN_CSS, priority_badge_html
 from callbacks.admin.hours import WorkingHoursCopyMixin
 from callbacks.admin.lookups import OfferedLookupsOnlyMixin
+from callbacks.admin.privacy import ListedPrivacyMixin
 from callbacks.booking import feeds
 from callbacks.booking import services as booking
 from callbacks.models import Appointment, AvailabilityException, Practitioner, Service, WorkingHours
@@ -111,10 +112,14 @@ class WhenFilter(admin.SimpleListFilter):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
+class AppointmentAdmin(OfferedLookupsOnlyMixin, ListedPrivacyMixin, admin.ModelAdmin):
     list_display = ("when", "practitioner", "service", "status_shown", "triage", "request_link")
     list_filter = (WhenFilter, "status", "practitioner", "service")
     list_select_related = ("practitioner", "service", "request")
+
+    def listed_reference(self, appointment):
+        return appointment.request.reference
+
     date_hierarchy = "starts_at"
     ordering = ("starts_at",)
     search_fields = ("request__reference",)

@@ -25,6 +25,7 @@ from callbacks.booking import services as booking
 from callbacks.booking.diary import diary_days
 from callbacks.booking.slots import SlotTaken, slots_free
 from callbacks.models import Appointment, Practitioner
+from callbacks.privacy import services as privacy
 from intake.selectors import BACK_PAIN, definition_current
 from intake.services import AnswersInvalid, QuestionnaireAnswers
 
@@ -85,10 +86,14 @@ def diary_view(model_admin, request):
         query = "&".join(f"{key}={value}" for key, value in params.items() if value)
         return f"{reverse('admin:callbacks_appointment_diary')}?{query}"
 
+    shown = []
     for diary_day in days:
         for column in diary_day.columns:
             for item in column.appointments:
                 item.appointment.badge = priority_badge_html(item.appointment.request.priority)
+                shown.append(item.appointment.request.reference)
+    # The diary shows patients' names: whom it showed, and to whom, goes in the privacy log like the queue.
+    privacy.callback_requests_list_record(references=shown, actor=request.user)
     step = dt.timedelta(days=span)
     who = practitioner.name if practitioner else "the clinic"
     when = f"week of {first_day:%a %d %b %Y}" if week else f"{day:%A %d %B %Y}"

@@ -16,6 +16,23 @@ from callbacks.privacy import services as privacy
 from callbacks.rules.staff import staff_display_name
 
 
+class ListedPrivacyMixin:
+    """A list that shows patients' names, phones or priorities records whom it showed to whom (the privacy log's
+    "listed" entries), as opening one request's page does."""
+
+    def listed_reference(self, obj) -> str:
+        return obj.reference
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if request.method == "GET" and response.status_code == 200 and changelist is not None:
+            privacy.callback_requests_list_record(
+                references=[self.listed_reference(obj) for obj in changelist.result_list], actor=request.user
+            )
+        return response
+
+
 class PrivacyAdminMixin:
     """Every opening of a request's page is recorded; a copy of the data and its erasure need their own
     permissions and a POST from a confirmation page."""

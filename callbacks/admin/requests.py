@@ -26,7 +26,7 @@ from callbacks.admin.export import ExportAdminMixin
 from callbacks.admin.filters import AssignedFilter, OverdueFilter, StatusFilter
 from callbacks.admin.inlines import NotificationInline
 from callbacks.admin.lookups import OfferedLookupsOnlyMixin
-from callbacks.admin.privacy import PrivacyAdminMixin
+from callbacks.admin.privacy import ListedPrivacyMixin, PrivacyAdminMixin
 from callbacks.admin.workflow import WORKFLOW_ACTIONS, WorkflowAdminMixin
 from callbacks.models import Appointment, CallbackRequest, ConsentMethod, Priority
 from callbacks.requests import workflow
@@ -41,7 +41,12 @@ Status = CallbackRequest.Status
 
 @admin.register(CallbackRequest)
 class CallbackRequestAdmin(
-    OfferedLookupsOnlyMixin, PrivacyAdminMixin, WorkflowAdminMixin, ExportAdminMixin, admin.ModelAdmin
+    OfferedLookupsOnlyMixin,
+    ListedPrivacyMixin,
+    PrivacyAdminMixin,
+    WorkflowAdminMixin,
+    ExportAdminMixin,
+    admin.ModelAdmin,
 ):
     # The key columns first: on a narrow screen the queue becomes stacked cards in this order (triage.css).
     list_display = (

@@ -17,6 +17,7 @@ class PrivacyLogEntry(AppendOnlyModel):
 
     class Action(models.TextChoices):
         VIEWED = "viewed", "Viewed health details"
+        LISTED = "listed", "Listed with name or priority on a staff page"
         EXPORTED = "exported", "Exported patient data"
         ERASED = "erased", "Erased patient data"
         PURGED = "purged", "Purged by retention"

@@ -6,6 +6,7 @@ Erasure deletes the request with everything hanging off it and, through `intake.
 
 import json
 import logging
+from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.serializers.json import DjangoJSONEncoder
@@ -28,6 +29,18 @@ def callback_request_view_record(*, request: CallbackRequest, actor: AbstractBas
     return PrivacyLogEntry.objects.create(
         action=PrivacyLogEntry.Action.VIEWED, reference=request.reference, actor=actor
     )
+
+
+def callback_requests_list_record(*, references: Iterable[str], actor: AbstractBaseUser) -> int:
+    """Record that ``actor`` was shown these requests on a list (the queue, the appointments, the diary): one
+    entry per reference, all with the same time, in one query. Returns how many were recorded."""
+    now = timezone.now()
+    entries = [
+        PrivacyLogEntry(action=PrivacyLogEntry.Action.LISTED, reference=reference, actor=actor, at=now)
+        for reference in dict.fromkeys(references)
+    ]
+    PrivacyLogEntry.objects.bulk_create(entries)
+    return len(entries)
 
 
 @transaction.atomic

@@ -20,8 +20,10 @@ from callbacks.models import (
     ConsentMethod,
     Notification,
     Priority,
+    PrivacyLogEntry,
     RequestEvent,
 )
+from clinic.hours import clinic_zone
 from tests.callbacks.booking.test_booking import a_free_slot, book
 from tests.factories import UserFactory
 from tests.support.questionnaire import NO_RED_FLAGS
@@ -319,14 +321,30 @@ def test_the_week_diary_costs_the_same_queries_however_full(desk, service, pract
     from django.test.utils import CaptureQueriesContext
 
     url = f"{DIARY}?view=week&day={(timezone.localdate() + dt.timedelta(days=2)).isoformat()}"
-    with CaptureQueriesContext(connection) as empty:
+    # One appointment to start with: a diary that shows someone writes one privacy-log query, an empty one none.
+    book(service, practitioner, a_free_slot(service, 2).starts_at, phone="+447400111002")
+    with CaptureQueriesContext(connection) as one:
         desk.get(url)
-    for days_ahead in (2, 3, 4, 5):
+    for days_ahead in (3, 4, 5):
         book(service, practitioner, a_free_slot(service, days_ahead).starts_at, phone=f"+4474001110{days_ahead:02d}")
     with CaptureQueriesContext(connection) as full:
         response = desk.get(url)
     assert sum(len(column.appointments) for day in response.context["days"] for column in day.columns) >= 3
-    assert len(full) == len(empty)
+    assert len(full) == len(one)
+
+
+def test_the_diary_records_whom_it_showed_in_the_privacy_log(desk, desk_user, service, practitioner):
+    appointment = book(service, practitioner, a_free_slot(service, 2).starts_at, phone="+447400111009")
+    day = appointment.starts_at.astimezone(clinic_zone()).date()
+    assert desk.get(f"{DIARY}?view=day&day={day.isoformat()}").status_code == 200
+    listed = PrivacyLogEntry.objects.filter(action=PrivacyLogEntry.Action.LISTED)
+    assert [(entry.reference, entry.actor) for entry in listed.all()] == [(appointment.request.reference, desk_user)]
+    # A day with nobody on it shows no patient and records nothing.
+    desk.get(f"{DIARY}?view=day&day={(day + dt.timedelta(days=1)).isoformat()}")
+    assert listed.count() == 1
+    # The appointments list shows their priorities: recorded the same way.
+    assert desk.get(reverse("admin:callbacks_appointment_changelist")).status_code == 200
+    assert [entry.reference for entry in listed.order_by("-pk")] == [appointment.request.reference] * 2
 
 
 def test_an_administrator_revokes_a_practitioners_feed(admin_client, practitioner, client):

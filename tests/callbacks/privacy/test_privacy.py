@@ -130,10 +130,29 @@ def test_opening_a_request_page_records_who_and_when(triage_user, patient_reques
     entry = PrivacyLogEntry.objects.get(action=Action.VIEWED)
     assert (entry.reference, entry.actor, entry.count) == ("CB-PRIV1", triage_user, None)
     assert before <= entry.at <= timezone.now()
-    # The queue itself shows no health details and is not recorded; a second visit is a second line.
+    # The queue is recorded as a listing, not as a view of the details; a second visit is a second line.
     client.get(reverse("admin:callbacks_callbackrequest_changelist"))
     client.get(change_url(patient_request))
     assert PrivacyLogEntry.objects.filter(action=Action.VIEWED).count() == 2
+
+
+def test_the_queue_records_whom_it_showed(triage_user, patient_request):
+    other = CallbackRequestFactory(reference="CB-PRIV2")
+    client = logged_in(triage_user)
+    assert client.get(reverse("admin:callbacks_callbackrequest_changelist")).status_code == 200
+    listed = PrivacyLogEntry.objects.filter(action=Action.LISTED)
+    assert sorted((entry.reference, entry.actor) for entry in listed.all()) == [
+        ("CB-PRIV1", triage_user),
+        (other.reference, triage_user),
+    ]
+    assert len({entry.at for entry in listed.all()}) == 1
+    # A search shows only what it found, and only that is recorded.
+    client.get(reverse("admin:callbacks_callbackrequest_changelist"), {"q": "CB-PRIV2"})
+    assert [entry.reference for entry in listed.order_by("-pk")[:1]] == ["CB-PRIV2"]
+    assert listed.count() == 3
+    # A refused lookup shows nobody and records nothing.
+    client.get(reverse("admin:callbacks_callbackrequest_changelist"), {"name__regex": "["})
+    assert listed.count() == 3
 
 
 def test_a_refused_or_missing_page_records_nothing(patient_request):
