@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('callbacks', '0012_queue_at_scale'),
+        ('callbacks', '0013_notification_priority_raised'),
     ]
 
     operations = [
