@@ -104,11 +104,18 @@
     var ids = (form.getAttribute("data-emergency-questions") || "").split(" ").filter(Boolean);
     var advice = form.querySelector("#emergency-inline");
     if (!ids.length || !advice) { return; }
-    var flagged = ids.some(function (id) {
+    var flagged = ids.filter(function (id) {
       var yes = form.querySelector("input[name='q-" + id + "'][value='yes']");
       return Boolean(yes && yes.checked);
     });
-    advice.hidden = !flagged;
+    var wasHidden = advice.hidden;
+    advice.hidden = !flagged.length;
+    if (flagged.length) {
+      // Right under the first answer that calls for it, where a patient on a phone is looking.
+      var block = form.querySelector("[data-question='" + flagged[0] + "']");
+      if (block && block.nextElementSibling !== advice) { block.after(advice); }
+      if (wasHidden && advice.scrollIntoView) { advice.scrollIntoView({ block: "nearest" }); }
+    }
   }
 
   document.querySelectorAll("form[data-questionnaire]").forEach(function (form) {
