@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/admin_queue.py                       # about 2 minutes on 2 cores
     .venv/bin/python bench/admin_queue.py --requests 20000 --loads 10 --keep
+    .venv/bin/python bench/admin_queue.py --requests 1000000 --fill sql  # about 8 minutes on 2 busy cores
 
 Creates the database named in --database-url (default postgres://postgres@127.0.0.1:5432/clinic_bench6),
 migrates it, fills it with requests spread over the last 120 days (priorities, statuses, assignment, call
