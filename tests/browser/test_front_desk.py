@@ -42,6 +42,7 @@ def triage_staff_group() -> Group:
     granted = [
         *importlib.import_module("callbacks.migrations.0004_triage_staff_group").PERMISSIONS,
         *importlib.import_module("callbacks.migrations.0007_front_desk").GRANTS["Triage staff"],
+        *importlib.import_module("callbacks.migrations.0010_waitlist_closure_grants").GRANTS["Triage staff"],
     ]
     group, _ = Group.objects.get_or_create(name="Triage staff")
     group.permissions.set(

@@ -2,10 +2,8 @@
 front desk sees the waitlist (privacy-logged) and records a closure; a manager copies a day's hours."""
 
 import datetime as dt
-import importlib
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
 from callbacks.models import ClinicClosure, PrivacyLogEntry, WorkingHours
@@ -14,23 +12,8 @@ from tests.browser.tools import DESKTOP_WIDTH, screenshot
 from tests.callbacks.booking.test_waitlist import join
 from tests.factories import UserFactory
 
-# No serialized_rollback: after another transactional test's flush it would load content types that the flush's
-# post_migrate already recreated (a UNIQUE failure). `desk_group` gives the group its migrations' grants instead.
+# No serialized_rollback: `sign_in` builds the desk's group as its data migrations do (see test_front_desk.py).
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def desk_group():
-    """The "Triage staff" group with the grants of its data migrations (a flush between tests removes it)."""
-    grants = [
-        *importlib.import_module("callbacks.migrations.0004_triage_staff_group").PERMISSIONS,
-        *importlib.import_module("callbacks.migrations.0007_front_desk").GRANTS["Triage staff"],
-        *importlib.import_module("callbacks.migrations.0010_waitlist_closure_grants").GRANTS["Triage staff"],
-    ]
-    group, _ = Group.objects.get_or_create(name="Triage staff")
-    group.permissions.set(
-        [Permission.objects.get(content_type__app_label=app, codename=codename) for app, codename in grants]
-    )
 
 
 def test_the_desk_sees_the_waitlist_and_records_a_closure(open_page, settings, clinic_day):  # noqa: F811
