@@ -335,4 +335,6 @@ def test_no_query_strings_tokens_or_red_flag_paths_in_any_log(proxied_stack, smt
     assert '"GET [patient advice page]" 200' in logs["web"]
     assert "Not Found: /book/cancel/<str:token>/" in logs["web"]
     proxied = [line for line in logs["proxy"].splitlines() if re.match(r"\S+ (GET|POST) \d{3} \d+ ", line)]
-    assert len(proxied) >= 20, logs["proxy"]
+    # The requests above: 3 single GETs; the short path's 3 form pages, each loaded then sent (6); the emergency
+    # patient's first page loaded and sent, then the advice (3); and the health checks through the proxy.
+    assert len(proxied) >= 12, logs["proxy"]

@@ -160,11 +160,18 @@ def booking_slots(request, service):
     by_day = dict(slots_by_day(free))
     days = [(first_day + dt.timedelta(days=n), by_day.get(first_day + dt.timedelta(days=n), [])) for n in range(7)]
     several = service.practitioners.filter(active=True).count() > 1
+    # Choosing another time for a booking on its way (from its details page): the answers given are kept.
+    flow = request.GET.get("flow", "")
+    changing = bool(flow) and flow_load(request, flow) is not None and booking_choice(request, flow) is not None
     return render(
         request,
         "callbacks/booking/slots.html",
         {
             "service": service,
+            "flow": flow if changing else "",
+            "action": reverse("callbacks:booking_change_time", kwargs={"flow": flow})
+            if changing
+            else reverse("callbacks:booking_slots", kwargs={"service": service.pk}),
             "days": days,
             "several_practitioners": several,
             "week": week,
@@ -251,7 +258,7 @@ def booking_contact(request, *, flow: str, definition: Definition, progress: Pro
             "service": service,
             "slot": slot,
             "starts_at": starts_at,
-            "change_url": reverse("callbacks:booking_slots", kwargs={"service": service.pk}),
+            "change_url": reverse("callbacks:booking_slots", kwargs={"service": service.pk}) + f"?flow={flow}",
             "position": len(asked) + 1,
             "total": len(asked) + 1,
         },

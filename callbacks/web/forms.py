@@ -87,6 +87,11 @@ class CallbackRequestForm(forms.Form):
         self.fields["preferred_time"].choices = [("", "Choose a time")] + [
             (start.strftime("%H:%M"), self._window_label(start)) for start in callback_block_starts()
         ]
+        # The browser's date picker offers no past day, nor one beyond the booking horizon (checked again below).
+        today = timezone.localdate()
+        self.fields["preferred_date"].widget.attrs.update(
+            min=today.isoformat(), max=(today + dt.timedelta(days=settings.CLINIC_CALLBACK_DAYS_AHEAD)).isoformat()
+        )
         self.fields["preferred_date"].help_text = f"We call during opening hours ({self._hours_text()})."
         self.helper = FormHelper()
         # The server's messages, next to each field and listed in the error summary, rather than the browser's.

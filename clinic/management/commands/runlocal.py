@@ -9,8 +9,9 @@ from django.core.management.base import BaseCommand
 
 class Command(BaseCommand):
     help = (
-        "Run the whole site on the embedded defaults: migrate, create the first staff user, load the articles, "
-        "then start a Celery worker, Celery beat and the web server on http://127.0.0.1:8000."
+        "Run the whole site on the embedded defaults: migrate, create the first staff user, load the articles and "
+        "(on the local SQLite database, when it has no service yet) a demo clinic to book, then start a Celery "
+        "worker, Celery beat and the web server on http://127.0.0.1:8000."
     )
 
     def add_arguments(self, parser):
@@ -23,6 +24,8 @@ class Command(BaseCommand):
             # Two-factor sign-in is on here too: give the first admin an authenticator (printed once, with a QR).
             call_command("staff_totp_enrol", "admin", "--if-missing")
         call_command("load_articles")
+        if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+            call_command("load_demo_clinic")
         celery = [sys.executable, "-m", "celery", "-A", "clinic"]
         # Fixed argument lists, no shell and no user input.
         children = [

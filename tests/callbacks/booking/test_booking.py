@@ -316,9 +316,18 @@ CONTACT = {
 }
 
 
-def test_home_and_nav_offer_booking(client):
+def test_home_and_nav_offer_booking(client, service, practitioner):
     page = client.get(reverse("home")).content.decode()
     assert page.count(reverse("callbacks:booking_services")) >= 2
+
+
+def test_without_a_bookable_service_booking_links_are_hidden_and_the_callback_offered(client):
+    for url in (reverse("home"), reverse("article_list"), reverse("callbacks:request")):
+        page = client.get(url).content.decode()
+        assert reverse("callbacks:booking_services") not in page, url
+        assert reverse("callbacks:request") in page, url
+    home = client.get(reverse("home")).content.decode()
+    assert re.search(r'class="btn btn-primary btn-lg" href="/request-a-callback/">Request a callback', home)
 
 
 def test_services_and_slots_pages_show_free_times_as_buttons(client, service, practitioner):
@@ -715,3 +724,30 @@ def test_erasing_a_booking_deletes_the_session_that_booked_it_with_its_unfinishe
     assert SessionStore(session_key=session_key).get("callbacks_booking_choices")
     callback_request_erase(request=Appointment.objects.get().request, actor=UserFactory())
     assert not SessionStore(session_key=session_key).get("callbacks_booking_choices")
+
+
+def test_choosing_another_time_from_the_details_page_keeps_every_answer(client, service, practitioner):
+    first, second = slots_free(service=service, first_day=timezone.localdate() + dt.timedelta(days=1), days=7)[:2]
+    details_url = answer_all(client, choose_slot(client, service, first))
+    flow = details_url.split("/")[2]
+    answers = dict(client.session["callbacks_intake_flows"][flow]["answers"])
+    page = client.get(details_url).content.decode()
+    change = re.search(r'<a href="([^"]+)">Choose another time</a> \(your answers are kept\)', page).group(1)
+    slots_page = client.get(change.replace("&amp;", "&")).content.decode()
+    assert "Choosing another time: your answers are kept." in slots_page
+    action = re.search(r'<form method="post" action="([^"]+)"', slots_page).group(1)
+    assert action == reverse("callbacks:booking_change_time", kwargs={"flow": flow})
+    moved = client.post(action, {"slot": second.key})
+    assert moved.status_code == 302 and moved["Location"] == details_url
+    assert client.session["callbacks_intake_flows"][flow]["answers"] == answers
+    assert client.post(details_url, CONTACT).status_code == 302
+    appointment = Appointment.objects.get()
+    assert appointment.starts_at == second.starts_at
+    assert appointment.request.questionnaire_response.answers.count() == len(answers)
+
+
+def test_the_callback_day_picker_offers_no_past_day(client):
+    from callbacks.web.forms import CallbackRequestForm
+
+    html = str(CallbackRequestForm()["preferred_date"])
+    assert f'min="{timezone.localdate().isoformat()}"' in html

@@ -19,7 +19,8 @@ def test_repeated_list_views_do_no_database_work(client, articles, url_name, dja
 
 def test_a_repeated_article_view_does_no_database_work(client, articles, django_assert_num_queries):
     url = articles[0].get_absolute_url()
-    with django_assert_num_queries(2):  # the article, then its related articles
+    # The article, its related articles, and whether online booking is offered (the menu's booking link).
+    with django_assert_num_queries(3):
         client.get(url)
     with django_assert_num_queries(0):
         response = client.get(url)
