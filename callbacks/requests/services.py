@@ -18,6 +18,7 @@ from callbacks.notifications.outbox import (
 from callbacks.requests.closures import request_response_deadline
 from callbacks.requests.consent import consent_text_sha256
 from callbacks.requests.references import reference_generate
+from callbacks.rules.deadline import promised_deadline
 from intake.selectors import Step, questionnaire_response_staff_priority
 from intake.services import QuestionnaireAnswers, questionnaire_response_create, questionnaire_response_step_save
 
@@ -72,9 +73,16 @@ def callback_request_create(
         )
         priority = min(Priority(priority), Priority(questionnaire_response_staff_priority(response=response)))
     received_at = timezone.now()
-    deadline = request_response_deadline(priority=priority, received_at=received_at)
+    by_priority = request_response_deadline(priority=priority, received_at=received_at)
     if window_start is None or window_end is None:
-        window_start, window_end = received_at, max(deadline, received_at + ASAP_MIN_WINDOW)
+        window_start, window_end = received_at, max(by_priority, received_at + ASAP_MIN_WINDOW)
+    deadline = promised_deadline(
+        priority=priority,
+        booking=kind == CallbackRequest.Kind.BOOKING,
+        window_start=window_start,
+        window_end=window_end,
+        by_priority=by_priority,
+    )
     request = CallbackRequest(
         kind=kind,
         name=name,

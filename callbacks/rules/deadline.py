@@ -11,7 +11,7 @@ from collections.abc import Container
 
 from django.conf import settings
 
-from callbacks.rules.requests import Priority
+from callbacks.rules.requests import Priority, priority_is_urgent
 from clinic.hours import clinic_zone, opening_hours_on
 
 DEADLINE_SEARCH_DAYS = 370
@@ -37,6 +37,23 @@ def response_deadline(
     passes them) do not count."""
     allowance = settings.CLINIC_RESPONSE_DEADLINES[Priority(priority).name.lower()]
     return working_deadline(received_at, allowance, closed=closed)
+
+
+def promised_deadline(
+    *, priority: int, booking: bool, window_start: dt.datetime, window_end: dt.datetime, by_priority: dt.datetime
+) -> dt.datetime:
+    """The deadline staff are held to, agreeing with what the patient was promised (issue 14, item 4).
+
+    A callback: the end of the window the patient chose, unless the priority demands sooner (urgent or emergency:
+    then ``by_priority``, the priority's own deadline, when it is earlier). A booking: confirmed before the
+    appointment starts, and by the priority's deadline when that is sooner. A red flag found later moves the
+    deadline earlier, never later (`callbacks.requests.services`).
+    """
+    if booking:
+        return min(by_priority, window_start)
+    if priority_is_urgent(priority):
+        return min(by_priority, window_end)
+    return window_end
 
 
 def working_deadline(start: dt.datetime, allowance: str, *, closed: Container[dt.date] = frozenset()) -> dt.datetime:

@@ -3,11 +3,13 @@ back, the advice it shows, and what the confirmation page then shows (reference,
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import dateformat, timezone
 
 from callbacks.models import CallbackRequest, Priority
 from callbacks.privacy.sessions import session_request_mark
 from callbacks.requests.links import questionnaire_continue_path
 from callbacks.web.flow import step_url
+from clinic.hours import clinic_zone
 from clinic.ratelimit import client_address, rate_limit_exceeded
 from intake.selectors import Step
 
@@ -42,6 +44,8 @@ def advice() -> dict[str, str]:
 SESSION_REFERENCE_KEY = "callbacks_last_reference"
 SESSION_PRIORITY_KEY = "callbacks_last_priority"
 SESSION_CONTINUE_KEY = "callbacks_last_continue"
+# "We aim to call you by ...": set when the priority's deadline comes before the end of the window chosen.
+SESSION_CALL_BY_KEY = "callbacks_last_call_by"
 
 
 def request_sent_remember(request, created: CallbackRequest) -> None:
@@ -52,12 +56,17 @@ def request_sent_remember(request, created: CallbackRequest) -> None:
     request.session[SESSION_PRIORITY_KEY] = int(created.priority)
     emergency = created.priority == Priority.EMERGENCY
     request.session[SESSION_CONTINUE_KEY] = "" if emergency else questionnaire_continue_path(created)
+    sooner = created.kind == CallbackRequest.Kind.CALLBACK and created.deadline < created.window_end
+    call_by = dateformat.format(timezone.localtime(created.deadline, clinic_zone()), "l j F, H:i") if sooner else ""
+    request.session[SESSION_CALL_BY_KEY] = call_by
 
 
 def continue_context(request) -> dict:
-    """The link to the rest of the questionnaire on a confirmation page (this browser's last request)."""
+    """The link to the rest of the questionnaire on a confirmation page (this browser's last request), and the
+    time we aim to call by when the priority brings it before the window the patient chose."""
     path = request.session.get(SESSION_CONTINUE_KEY, "")
     return {
+        "call_by": request.session.get(SESSION_CALL_BY_KEY, ""),
         "continue_url": path,
         "continue_link": request.build_absolute_uri(path) if path else "",
         "continue_link_days": settings.CLINIC_CONTINUE_LINK_DAYS,

@@ -69,10 +69,16 @@ def test_an_urgent_patients_confirmation_leads_with_see_a_doctor_today():
     notification = NotificationFactory(
         kind=Notification.Kind.PATIENT_CONFIRMATION, recipient="pat@example.com", request__priority=Priority.URGENT
     )
+    request = notification.request
+    request.deadline = request.window_start - dt.timedelta(hours=20)
+    request.save(update_fields=["deadline"])
     notification_send(notification_id=notification.pk)
     (message,) = mail.outbox
     assert message.body.lstrip().startswith("SEE A DOCTOR TODAY")
-    assert "We aim to call" in message.body
+    # The same time as staff are held to: the sooner deadline the priority demands, not the window chosen.
+    called_by = timezone.localtime(request.deadline).strftime("%H:%M")
+    assert "We aim to call you by: " in message.body and called_by in message.body
+    assert "We aim to call: " not in message.body
 
 
 def test_a_sent_notification_is_never_sent_again():

@@ -98,10 +98,12 @@ def test_patient_confirmation_only_with_an_email(settings):
 @pytest.mark.parametrize(
     ("priority", "deadline"),
     [
+        # Urgent and emergency: their own working-time deadline, sooner than the window the patient chose.
         (Priority.EMERGENCY, "2026-12-01 10:15"),
         (Priority.URGENT, "2026-12-01 12:00"),
-        (Priority.REVIEW, "2026-12-02 18:00"),
-        (Priority.ROUTINE, "2026-12-02 18:00"),
+        # Review and routine: the end of the chosen window (Wednesday 10:00 to 12:00), as the patient was told.
+        (Priority.REVIEW, "2026-12-02 12:00"),
+        (Priority.ROUTINE, "2026-12-02 12:00"),
     ],
 )
 def test_each_priority_gets_its_working_time_deadline(priority, deadline):
@@ -109,3 +111,12 @@ def test_each_priority_gets_its_working_time_deadline(priority, deadline):
     with mock.patch("django.utils.timezone.now", return_value=tuesday_morning):
         request = create(priority=priority)
     assert request.deadline == dt.datetime.fromisoformat(deadline).replace(tzinfo=clinic_zone())
+
+
+def test_a_booking_is_to_be_confirmed_before_the_appointment_starts():
+    tuesday_morning = dt.datetime(2026, 12, 1, 10, 0, tzinfo=clinic_zone())
+    soon = tuesday_morning + dt.timedelta(hours=3)
+    with mock.patch("django.utils.timezone.now", return_value=tuesday_morning):
+        request = create(kind="booking", window_start=soon, window_end=soon + dt.timedelta(minutes=45))
+    # The routine allowance would run to Wednesday 18:00: the appointment comes first.
+    assert request.deadline == soon

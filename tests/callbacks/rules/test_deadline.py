@@ -58,3 +58,42 @@ def test_working_deadline_across_daylight_saving_changes(received, allowance, de
     assert result == at(deadline)
     elapsed = result.astimezone(dt.UTC) - at(received).astimezone(dt.UTC)
     assert elapsed == dt.timedelta(hours=utc_hours_between)
+
+
+def test_the_promised_deadline_is_the_window_end_unless_the_priority_demands_sooner():
+    from callbacks.rules.deadline import promised_deadline
+    from callbacks.rules.requests import Priority
+
+    zone = dt.UTC
+    start, end = dt.datetime(2026, 12, 2, 10, tzinfo=zone), dt.datetime(2026, 12, 2, 12, tzinfo=zone)
+    early, late = dt.datetime(2026, 12, 1, 12, tzinfo=zone), dt.datetime(2026, 12, 3, 18, tzinfo=zone)
+    for priority in (Priority.ROUTINE, Priority.REVIEW):
+        # What the patient was told (the window), even when the routine allowance would be sooner or later.
+        assert (
+            promised_deadline(priority=priority, booking=False, window_start=start, window_end=end, by_priority=early)
+            == end
+        )
+        assert (
+            promised_deadline(priority=priority, booking=False, window_start=start, window_end=end, by_priority=late)
+            == end
+        )
+    for priority in (Priority.URGENT, Priority.EMERGENCY):
+        assert (
+            promised_deadline(priority=priority, booking=False, window_start=start, window_end=end, by_priority=early)
+            == early
+        )
+        assert (
+            promised_deadline(priority=priority, booking=False, window_start=start, window_end=end, by_priority=late)
+            == end
+        )
+    # A booking: confirmed before the appointment starts.
+    assert (
+        promised_deadline(priority=Priority.ROUTINE, booking=True, window_start=start, window_end=end, by_priority=late)
+        == start
+    )
+    assert (
+        promised_deadline(
+            priority=Priority.ROUTINE, booking=True, window_start=start, window_end=end, by_priority=early
+        )
+        == early
+    )

@@ -285,6 +285,10 @@ def test_an_urgent_answer_shows_see_a_doctor_today_on_the_next_page(client, djan
     html = client.get(done["Location"]).content.decode()
     assert "See a doctor today" in html
     assert "call 111" in html
+    # The urgent deadline comes before the window the patient chose: they are told the time staff are held to.
+    assert request.deadline < request.window_end
+    shown = timezone.localtime(request.deadline).strftime("%H:%M")
+    assert re.search(rf'we aim to call you by <strong id="call-by">[^<]*{shown}</strong>', html)
 
 
 def test_a_routine_details_page_gives_no_urgent_advice(client):
