@@ -27,11 +27,26 @@ def client_address(request) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
-def rate_limit_exceeded(*, scope: str, identity: str, rate: Rate) -> bool:
-    """Count one more event for `identity` in `scope`; True once the count goes over the rate."""
+def _key(scope: str, identity: str, rate: Rate) -> str:
     digest = hmac.new(settings.SECRET_KEY.encode(), f"{scope}:{identity}".encode(), hashlib.sha256).hexdigest()
     window = int(time.time() // rate.seconds)
-    key = f"ratelimit:{scope}:{digest[:32]}:{window}"
+    return f"ratelimit:{scope}:{digest[:32]}:{window}"
+
+
+def rate_limit_reached(*, scope: str, identity: str, rate: Rate) -> bool:
+    """True when `identity` has already used all of its events in `scope` for this window. Counts nothing: for
+    limits that count only what succeeded (a stored request), checked before and counted after."""
+    return (cache.get(_key(scope, identity, rate)) or 0) >= rate.count
+
+
+def rate_limit_retry_at(rate: Rate) -> float:
+    """When the current window of ``rate`` ends (a Unix time): a refused patient can try again then."""
+    return (int(time.time() // rate.seconds) + 1) * rate.seconds
+
+
+def rate_limit_exceeded(*, scope: str, identity: str, rate: Rate) -> bool:
+    """Count one more event for `identity` in `scope`; True once the count goes over the rate."""
+    key = _key(scope, identity, rate)
     cache.add(key, 0, timeout=rate.seconds + 60)
     try:
         count = cache.incr(key)

@@ -376,9 +376,11 @@ CLINIC_CONTINUE_LINK_DAYS = env.int("CLINIC_CONTINUE_LINK_DAYS", default=14)
 CLINIC_PRIVACY_EMAIL = env.str("CLINIC_PRIVACY_EMAIL", default="privacy@clinic.localhost")
 
 # Public forms: limits per address and per phone number, counted in the cache (Redis in production).
-# Rates read like 10/h (per m, h or d). A patient over a limit sees "too many requests, please call us" (429).
-CLINIC_RATE_LIMIT_FORM_POSTS = Rate.parse(env.str("CLINIC_RATE_LIMIT_FORM_POSTS", default="120/h"))
-CLINIC_RATE_LIMIT_REQUESTS_PER_ADDRESS = Rate.parse(env.str("CLINIC_RATE_LIMIT_REQUESTS_PER_ADDRESS", default="10/h"))
+# Rates read like 10/h (per m, h or d). Only stored requests count against the two request limits (a form sent
+# back with a mistake never does); a patient over one sees the advice their answers call for, the clinic's number
+# and when to try again (429), their answers kept. Figures and reasoning: README, "Limits".
+CLINIC_RATE_LIMIT_FORM_POSTS = Rate.parse(env.str("CLINIC_RATE_LIMIT_FORM_POSTS", default="600/h"))
+CLINIC_RATE_LIMIT_REQUESTS_PER_ADDRESS = Rate.parse(env.str("CLINIC_RATE_LIMIT_REQUESTS_PER_ADDRESS", default="20/h"))
 CLINIC_RATE_LIMIT_REQUESTS_PER_PHONE = Rate.parse(env.str("CLINIC_RATE_LIMIT_REQUESTS_PER_PHONE", default="3/d"))
 # How many proxies in front of gunicorn add to X-Forwarded-For (0: use the connection's address).
 CLINIC_PROXY_COUNT = env.int("CLINIC_PROXY_COUNT", default=0)

@@ -35,7 +35,9 @@ from callbacks.web.details import (
     advice,
     continue_context,
     details_back_url,
+    request_refused,
     request_sent_remember,
+    requests_count,
     requests_for_phone_limited,
     requests_from_address_limited,
 )
@@ -43,7 +45,7 @@ from callbacks.web.flow import flow_drop, flow_expired, flow_load, flow_save, fl
 from callbacks.web.forms import CallbackRequestForm
 from clinic.hours import clinic_zone
 from clinic.public_pages import public_page
-from clinic.ratelimit import limit_posts_per_address, too_many_requests
+from clinic.ratelimit import limit_posts_per_address
 from intake.selectors import BACK_PAIN, Definition, Tier, answers_tier, definition_current, steps_screening
 from intake.services import AnswersInvalid, Progress
 
@@ -214,12 +216,18 @@ def booking_contact(request, *, flow: str, definition: Definition, progress: Pro
     slot = slot_offered(service=service, practitioner_id=practitioner_id, starts_at=starts_at)
     form = BookingContactForm(request.POST or None)
     recheck.details_rechecks_add(request, definition=definition, progress=progress, form=form)
-    if request.method == "POST" and requests_from_address_limited(request):
-        return too_many_requests(request)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if requests_for_phone_limited(data["phone"]):
-            return too_many_requests(request)
+        by_phone = requests_for_phone_limited(data["phone"])
+        if by_phone or requests_from_address_limited(request):
+            # Over a limit: nothing stored, the answers kept for a retry, the advice the answers call for shown.
+            tier = answers_tier(definition=definition, answers=progress.answers)
+            return request_refused(
+                request,
+                tier_emergency=False or tier is Tier.EMERGENCY,
+                tier_urgent=tier is Tier.URGENT,
+                by_phone=by_phone,
+            )
         try:
             appointment = appointment_book(
                 service=service,
@@ -242,6 +250,7 @@ def booking_contact(request, *, flow: str, definition: Definition, progress: Pro
             return flow_expired(request)
         flow_drop(request, flow)
         choice_drop(request, flow)
+        requests_count(request, data["phone"])
         request.session[SESSION_BOOKED_KEY] = appointment.pk
         request_sent_remember(request, appointment.request)
         return redirect("callbacks:booking_done")

@@ -27,14 +27,16 @@ from callbacks.web.details import (
     advice,
     continue_context,
     details_back_url,
+    request_refused,
     request_sent_remember,
+    requests_count,
     requests_for_phone_limited,
     requests_from_address_limited,
 )
 from callbacks.web.flow import flow_drop, flow_expired, flow_load, flow_save, step_url, where_next
 from callbacks.web.forms import CallbackRequestForm, EmergencyContactForm
 from clinic.public_pages import public_form_page, public_page
-from clinic.ratelimit import limit_posts_per_address, too_many_requests
+from clinic.ratelimit import limit_posts_per_address
 from intake.selectors import (
     BACK_PAIN,
     Definition,
@@ -191,12 +193,18 @@ def callback_request_contact(request, flow):
     else:
         form = CallbackRequestForm(request.POST or None, submit_label="Send my request")
     recheck.details_rechecks_add(request, definition=definition, progress=progress, form=form)
-    if request.method == "POST" and requests_from_address_limited(request):
-        return too_many_requests(request)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if requests_for_phone_limited(data["phone"]):
-            return too_many_requests(request)
+        by_phone = requests_for_phone_limited(data["phone"])
+        if by_phone or requests_from_address_limited(request):
+            # Over a limit: nothing stored, the answers kept for a retry, the advice the answers call for shown.
+            tier = answers_tier(definition=definition, answers=progress.answers)
+            return request_refused(
+                request,
+                tier_emergency=emergency or tier is Tier.EMERGENCY,
+                tier_urgent=tier is Tier.URGENT,
+                by_phone=by_phone,
+            )
         try:
             created = services.callback_request_create(
                 name=data["name"],
@@ -215,6 +223,7 @@ def callback_request_contact(request, flow):
             flow_drop(request, flow)
             return flow_expired(request)
         flow_drop(request, flow)
+        requests_count(request, data["phone"])
         request_sent_remember(request, created)
         return redirect("callbacks:done")
     screening = steps_screening(definition=definition, answers=progress.answers)

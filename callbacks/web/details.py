@@ -1,7 +1,10 @@
 """What the details page of both flows (callback and booking) shares: the limits it counts against, the way
 back, the advice it shows, and what the confirmation page then shows (reference, advice, link to continue)."""
 
+import datetime as dt
+
 from django.conf import settings
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
@@ -10,21 +13,50 @@ from callbacks.privacy.sessions import session_request_mark
 from callbacks.requests.links import questionnaire_continue_path
 from callbacks.web.flow import step_url
 from clinic.hours import clinic_zone
-from clinic.ratelimit import client_address, rate_limit_exceeded
+from clinic.ratelimit import client_address, rate_limit_exceeded, rate_limit_reached, rate_limit_retry_at
 from intake.selectors import Step
+
+# Only stored requests count against these limits: a form sent back with a mistake never does. The check comes
+# before storing (nothing is counted), the count after (`requests_count`).
 
 
 def requests_from_address_limited(request) -> bool:
-    """Count one more finished-request attempt from this address; True once over the limit."""
-    return rate_limit_exceeded(
+    """True when this address has already sent as many requests as the limit allows in this window."""
+    return rate_limit_reached(
         scope="request-address", identity=client_address(request), rate=settings.CLINIC_RATE_LIMIT_REQUESTS_PER_ADDRESS
     )
 
 
 def requests_for_phone_limited(phone: str) -> bool:
-    """Count one more request for this (E.164) number, from any address; True once over the limit."""
-    return rate_limit_exceeded(
-        scope="request-phone", identity=phone, rate=settings.CLINIC_RATE_LIMIT_REQUESTS_PER_PHONE
+    """True when this (E.164) number already has as many requests as the limit allows, from any address."""
+    return rate_limit_reached(scope="request-phone", identity=phone, rate=settings.CLINIC_RATE_LIMIT_REQUESTS_PER_PHONE)
+
+
+def requests_count(request, phone: str) -> None:
+    """Count one stored request against its address and its phone number."""
+    rate_limit_exceeded(
+        scope="request-address", identity=client_address(request), rate=settings.CLINIC_RATE_LIMIT_REQUESTS_PER_ADDRESS
+    )
+    rate_limit_exceeded(scope="request-phone", identity=phone, rate=settings.CLINIC_RATE_LIMIT_REQUESTS_PER_PHONE)
+
+
+def request_refused(request, *, tier_emergency: bool, tier_urgent: bool, by_phone: bool):
+    """The page for a patient over a limit: the advice their answers call for, the clinic's number, when to try
+    again. Their answers and details stay in the session, so sending the page again later sends them (429)."""
+    rate = (
+        settings.CLINIC_RATE_LIMIT_REQUESTS_PER_PHONE if by_phone else settings.CLINIC_RATE_LIMIT_REQUESTS_PER_ADDRESS
+    )
+    retry = dt.datetime.fromtimestamp(rate_limit_retry_at(rate), tz=dt.UTC)
+    return render(
+        request,
+        "callbacks/request_refused.html",
+        {
+            **advice(),
+            "emergency": tier_emergency,
+            "urgent": tier_urgent,
+            "retry_at": timezone.localtime(retry, clinic_zone()),
+        },
+        status=429,
     )
 
 

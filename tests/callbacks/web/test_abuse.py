@@ -1,5 +1,7 @@
 """Public forms against robots and floods: a honeypot, and rate limits per address and per phone number."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -30,11 +32,39 @@ def test_too_many_requests_from_one_address_get_the_429_page_and_save_nothing_mo
     settings.CLINIC_RATE_LIMIT_REQUESTS_PER_ADDRESS = Rate(2, 3600)
     for n in range(2):
         assert client.post(complete_questionnaire(client), form_data(phone=f"07400 12345{n}")).status_code == 302
-    response = client.post(complete_questionnaire(client), form_data(phone="07400 123459"))
+    details = complete_questionnaire(client)
+    response = client.post(details, form_data(phone="07400 123459"))
     assert response.status_code == 429
-    assert "Too many requests, please call us" in response.content.decode()
-    assert settings.CLINIC_PHONE in response.content.decode()
+    html = response.content.decode()
+    assert "We could not take your request online just now" in html
+    assert settings.CLINIC_PHONE in html
+    # When to try again: the end of the limit's hour, in the clinic's time.
+    assert re.search(r'id="retry-at">Or try again online after <strong>\w+ \d+ \w+, \d\d:00</strong>', html)
     assert CallbackRequest.objects.count() == 2
+    # The answers are kept: the same page sent again once the hour is over stores the request.
+    settings.CLINIC_RATE_LIMIT_REQUESTS_PER_ADDRESS = Rate(3, 3600)
+    assert client.post(details, form_data(phone="07400 123459")).status_code == 302
+    assert CallbackRequest.objects.count() == 3
+
+
+def test_forms_sent_back_with_mistakes_never_count_against_the_limits(client, settings):
+    """Issue 14: five rejected submissions and five valid ones from one address; the sixth valid one still goes."""
+    settings.CLINIC_RATE_LIMIT_REQUESTS_PER_ADDRESS = Rate(6, 3600)
+    for n in range(5):
+        details = complete_questionnaire(client)
+        assert client.post(details, form_data(phone="12")).status_code == 200  # a mistake, shown by the field
+        assert client.post(details, form_data(phone=f"07400 12345{n}")).status_code == 302
+    assert client.post(complete_questionnaire(client), form_data(phone="07400 123459")).status_code == 302
+    assert CallbackRequest.objects.count() == 6
+
+
+def test_a_refused_urgent_patient_is_shown_see_a_doctor_today(client, settings):
+    settings.CLINIC_RATE_LIMIT_REQUESTS_PER_ADDRESS = Rate(1, 3600)
+    assert client.post(complete_questionnaire(client), form_data(phone="07400 123450")).status_code == 302
+    urgent = complete_questionnaire(client, {"health": {"fever": "yes"}})
+    refused = client.post(urgent, form_data(phone="07400 123451"))
+    assert refused.status_code == 429
+    assert "See a doctor today" in refused.content.decode()
 
 
 def test_too_many_requests_for_one_phone_number_are_refused_from_any_address(client, settings):
