@@ -273,3 +273,26 @@ def test_the_privacy_notice_and_the_too_many_requests_page_are_accessible(open_p
     page.get_by_role("button", name="Continue").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Too many requests, please call us"
     check_page(page, "too-many-requests", width)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_patient_over_the_request_limit_is_told_what_to_do_accessibly(open_page, settings, width):
+    from clinic.rates import Rate
+
+    settings.CLINIC_RATE_LIMIT_REQUESTS_PER_ADDRESS = Rate(1, 3600)
+    for phone, fever in (("07400 123450", "no"), ("07400 123451", "yes")):
+        page = open_page(width)
+        page.goto(reverse("callbacks:request"))
+        answer_step(page, "safety")
+        for key, value in {**NO_RED_FLAGS["health"], "fever": fever}.items():
+            answer(page, key, value)
+        page.get_by_role("button", name="Continue").click()
+        fill_details(page, form_data(phone=phone))
+        page.get_by_role("button", name="Send my request").click()
+        page.wait_for_load_state()
+    # The second patient, urgent, behind the same address: refused, with the advice, the number and a time.
+    assert page.get_by_role("heading", level=1).inner_text() == "We could not take your request online just now"
+    assert page.get_by_role("heading", name="See a doctor today").is_visible()
+    assert page.locator("#retry-at").is_visible()
+    check_page(page, "callback-refused-over-the-limit", width)
+    assert CallbackRequest.objects.count() == 1
