@@ -26,6 +26,7 @@ from callbacks.admin.export import ExportAdminMixin
 from callbacks.admin.filters import AssignedFilter, OverdueFilter, StatusFilter
 from callbacks.admin.inlines import NotificationInline
 from callbacks.admin.lookups import OfferedLookupsOnlyMixin
+from callbacks.admin.paging import QueuePaginator
 from callbacks.admin.privacy import ListedPrivacyMixin, PrivacyAdminMixin
 from callbacks.admin.workflow import WORKFLOW_ACTIONS, WorkflowAdminMixin
 from callbacks.models import Appointment, CallbackRequest, ConsentMethod, Priority
@@ -66,6 +67,8 @@ class CallbackRequestAdmin(
     search_help_text = "Reference, name or phone number (typed any way: 07400 123456, +44 7400 123456...)."
     list_select_related = ("assigned_to",)
     list_per_page = 50
+    # Listing every request of a large table numbers its pages from PostgreSQL's estimate (callbacks.admin.paging).
+    paginator = QueuePaginator
     # The queue page then needs one COUNT, not two: staff never need the unfiltered total there.
     show_full_result_count = False
     ordering = QUEUE_ORDER
