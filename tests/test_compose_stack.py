@@ -20,7 +20,7 @@ from tests.conftest import REDIS_HOST, REDIS_PORT, service_missing
 from tests.support.net import wait_until
 from tests.support.questionnaire import NO_RED_FLAGS, step_data
 from tests.support.smtp import SmtpServer
-from tests.support.stack import NGINX, ROOT, PatientBrowser, Stack, compose_services
+from tests.support.stack import NGINX, ROOT, PatientBrowser, Stack, compose_services, stack_behind_proxy
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.redis]
 
@@ -226,23 +226,8 @@ def test_no_personal_data_in_logs_task_messages_urls_or_staff_emails(stack, smtp
 def proxied_stack(tmp_path, smtp):
     if not Path(NGINX).exists():
         service_missing(f"{NGINX} is missing (Debian package nginx)")
-    client = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=E2E_REDIS_DB)
-    client.flushdb()
-    running = Stack(
-        tmp_path,
-        redis_url=f"redis://{REDIS_HOST}:{REDIS_PORT}/{E2E_REDIS_DB}",
-        smtp_url=smtp.url,
-        extra_env={"CLINIC_PROXY_COUNT": "1"},
-    )
-    running.prepare()
-    try:
-        running.start("web")
-        running.wait_healthy()
-        running.start_proxy()
+    with stack_behind_proxy(tmp_path, redis_db=E2E_REDIS_DB, smtp_url=smtp.url) as running:
         yield running
-    finally:
-        running.stop()
-        client.flushdb()
 
 
 def _stall(port: int, connections: int, cookie: str) -> list[socket.socket]:

@@ -5,12 +5,11 @@ import re
 from pathlib import Path
 
 import pytest
-import redis
 
-from tests.conftest import REDIS_HOST, REDIS_PORT, service_missing
+from tests.conftest import service_missing
 from tests.support.questionnaire import NO_RED_FLAGS, step_data
 from tests.support.smtp import SmtpServer
-from tests.support.stack import NGINX, PatientBrowser, Stack
+from tests.support.stack import NGINX, PatientBrowser, Stack, stack_behind_proxy
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.redis]
 
@@ -22,24 +21,13 @@ ACCESS_LINE = re.compile(r'"GET (\S+)" (\d{3}) ')
 def proxied(tmp_path_factory):
     if not Path(NGINX).exists():
         service_missing(f"{NGINX} is missing (Debian package nginx)")
-    client = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=PROXY_CACHE_REDIS_DB)
-    client.flushdb()
-    with SmtpServer() as smtp:
-        running = Stack(
-            tmp_path_factory.mktemp("proxy-cache"),
-            redis_url=f"redis://{REDIS_HOST}:{REDIS_PORT}/{PROXY_CACHE_REDIS_DB}",
-            smtp_url=smtp.url,
-            extra_env={"CLINIC_PROXY_COUNT": "1"},
-        )
-        running.prepare()
-        try:
-            running.start("web")
-            running.wait_healthy()
-            running.start_proxy()
-            yield running
-        finally:
-            running.stop()
-            client.flushdb()
+    with (
+        SmtpServer() as smtp,
+        stack_behind_proxy(
+            tmp_path_factory.mktemp("proxy-cache"), redis_db=PROXY_CACHE_REDIS_DB, smtp_url=smtp.url
+        ) as running,
+    ):
+        yield running
 
 
 def gunicorn_saw(stack: Stack, route: str) -> int:

@@ -11,12 +11,16 @@ import signal
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
+import redis
 import requests
 import yaml
 
+from tests.conftest import REDIS_HOST, REDIS_PORT
 from tests.support.net import free_port, wait_until
 from tests.support.questionnaire import NO_RED_FLAGS, PREPARE_STEPS, SCREENING_STEPS, step_data
 
@@ -216,6 +220,29 @@ http {{
             self.kill(name)
         self.drop_database()
         shutil.rmtree(self.tmp_path / "static", ignore_errors=True)
+
+
+@contextmanager
+def stack_behind_proxy(path: Path, *, redis_db: int, smtp_url: str) -> Iterator[Stack]:
+    """gunicorn behind Debian's nginx (CLINIC_PROXY_COUNT=1) on a Redis database of the test's own, emptied
+    before and after."""
+    client = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=redis_db)
+    client.flushdb()
+    running = Stack(
+        path,
+        redis_url=f"redis://{REDIS_HOST}:{REDIS_PORT}/{redis_db}",
+        smtp_url=smtp_url,
+        extra_env={"CLINIC_PROXY_COUNT": "1"},
+    )
+    running.prepare()
+    try:
+        running.start("web")
+        running.wait_healthy()
+        running.start_proxy()
+        yield running
+    finally:
+        running.stop()
+        client.flushdb()
 
 
 class PatientBrowser:
