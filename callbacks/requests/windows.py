@@ -6,6 +6,9 @@ from django.conf import settings
 
 from clinic.hours import clinic_zone
 
+# A window must leave staff time to ring: one ending sooner than this is treated as already gone.
+MIN_NOTICE = dt.timedelta(minutes=30)
+
 
 def callback_windows(day: dt.date) -> dict[dt.time, tuple[dt.datetime, dt.datetime]]:
     """The callback windows offered on a day: {block start: (from, until)}, aware, in the clinic's zone.
@@ -37,3 +40,20 @@ def callback_block_starts() -> list[dt.time]:
         # Any date with that weekday will do: the blocks depend only on the hours.
         starts.update(callback_windows(dt.date(2024, 1, 1) + dt.timedelta(days=weekday)))
     return sorted(starts)
+
+
+def callback_windows_offered(
+    *, first: dt.date, last: dt.date, now: dt.datetime, closed: frozenset[dt.date], min_notice: dt.timedelta
+) -> dict[dt.date, list[dt.time]]:
+    """The window starts a patient can still choose on each day from ``first`` to ``last``: the day's blocks,
+    without closed days, and without a block that ends within ``min_notice`` of ``now``. Days with none are
+    left out, so the first key is the first day a call can still be had."""
+    offered = {}
+    day = first
+    while day <= last:
+        if day not in closed:
+            starts = [start for start, (_, until) in callback_windows(day).items() if until - min_notice >= now]
+            if starts:
+                offered[day] = starts
+        day += dt.timedelta(days=1)
+    return offered

@@ -34,7 +34,7 @@ from callbacks.web.details import (
     requests_from_address_limited,
 )
 from callbacks.web.flow import flow_drop, flow_expired, flow_load, flow_save, step_url, where_next
-from callbacks.web.forms import CallbackRequestForm, EmergencyContactForm
+from callbacks.web.forms import SHOW_TIMES, CallbackRequestForm, EmergencyContactForm
 from clinic.public_pages import public_form_page, public_page
 from clinic.ratelimit import limit_posts_per_address
 from intake.selectors import (
@@ -193,7 +193,10 @@ def callback_request_contact(request, flow):
     else:
         form = CallbackRequestForm(request.POST or None, submit_label="Send my request")
     recheck.details_rechecks_add(request, definition=definition, progress=progress, form=form)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not emergency and SHOW_TIMES in request.POST:
+        # "Show the times for this day" (no JavaScript): the same page, the chosen day's times listed.
+        form.day_errors_only()
+    elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         by_phone = requests_for_phone_limited(data["phone"])
         if by_phone or requests_from_address_limited(request):

@@ -1,6 +1,8 @@
 import datetime as dt
+import json
 import unicodedata
 
+from crispy_forms.bootstrap import StrictButton
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Fieldset, Layout, Submit
 from django import forms
@@ -9,18 +11,19 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from callbacks.requests.closures import clinic_closed_on
+from callbacks.requests.closures import clinic_closed_days
 from callbacks.requests.consent import CURRENT_CONSENT_VERSION, consent_text
 from callbacks.requests.email_address import email_address_check
 from callbacks.requests.phone import phone_example, phone_to_e164
-from callbacks.requests.windows import callback_block_starts, callback_windows
+from callbacks.requests.windows import MIN_NOTICE, callback_block_starts, callback_windows, callback_windows_offered
 from clinic.hours import WEEKDAYS
 from clinic.text import HIDDEN_CHARACTERS_MESSAGE, text_has_hidden_characters
 
-# A window must leave staff time to ring: one ending sooner than this is treated as already gone.
-MIN_NOTICE = dt.timedelta(minutes=30)
 # What a browser sends for a ticked checkbox. Django's checkbox would take any other text ("no", "0") as ticked.
 CHECKBOX_TICKED = frozenset({"on", "true", "1", "yes"})
+# The button that asks the server for the times of the day typed in (for a browser without JavaScript).
+SHOW_TIMES = "show_times"
+NO_TIMES_THAT_DAY = "No times left that day: choose another day"
 
 
 class CallbackRequestForm(forms.Form):
@@ -76,6 +79,9 @@ class CallbackRequestForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
 
+    # False in the forms built on this one that ask no day or time (the emergency details, the waitlist).
+    asks_when = True
+
     def __init__(self, *args, submit_label: str = "Request a callback", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["phone"].help_text = f"For example {phone_example()}."
@@ -84,25 +90,98 @@ class CallbackRequestForm(forms.Form):
             "(opens in a new tab).",
             reverse("callbacks:privacy"),
         )
-        self.fields["preferred_time"].choices = [("", "Choose a time")] + [
-            (start.strftime("%H:%M"), self._window_label(start)) for start in callback_block_starts()
-        ]
-        # The browser's date picker offers no past day, nor one beyond the booking horizon (checked again below).
-        today = timezone.localdate()
-        self.fields["preferred_date"].widget.attrs.update(
-            min=today.isoformat(), max=(today + dt.timedelta(days=settings.CLINIC_CALLBACK_DAYS_AHEAD)).isoformat()
-        )
-        self.fields["preferred_date"].help_text = f"We call during opening hours ({self._hours_text()})."
         self.helper = FormHelper()
         # The server's messages, next to each field and listed in the error summary, rather than the browser's.
         self.helper.attrs = {"novalidate": ""}
+        if self.asks_when:
+            self._when_setup()
+        else:
+            del self.fields["preferred_date"], self.fields["preferred_time"]
+        when = [
+            Fieldset(
+                "When to call",
+                "preferred_date",
+                # Without JavaScript the times of a newly chosen day come from the server (with it,
+                # call_times.js lists them at once and hides the button).
+                StrictButton(
+                    "Show the times for this day",
+                    type="submit",
+                    name=SHOW_TIMES,
+                    value="1",
+                    css_class="btn-outline-secondary btn-sm mb-3",
+                    data_show_times="",
+                ),
+                "preferred_time",
+            )
+        ]
         self.helper.layout = Layout(
             Fieldset("About you", "name", "phone", "email"),
-            Fieldset("When to call", "preferred_date", "preferred_time"),
+            *(when if self.asks_when else []),
             Fieldset("Your request", "reason", "consent"),
             Div("website", css_class="form-honeypot"),
         )
         self.helper.add_input(Submit("submit", submit_label, css_class="btn-lg"))
+
+    def _when_setup(self) -> None:
+        """Day first, then the times still open that day: the list shows only those (closed days, closed
+        hours and times already gone are never offered); any block start is still accepted and judged in
+        `clean`, so a stale page gets a message rather than a silent change."""
+        today = timezone.localdate()
+        last = today + dt.timedelta(days=settings.CLINIC_CALLBACK_DAYS_AHEAD)
+        offered = callback_windows_offered(
+            first=today, last=last, now=timezone.now(), closed=clinic_closed_days(today, last), min_notice=MIN_NOTICE
+        )
+        if offered:
+            self.initial.setdefault("preferred_date", next(iter(offered)))
+        date_field, time_field = self.fields["preferred_date"], self.fields["preferred_time"]
+        time_field.choices = [("", "Choose a time")] + [
+            (start.strftime("%H:%M"), self._window_label(start)) for start in callback_block_starts()
+        ]
+        day = self._day_chosen()
+        time_field.widget.choices = [("", "Choose a time" if day in offered else NO_TIMES_THAT_DAY)] + [
+            (start.strftime("%H:%M"), self._window_label(start)) for start in offered.get(day, [])
+        ]
+        time_field.widget.attrs.update(
+            {
+                "data-call-times": json.dumps(
+                    {
+                        day.isoformat(): [[f"{start:%H:%M}", self._window_label(start)] for start in starts]
+                        for day, starts in offered.items()
+                    },
+                    separators=(",", ":"),
+                ),
+                "data-no-times": NO_TIMES_THAT_DAY,
+            }
+        )
+        # The browser's date picker offers no past day, nor one beyond the booking horizon (checked again below).
+        date_field.widget.attrs.update(min=today.isoformat(), max=last.isoformat())
+        date_field.help_text = f"We call during opening hours ({self._hours_text()})."
+
+    def _day_chosen(self) -> dt.date | None:
+        """The day whose times the list shows: the one sent, else the first day with a time left."""
+        if not self.is_bound:
+            return self.initial.get("preferred_date")
+        try:
+            return dt.date.fromisoformat(str(self.data.get(self.add_prefix("preferred_date"), "")).strip())
+        except ValueError:
+            return None
+
+    def day_errors_only(self) -> None:
+        """After "Show the times for this day": judge the day alone; the rest of the form is not finished yet."""
+        self.full_clean()
+        for name in list(self._errors):
+            if name != "preferred_date":
+                del self._errors[name]
+        if not self._errors:
+            # The day is fine: the patient's next move is the time.
+            self.fields["preferred_time"].widget.attrs["autofocus"] = ""
+
+    def full_clean(self):
+        super().full_clean()
+        # The phone's message gives the example itself: the hint under the field would say it a second time.
+        if "phone" in self._errors:
+            # The bound field has copied the hint already (cleaning made it): both forget it.
+            self.fields["phone"].help_text = self["phone"].help_text = ""
 
     @staticmethod
     def _window_label(start: dt.time) -> str:
@@ -153,23 +232,7 @@ class CallbackRequestForm(forms.Form):
         day, start = cleaned.get("preferred_date"), cleaned.get("preferred_time")
         if day is None or start is None:
             return cleaned
-        today = timezone.localdate()
-        if day < today:
-            self.add_error("preferred_date", "That day has passed. Choose today or a later day.")
-            return cleaned
-        if day > today + dt.timedelta(days=settings.CLINIC_CALLBACK_DAYS_AHEAD):
-            self.add_error(
-                "preferred_date",
-                f"We book calls up to {settings.CLINIC_CALLBACK_DAYS_AHEAD} days ahead. Choose an earlier day.",
-            )
-            return cleaned
         windows = callback_windows(day)
-        if windows and clinic_closed_on(day):
-            self.add_error("preferred_date", "The clinic is closed that day. Choose another day.")
-            return cleaned
-        if not windows:
-            self.add_error("preferred_date", f"The clinic is closed that day. Open: {self._hours_text()}.")
-            return cleaned
         if start not in windows:
             self.add_error("preferred_time", "The clinic is closed at that time that day. Choose another time.")
             return cleaned
@@ -180,16 +243,27 @@ class CallbackRequestForm(forms.Form):
         cleaned["window_start"], cleaned["window_end"] = window_start, window_end
         return cleaned
 
+    def clean_preferred_date(self):
+        """The day on its own, so that a past or closed day is refused next to the field, time chosen or not."""
+        day = self.cleaned_data["preferred_date"]
+        today = timezone.localdate()
+        if day < today:
+            raise forms.ValidationError("That day has passed. Choose today or a later day.")
+        if day > today + dt.timedelta(days=settings.CLINIC_CALLBACK_DAYS_AHEAD):
+            raise forms.ValidationError(
+                f"We book calls up to {settings.CLINIC_CALLBACK_DAYS_AHEAD} days ahead. Choose an earlier day."
+            )
+        # The hint under the field lists the opening hours, so the message does not repeat them.
+        if not callback_windows(day) or clinic_closed_days(day, day):
+            raise forms.ValidationError("The clinic is closed that day. Choose another day.")
+        return day
+
 
 class EmergencyContactForm(CallbackRequestForm):
     """The details form after the emergency advice: no day or time is asked, we call as soon as we can."""
 
+    asks_when = False
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, submit_label="Send my request to the clinic", **kwargs)
-        del self.fields["preferred_date"], self.fields["preferred_time"]
         self.fields["email"].help_text = "Only to send you your reference number and this advice."
-        self.helper.layout = Layout(
-            Fieldset("About you", "name", "phone", "email"),
-            Fieldset("Your request", "reason", "consent"),
-            Div("website", css_class="form-honeypot"),
-        )

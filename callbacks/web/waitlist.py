@@ -40,9 +40,11 @@ class WaitlistForm(CallbackRequestForm):
         error_messages={"invalid_choice": "Choose days from the list."},
     )
 
+    asks_when = False
+
     def __init__(self, *args, service: Service, **kwargs):
         super().__init__(*args, submit_label="Join the waitlist", **kwargs)
-        del self.fields["preferred_date"], self.fields["preferred_time"], self.fields["reason"]
+        del self.fields["reason"]
         self.fields["email"].required = True
         self.fields["email"].label = "E-mail"
         self.fields["email"].help_text = "We send offers of a free time to this address."

@@ -2,14 +2,17 @@
 (inline with JavaScript, on Continue without), the contact details, the reference, then "help us prepare for your
 call"; with the mouse, with the keyboard alone, and with JavaScript switched off."""
 
+import datetime as dt
 import re
 
 import pytest
 from django.urls import reverse
 
 from callbacks.models import CallbackRequest, Priority
+from clinic.hours import clinic_zone
 from tests.browser.tools import DESKTOP_WIDTH, PHONE_WIDTH, axe_violations, screenshot
 from tests.callbacks.web.test_forms import form_data
+from tests.support.dates import next_open_day
 from tests.support.questionnaire import NO_RED_FLAGS, PREPARE_STEPS, SCREENING_STEPS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -43,11 +46,25 @@ def fill_details(page, data):
     page.get_by_label("Your name").fill(data["name"])
     page.get_by_label("Phone number").fill(data["phone"])
     if data.get("preferred_date"):  # the emergency details ask no day or time
-        page.locator('[name="preferred_date"]').fill(data["preferred_date"])
+        day_choose(page, data["preferred_date"])
         page.locator('[name="preferred_time"]').select_option(data["preferred_time"])
     if data.get("reason"):
         page.locator('[name="reason"]').fill(data["reason"])
     page.locator('[name="consent"]').check()
+
+
+def day_choose(page, day: str):
+    """Choose the day, then its times are listed: at once with JavaScript, with the button without it."""
+    page.locator('[name="preferred_date"]').fill(day)
+    show = page.get_by_role("button", name="Show the times for this day")
+    if show.is_visible():
+        show.click()
+        page.wait_for_load_state()
+
+
+def times_offered(page) -> list[str]:
+    # Read through locators: evaluate() runs in the page's own world, which never answers with JavaScript off.
+    return [option.get_attribute("value") for option in page.locator('[name="preferred_time"] option').all()]
 
 
 def check_page(page, name, width):
@@ -296,3 +313,34 @@ def test_a_patient_over_the_request_limit_is_told_what_to_do_accessibly(open_pag
     assert page.locator("#retry-at").is_visible()
     check_page(page, "callback-refused-over-the-limit", width)
     assert CallbackRequest.objects.count() == 1
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
+def test_only_the_times_open_on_the_chosen_day_are_offered(open_page, javascript):
+    page = open_page(PHONE_WIDTH, javascript=javascript)
+    page.goto(reverse("callbacks:request"))
+    for step in SCREENING_STEPS:
+        answer_step(page, step)
+    page.get_by_label("Your name").fill("Alex Example")
+    saturday = next_open_day(weekday=5)
+    day_choose(page, saturday.isoformat())
+    assert times_offered(page) == ["", "08:00", "10:00", "12:00"], "Saturday: the morning only"
+    assert page.get_by_label("Your name").input_value() == "Alex Example", "nothing typed is lost"
+    if javascript:
+        check_page(page, "callback-day-first", PHONE_WIDTH)
+        # axe needs the page's JavaScript: the no-script state (the button shown) is checked here, with it shown.
+        page.evaluate("document.querySelectorAll('[data-show-times]').forEach(b => { b.hidden = false; })")
+        assert axe_violations(page) == []
+    else:
+        screenshot(page, "callback-day-first-no-javascript", PHONE_WIDTH)
+    day_choose(page, (saturday + dt.timedelta(days=1)).isoformat())
+    assert times_offered(page) == [""]
+    assert "No times left that day" in page.locator('[name="preferred_time"]').inner_text()
+    day_choose(page, next_open_day(weekday=1).isoformat())
+    assert times_offered(page) == ["", "08:00", "10:00", "12:00", "14:00", "16:00"]
+    page.locator('[name="preferred_time"]').select_option("16:00")
+    page.get_by_label("Phone number").fill(form_data()["phone"])
+    page.locator('[name="consent"]').check()
+    page.get_by_role("button", name="Send my request").click()
+    page.wait_for_url("**" + reverse("callbacks:done"))
+    assert CallbackRequest.objects.get().window_start.astimezone(clinic_zone()).hour == 16

@@ -1,0 +1,144 @@
+"""Day first, then the times: the details form lists only the times still open on the chosen day (issue 14,
+item 6). Without JavaScript a button asks the server for the day's times; with it, call_times.js reads the
+same list from the select's data attribute (walked in tests/browser/test_callback_journey.py)."""
+
+import datetime as dt
+import json
+from unittest import mock
+
+import pytest
+from django.utils import timezone
+
+from callbacks.models import CallbackRequest, ClinicClosure
+from callbacks.web.forms import NO_TIMES_THAT_DAY, SHOW_TIMES, CallbackRequestForm
+from clinic.hours import clinic_zone
+from tests.callbacks.web.test_forms import form_data
+from tests.callbacks.web.test_intake_flow import complete_questionnaire
+from tests.support.dates import next_open_day
+
+pytestmark = pytest.mark.django_db
+SATURDAY, SUNDAY = 5, 6
+WEEKDAY_TIMES = ["08:00", "10:00", "12:00", "14:00", "16:00"]
+
+
+def times_listed(form) -> list[str]:
+    return [value for value, _ in form.fields["preferred_time"].widget.choices if value]
+
+
+def placeholder(form) -> str:
+    return form.fields["preferred_time"].widget.choices[0][1]
+
+
+def times_by_day(form) -> dict[str, list[str]]:
+    offered = json.loads(form.fields["preferred_time"].widget.attrs["data-call-times"])
+    return {day: [value for value, _ in starts] for day, starts in offered.items()}
+
+
+def test_a_saturday_lists_only_its_morning_and_a_weekday_every_block():
+    saturday = next_open_day(weekday=SATURDAY)
+    form = CallbackRequestForm(form_data(preferred_date=saturday.isoformat(), preferred_time=""))
+    assert times_listed(form) == ["08:00", "10:00", "12:00"]
+    assert dict(form.fields["preferred_time"].widget.choices)["08:00"] == "08:00 to 10:00"
+    tuesday = next_open_day(weekday=1)
+    form = CallbackRequestForm(form_data(preferred_date=tuesday.isoformat(), preferred_time=""))
+    assert times_listed(form) == WEEKDAY_TIMES
+    assert placeholder(form) == "Choose a time"
+
+
+@pytest.mark.parametrize("when", ["sunday", "closure", "yesterday", "not a date"])
+def test_a_day_without_times_lists_none_and_says_so(when):
+    sunday = next_open_day(weekday=SATURDAY) + dt.timedelta(days=1)
+    tuesday = next_open_day(weekday=1)
+    if when == "closure":
+        ClinicClosure.objects.create(first_day=tuesday, last_day=tuesday, reason="Training day")
+    day = {
+        "sunday": sunday.isoformat(),
+        "closure": tuesday.isoformat(),
+        "yesterday": (timezone.localdate() - dt.timedelta(days=1)).isoformat(),
+        "not a date": "next tuesday",
+    }[when]
+    form = CallbackRequestForm(form_data(preferred_date=day, preferred_time=""))
+    assert times_listed(form) == []
+    assert placeholder(form) == NO_TIMES_THAT_DAY
+
+
+def test_times_already_gone_today_are_not_listed_and_a_new_form_starts_on_the_first_day_with_a_time_left():
+    tuesday = next_open_day(weekday=1)
+    afternoon = dt.datetime.combine(tuesday, dt.time(13, 45), tzinfo=clinic_zone())
+    with mock.patch("django.utils.timezone.now", return_value=afternoon):
+        form = CallbackRequestForm()
+        assert form.initial["preferred_date"] == tuesday
+        # 12:00-14:00 ends in 15 minutes: too soon to ring (MIN_NOTICE).
+        assert times_listed(form) == ["14:00", "16:00"]
+        assert times_by_day(form)[tuesday.isoformat()] == ["14:00", "16:00"]
+    evening = dt.datetime.combine(tuesday, dt.time(17, 45), tzinfo=clinic_zone())
+    with mock.patch("django.utils.timezone.now", return_value=evening):
+        form = CallbackRequestForm()
+        wednesday = tuesday + dt.timedelta(days=1)
+        assert form.initial["preferred_date"] == wednesday
+        assert times_listed(form) == WEEKDAY_TIMES
+        assert tuesday.isoformat() not in times_by_day(form)
+
+
+def test_the_list_for_the_script_leaves_out_closed_days_and_covers_the_horizon(settings):
+    tuesday = next_open_day(weekday=1)
+    ClinicClosure.objects.create(first_day=tuesday, last_day=tuesday, reason="Training day")
+    offered = times_by_day(CallbackRequestForm())
+    days = [dt.date.fromisoformat(day) for day in offered]
+    assert tuesday not in days
+    assert all(day.weekday() != SUNDAY for day in days)
+    assert max(days) <= timezone.localdate() + dt.timedelta(days=settings.CLINIC_CALLBACK_DAYS_AHEAD)
+    # Two weeks ahead hold a whole Saturday, with its morning times only.
+    saturday = next(day for day in days[1:] if day.weekday() == SATURDAY)
+    assert offered[saturday.isoformat()] == ["08:00", "10:00", "12:00"]
+
+
+def test_a_past_day_is_refused_on_the_field_even_before_a_time_is_chosen():
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    form = CallbackRequestForm(form_data(preferred_date=yesterday.isoformat(), preferred_time=""))
+    assert not form.is_valid()
+    assert form.errors["preferred_date"] == ["That day has passed. Choose today or a later day."]
+
+
+def test_the_phone_example_appears_once_when_the_number_is_wrong(client):
+    contact_url = complete_questionnaire(client)
+    page = client.get(contact_url).content.decode()
+    example = CallbackRequestForm().fields["phone"].help_text.removeprefix("For example ").rstrip(".")
+    assert page.count(example) == 1
+    page = client.post(contact_url, form_data(phone="12")).content.decode()
+    assert "Enter a phone number we can call, for example" in page
+    assert page.count(example) == 2, "once in the error summary, once next to the field, no hint besides"
+    assert "For example " + example not in page
+
+
+def test_show_the_times_lists_the_days_times_keeps_what_was_typed_and_stores_nothing(client):
+    contact_url = complete_questionnaire(client)
+    saturday = next_open_day(weekday=SATURDAY)
+    response = client.post(
+        contact_url, {**form_data(preferred_date=saturday.isoformat(), preferred_time="", phone=""), SHOW_TIMES: "1"}
+    )
+    assert response.status_code == 200
+    assert not CallbackRequest.objects.exists()
+    form = response.context["form"]
+    assert times_listed(form) == ["08:00", "10:00", "12:00"]
+    # Nothing is judged but the day: the empty phone and time are not errors yet.
+    assert dict(form.errors) == {}
+    page = response.content.decode()
+    assert "There is a problem" not in page
+    assert 'value="Alex Example"' in page
+    assert "autofocus" in str(form["preferred_time"])
+    # Then the patient chooses a time and sends the request.
+    sent = client.post(contact_url, form_data(preferred_date=saturday.isoformat(), preferred_time="10:00"))
+    assert sent.status_code == 302
+    assert CallbackRequest.objects.get().window_start.astimezone(clinic_zone()).time() == dt.time(10, 0)
+
+
+def test_show_the_times_for_a_closed_day_says_so_on_the_day_field(client):
+    contact_url = complete_questionnaire(client)
+    sunday = next_open_day(weekday=SATURDAY) + dt.timedelta(days=1)
+    response = client.post(contact_url, {**form_data(preferred_date=sunday.isoformat()), SHOW_TIMES: "1"})
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert dict(form.errors) == {"preferred_date": ["The clinic is closed that day. Choose another day."]}
+    assert times_listed(form) == []
+    assert not CallbackRequest.objects.exists()
