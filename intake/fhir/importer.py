@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import yaml
 from fhir.resources.R4B.questionnaire import Questionnaire
 from pydantic import ValidationError
 
@@ -348,3 +349,12 @@ class _Reader:
             DefinitionFile.model_validate(definition)
         except ValidationError as error:
             self.problems.extend(f"{where}: {problem}" for where, problem in definition_problems(error))
+
+
+def definition_yaml(definition: dict[str, Any], *, source: str) -> str:
+    """The imported definition as a definition file, headed by where it came from."""
+    header = (
+        f"# Imported from the FHIR Questionnaire {source} by `manage.py fhir_import`.\n"
+        "# Review it like any definition: a Questionnaire carries no triage rules or scoring; add them here.\n"
+    )
+    return header + yaml.safe_dump(definition, sort_keys=False, allow_unicode=True, width=110)
