@@ -247,14 +247,15 @@ def questionnaire_import(
     is complete (written aside, then renamed into place) and never replaces an existing one; the version is one
     above the highest of that slug in the registry. ``directory`` defaults to the first definitions directory.
     """
-    probe = questionnaire_from_fhir(data, version=1, slug=slug)
-    if probe.definition is None:
-        return QuestionnaireImported(found=probe)
-    slug = probe.definition["slug"]
+    found = questionnaire_from_fhir(data, version=1, slug=slug)
+    if found.definition is None:
+        return QuestionnaireImported(found=found)
+    slug = found.definition["slug"]
     version = max(definitions_registry().versions(slug), default=0) + 1
-    found = questionnaire_from_fhir(data, version=version, slug=slug)
+    # The version is a number the checks only want positive: it is set once the slug is known.
+    definition = {**found.definition, "version": version}
     path = (directory or definition_directories()[0]) / slug / f"v{version}.yaml"
-    text = definition_yaml(found.definition, source=_fhir_source(data))
+    text = definition_yaml(definition, source=_fhir_source(data))
     imported = QuestionnaireImported(found=found, slug=slug, version=version, path=path, text=text)
     if dry_run:
         return imported

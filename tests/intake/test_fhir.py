@@ -32,15 +32,14 @@ LHC_STYLE = FIXTURES / "fhir" / "lhc_style_back_review.json"
 # Every version in the repository (a new definition file is covered without touching this test), and the
 # made-up scored instrument of the tests.
 DEFINITIONS = [*definitions_registry().all(), definition_load(MADE_UP)]
-FHIR_TYPES = {
-    AnswerType.YES_NO: "boolean",
-    AnswerType.SINGLE_CHOICE: "choice",
-    AnswerType.MULTI_CHOICE: "choice",
-    AnswerType.BODY_AREA: "choice",
-    AnswerType.SCALE: "integer",
-    AnswerType.INTEGER: "integer",
-    AnswerType.TEXT: "text",
+# Written out here rather than read from intake.fhir.codes, so that a change to the mapping fails this test.
+FHIR_TYPE_OF = {
+    "boolean": {AnswerType.YES_NO},
+    "choice": {AnswerType.SINGLE_CHOICE, AnswerType.MULTI_CHOICE, AnswerType.BODY_AREA},
+    "integer": {AnswerType.SCALE, AnswerType.INTEGER},
+    "text": {AnswerType.TEXT},
 }
+FHIR_TYPES = {answer_type: fhir for fhir, answer_types in FHIR_TYPE_OF.items() for answer_type in answer_types}
 
 
 def questionnaire_items(resource: dict) -> dict[str, dict]:
@@ -85,6 +84,7 @@ def test_every_definition_version_exports_as_a_valid_questionnaire(definition):
     assert [item["linkId"] for item in resource["item"]] == [step.id for step in definition.steps]
     assert {item["type"] for item in resource["item"]} == {"group"}
     items = questionnaire_items(resource)
+    assert len(items) == text.count('"linkId"'), "every linkId is unique in the Questionnaire"
     for question in definition.questions:
         item = items[question.id]
         assert (item["text"], item["type"], item["required"]) == (
