@@ -26,6 +26,8 @@ from intake.fhir import codes
 from intake.fhir.enable_when import Target, condition_from_enable_when
 
 SLUG_IDENTIFIER_SUFFIX = "/fhir/questionnaire-slug"
+# FHIR item types that have an answer type here (the rest are in NO_EQUIVALENT, or not FHIR at all).
+QUESTION_TYPES = frozenset({"boolean", "integer", "string", "text", "choice"})
 # FHIR item types with no answer type here, and why (for the explanation).
 NO_EQUIVALENT = {
     "decimal": "numbers here are whole numbers",
@@ -203,8 +205,9 @@ class _Reader:
 
     def question(self, item: dict[str, Any]) -> dict[str, Any] | None:
         link_id, kind = item.get("linkId", ""), item.get("type")
-        if kind in NO_EQUIVALENT:
-            self.problems.append(f"item {link_id!r}: type {kind!r} has no equivalent ({NO_EQUIVALENT[kind]})")
+        if kind not in QUESTION_TYPES:
+            reason = NO_EQUIVALENT.get(kind, "it is not an R4 item type")
+            self.problems.append(f"item {link_id!r}: type {kind!r} has no equivalent ({reason})")
             return None
         answer_type = self.answer_type(item)
         self.unsupported(item, link_id)

@@ -384,6 +384,14 @@ def test_import_reports_an_invalid_fhir_structure():
     assert problem.startswith("not a valid R4 Questionnaire at item.0.item.0.required")
 
 
+def test_import_of_an_item_type_fhir_does_not_have_is_explained():
+    raw = lhc_style(without=INEXPRESSIBLE)
+    raw["item"][0]["item"][0]["type"] = "signature"
+    assert questionnaire_from_fhir(json.dumps(raw), version=1).problems == (
+        "item '/about/reason': type 'signature' has no equivalent (it is not an R4 item type)",
+    )
+
+
 def test_import_of_a_choice_condition_on_an_unknown_answer_is_explained():
     raw = lhc_style(without=INEXPRESSIBLE)
     raw["item"][1]["item"][2]["enableWhen"][0]["answerCoding"]["code"] = "LA-NEVER"
