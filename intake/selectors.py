@@ -24,6 +24,7 @@ from intake.definitions import (
     definition_current,
     definition_get,
 )
+from intake.fhir import questionnaire_to_fhir, resource_json, resources_bundle, response_to_fhir
 from intake.flow import (
     answers_tier,
     progress_first_open_screening_step,
@@ -52,13 +53,17 @@ __all__ = [
     "answers_tier",
     "definition_current",
     "definition_get",
+    "fhir_bundle",
+    "fhir_json",
     "possible_red_flag_q",
     "progress_first_open_screening_step",
     "progress_first_open_step",
     "progress_is_emergency",
     "progress_rechecks",
     "progress_step_reachable",
+    "questionnaire_fhir",
     "questionnaire_response_answers",
+    "questionnaire_response_fhir",
     "questionnaire_response_progress",
     "questionnaire_response_rechecks",
     "questionnaire_response_staff_priority",
@@ -278,3 +283,36 @@ def possible_red_flag_q(*, prefix: str = "") -> Q:
 def questionnaire_response_staff_priority(*, response: QuestionnaireResponse) -> int:
     """The staff priority (1 emergency ... 4 routine) that the response's triage tier calls for."""
     return TIER_PRIORITY[Tier(response.tier)]
+
+
+# FHIR R4 -------------------------------------------------------------------------------------------------------
+
+
+def questionnaire_fhir(*, slug: str, version: int | None = None) -> Any:
+    """A definition version (the current one without ``version``) as a FHIR ``Questionnaire`` resource.
+
+    Raises `DefinitionNotFound` for a slug or version the registry does not hold.
+    """
+    definition = definition_get(slug, version) if version is not None else definition_current(slug)
+    return questionnaire_to_fhir(definition)
+
+
+def questionnaire_response_fhir(
+    *, response: QuestionnaireResponse, reference: str, subject_display: str | None = None
+) -> Any:
+    """A stored answer set as a FHIR ``QuestionnaireResponse`` identified by ``reference``.
+
+    The patient is named (as the subject's display) only when the caller passes ``subject_display``.
+    """
+    answers = questionnaire_response_answers(response=response)
+    return response_to_fhir(response=response, answers=answers, reference=reference, subject_display=subject_display)
+
+
+def fhir_bundle(*, resources: list[Any]) -> Any:
+    """FHIR resources as one ``Bundle`` of type collection."""
+    return resources_bundle(resources)
+
+
+def fhir_json(*, resource: Any) -> str:
+    """A FHIR resource (or Bundle) as JSON text."""
+    return resource_json(resource)

@@ -8,16 +8,22 @@ for answers that do not fit.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from django.db import transaction
 
 from intake.answers import AnswersInvalid, answers_clean
 from intake.definitions import AnswerType, Definition, Step, Tier, tier_highest
+from intake.definitions.registry import definition_directories, definitions_registry
 from intake.definitions.types import MULTI_TYPES, NUMBER_TYPES
+from intake.fhir import QuestionnaireImport, definition_yaml, questionnaire_from_fhir
 from intake.flow import (
     Progress,
     progress_answers_keep,
@@ -37,11 +43,13 @@ __all__ = [
     "AnswersInvalid",
     "Progress",
     "QuestionnaireAnswers",
+    "QuestionnaireImported",
     "RecheckForm",
     "StepForm",
     "progress_answers_keep",
     "progress_rechecks_save",
     "progress_step_save",
+    "questionnaire_import",
     "questionnaire_response_create",
     "questionnaire_response_step_save",
     "questionnaire_responses_delete",
@@ -212,3 +220,64 @@ def questionnaire_responses_delete(*, response_ids: Iterable[int | None]) -> int
         return 0
     _, per_model = QuestionnaireResponse.objects.filter(pk__in=ids).delete()
     return per_model.get(QuestionnaireResponse._meta.label, 0)
+
+
+@dataclass(frozen=True)
+class QuestionnaireImported:
+    """The outcome of importing a FHIR Questionnaire: the file written (or that would be), or why not."""
+
+    found: QuestionnaireImport
+    slug: str = ""
+    version: int = 0
+    path: Path | None = None
+    text: str = ""
+    written: bool = False
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        return self.found.problems
+
+
+def questionnaire_import(
+    *, data: str | bytes, slug: str | None = None, directory: Path | None = None, dry_run: bool = False
+) -> QuestionnaireImported:
+    """Read a FHIR Questionnaire as the next version of a definition and, unless ``dry_run``, write its file.
+
+    Guarantees: nothing is written when anything cannot be expressed (``problems`` says what); a written file
+    is complete (written aside, then renamed into place) and never replaces an existing one; the version is one
+    above the highest of that slug in the registry. ``directory`` defaults to the first definitions directory.
+    """
+    found = questionnaire_from_fhir(data, version=1, slug=slug)
+    if found.definition is None:
+        return QuestionnaireImported(found=found)
+    slug = found.definition["slug"]
+    version = max(definitions_registry().versions(slug), default=0) + 1
+    # The version is a number the checks only want positive: it is set once the slug is known.
+    definition = {**found.definition, "version": version}
+    path = (directory or definition_directories()[0]) / slug / f"v{version}.yaml"
+    text = definition_yaml(definition, source=_fhir_source(data))
+    imported = QuestionnaireImported(found=found, slug=slug, version=version, path=path, text=text)
+    if dry_run:
+        return imported
+    _file_write_new(path, text)
+    definitions_registry.cache_clear()
+    logger.info("questionnaire %s/v%s imported from FHIR", slug, version)
+    return QuestionnaireImported(found=found, slug=slug, version=version, path=path, text=text, written=True)
+
+
+def _fhir_source(data: str | bytes) -> str:
+    raw = json.loads(data)
+    url, version = raw.get("url") or raw.get("id") or "without a url", raw.get("version")
+    return f"{url}|{version}" if version else url
+
+
+def _file_write_new(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".import-", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        # A hard link fails when the name exists, so a file of the same version is never replaced.
+        os.link(temporary, path)
+    finally:
+        os.unlink(temporary)

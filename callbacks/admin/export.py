@@ -1,13 +1,15 @@
-"""The queue's CSV export: workload figures only, no contact or health details, safe to open in a spreadsheet."""
+"""The queue's exports: the CSV of workload figures (no contact or health details, safe to open in a spreadsheet)
+and the questionnaire answers as FHIR, which are health details: the patient-data permission, privacy-logged."""
 
 import csv
 from collections.abc import Iterable
 from typing import Any
 
-from django.contrib import admin
-from django.http import StreamingHttpResponse
+from django.contrib import admin, messages
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 
+from callbacks.privacy.services import callback_requests_fhir_export
 from clinic.hours import clinic_zone
 
 
@@ -25,6 +27,26 @@ class Echo:
 class ExportAdminMixin:
     def has_export_permission(self, request):
         return request.user.has_perm(f"{self.opts.app_label}.export_{self.opts.model_name}")
+
+    def has_export_patient_data_permission(self, request):
+        return request.user.has_perm(f"{self.opts.app_label}.export_patient_data")
+
+    @admin.action(description="Export questionnaire answers as FHIR (JSON)", permissions=["export_patient_data"])
+    def export_fhir(self, request, queryset):
+        """One QuestionnaireResponse for one request, a Bundle for several; names left out; each one logged."""
+        export = callback_requests_fhir_export(
+            requests=queryset.select_related("questionnaire_response"), actor=request.user
+        )
+        if export.without_answers:
+            skipped = ", ".join(export.without_answers)
+            self.message_user(request, f"No questionnaire answers to export for {skipped}.", messages.WARNING)
+        if not export.references:
+            return None
+        name = export.references[0] if len(export.references) == 1 else f"{len(export.references)}-requests"
+        response = HttpResponse(export.content, content_type="application/fhir+json; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="questionnaire-answers-{name}.json"'
+        response["Cache-Control"] = "no-store"
+        return response
 
     @admin.action(description="Export as CSV (no health details)", permissions=["export"])
     def export_csv(self, request, queryset):

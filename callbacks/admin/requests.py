@@ -72,7 +72,7 @@ class CallbackRequestAdmin(
     # The queue page then needs one COUNT, not two: staff never need the unfiltered total there.
     show_full_result_count = False
     ordering = QUEUE_ORDER
-    actions = ["assign_to_me", "release", "mark_in_progress", "close_as_duplicate", "export_csv"]
+    actions = ["assign_to_me", "release", "mark_in_progress", "close_as_duplicate", "export_csv", "export_fhir"]
     # The consent as staff need it (version, time, how and to whom); the hash of its text is proof for the
     # privacy officer only (see get_fields).
     RECORD_FIELDS = ("reference", "kind", "created_at", "updated_at", "consent")

@@ -7,6 +7,7 @@ Erasure deletes the request with everything hanging off it and, through `intake.
 import json
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.serializers.json import DjangoJSONEncoder
@@ -16,6 +17,7 @@ from django.utils import timezone
 from callbacks.models import CallbackRequest, PrivacyLogEntry, RequestEvent
 from callbacks.privacy.export import export_document
 from callbacks.privacy.sessions import sessions_of_request_delete
+from intake.selectors import fhir_bundle, fhir_json, questionnaire_response_fhir
 from intake.services import questionnaire_responses_delete
 
 logger = logging.getLogger(__name__)
@@ -60,6 +62,63 @@ def callback_request_export(*, request: CallbackRequest, actor: AbstractBaseUser
     )
     logger.info("callback request %s exported by user %s", request.reference, actor.pk)
     return json.dumps(document, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2).encode()
+
+
+@dataclass(frozen=True)
+class FhirExport:
+    """FHIR JSON of the answers of some requests, and the references that had no answers to export."""
+
+    content: bytes
+    references: tuple[str, ...]
+    without_answers: tuple[str, ...]
+
+
+@transaction.atomic
+def callback_requests_fhir_export(
+    *, requests: Iterable[CallbackRequest], actor: AbstractBaseUser, bundle: bool = False, with_names: bool = False
+) -> FhirExport:
+    """The questionnaire answers of ``requests`` as FHIR R4 JSON: one QuestionnaireResponse, or (with ``bundle``
+    or more than one) a Bundle of them. Each is identified by its request's reference; the patient's name is in
+    it (as the subject's display) only ``with_names``.
+
+    Every exported request is recorded in the privacy log and in its history, in the same transaction; a
+    request without answers is skipped and named in ``without_answers``. Empty ``content`` when none had any.
+    """
+    resources, exported, skipped = [], [], []
+    for request in requests:
+        if request.questionnaire_response is None:
+            skipped.append(request.reference)
+            continue
+        name = request.name if with_names else None
+        resources.append(
+            questionnaire_response_fhir(
+                response=request.questionnaire_response, reference=request.reference, subject_display=name
+            )
+        )
+        exported.append(request)
+    if not resources:
+        return FhirExport(content=b"", references=(), without_answers=tuple(skipped))
+    resource = resources[0] if len(resources) == 1 and not bundle else fhir_bundle(resources=resources)
+    _exports_record(requests=exported, actor=actor, what="FHIR QuestionnaireResponse (JSON)")
+    return FhirExport(
+        content=fhir_json(resource=resource).encode(),
+        references=tuple(request.reference for request in exported),
+        without_answers=tuple(skipped),
+    )
+
+
+def _exports_record(*, requests: list[CallbackRequest], actor: AbstractBaseUser, what: str) -> None:
+    now = timezone.now()
+    RequestEvent.objects.bulk_create(
+        RequestEvent(request=request, actor=actor, at=now, action=RequestEvent.Action.EXPORTED, after=what)
+        for request in requests
+    )
+    PrivacyLogEntry.objects.bulk_create(
+        PrivacyLogEntry(action=PrivacyLogEntry.Action.EXPORTED, reference=request.reference, actor=actor, at=now)
+        for request in requests
+    )
+    # References and the member of staff only: never an answer or a name in the log.
+    logger.info("%d request(s) exported as FHIR by user %s", len(requests), actor.pk)
 
 
 @transaction.atomic

@@ -1,0 +1,90 @@
+"""Export questionnaires and patients' answers as FHIR R4 JSON.
+
+``questionnaire`` needs intake alone; ``response`` lives here because only callbacks knows the requests'
+references, and it is privacy-logged like every other export of patient data (hence ``--by``).
+"""
+
+import os
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from callbacks.models import CallbackRequest
+from callbacks.privacy.services import callback_requests_fhir_export
+from intake.selectors import DefinitionNotFound, fhir_bundle, fhir_json, questionnaire_fhir
+
+
+class Command(BaseCommand):
+    help = (
+        "Print (or --output) a questionnaire definition as a FHIR Questionnaire, or requests' answers as "
+        "QuestionnaireResponses (one resource, or a Bundle with --bundle, --all or several references)."
+    )
+
+    def add_arguments(self, parser):
+        kinds = parser.add_subparsers(dest="kind", required=True)
+        questionnaire = kinds.add_parser("questionnaire", help="a definition version as a Questionnaire")
+        questionnaire.add_argument("slugs", nargs="+", metavar="slug", help="e.g. back-pain")
+        questionnaire.add_argument("--version", type=int, help="the version (default: the current one)")
+        response = kinds.add_parser("response", help="requests' answers as QuestionnaireResponses (logged)")
+        response.add_argument("references", nargs="*", metavar="reference", help="e.g. CB-7KQ2M")
+        response.add_argument("--all", action="store_true", help="every request that has answers")
+        response.add_argument("--by", required=True, help="the username of the member of staff exporting")
+        response.add_argument("--with-names", action="store_true", help="put the patient's name in each resource")
+        for sub in (questionnaire, response):
+            sub.add_argument("--bundle", action="store_true", help="a Bundle even for a single resource")
+            sub.add_argument("--output", type=Path, help="write to this file (readable by its owner only)")
+
+    def handle(self, *args, kind: str, output: Path | None, bundle: bool, **options):
+        if kind == "questionnaire":
+            text = self.questionnaires(options["slugs"], options["version"], bundle)
+        else:
+            text = self.responses(options, bundle)
+        if output is None:
+            self.stdout.write(text)
+            return
+        # Health data: the file is created readable by its owner only.
+        descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(text + "\n")
+        self.stderr.write(f"Wrote {output}.")
+
+    def questionnaires(self, slugs: list[str], version: int | None, bundle: bool) -> str:
+        if version is not None and len(slugs) > 1:
+            raise CommandError("--version goes with a single slug")
+        try:
+            resources = [questionnaire_fhir(slug=slug, version=version) for slug in slugs]
+        except DefinitionNotFound as error:
+            raise CommandError(str(error)) from None
+        resource = resources[0] if len(resources) == 1 and not bundle else fhir_bundle(resources=resources)
+        return fhir_json(resource=resource)
+
+    def responses(self, options: dict, bundle: bool) -> str:
+        references, every = options["references"], options["all"]
+        if bool(references) == every:
+            raise CommandError("name the requests' references, or --all (not both)")
+        actor = self.actor(options["by"])
+        requests = CallbackRequest.objects.select_related("questionnaire_response").order_by("created_at")
+        if every:
+            requests = requests.filter(questionnaire_response__isnull=False)
+        else:
+            requests = requests.filter(reference__in=[reference.upper() for reference in references])
+            missing = sorted({reference.upper() for reference in references} - {r.reference for r in requests})
+            if missing:
+                raise CommandError(f"no request with the reference {', '.join(missing)}")
+            without = [r.reference for r in requests if r.questionnaire_response_id is None]
+            if without:
+                raise CommandError(f"no questionnaire answers for {', '.join(without)}; nothing exported")
+        export = callback_requests_fhir_export(
+            requests=requests, actor=actor, bundle=bundle or every, with_names=options["with_names"]
+        )
+        if not export.references:
+            raise CommandError("no request has questionnaire answers; nothing exported")
+        return export.content.decode()
+
+    def actor(self, username: str):
+        """The member of staff the privacy log names: an active account allowed to export patient data."""
+        user = get_user_model().objects.filter(username=username, is_active=True).first()
+        if user is None or not user.has_perm("callbacks.export_patient_data"):
+            raise CommandError(f"--by: {username!r} is not an active account allowed to export patient data")
+        return user
