@@ -250,6 +250,7 @@ class RequestEvent(AppendOnlyModel):
         SCHEDULED = "scheduled", "Next attempt scheduled"
         EDITED = "edited", "Edit"
         EXPORTED = "exported", "Patient data downloaded"
+        FOLLOW_UP = "follow_up", "Outcome follow-up"
 
     request = models.ForeignKey(CallbackRequest, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

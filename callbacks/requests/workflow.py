@@ -22,6 +22,8 @@ from django.utils.formats import date_format
 
 from callbacks.models import CallAttempt, CallbackRequest, Priority, RequestEvent, StaffNote
 from callbacks.requests.closures import request_response_deadline
+from callbacks.requests.followup_schedule import follow_up_schedule
+from callbacks.rules.followups import request_is_patient
 from callbacks.rules.requests import STATUS_AFTER_CALL, status_label, status_outcome_check, status_transition_check
 from callbacks.rules.staff import staff_display_name
 from clinic.hours import clinic_zone
@@ -214,6 +216,9 @@ def _apply_status(
         )
     for field in ("status", "outcome", "closed_at", "next_attempt_at"):
         setattr(request, field, getattr(locked, field))
+    # Becoming a patient starts the outcome follow-ups (once: the schedule ignores a second transition).
+    if request_is_patient(status=status, outcome=outcome):
+        follow_up_schedule(request=locked, started_at=now)
     return locked
 
 
