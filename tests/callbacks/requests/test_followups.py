@@ -145,5 +145,5 @@ def test_the_weeks_setting_is_read_strictly():
     assert follow_up_weeks_parse("12, 2,6,6") == (2, 6, 12)
     assert follow_up_weeks_parse("") == ()
     for bad in ("2,x", "0", "-1"):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="whole number of weeks"):
             follow_up_weeks_parse(bad)
