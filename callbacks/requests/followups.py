@@ -17,7 +17,12 @@ from django.utils import timezone
 from callbacks.models import CallbackRequest, FollowUp, Priority, RequestEvent
 from callbacks.notifications.outbox import notifications_enqueue_on_commit, notifications_for_priority_raised
 from callbacks.requests.services import callback_request_priority_raise
-from callbacks.requests.workflow import moment_label, patient_link_actor
+from callbacks.requests.workflow import (
+    callback_request_status_change,
+    moment_label,
+    patient_link_actor,
+    request_event_record,
+)
 from callbacks.rules.requests import priority_is_urgent
 from intake.selectors import (
     OUTCOMES,
@@ -83,6 +88,9 @@ def follow_up_answer_save(*, follow_up_id: int, answers: Mapping[str, Any], comp
             before=moment_label(before_deadline),
             after=moment_label(request.deadline),
         )
+    if red_flag and request.status == CallbackRequest.Status.CLOSED:
+        # Back in the staff queue (it hides closed requests), with the reopening in the history.
+        callback_request_status_change(request=request, status=CallbackRequest.Status.IN_PROGRESS, actor=actor)
     if red_flag:
         # Told like a new request of this priority, even when the request was already urgent: this is news.
         notifications_enqueue_on_commit(notifications_for_priority_raised(request))
@@ -105,11 +113,11 @@ def _answered_text(follow_up: FollowUp, priority: Priority, red_flag: bool) -> s
 
 
 def _event(request, actor, at, *, field: str, before: str = "", after: str = "") -> None:
-    RequestEvent.objects.create(
+    request_event_record(
         request=request,
         actor=actor,
-        at=at,
         action=RequestEvent.Action.FOLLOW_UP,
+        at=at,
         field=field,
         before=before,
         after=after,

@@ -13,22 +13,14 @@ from django.urls import reverse
 from callbacks.models import FollowUp, Notification, Priority, RequestEvent
 from callbacks.requests.followup_links import ANSWER_LINK_SALT, follow_up_answer_path, follow_ups_stop_path
 from tests.factories import CallbackRequestFactory, FollowUpFactory
-from tests.support.questionnaire import step_data
+from tests.support.questionnaire import NO_RED_FLAGS, step_data
 
 pytestmark = pytest.mark.django_db
 
+# The follow-up asks the emergency questions and the urgent symptom questions of the intake.
 SAFE = {
-    "saddle_numbness": "no",
-    "urine_trouble": "no",
-    "bladder_bowel_control": "no",
-    "both_legs": "no",
-    "leg_weakening": "no",
-    "serious_fall": "no",
-    "chest_pain": "no",
-    "fever": "no",
-    "weight_loss": "no",
-    "back_lump": "no",
-    "rest_night_pain": "no",
+    **NO_RED_FLAGS["safety"],
+    **{key: NO_RED_FLAGS["health"][key] for key in ("fever", "weight_loss", "back_lump", "rest_night_pain")},
 }
 ANSWERS = {
     **SAFE,
@@ -176,12 +168,16 @@ def test_an_emergency_answer_on_a_follow_up_shows_the_advice_tells_staff_and_is_
 
 
 def test_an_urgent_answer_on_a_follow_up_shows_see_a_doctor_today(django_capture_on_commit_callbacks):
-    follow_up = FollowUpFactory()
+    # A patient whose request was closed when the appointment was made: it comes back to the staff queue.
+    request = CallbackRequestFactory(email="p@example.test", status="closed", outcome="appointment")
+    follow_up = FollowUpFactory(request=request)
     client = Client()
     with django_capture_on_commit_callbacks(execute=True):
         response = send(client, follow_up, {**ANSWERS, "fever": "yes"})
     assert "See a doctor today" in client.get(response["Location"]).content.decode()
-    assert Notification.objects.filter(kind=Notification.Kind.STAFF_PRIORITY_RAISED, request=follow_up.request).exists()
+    assert Notification.objects.filter(kind=Notification.Kind.STAFF_PRIORITY_RAISED, request=request).exists()
+    request.refresh_from_db()
+    assert request.status == "in_progress" and request.priority == Priority.URGENT
 
 
 def test_a_red_flag_phrase_in_an_activity_is_a_possible_red_flag_for_staff(django_capture_on_commit_callbacks):
