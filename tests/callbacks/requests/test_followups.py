@@ -10,15 +10,21 @@ from django.utils import timezone
 
 from callbacks.models import CallbackRequest, FollowUp, Notification, RequestEvent
 from callbacks.notifications.delivery import notification_send
+from callbacks.privacy.services import callback_request_erase
 from callbacks.requests.followup_schedule import follow_up_schedule, follow_ups_send_due
-from callbacks.requests.followups import follow_ups_stop
+from callbacks.requests.followups import follow_up_answer_save, follow_ups_stop
 from callbacks.requests.workflow import callback_request_status_change
 from callbacks.rules.followups import follow_up_weeks_parse
 from callbacks.tasks import follow_ups_send_due as follow_ups_send_due_task
+from intake.models import QuestionnaireResponse
+from intake.selectors import OUTCOMES, definition_current
 from tests.factories import CallbackRequestFactory, FollowUpFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 Status = CallbackRequest.Status
+SAFETY_QUESTIONS = [
+    question.id for step in definition_current(OUTCOMES).steps if step.screening for question in step.questions
+]
 
 
 def book(request):
@@ -147,3 +153,28 @@ def test_the_weeks_setting_is_read_strictly():
     for bad in ("2,x", "0", "-1"):
         with pytest.raises(ValueError, match="whole number of weeks"):
             follow_up_weeks_parse(bad)
+
+
+def test_erasing_a_patient_deletes_their_follow_up_answers_too():
+    follow_up = FollowUpFactory()
+    with mock.patch("callbacks.tasks.notification_send_task.apply_async"):
+        follow_up_answer_save(
+            follow_up_id=follow_up.pk,
+            answers={
+                **dict.fromkeys(SAFETY_QUESTIONS, False),
+                "pain_now": 2,
+                "pain_worst_week": 5,
+                "psfs_activity_1": "Cycling",
+                "psfs_rating_1": 6,
+            },
+        )
+    response_id = FollowUp.objects.get(pk=follow_up.pk).questionnaire_response_id
+    callback_request_erase(request=follow_up.request, actor=UserFactory())
+    assert not FollowUp.objects.exists()
+    assert not QuestionnaireResponse.objects.filter(pk=response_id).exists()
+
+
+def test_beat_runs_the_send_task_by_its_registered_name(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["follow-ups-send-due"]
+    assert entry["task"] == follow_ups_send_due_task.name
+    assert settings.CLINIC_FOLLOW_UP_WEEKS == (2, 6, 12)
