@@ -1,6 +1,7 @@
 """Outcome follow-ups: scheduled when a request becomes a patient, sent once through the outbox when due."""
 
 import datetime as dt
+import json
 from unittest import mock
 
 import pytest
@@ -10,7 +11,7 @@ from django.utils import timezone
 
 from callbacks.models import CallbackRequest, FollowUp, Notification, RequestEvent
 from callbacks.notifications.delivery import notification_send
-from callbacks.privacy.services import callback_request_erase
+from callbacks.privacy.services import callback_request_erase, callback_request_export
 from callbacks.requests.followup_schedule import follow_up_schedule, follow_ups_send_due
 from callbacks.requests.followups import follow_up_answer_save, follow_ups_stop
 from callbacks.requests.workflow import callback_request_status_change
@@ -178,3 +179,19 @@ def test_beat_runs_the_send_task_by_its_registered_name(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["follow-ups-send-due"]
     assert entry["task"] == follow_ups_send_due_task.name
     assert settings.CLINIC_FOLLOW_UP_WEEKS == (2, 6, 12)
+
+
+def test_a_patients_data_download_holds_their_follow_ups_and_answers():
+    follow_up = FollowUpFactory()
+    with mock.patch("callbacks.tasks.notification_send_task.apply_async"):
+        follow_up_answer_save(
+            follow_up_id=follow_up.pk,
+            answers={**dict.fromkeys(SAFETY_QUESTIONS, False), "psfs_activity_1": "Cycling", "psfs_rating_1": 6},
+            complete=False,
+        )
+    document = json.loads(callback_request_export(request=follow_up.request, actor=UserFactory()))
+    [exported] = document["follow_ups"]
+    assert exported["weeks"] == 2 and exported["status"] == "Answered"
+    assert exported["questionnaire"]["definition"] == "outcomes/v1"
+    answers = {answer["question_id"]: answer["value"] for answer in exported["questionnaire"]["answers"]}
+    assert answers["psfs_activity_1"] == "Cycling" and answers["psfs_rating_1"] == 6
