@@ -8,6 +8,7 @@ from callbacks.booking import services as booking
 from callbacks.booking import waitlist
 from callbacks.notifications import delivery, outbox, transports
 from callbacks.privacy import retention as privacy
+from callbacks.requests import followup_schedule
 
 
 @shared_task(
@@ -57,3 +58,8 @@ def sessions_clear_expired() -> None:
 @shared_task(name="callbacks.tasks.appointments_remind", acks_late=True, soft_time_limit=60, time_limit=90)
 def appointments_remind() -> int:
     return booking.appointments_remind()
+
+
+@shared_task(name="callbacks.tasks.follow_ups_send_due", acks_late=True, soft_time_limit=120, time_limit=180)
+def follow_ups_send_due() -> int:
+    return followup_schedule.follow_ups_send_due()

@@ -3,6 +3,7 @@ from django.urls import path
 from callbacks.web import booking as booking_views
 from callbacks.web import callback as views
 from callbacks.web import feeds as feed_views
+from callbacks.web import followups as follow_up_views
 from callbacks.web import prepare as prepare_views
 from callbacks.web import recheck
 from callbacks.web import reschedule as reschedule_views
@@ -22,6 +23,10 @@ urlpatterns = [
     path("your-questions/<str:token>/", prepare_views.questionnaire_continue, name="prepare"),
     path("your-questions/<str:token>/a-quick-check/", prepare_views.questionnaire_continue_check, name="prepare_check"),
     path("your-questions/<str:token>/<slug:step>/", prepare_views.questionnaire_continue_step, name="prepare_step"),
+    # Outcome follow-ups, by the signed links of their e-mails: answer one (once), or stop them all.
+    path("how-is-your-back/thank-you/", follow_up_views.follow_up_done, name="follow_up_done"),
+    path("how-is-your-back/stop/<str:token>/", follow_up_views.follow_ups_stop_confirm, name="follow_ups_stop"),
+    path("how-is-your-back/<str:token>/", follow_up_views.follow_up_answer, name="follow_up"),
     path("privacy/", views.privacy_notice, name="privacy"),
     # Booking: the questionnaire and details pages above are shared; the flow remembers the chosen slot.
     path("book/", booking_views.booking_services, name="booking_services"),

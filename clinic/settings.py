@@ -13,6 +13,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from callbacks.rules.deadline import parse_deadlines
+from callbacks.rules.followups import follow_up_weeks_parse
 from clinic.hours import parse_opening_hours
 from clinic.rates import Rate
 
@@ -286,6 +287,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "callbacks.tasks.callback_requests_purge_expired",
         "schedule": crontab(hour=3, minute=15),
     },
+    # Outcome follow-ups are due by the day; a run every 15 minutes sends each one soon after it is due.
+    "follow-ups-send-due": {
+        "task": "callbacks.tasks.follow_ups_send_due",
+        "schedule": env.int("FOLLOW_UP_CHECK_EVERY_SECONDS", default=15 * 60),
+    },
     "sessions-clear-expired": {
         "task": "callbacks.tasks.sessions_clear_expired",
         "schedule": crontab(hour=3, minute=45),
@@ -365,6 +371,16 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 # Days shown in the admin home's "requests per day" chart.
 ADMIN_CHART_DAYS = env.int("ADMIN_CHART_DAYS", default=42)
+
+# Outcome follow-ups
+
+# Weeks after a request becomes a patient (booked) at which the outcome questionnaire is e-mailed ("" sends none).
+try:
+    CLINIC_FOLLOW_UP_WEEKS = follow_up_weeks_parse(env.str("CLINIC_FOLLOW_UP_WEEKS", default="2,6,12"))
+except ValueError as exc:
+    raise ImproperlyConfigured(f"CLINIC_FOLLOW_UP_WEEKS: {exc}") from None
+# Days a follow-up's signed link keeps working after its e-mail was sent (it works once in any case).
+CLINIC_FOLLOW_UP_LINK_DAYS = env.int("CLINIC_FOLLOW_UP_LINK_DAYS", default=14)
 
 # Privacy
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from intake.conditions import condition_true
 from intake.definitions import Definition, Instrument, Tier
-from intake.definitions.types import MULTI_TYPES
+from intake.definitions.types import MULTI_TYPES, Score
 
 
 @dataclass(frozen=True)
@@ -82,12 +82,19 @@ def instrument_score(*, instrument: Instrument, definition: Definition, values: 
     )
     if len(missing) > instrument.max_missing:
         return result
-    scores = {score.id: _tidy(sum(points.get(i, 0) for i in score.item_ids)) for score in instrument.scores}
+    scores = {score.id: _score_value(score, points) for score in instrument.scores}
     result = replace(result, scores=scores, complete=True)
     for band in instrument.bands:
         if band.when is None or condition_true(band.when, scores):
             return replace(result, band_id=band.id, band_label=band.label, tier=band.tier)
     return result
+
+
+def _score_value(score: Score, points: Mapping[str, int | float]) -> int | float:
+    if score.aggregate == "mean":
+        answered = [points[item_id] for item_id in score.item_ids if item_id in points]
+        return _tidy(round(sum(answered) / len(answered), 1)) if answered else 0
+    return _tidy(sum(points.get(item_id, 0) for item_id in score.item_ids))
 
 
 def _tidy(value: int | float) -> int | float:

@@ -15,6 +15,7 @@ from intake.answers import answers_read
 from intake.conditions import condition_subjects
 from intake.definitions import (
     BACK_PAIN,
+    OUTCOMES,
     AnswerType,
     Definition,
     DefinitionNotFound,
@@ -44,6 +45,7 @@ from intake.triage import POSSIBLE_RED_FLAG, TIER_PRIORITY, Reason
 
 __all__ = [
     "BACK_PAIN",
+    "OUTCOMES",
     "AnswerType",
     "Definition",
     "DefinitionNotFound",

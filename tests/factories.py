@@ -4,7 +4,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from callbacks.models import CallbackRequest, Notification
+from callbacks.models import CallbackRequest, FollowUp, Notification
 from callbacks.requests.consent import CURRENT_CONSENT_VERSION, consent_text_sha256
 from callbacks.requests.references import reference_generate
 from clinic.articles.services import article_save
@@ -44,6 +44,19 @@ class NotificationFactory(factory.django.DjangoModelFactory):
     kind = Notification.Kind.STAFF_NEW_REQUEST
     channel = Notification.Channel.EMAIL
     recipient = "frontdesk@clinic.test"
+
+
+class FollowUpFactory(factory.django.DjangoModelFactory):
+    """A follow-up whose e-mail has gone out (``status`` scheduled and ``sent_at`` None for one still to send)."""
+
+    class Meta:
+        model = FollowUp
+
+    request = factory.SubFactory(CallbackRequestFactory, email="patient@example.test")
+    weeks = 2
+    due_at = factory.LazyFunction(timezone.now)
+    status = FollowUp.Status.SENT
+    sent_at = factory.LazyFunction(timezone.now)
 
 
 class ArticleFactory(factory.django.DjangoModelFactory):

@@ -15,6 +15,7 @@ from callbacks.models.booking import (
     TsTzRange,
     WorkingHours,
 )
+from callbacks.models.followups import FollowUp, FollowUpQuerySet
 from callbacks.models.notifications import REPEATABLE_KINDS, Notification, NotificationQuerySet
 from callbacks.models.privacy import PrivacyLogEntry
 from callbacks.models.requests import (
@@ -40,6 +41,8 @@ __all__ = [
     "CallbackRequestQuerySet",
     "ClinicClosure",
     "ConsentMethod",
+    "FollowUp",
+    "FollowUpQuerySet",
     "Notification",
     "NotificationQuerySet",
     "PostgresExclusionConstraint",

@@ -14,7 +14,8 @@ class NotificationQuerySet(models.QuerySet):
 
 # Kinds sent once per move, so possibly several times for one request.
 # A priority can rise more than once too (routine to review to urgent), and staff hear of each rise.
-REPEATABLE_KINDS = ("booking_rescheduled", "booking_moved", "staff_raised")
+# A patient gets one outcome follow-up per due time: those are kept to one per follow-up row instead.
+REPEATABLE_KINDS = ("booking_rescheduled", "booking_moved", "staff_raised", "follow_up")
 
 
 class Notification(models.Model):
@@ -33,6 +34,7 @@ class Notification(models.Model):
         BOOKING_RESCHEDULED = "booking_rescheduled", "Appointment moved by the patient (staff)"
         BOOKING_MOVED = "booking_moved", "Appointment moved (patient)"
         WAITLIST_OFFER = "waitlist_offer", "Waitlist offer (patient)"
+        FOLLOW_UP = "follow_up", "Outcome follow-up (patient)"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "E-mail"
@@ -49,6 +51,10 @@ class Notification(models.Model):
     )
     waitlist_offer = models.ForeignKey(
         "WaitlistOffer", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    # The outcome follow-up an e-mail asks the patient to answer (kind follow_up only).
+    follow_up = models.ForeignKey(
+        "FollowUp", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
     )
     kind = models.CharField(max_length=24, choices=Kind.choices)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
@@ -76,6 +82,12 @@ class Notification(models.Model):
                 name="notif_once_per_kind",
             ),
             models.UniqueConstraint(fields=["waitlist_offer", "kind", "channel"], name="notif_offer_once"),
+            # One e-mail per follow-up, however often the beat job runs.
+            models.UniqueConstraint(fields=["follow_up", "kind", "channel"], name="notif_follow_up_once"),
+            models.CheckConstraint(
+                condition=Q(kind="follow_up", follow_up__isnull=False) | (~Q(kind="follow_up") & Q(follow_up=None)),
+                name="notif_follow_up_kind",
+            ),
             models.CheckConstraint(
                 condition=Q(request__isnull=False, waitlist_offer__isnull=True)
                 | Q(request__isnull=True, waitlist_offer__isnull=False),

@@ -116,6 +116,8 @@ class CallbackRequest(models.Model):
     outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
     next_attempt_at = models.DateTimeField("next call attempt", null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set when the patient stops the outcome follow-up e-mails (their one-click link); none is sent after it.
+    follow_ups_stopped_at = models.DateTimeField("follow-ups stopped", null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -248,6 +250,7 @@ class RequestEvent(AppendOnlyModel):
         SCHEDULED = "scheduled", "Next attempt scheduled"
         EDITED = "edited", "Edit"
         EXPORTED = "exported", "Patient data downloaded"
+        FOLLOW_UP = "follow_up", "Outcome follow-up"
 
     request = models.ForeignKey(CallbackRequest, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

@@ -8,7 +8,8 @@ from django.urls import reverse
 
 from callbacks.booking.calendar import appointment_ics
 from callbacks.booking.links import appointment_cancel_url, appointment_reschedule_url, waitlist_offer_url
-from callbacks.models import Appointment, CallbackRequest, Notification, Priority, WaitlistOffer
+from callbacks.models import Appointment, CallbackRequest, FollowUp, Notification, Priority, WaitlistOffer
+from callbacks.requests.followup_links import follow_up_answer_url, follow_ups_stop_url
 from callbacks.requests.links import questionnaire_continue_url
 
 # The patient's first e-mail carries the time as tentative (staff have not confirmed it yet); the confirmation
@@ -74,6 +75,17 @@ def waitlist_offer_email_context(notification: Notification) -> dict:
     }
 
 
+def follow_up_email_context(notification: Notification) -> dict:
+    """The follow-up e-mail: its signed single-use link and the stop link, and nothing about the patient's back."""
+    follow_up = FollowUp.objects.get(pk=notification.follow_up_id)
+    return {
+        "follow_up": follow_up,
+        "answer_url": follow_up_answer_url(follow_up),
+        "stop_url": follow_ups_stop_url(notification.request),
+        "follow_up_link_days": settings.CLINIC_FOLLOW_UP_LINK_DAYS,
+    }
+
+
 def notification_email(notification: Notification) -> EmailMessage:
     request = notification.request
     context = {
@@ -92,6 +104,8 @@ def notification_email(notification: Notification) -> EmailMessage:
         context.update(booking_email_context(notification))
     if notification.waitlist_offer_id is not None:
         context.update(waitlist_offer_email_context(notification))
+    if notification.follow_up_id is not None:
+        context.update(follow_up_email_context(notification))
     template = f"callbacks/email/{notification.kind}"
     subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
     body = render_to_string(f"{template}_body.txt", context)

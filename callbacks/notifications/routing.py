@@ -5,8 +5,8 @@ set; the rest at the front desk), and again, the same way, when later answers ra
 gets a confirmation when they gave an e-mail address and the clinic sends confirmations; the escalation address
 hears of an overdue request; the patient hears of staff decisions on an appointment (and of the clinic cancelling
 it) and gets a reminder; the front desk hears of a patient's cancellation, and staff and the patient of a
-patient's move; a waitlisted patient is offered a freed slot. Nobody else, and no health details to anyone (the
-templates carry the reference, priority and a staff link only).
+patient's move; a waitlisted patient is offered a freed slot; a patient gets each outcome follow-up. Nobody
+else, and no health details to anyone (the templates carry the reference, priority and a staff link only).
 """
 
 from dataclasses import dataclass
@@ -26,7 +26,7 @@ PATIENT_BOOKING_KINDS = frozenset(
 
 # Every kind whose recipient is the patient: their address is shown to staff only on the request's own page,
 # which writes the privacy log, never in the outbox's lists.
-PATIENT_KINDS = PATIENT_BOOKING_KINDS | {Kind.PATIENT_CONFIRMATION}
+PATIENT_KINDS = PATIENT_BOOKING_KINDS | {Kind.PATIENT_CONFIRMATION, Kind.FOLLOW_UP}
 
 
 def notification_goes_to_patient(kind: str) -> bool:
@@ -86,6 +86,11 @@ def appointment_moved_routes(request: CallbackRequest) -> list[Route]:
 def waitlist_offer_recipient(entry: WaitlistEntry) -> str:
     """A freed slot is offered to the waitlisted patient, who always gave an address."""
     return entry.email
+
+
+def follow_up_recipient(request: CallbackRequest) -> str:
+    """An outcome follow-up goes to the patient's own address; empty when they gave none."""
+    return request.email
 
 
 def escalation_recipient() -> str:

@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from callbacks.models import Appointment, CallAttempt, CallbackRequest, RequestEvent, StaffNote
+from callbacks.models import Appointment, CallAttempt, CallbackRequest, FollowUp, RequestEvent, StaffNote
 from callbacks.requests.consent import CONSENT_TEXTS
 from callbacks.requests.selectors import callback_request_notifications
 from callbacks.rules.staff import staff_display_name
@@ -60,6 +60,18 @@ def export_document(request: CallbackRequest) -> dict[str, Any]:
         },
         "questionnaire": _export_questionnaire(request.questionnaire_response),
         "appointment": _export_appointment(request, local),
+        "follow_ups_stopped_at": local(request.follow_ups_stopped_at),
+        "follow_ups": [
+            {
+                "weeks": f.weeks,
+                "due_at": local(f.due_at),
+                "status": f.get_status_display(),
+                "sent_at": local(f.sent_at),
+                "answered_at": local(f.answered_at),
+                "questionnaire": _export_questionnaire(f.questionnaire_response),
+            }
+            for f in FollowUp.objects.filter(request=request).select_related("questionnaire_response").order_by("weeks")
+        ],
         "call_attempts": [
             {
                 "at": local(a.made_at),

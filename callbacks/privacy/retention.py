@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from callbacks.models import Appointment, CallAttempt, CallbackRequest, PrivacyLogEntry, RequestEvent, StaffNote
 from callbacks.privacy.sessions import sessions_expired_delete
+from callbacks.requests.selectors import follow_up_response_ids
 from intake.services import questionnaire_responses_delete
 
 logger = logging.getLogger(__name__)
@@ -70,8 +71,12 @@ def callback_requests_purge_expired(*, now: dt.datetime | None = None, batch_siz
             )
             if not batch:
                 break
-            CallbackRequest.objects.filter(pk__in=[pk for pk, _ in batch]).delete()
-            questionnaire_responses_delete(response_ids=[response_id for _, response_id in batch])
+            request_ids = [pk for pk, _ in batch]
+            follow_up_responses = follow_up_response_ids(request_ids=request_ids)
+            CallbackRequest.objects.filter(pk__in=request_ids).delete()
+            questionnaire_responses_delete(
+                response_ids=[*(response_id for _, response_id in batch), *follow_up_responses]
+            )
         deleted += len(batch)
     # Unfinished answers never became a request: they go with their session once it has ended.
     sessions = sessions_expired_delete(now=now)

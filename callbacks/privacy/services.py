@@ -17,6 +17,7 @@ from django.utils import timezone
 from callbacks.models import CallbackRequest, PrivacyLogEntry, RequestEvent
 from callbacks.privacy.export import export_document
 from callbacks.privacy.sessions import sessions_of_request_delete
+from callbacks.requests.selectors import follow_up_response_ids
 from intake.selectors import fhir_bundle, fhir_json, questionnaire_response_fhir
 from intake.services import questionnaire_responses_delete
 
@@ -129,11 +130,11 @@ def callback_request_erase(*, request: CallbackRequest, actor: AbstractBaseUser)
     All or nothing, in one transaction. What remains is one privacy log entry: the reference, who, when.
     """
     locked = CallbackRequest.objects.select_for_update().get(pk=request.pk)
-    reference, response_id = locked.reference, locked.questionnaire_response_id
-    # The request protects its response, so the request goes first.
+    reference = locked.reference
+    response_ids = [locked.questionnaire_response_id, *follow_up_response_ids(request_ids=[locked.pk])]
+    # The request (and its follow-ups) protect their responses, so the request goes first.
     locked.delete()
-    if response_id is not None:
-        questionnaire_responses_delete(response_ids=[response_id])
+    questionnaire_responses_delete(response_ids=response_ids)
     sessions = sessions_of_request_delete(reference=reference)
     entry = PrivacyLogEntry.objects.create(action=PrivacyLogEntry.Action.ERASED, reference=reference, actor=actor)
     logger.info("callback request %s erased by user %s (and %d session(s))", reference, actor.pk, sessions)

@@ -1,6 +1,7 @@
 """Readers of callback requests for the staff screens. Each returns data without changing anything."""
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -8,7 +9,15 @@ from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from callbacks.models import CallAttempt, CallbackRequest, ConsentMethod, Notification, RequestEvent, StaffNote
+from callbacks.models import (
+    CallAttempt,
+    CallbackRequest,
+    ConsentMethod,
+    FollowUp,
+    Notification,
+    RequestEvent,
+    StaffNote,
+)
 from callbacks.rules.requests import AWAITING_RESPONSE_STATUSES, URGENT_PRIORITIES
 from callbacks.rules.staff import staff_display_name
 from clinic.hours import clinic_zone
@@ -183,3 +192,12 @@ def _event_title(event: RequestEvent) -> str:
 
 def callback_request_notifications(*, request: CallbackRequest) -> QuerySet[Notification]:
     return Notification.objects.filter(request=request).order_by("created_at")
+
+
+def follow_up_response_ids(*, request_ids: Iterable[int]) -> list[int]:
+    """The ids of the answer sets the requests' follow-ups produced (for erasure and the retention purge)."""
+    return list(
+        FollowUp.objects.filter(request_id__in=list(request_ids), questionnaire_response__isnull=False).values_list(
+            "questionnaire_response_id", flat=True
+        )
+    )

@@ -140,20 +140,29 @@ def callback_request_questionnaire_step_save(
         other_text={"reason": request.reason},
     )
     priority = Priority(questionnaire_response_staff_priority(response=saved.response))
-    raised = priority < request.priority
+    raised = callback_request_priority_raise(request=request, priority=priority)
     if raised:
-        request.priority = priority
-        new_deadline = request_response_deadline(priority=priority, received_at=timezone.now())
-        request.deadline = min(request.deadline, new_deadline) if request.deadline else new_deadline
-        request.save(update_fields=["priority", "deadline", "updated_at"])
         if priority == Priority.EMERGENCY:
             # An emergency is not kept waiting for a routine appointment: the time it held goes back on offer.
             Appointment.objects.holding().filter(request=request).update(
                 status=Appointment.Status.CANCELLED, decided_at=timezone.now()
             )
         notifications_enqueue_on_commit(notifications_for_priority_raised(request))
-        logger.info("callback request %s: priority raised to %s by later answers", request.reference, priority)
     return QuestionnaireStepSaved(request=request, priority_raised=raised)
+
+
+def callback_request_priority_raise(*, request: CallbackRequest, priority: int) -> bool:
+    """Raise a locked request's priority to ``priority`` when that is more urgent; never lower it. Returns
+    whether it rose. On a rise the deadline moves to the earlier of the current one and the new priority's.
+    The caller holds the row lock and decides whom to tell."""
+    if priority >= request.priority:
+        return False
+    request.priority = priority
+    new_deadline = request_response_deadline(priority=priority, received_at=timezone.now())
+    request.deadline = min(request.deadline, new_deadline) if request.deadline else new_deadline
+    request.save(update_fields=["priority", "deadline", "updated_at"])
+    logger.info("callback request %s: priority raised to %s by later answers", request.reference, priority)
+    return True
 
 
 def _save_with_unique_reference(request: CallbackRequest) -> None:

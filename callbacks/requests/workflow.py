@@ -22,6 +22,8 @@ from django.utils.formats import date_format
 
 from callbacks.models import CallAttempt, CallbackRequest, Priority, RequestEvent, StaffNote
 from callbacks.requests.closures import request_response_deadline
+from callbacks.requests.followup_schedule import follow_up_schedule
+from callbacks.rules.followups import request_is_patient
 from callbacks.rules.requests import STATUS_AFTER_CALL, status_label, status_outcome_check, status_transition_check
 from callbacks.rules.staff import staff_display_name
 from clinic.hours import clinic_zone
@@ -63,7 +65,7 @@ def _locked(request: CallbackRequest) -> CallbackRequest:
     return CallbackRequest.objects.select_for_update().get(pk=request.pk)
 
 
-def _event(
+def request_event_record(
     *,
     request: CallbackRequest,
     actor: AbstractBaseUser,
@@ -73,6 +75,7 @@ def _event(
     before: Any = EMPTY,
     after: Any = EMPTY,
 ) -> RequestEvent:
+    """One row of the request's history; call it in the transaction of the change it records."""
     return RequestEvent.objects.create(
         request=request, actor=actor, at=at, action=action, field=field, before=str(before), after=str(after)
     )
@@ -85,7 +88,7 @@ def _field_set(
     before = getattr(locked, field)
     setattr(locked, field, value)
     locked.save(update_fields=[field, "updated_at"])
-    _event(
+    request_event_record(
         request=locked,
         actor=actor,
         action=action,
@@ -100,7 +103,7 @@ def _planned_call_drop(locked: CallbackRequest, *, actor: AbstractBaseUser, at: 
     """Forget the planned next call, with its history event; the caller saves. False if none was planned."""
     if not locked.next_attempt_at:
         return False
-    _event(
+    request_event_record(
         request=locked,
         actor=actor,
         action=RequestEvent.Action.SCHEDULED,
@@ -193,7 +196,7 @@ def _apply_status(
     if status == Status.CLOSED and _planned_call_drop(locked, actor=actor, at=now):
         changed.append("next_attempt_at")
     locked.save(update_fields=changed)
-    _event(
+    request_event_record(
         request=locked,
         actor=actor,
         action=RequestEvent.Action.STATUS,
@@ -203,7 +206,7 @@ def _apply_status(
         after=status_label(status),
     )
     if before_outcome != outcome:
-        _event(
+        request_event_record(
             request=locked,
             actor=actor,
             action=RequestEvent.Action.STATUS,
@@ -214,6 +217,9 @@ def _apply_status(
         )
     for field in ("status", "outcome", "closed_at", "next_attempt_at"):
         setattr(request, field, getattr(locked, field))
+    # Becoming a patient starts the outcome follow-ups (once: the schedule ignores a second transition).
+    if request_is_patient(status=status, outcome=outcome):
+        follow_up_schedule(request=locked, started_at=now)
     return locked
 
 
@@ -244,7 +250,7 @@ def call_attempt_log(
         raise ValidationError("The call is dated before the request arrived.", code="call_before_request")
     note = note.strip()
     attempt = CallAttempt.objects.create(request=locked, made_by=actor, made_at=made_at, outcome=outcome, note=note)
-    _event(
+    request_event_record(
         request=locked,
         actor=actor,
         action=RequestEvent.Action.CALL,
@@ -292,7 +298,7 @@ def staff_note_add(*, request: CallbackRequest, text: str, actor: AbstractBaseUs
     locked = _locked(request)
     now = timezone.now()
     note = StaffNote.objects.create(request=locked, author=actor, created_at=now, text=text)
-    _event(request=locked, actor=actor, action=RequestEvent.Action.NOTE, at=now, field="note", after=text)
+    request_event_record(request=locked, actor=actor, action=RequestEvent.Action.NOTE, at=now, field="note", after=text)
     return note
 
 
@@ -319,7 +325,7 @@ def callback_request_priority_change(
         ("priority", Priority(before_priority).label, Priority(priority).label),
         ("deadline", moment_label(before_deadline), moment_label(locked.deadline)),
     ):
-        _event(
+        request_event_record(
             request=locked,
             actor=actor,
             action=RequestEvent.Action.EDITED,

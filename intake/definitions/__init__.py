@@ -33,11 +33,14 @@ from intake.definitions.types import (
 
 # The questionnaire every callback and booking request asks.
 BACK_PAIN = "back-pain"
+# The outcome follow-up questionnaire (pain, PSFS, global rating of change), e-mailed after a request is booked.
+OUTCOMES = "outcomes"
 
 __all__ = [
     "BACK_PAIN",
     "BODY_AREAS",
     "DEFINITIONS_DIR",
+    "OUTCOMES",
     "TIER_ORDER",
     "AnswerType",
     "Band",

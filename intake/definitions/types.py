@@ -146,6 +146,9 @@ class Score:
     id: str
     label: str
     item_ids: tuple[str, ...]
+    # "sum" adds the answered items' points; "mean" averages them (rounded to one decimal place), so an
+    # instrument whose patients answer a varying number of items (the PSFS) is scored as published.
+    aggregate: str = "sum"
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
 
@@ -74,6 +74,9 @@ class ScoreFile(FileModel):
     id: Id
     label: Text
     items: ScoreMembers = Field(description="'all', or the question ids of the items it adds up.")
+    aggregate: Literal["sum", "mean"] = Field(
+        "sum", description="sum: the items' points added up; mean: their average over the answered items."
+    )
 
 
 class BandFile(FileModel):
@@ -134,6 +137,7 @@ class InstrumentFile(FileModel):
                     id=score.id,
                     label=score.label,
                     item_ids=tuple(self.item_ids if score.items == "all" else score.items),
+                    aggregate=score.aggregate,
                 )
                 for score in self.scores
             ),

@@ -1,0 +1,46 @@
+"""Outcome follow-ups: what state one can be in, when a request has become a patient, and when each is due.
+
+The schedule is ``settings.CLINIC_FOLLOW_UP_WEEKS`` (weeks after the request became a patient); these rules are
+the one place that reads it.
+"""
+
+import datetime as dt
+
+from django.db import models
+
+from callbacks.rules.requests import RequestOutcome, RequestStatus
+
+
+class FollowUpStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    SENT = "sent", "Sent (handed to the outbox)"
+    ANSWERED = "answered", "Answered"
+    STOPPED = "stopped", "Stopped by the patient"
+    SKIPPED = "skipped", "Not sent (no e-mail address)"
+
+
+# A follow-up in one of these states will never be sent again and never be answered.
+FOLLOW_UP_FINAL_STATUSES = (FollowUpStatus.ANSWERED, FollowUpStatus.STOPPED, FollowUpStatus.SKIPPED)
+
+
+def follow_up_weeks_parse(raw: str | list) -> tuple[int, ...]:
+    """``"2,6,12"`` (or a list) as sorted, distinct whole weeks, each 1 or more; ValueError on anything else."""
+    parts = raw.split(",") if isinstance(raw, str) else list(raw)
+    weeks = set()
+    for part in parts:
+        text = str(part).strip()
+        if not text:
+            continue
+        if not text.isdigit() or int(text) < 1:
+            raise ValueError(f"{text!r} is not a whole number of weeks (1 or more)")
+        weeks.add(int(text))
+    return tuple(sorted(weeks))
+
+
+def request_is_patient(*, status: str, outcome: str = "") -> bool:
+    """A request has become a patient once it is booked, or closed because an appointment was made."""
+    return status == RequestStatus.BOOKED or (status == RequestStatus.CLOSED and outcome == RequestOutcome.APPOINTMENT)
+
+
+def follow_up_due_at(*, started_at: dt.datetime, weeks: int) -> dt.datetime:
+    return started_at + dt.timedelta(weeks=weeks)
