@@ -58,9 +58,10 @@ WEEKS = WEEKS_AHEAD
 class BookingContactForm(CallbackRequestForm):
     """The callback form without the callback window: the appointment is the time."""
 
+    asks_when = False
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, submit_label="Book this appointment", **kwargs)
-        del self.fields["preferred_date"], self.fields["preferred_time"]
         self.fields["reason"].label = "What would you like help with? (optional)"
         self.fields["email"].help_text = "To send you the confirmation and a calendar file."
         self.helper.layout = Layout(
