@@ -18,7 +18,7 @@ from callbacks.models import CallbackRequest, FollowUp, Priority, RequestEvent
 from callbacks.notifications.outbox import notifications_enqueue_on_commit, notifications_for_priority_raised
 from callbacks.requests.services import callback_request_priority_raise
 from callbacks.requests.workflow import (
-    callback_request_status_change,
+    callback_request_red_flag_reopen,
     moment_label,
     patient_link_actor,
     request_event_record,
@@ -80,17 +80,19 @@ def follow_up_answer_save(*, follow_up_id: int, answers: Mapping[str, Any], comp
     raised = callback_request_priority_raise(request=request, priority=priority)
     if raised:
         _event(request, actor, now, field="priority", before=Priority(before_priority).label, after=priority.label)
-        _event(
-            request,
-            actor,
-            now,
-            field="deadline",
-            before=moment_label(before_deadline),
-            after=moment_label(request.deadline),
-        )
-    if red_flag and request.status == CallbackRequest.Status.CLOSED:
-        # Back in the staff queue (it hides closed requests), with the reopening in the history.
-        callback_request_status_change(request=request, status=CallbackRequest.Status.IN_PROGRESS, actor=actor)
+        if request.deadline != before_deadline:
+            _event(
+                request,
+                actor,
+                now,
+                field="deadline",
+                before=moment_label(before_deadline),
+                after=moment_label(request.deadline),
+            )
+    if red_flag:
+        # Booked, contacted or closed: back among the requests awaiting a response, so the queue shows it, its
+        # deadline runs from now and an overdue one is chased (with the reopening in the history).
+        callback_request_red_flag_reopen(request=request, actor=actor)
     if red_flag:
         # Told like a new request of this priority, even when the request was already urgent: this is news.
         notifications_enqueue_on_commit(notifications_for_priority_raised(request))

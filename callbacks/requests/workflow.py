@@ -24,7 +24,13 @@ from callbacks.models import CallAttempt, CallbackRequest, Priority, RequestEven
 from callbacks.requests.closures import request_response_deadline
 from callbacks.requests.followup_schedule import follow_up_schedule
 from callbacks.rules.followups import request_is_patient
-from callbacks.rules.requests import STATUS_AFTER_CALL, status_label, status_outcome_check, status_transition_check
+from callbacks.rules.requests import (
+    STATUS_AFTER_CALL,
+    status_awaits_response,
+    status_label,
+    status_outcome_check,
+    status_transition_check,
+)
 from callbacks.rules.staff import staff_display_name
 from clinic.hours import clinic_zone
 
@@ -176,6 +182,34 @@ def callback_request_status_change(
     if status == Status.CONTACTED and reason.strip():
         staff_note_add(request=locked, text=f"Contacted without a logged call: {reason.strip()}", actor=actor)
     return _apply_status(locked, request, status=status, outcome=outcome, actor=actor, now=now)
+
+
+def callback_request_red_flag_reopen(*, request: CallbackRequest, actor: AbstractBaseUser) -> bool:
+    """A red flag reported after staff had answered the request (booked, contacted or closed): it goes back to
+    "in progress", so it awaits a response again, shows in the queue and runs to a deadline counted from now
+    for its priority. Returns whether it moved. The system does this, not staff, so it is not one of the staff's
+    transitions (staff cannot move a booked request back); the history records both changes under ``actor``.
+    The appointment, if any, stays: staff decide what becomes of it."""
+    locked = _locked(request)
+    if status_awaits_response(locked.status):
+        return False
+    now = timezone.now()
+    before_deadline = locked.deadline
+    locked.deadline = request_response_deadline(priority=locked.priority, received_at=now)
+    locked.save(update_fields=["deadline", "updated_at"])
+    request.deadline = locked.deadline
+    _apply_status(locked, request, status=Status.IN_PROGRESS, outcome="", actor=actor, now=now)
+    if before_deadline != locked.deadline:
+        request_event_record(
+            request=locked,
+            actor=actor,
+            action=RequestEvent.Action.STATUS,
+            at=now,
+            field="deadline",
+            before=moment_label(before_deadline),
+            after=moment_label(locked.deadline),
+        )
+    return True
 
 
 def _apply_status(

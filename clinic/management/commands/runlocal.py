@@ -1,3 +1,4 @@
+import os
 import signal
 import subprocess
 import sys
@@ -27,19 +28,22 @@ class Command(BaseCommand):
         if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             call_command("load_demo_clinic")
         celery = [sys.executable, "-m", "celery", "-A", "clinic"]
+        # The links in e-mails lead to this server unless SITE_URL says otherwise (another --addrport included).
+        environment = {**os.environ, "SITE_URL": os.environ.get("SITE_URL") or f"http://{addrport}"}
         # Fixed argument lists, no shell and no user input.
         children = [
             subprocess.Popen(
-                [*celery, "worker", "--loglevel=INFO", "--concurrency=2", "--without-mingle", "--without-gossip"]
+                [*celery, "worker", "--loglevel=INFO", "--concurrency=2", "--without-mingle", "--without-gossip"],
+                env=environment,
             ),
-            subprocess.Popen([*celery, "beat", "--loglevel=INFO"]),
+            subprocess.Popen([*celery, "beat", "--loglevel=INFO"], env=environment),
         ]
         self.stdout.write(
             f"\nSite: http://{addrport}/   Staff admin: http://{addrport}/{settings.ADMIN_URL_PATH}\n"
             f"E-mails are written to {settings.EMAIL_FILE_PATH}\n"
         )
         try:
-            subprocess.run([sys.executable, "manage.py", "runserver", addrport], check=False)
+            subprocess.run([sys.executable, "manage.py", "runserver", addrport], check=False, env=environment)
         except KeyboardInterrupt:
             pass
         finally:

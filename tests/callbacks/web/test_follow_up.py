@@ -9,9 +9,11 @@ import pytest
 from django.core import signing
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from callbacks.models import FollowUp, Notification, Priority, RequestEvent
 from callbacks.requests.followup_links import ANSWER_LINK_SALT, follow_up_answer_path, follow_ups_stop_path
+from callbacks.rules.requests import status_awaits_response
 from tests.factories import CallbackRequestFactory, FollowUpFactory
 from tests.support.questionnaire import NO_RED_FLAGS, step_data
 
@@ -188,3 +190,33 @@ def test_a_red_flag_phrase_in_an_activity_is_a_possible_red_flag_for_staff(djang
     reasons = follow_up.questionnaire_response.triage_reasons
     assert any(reason["rule_id"].startswith("possible_red_flag.") for reason in reasons)
     assert Notification.objects.filter(kind=Notification.Kind.STAFF_PRIORITY_RAISED, request=follow_up.request).exists()
+
+
+@pytest.mark.parametrize("status", ["booked", "contacted"])
+def test_a_red_flag_from_a_booked_or_contacted_patient_awaits_a_response_again(
+    status, django_capture_on_commit_callbacks
+):
+    # Weeks after the request was answered: its old deadline lies in the past and staff saw it "responded".
+    long_ago = timezone.now() - dt.timedelta(weeks=6)
+    request = CallbackRequestFactory(email="p@example.test", status=status, priority=Priority.URGENT, deadline=long_ago)
+    follow_up = FollowUpFactory(request=request, weeks=6)
+    with django_capture_on_commit_callbacks(execute=True):
+        send(Client(), follow_up, {**ANSWERS, "fever": "yes"})
+    request.refresh_from_db()
+    assert request.status == "in_progress" and status_awaits_response(request.status)
+    assert request.priority == Priority.URGENT, "already urgent: the same priority, news all the same"
+    assert request.deadline > timezone.now(), "the deadline runs from the red flag, not from weeks ago"
+    assert Notification.objects.filter(kind=Notification.Kind.STAFF_PRIORITY_RAISED, request=request).exists()
+    changes = {event.field: event for event in RequestEvent.objects.filter(request=request)}
+    assert changes["status"].before.lower() == status and changes["status"].after == "In progress"
+    assert changes["deadline"].actor.username == "patient-signed-link"
+
+
+def test_a_routine_follow_up_leaves_a_booked_request_booked(django_capture_on_commit_callbacks):
+    request = CallbackRequestFactory(email="p@example.test", status="booked")
+    follow_up = FollowUpFactory(request=request)
+    with django_capture_on_commit_callbacks(execute=True):
+        send(Client(), follow_up)
+    request.refresh_from_db()
+    assert request.status == "booked"
+    assert not RequestEvent.objects.filter(request=request, field__in=["status", "deadline", "priority"]).exists()
