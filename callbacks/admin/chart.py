@@ -143,9 +143,7 @@ class LineChart:
         return not self.points
 
 
-def line_chart(
-    *, low: int, high: int, scores: list[tuple[int, str, int | float]], weeks: tuple[int, ...]
-) -> LineChart:
+def line_chart(*, low: int, high: int, scores: list[tuple[int, str, int | float]], weeks: tuple[int, ...]) -> LineChart:
     """Place ``(week, label, value)`` scores on a fixed scale from ``low`` to ``high`` (a measure's whole range,
     so two patients' charts compare), the x axis running from week 0 (intake) to the last of ``weeks`` or of
     the scores; ticks at the bottom, middle and top of the scale, each week of ``weeks`` labelled."""
@@ -161,7 +159,9 @@ def line_chart(
         clamped = min(max(value, low), high)
         return round(baseline - plot_height * (clamped - low) / (high - low), 2)
 
-    points = tuple(Point(x=x_of(week), y=y_of(value), value=value, label=f"{label}: {value}") for week, label, value in scores)
+    points = tuple(
+        Point(x=x_of(week), y=y_of(value), value=value, label=f"{label}: {value}") for week, label, value in scores
+    )
     middle = (low + high) / 2
     tick_values = (low, int(middle) if float(middle).is_integer() else middle, high)
     return LineChart(

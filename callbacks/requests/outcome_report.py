@@ -30,6 +30,13 @@ class MeasureFigure:
     counted: int
     median: float | None
 
+    @property
+    def median_text(self) -> str:
+        """The median with its sign ("-2", "+1.5", "0"), or "" when no patient has a figure."""
+        if self.median is None:
+            return ""
+        return "0" if self.median == 0 else f"{self.median:+g}"
+
 
 @dataclass(frozen=True)
 class GroupRow:
@@ -51,6 +58,11 @@ class OutcomeReport:
     overall: GroupRow
     by_practitioner: tuple[GroupRow, ...]
     by_service: tuple[GroupRow, ...]
+
+    @property
+    def overall_rows(self) -> tuple[GroupRow, ...]:
+        """The overall row alone when anything was sent, for tables that list groups (none when nothing was)."""
+        return (self.overall,) if self.overall.sent else ()
 
 
 @dataclass
@@ -101,11 +113,11 @@ def _group_row(label: str, patients: list[_Patient]) -> GroupRow:
     for measure in OUTCOME_MEASURES:
         answered = [patient.values[measure.score_id] for patient in patients if patient.values.get(measure.score_id)]
         figures = [
-            figure
-            for figure in (outcome_patient_summary(measure, values) for values in answered)
-            if figure is not None
+            figure for figure in (outcome_patient_summary(measure, values) for values in answered) if figure is not None
         ]
-        measures.append(MeasureFigure(measure=measure, answered=len(answered), counted=len(figures), median=_median(figures)))
+        measures.append(
+            MeasureFigure(measure=measure, answered=len(answered), counted=len(figures), median=_median(figures))
+        )
     return GroupRow(
         label=label,
         sent=len(patients),
