@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 
 from callbacks.admin.export import csv_safe
+from callbacks.admin.forms import ErrorsDescribedMixin
 from callbacks.privacy.services import outcome_report_export_record
 from callbacks.requests.outcome_report import GroupRow, OutcomeReport, outcome_report
 from callbacks.rules.outcomes import OUTCOME_MEASURES
@@ -33,7 +34,7 @@ def clinic_today() -> dt.date:
     return timezone.localtime(timezone.now(), clinic_zone()).date()
 
 
-class OutcomeReportForm(forms.Form):
+class OutcomeReportForm(ErrorsDescribedMixin, forms.Form):
     date_from = forms.DateField(
         label="From", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), help_text="First day."
     )
