@@ -62,7 +62,7 @@ def test_request_page_draws_each_measure_and_the_same_numbers_as_a_table():
     section = html.split('id="scores"')[1].split("</section>")[0]
     assert "<polyline" in section and "<script" not in section and "style=" not in section
     # The table: intake and week 2, a measure intake did not ask shown as such.
-    assert '<th scope="row">Intake</th><td>8</td><td>9</td><td><span class="triage-muted">not asked</span></td>' in html
+    assert '<th scope="row">Intake</th><td>8</td><td>9</td><td><span class="triage-muted">no score</span></td>' in html
     assert '<th scope="row">Week 2</th><td>6</td><td>7</td><td>4</td><td>2</td>' in html
     # Where the patient is with their follow-ups.
     assert "Answered" in html and "Sent (handed to the outbox)" in html
