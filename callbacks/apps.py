@@ -121,7 +121,8 @@ class ClinicAdminSite(AdminSite):
 
     @staticmethod
     def _desk_links(request) -> list[tuple[str, str]]:
-        """The front desk's day, first on the home page: the queue, today's diary, booking, one's own feed."""
+        """The front desk's day, first on the home page: the queue, today's diary, booking, one's own feed; and the
+        clinic's outcome report for those who may see it."""
         from django.urls import reverse
 
         user, links = request.user, []
@@ -134,4 +135,6 @@ class ClinicAdminSite(AdminSite):
             links.append(("Book for a caller", reverse("admin:callbacks_appointment_book")))
         if getattr(user, "practitioner", None) is not None:
             links.append(("My calendar feed", reverse("admin:callbacks_appointment_feed")))
+        if user.has_perm("callbacks.view_outcome_report"):
+            links.append(("Outcome report", reverse("admin:callbacks_callbackrequest_outcome_report")))
         return links

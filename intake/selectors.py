@@ -68,6 +68,7 @@ __all__ = [
     "questionnaire_response_fhir",
     "questionnaire_response_progress",
     "questionnaire_response_rechecks",
+    "questionnaire_response_score_values",
     "questionnaire_response_staff_priority",
     "questionnaire_response_summary",
     "questionnaire_step_known_answers",
@@ -197,6 +198,15 @@ def questionnaire_step_known_answers(*, response: QuestionnaireResponse, step: S
 def questionnaire_response_answers(*, response: QuestionnaireResponse) -> dict[str, Any]:
     """The stored answers as a dict of question id to value, in question order."""
     return {answer.question_id: answer.value for answer in response.answers.all()}
+
+
+def questionnaire_response_score_values(*, response: QuestionnaireResponse) -> dict[str, int | float]:
+    """Every score of the response's complete instruments, by score id (no query: they are stored with it)."""
+    values: dict[str, int | float] = {}
+    for result in response.scores or ():
+        if result.get("complete"):
+            values.update(result.get("scores") or {})
+    return values
 
 
 def questionnaire_response_summary(*, response: QuestionnaireResponse) -> ResponseSummary:

@@ -104,3 +104,76 @@ def bar_chart(per_day: list[tuple[dt.date, int]]) -> BarChart:
         first_day=per_day[0][0] if per_day else None,
         last_day=last_day,
     )
+
+
+# One small line chart per outcome measure on a request's page (scores over time).
+LINE_WIDTH, LINE_HEIGHT = 320, 170
+LINE_LEFT, LINE_RIGHT, LINE_TOP, LINE_BOTTOM = 32, 16, 12, 28
+
+
+@dataclass(frozen=True)
+class Point:
+    x: float
+    y: float
+    value: int | float
+    label: str
+
+
+@dataclass(frozen=True)
+class AxisLabel:
+    x: float
+    text: str
+
+
+@dataclass(frozen=True)
+class LineChart:
+    width: int
+    height: int
+    points: tuple[Point, ...]
+    # The SVG polyline's "x,y x,y ..." (empty with fewer than two points: nothing to join).
+    line: str
+    ticks: tuple[Tick, ...]
+    week_labels: tuple[AxisLabel, ...]
+    plot_left: int
+    plot_right: int
+    baseline: float
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.points
+
+
+def line_chart(*, low: int, high: int, scores: list[tuple[int, str, int | float]], weeks: tuple[int, ...]) -> LineChart:
+    """Place ``(week, label, value)`` scores on a fixed scale from ``low`` to ``high`` (a measure's whole range,
+    so two patients' charts compare), the x axis running from week 0 (intake) to the last of ``weeks`` or of
+    the scores; ticks at the bottom, middle and top of the scale, each week of ``weeks`` labelled."""
+    plot_width = LINE_WIDTH - LINE_LEFT - LINE_RIGHT
+    plot_height = LINE_HEIGHT - LINE_TOP - LINE_BOTTOM
+    baseline = LINE_TOP + plot_height
+    last_week = max([*weeks, *(week for week, _, _ in scores), 1])
+
+    def x_of(week: int) -> float:
+        return round(LINE_LEFT + plot_width * week / last_week, 2)
+
+    def y_of(value: int | float) -> float:
+        clamped = min(max(value, low), high)
+        return round(baseline - plot_height * (clamped - low) / (high - low), 2)
+
+    points = tuple(
+        Point(x=x_of(week), y=y_of(value), value=value, label=f"{label}: {value}") for week, label, value in scores
+    )
+    middle = (low + high) / 2
+    tick_values = (low, int(middle) if float(middle).is_integer() else middle, high)
+    return LineChart(
+        width=LINE_WIDTH,
+        height=LINE_HEIGHT,
+        points=points,
+        line=" ".join(f"{point.x},{point.y}" for point in points) if len(points) > 1 else "",
+        ticks=tuple(Tick(value=value, y=y_of(value)) for value in tick_values),
+        week_labels=tuple(
+            AxisLabel(x=x_of(week), text="Intake" if week == 0 else f"Wk {week}") for week in sorted({0, *weeks})
+        ),
+        plot_left=LINE_LEFT,
+        plot_right=LINE_WIDTH - LINE_RIGHT,
+        baseline=baseline,
+    )

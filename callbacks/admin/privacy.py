@@ -143,14 +143,14 @@ class PrivacyLogEntryAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
     """Who opened, downloaded or erased which request, and what the retention purge deleted. Read-only: only
     the "view privacy log entry" permission (the Privacy officer group) shows it."""
 
-    list_display = ("at", "action", "reference", "actor_name", "count")
+    list_display = ("at", "action", "reference", "actor_name", "count", "detail")
     list_filter = ("action", ("at", admin.DateFieldListFilter))
     search_fields = ("reference",)
     search_help_text = "A request's reference, e.g. CB-7KQ2M."
     list_select_related = ("actor",)
     date_hierarchy = "at"
     list_per_page = 100
-    fields = ("at", "action", "reference", "actor", "count")
+    fields = ("at", "action", "reference", "actor", "count", "detail")
     readonly_fields = fields
 
     @admin.display(description="By", ordering="actor__username")

@@ -9,12 +9,14 @@ records it in the request's history. The change form itself has no editable fiel
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from callbacks.admin.chart import line_chart
 from callbacks.admin.display import (
     ADMIN_CSS,
     POSSIBLE_RED_FLAG_MARKER,
@@ -26,11 +28,13 @@ from callbacks.admin.export import ExportAdminMixin
 from callbacks.admin.filters import AssignedFilter, OverdueFilter, StatusFilter
 from callbacks.admin.inlines import NotificationInline
 from callbacks.admin.lookups import OfferedLookupsOnlyMixin
+from callbacks.admin.outcome_report import OutcomeReportAdminMixin
 from callbacks.admin.paging import QueuePaginator
 from callbacks.admin.privacy import ListedPrivacyMixin, PrivacyAdminMixin
 from callbacks.admin.workflow import WORKFLOW_ACTIONS, WorkflowAdminMixin
 from callbacks.models import Appointment, CallbackRequest, ConsentMethod, Priority
 from callbacks.requests import workflow
+from callbacks.requests.outcomes import callback_request_scores_over_time
 from callbacks.requests.phone import phone_search_variants
 from callbacks.requests.selectors import QUEUE_ORDER, callback_request_queue, callback_request_timeline
 from callbacks.rules.staff import staff_display_name
@@ -47,6 +51,7 @@ class CallbackRequestAdmin(
     PrivacyAdminMixin,
     WorkflowAdminMixin,
     ExportAdminMixin,
+    OutcomeReportAdminMixin,
     admin.ModelAdmin,
 ):
     # The key columns first: on a narrow screen the queue becomes stacked cards in this order (triage.css).
@@ -193,7 +198,7 @@ class CallbackRequestAdmin(
     # One request's page
 
     def get_urls(self):
-        return [*self.workflow_urls(), *self.privacy_urls(), *super().get_urls()]
+        return [*self.workflow_urls(), *self.privacy_urls(), *self.outcome_report_urls(), *super().get_urls()]
 
     def has_add_permission(self, request):
         # Requests come in through the public form, which records the patient's consent.
@@ -213,6 +218,7 @@ class CallbackRequestAdmin(
         summary = questionnaire_response_summary(response=response) if response else None
         return {
             **self.appointment_context(request, obj),
+            **self.scores_context(obj),
             "triage": obj,
             "triage_now": timezone.now(),
             "triage_zone": zone.key,
@@ -234,6 +240,24 @@ class CallbackRequestAdmin(
                 for action in WORKFLOW_ACTIONS
             },
         }
+
+    def scores_context(self, obj) -> dict[str, Any]:
+        """The patient's outcome scores over time, one small chart per measure, and their follow-ups."""
+        scores = callback_request_scores_over_time(request=obj)
+        weeks = tuple(settings.CLINIC_FOLLOW_UP_WEEKS)
+        charts = [
+            (
+                series,
+                line_chart(
+                    low=series.measure.low,
+                    high=series.measure.high,
+                    scores=[(point.weeks, point.when, point.value) for point in series.points],
+                    weeks=weeks,
+                ),
+            )
+            for series in scores.series
+        ]
+        return {"scores": scores, "score_charts": charts}
 
     def appointment_context(self, request, obj) -> dict[str, Any]:
         """A booking's appointment on its request's page, with the diary's one-click decisions."""

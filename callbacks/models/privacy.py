@@ -12,7 +12,9 @@ class PrivacyLogEntry(AppendOnlyModel):
     """Who saw, exported or erased a patient's health details, and what the retention purge deleted.
 
     Holds no personal data: the request is named by its reference as plain text (not a foreign key), so the
-    entry outlives the request's erasure. A purge run is one entry with the number of requests it deleted.
+    entry outlives the request's erasure. A purge run is one entry with the number of requests it deleted; an
+    export of the clinic's outcome report (figures about many patients, none named) is one entry naming its
+    period in ``detail``.
     """
 
     class Action(models.TextChoices):
@@ -21,6 +23,7 @@ class PrivacyLogEntry(AppendOnlyModel):
         EXPORTED = "exported", "Exported patient data"
         ERASED = "erased", "Erased patient data"
         PURGED = "purged", "Purged by retention"
+        REPORTED = "reported", "Exported the outcome report"
 
     action = models.CharField(max_length=10, choices=Action.choices)
     reference = models.CharField(max_length=12, blank=True, help_text="Empty for a retention purge run.")
@@ -30,6 +33,9 @@ class PrivacyLogEntry(AppendOnlyModel):
     )
     at = models.DateTimeField(default=timezone.now, editable=False)
     count = models.PositiveIntegerField(null=True, blank=True, help_text="Requests deleted by a purge run.")
+    detail = models.CharField(
+        max_length=60, blank=True, default="", help_text="What an entry about no single request covered."
+    )
 
     class Meta(AppendOnlyModel.Meta):
         ordering = ["-at", "-pk"]
@@ -41,12 +47,17 @@ class PrivacyLogEntry(AppendOnlyModel):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(action="purged", count__isnull=False, reference="")
-                | (~Q(action="purged") & Q(count__isnull=True) & ~Q(reference="") & Q(actor__isnull=False)),
+                condition=Q(action="purged", count__isnull=False, reference="", detail="")
+                | Q(action="reported", count__isnull=True, reference="", actor__isnull=False) & ~Q(detail="")
+                | (
+                    ~Q(action__in=["purged", "reported"])
+                    & Q(count__isnull=True, detail="", actor__isnull=False)
+                    & ~Q(reference="")
+                ),
                 name="cb_privacy_entry_shape",
             ),
         ]
 
     def __str__(self):
-        subject = self.reference or f"{self.count} requests"
+        subject = self.reference or self.detail or f"{self.count} requests"
         return f"{self.get_action_display()}: {subject} at {clinic_time_text(self.at)}"

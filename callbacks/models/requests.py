@@ -175,6 +175,7 @@ class CallbackRequest(models.Model):
             ("export_patient_data", "Can download one patient's data"),
             ("erase_patient_data", "Can erase one patient's data"),
             ("view_consent_proof", "Can see the hash of the consent text a patient agreed to"),
+            ("view_outcome_report", "Can see the clinic's outcome report (figures, no patient named)"),
         ]
 
     def __str__(self):

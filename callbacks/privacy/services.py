@@ -4,6 +4,7 @@ Every function here leaves a `PrivacyLogEntry` (no personal data in it: a refere
 Erasure deletes the request with everything hanging off it and, through `intake.services`, its answers.
 """
 
+import datetime as dt
 import json
 import logging
 from collections.abc import Iterable
@@ -44,6 +45,17 @@ def callback_requests_list_record(*, references: Iterable[str], actor: AbstractB
     ]
     PrivacyLogEntry.objects.bulk_create(entries)
     return len(entries)
+
+
+def outcome_report_export_record(*, date_from: dt.date, date_to: dt.date, actor: AbstractBaseUser) -> PrivacyLogEntry:
+    """Record that ``actor`` downloaded the clinic's outcome report for these dates (figures, no patient named)."""
+    entry = PrivacyLogEntry.objects.create(
+        action=PrivacyLogEntry.Action.REPORTED,
+        detail=f"Outcome report {date_from.isoformat()} to {date_to.isoformat()}",
+        actor=actor,
+    )
+    logger.info("outcome report %s to %s exported by user %s", date_from, date_to, actor.pk)
+    return entry
 
 
 @transaction.atomic

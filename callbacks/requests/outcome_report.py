@@ -1,0 +1,147 @@
+"""The clinic's outcome report: for a period, how many patients were sent follow-ups, how many answered, and the
+median outcome per measure, overall, by practitioner and by service. Read only; one query whatever the period.
+
+Who is counted: every request with a follow-up whose e-mail went out in the period (clinic dates, both ends
+included). Their answers are those follow-ups' answers, in week order. Per patient and measure the figure is
+`callbacks.rules.outcomes.outcome_patient_summary` (the change from the first answer to the latest, or the
+latest global rating), and a group's figure is the median of its patients' figures. Practitioner and service
+come from the request's appointment; a patient booked without one in the system is in a group of their own.
+The report names no patient: groups are staff members and services, and every figure comes with its count.
+"""
+
+import datetime as dt
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from callbacks.models import FollowUp
+from callbacks.requests.outcomes import follow_up_score_values
+from callbacks.rules.outcomes import OUTCOME_MEASURES, OutcomeMeasure, outcome_patient_summary
+from clinic.hours import clinic_zone
+
+NO_APPOINTMENT = "No appointment on record"
+
+
+@dataclass(frozen=True)
+class MeasureFigure:
+    measure: OutcomeMeasure
+    # Patients with at least one answer for the measure, and those with a figure (two answers for a change).
+    answered: int
+    counted: int
+    median: float | None
+
+    @property
+    def median_text(self) -> str:
+        """The median with its sign ("-2", "+1.5", "0"), or "" when no patient has a figure."""
+        if self.median is None:
+            return ""
+        return "0" if self.median == 0 else f"{self.median:+g}"
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    label: str
+    sent: int
+    answered: int
+    measures: tuple[MeasureFigure, ...]
+
+    @property
+    def response_rate(self) -> float | None:
+        """Percent of the patients sent a follow-up who answered at least one, to one decimal place."""
+        return round(100 * self.answered / self.sent, 1) if self.sent else None
+
+
+@dataclass(frozen=True)
+class OutcomeReport:
+    date_from: dt.date
+    date_to: dt.date
+    overall: GroupRow
+    by_practitioner: tuple[GroupRow, ...]
+    by_service: tuple[GroupRow, ...]
+
+    @property
+    def overall_rows(self) -> tuple[GroupRow, ...]:
+        """The overall row alone when anything was sent, for tables that list groups (none when nothing was)."""
+        return (self.overall,) if self.overall.sent else ()
+
+
+@dataclass
+class _Patient:
+    practitioner: str
+    service: str
+    answered: bool = False
+    # Score id -> the patient's answers in week order.
+    values: dict[str, list[int | float]] = field(default_factory=lambda: defaultdict(list))
+
+
+def _period_bounds(date_from: dt.date, date_to: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    zone = clinic_zone()
+    start = dt.datetime.combine(date_from, dt.time(), tzinfo=zone)
+    end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(), tzinfo=zone)
+    return start, end
+
+
+def _patients(date_from: dt.date, date_to: dt.date) -> list[_Patient]:
+    start, end = _period_bounds(date_from, date_to)
+    follow_ups = (
+        FollowUp.objects.filter(sent_at__gte=start, sent_at__lt=end)
+        .select_related("questionnaire_response", "request__appointment__practitioner", "request__appointment__service")
+        .order_by("request_id", "weeks")
+    )
+    patients: dict[int, _Patient] = {}
+    for follow_up in follow_ups:
+        patient = patients.get(follow_up.request_id)
+        if patient is None:
+            appointment = getattr(follow_up.request, "appointment", None)
+            patient = patients[follow_up.request_id] = _Patient(
+                practitioner=appointment.practitioner.name if appointment else NO_APPOINTMENT,
+                service=appointment.service.name if appointment else NO_APPOINTMENT,
+            )
+        if follow_up.status == FollowUp.Status.ANSWERED:
+            patient.answered = True
+        for score_id, value in follow_up_score_values(follow_up).items():
+            patient.values[score_id].append(value)
+    return list(patients.values())
+
+
+def _median(figures: list[float]) -> float | None:
+    return round(statistics.median(figures), 1) if figures else None
+
+
+def _group_row(label: str, patients: list[_Patient]) -> GroupRow:
+    measures = []
+    for measure in OUTCOME_MEASURES:
+        answered = [patient.values[measure.score_id] for patient in patients if patient.values.get(measure.score_id)]
+        figures = [
+            figure for figure in (outcome_patient_summary(measure, values) for values in answered) if figure is not None
+        ]
+        measures.append(
+            MeasureFigure(measure=measure, answered=len(answered), counted=len(figures), median=_median(figures))
+        )
+    return GroupRow(
+        label=label,
+        sent=len(patients),
+        answered=sum(patient.answered for patient in patients),
+        measures=tuple(measures),
+    )
+
+
+def _grouped(patients: list[_Patient], key: str) -> tuple[GroupRow, ...]:
+    groups: dict[str, list[_Patient]] = defaultdict(list)
+    for patient in patients:
+        groups[getattr(patient, key)].append(patient)
+    # Alphabetical, with the patients who have no appointment on record last.
+    order = sorted(groups, key=lambda label: (label == NO_APPOINTMENT, label.casefold()))
+    return tuple(_group_row(label, groups[label]) for label in order)
+
+
+def outcome_report(*, date_from: dt.date, date_to: dt.date) -> OutcomeReport:
+    """The report for the clinic dates ``date_from`` to ``date_to``, both included (see the module's text)."""
+    patients = _patients(date_from, date_to)
+    return OutcomeReport(
+        date_from=date_from,
+        date_to=date_to,
+        overall=_group_row("All patients", patients),
+        by_practitioner=_grouped(patients, "practitioner"),
+        by_service=_grouped(patients, "service"),
+    )

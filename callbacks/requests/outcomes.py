@@ -1,0 +1,119 @@
+"""One patient's outcome scores over time, for their request's page: read only, two queries at most.
+
+A time point is the intake questionnaire (week 0, for the measures intake asked the same way) and each answered
+follow-up (its week). The measures and their intake questions are `callbacks.rules.outcomes.OUTCOME_MEASURES`.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from callbacks.models import CallbackRequest, FollowUp
+from callbacks.rules.outcomes import OUTCOME_MEASURES, OutcomeMeasure
+from intake.selectors import questionnaire_response_answers, questionnaire_response_score_values
+
+INTAKE_WEEKS = 0
+
+
+@dataclass(frozen=True)
+class ScorePoint:
+    weeks: int
+    when: str  # "Intake", "Week 2"...
+    value: int | float
+
+
+@dataclass(frozen=True)
+class MeasureSeries:
+    measure: OutcomeMeasure
+    points: tuple[ScorePoint, ...]
+
+
+@dataclass(frozen=True)
+class FollowUpLine:
+    weeks: int
+    status: str
+    status_label: str
+    due_at: dt.datetime
+    sent_at: dt.datetime | None
+    answered_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    """One time point of the data table: its label and one value (or None) per measure, in measure order."""
+
+    when: str
+    values: tuple[int | float | None, ...]
+
+
+@dataclass(frozen=True)
+class ScoresOverTime:
+    series: tuple[MeasureSeries, ...]
+    rows: tuple[ScoreRow, ...]
+    follow_ups: tuple[FollowUpLine, ...]
+    stopped_at: dt.datetime | None
+
+    @property
+    def has_scores(self) -> bool:
+        return bool(self.rows)
+
+
+def time_point_label(weeks: int) -> str:
+    return "Intake" if weeks == INTAKE_WEEKS else f"Week {weeks}"
+
+
+def follow_up_score_values(follow_up: FollowUp) -> dict[str, int | float]:
+    """The scores of an answered follow-up (its answer set must be loaded with it); empty for any other."""
+    if follow_up.status != FollowUp.Status.ANSWERED or follow_up.questionnaire_response is None:
+        return {}
+    return questionnaire_response_score_values(response=follow_up.questionnaire_response)
+
+
+def _intake_values(request: CallbackRequest) -> dict[str, int | float]:
+    if request.questionnaire_response_id is None:
+        return {}
+    answers = questionnaire_response_answers(response=request.questionnaire_response)
+    values = {}
+    for measure in OUTCOME_MEASURES:
+        value = answers.get(measure.intake_question) if measure.intake_question else None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            values[measure.score_id] = value
+    return values
+
+
+def callback_request_scores_over_time(*, request: CallbackRequest) -> ScoresOverTime:
+    """Each measure's scores at intake and at every answered follow-up, oldest first, and every follow-up of
+    the request with its state. Two queries: the follow-ups with their answer sets, and the intake answers."""
+    follow_ups = list(FollowUp.objects.filter(request=request).select_related("questionnaire_response"))
+    moments = [(INTAKE_WEEKS, _intake_values(request))]
+    moments += [(follow_up.weeks, follow_up_score_values(follow_up)) for follow_up in follow_ups]
+    moments = [(weeks, values) for weeks, values in moments if values]
+    series = tuple(
+        MeasureSeries(
+            measure=measure,
+            points=tuple(
+                ScorePoint(weeks=weeks, when=time_point_label(weeks), value=values[measure.score_id])
+                for weeks, values in moments
+                if measure.score_id in values
+            ),
+        )
+        for measure in OUTCOME_MEASURES
+    )
+    rows = tuple(
+        ScoreRow(
+            when=time_point_label(weeks),
+            values=tuple(values.get(measure.score_id) for measure in OUTCOME_MEASURES),
+        )
+        for weeks, values in moments
+    )
+    lines = tuple(
+        FollowUpLine(
+            weeks=follow_up.weeks,
+            status=follow_up.status,
+            status_label=follow_up.get_status_display(),
+            due_at=follow_up.due_at,
+            sent_at=follow_up.sent_at,
+            answered_at=follow_up.answered_at,
+        )
+        for follow_up in follow_ups
+    )
+    return ScoresOverTime(series=series, rows=rows, follow_ups=lines, stopped_at=request.follow_ups_stopped_at)

@@ -1,0 +1,191 @@
+"""Staff screens for outcomes: scores over time on a request's page, and the clinic's outcome report with its
+period form, permissions, CSV and privacy-log entry."""
+
+import csv
+import datetime as dt
+import io
+import re
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from callbacks.models import PrivacyLogEntry
+from intake.selectors import BACK_PAIN, definition_current
+from intake.services import questionnaire_response_create
+from tests.callbacks.requests.test_outcomes import clinic_dataset  # noqa: F401 - a fixture
+from tests.factories import UserFactory
+from tests.support.outcomes import patient_with_follow_ups
+
+pytestmark = pytest.mark.django_db
+
+REPORT = reverse("admin:callbacks_callbackrequest_outcome_report")
+
+
+def text(response):
+    return re.sub(r"\s+", " ", response.content.decode())
+
+
+def staff_client(*codenames, group="Triage staff"):
+    user = UserFactory(username=f"staff-{'-'.join(codenames) or 'plain'}")
+    user.groups.add(Group.objects.get(name=group))
+    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="callbacks", codename__in=codenames))
+    client = Client()
+    client.force_login(user)
+    return client, user
+
+
+# Scores over time on a request's page
+
+
+def scored_patient(follow_up_answers):
+    intake = questionnaire_response_create(
+        definition=definition_current(BACK_PAIN), answers={"pain_now": 8, "pain_worst": 9}, complete=False
+    )
+    return patient_with_follow_ups(questionnaire_response=intake, answers=follow_up_answers)
+
+
+def test_request_page_draws_each_measure_and_the_same_numbers_as_a_table():
+    patient = scored_patient({2: {"pain": 6, "worst": 7, "psfs": (4,), "change": "better"}, 6: None})
+    client, _ = staff_client()
+    response = client.get(reverse("admin:callbacks_callbackrequest_change", args=[patient.pk]))
+    html = text(response)
+    assert "Scores over time" in html
+    # An SVG per measure, named for screen readers, with the values in its description.
+    assert html.count('role="img"') == 4
+    assert '<title id="score-pain_now-title">Pain now (0-10)</title>' in html
+    assert '<desc id="score-pain_now-desc">Intake: 8; Week 2: 6.</desc>' in html
+    section = html.split('id="scores"')[1].split("</section>")[0]
+    assert "<polyline" in section and "<script" not in section and "style=" not in section
+    # The table: intake and week 2, a measure intake did not ask shown as such.
+    assert '<th scope="row">Intake</th><td>8</td><td>9</td><td><span class="triage-muted">no score</span></td>' in html
+    assert '<th scope="row">Week 2</th><td>6</td><td>7</td><td>4</td><td>2</td>' in html
+    # Where the patient is with their follow-ups.
+    assert "Answered" in html and "Sent (handed to the outbox)" in html
+
+
+def test_request_page_costs_the_same_queries_for_one_or_three_answered_follow_ups():
+    client, _ = staff_client()
+
+    def page_queries(patient):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("admin:callbacks_callbackrequest_change", args=[patient.pk]))
+        assert response.status_code == 200
+        return len(queries)
+
+    one = page_queries(scored_patient({2: {"pain": 6}}))
+    three = page_queries(scored_patient({2: {"pain": 6}, 6: {"pain": 5}, 12: {"pain": 4}}))
+    assert one == three
+
+
+# The report: who may see it
+
+
+def test_report_is_refused_without_the_permission_and_not_linked_from_home():
+    client, _ = staff_client()
+    assert client.get(REPORT).status_code == 403
+    assert REPORT not in client.get(reverse("admin:index")).content.decode()
+
+
+def test_report_with_the_permission_is_linked_from_home_and_shows_the_last_90_days(clinic_dataset):  # noqa: F811
+    client, _ = staff_client("view_outcome_report")
+    assert REPORT in client.get(reverse("admin:index")).content.decode()
+    response = client.get(REPORT)
+    assert response.status_code == 200
+    today = timezone.localdate()
+    form = response.context["form"]
+    assert form["date_from"].value() == today - dt.timedelta(days=89) and form["date_to"].value() == today
+    html = text(response)
+    assert '<th scope="row">All patients</th> <td>5</td> <td>4</td> <td>80.0%</td>' in html
+    assert '-3 <span class="triage-muted">(n = 3)</span>' in html
+    assert "Alex Physio" in html and "Follow-up visit" in html
+    # No CSV link without the export permission, and no patient's name anywhere.
+    assert "Download as CSV" not in html
+    from callbacks.models import CallbackRequest
+
+    for name in CallbackRequest.objects.values_list("name", flat=True):
+        assert name not in html
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "message"),
+    [
+        (
+            {"date_from": "2026-05-10", "date_to": "2026-05-01"},
+            "date_to",
+            "The last day cannot be before the first day.",
+        ),
+        ({"date_from": "2026-05-01", "date_to": "2999-01-01"}, "date_to", "The period cannot end after today."),
+        ({"date_from": "1 May", "date_to": "2026-05-01"}, "date_from", "Enter a valid date."),
+        ({"date_from": "", "date_to": "2026-05-01"}, "date_from", "This field is required."),
+        ({"date_from": "0202-05-01", "date_to": "2026-05-01"}, "date_from", "Choose a period of ten years or less."),
+    ],
+)
+def test_a_bad_period_is_explained_next_to_its_field_never_a_500(params, field, message):
+    client, _ = staff_client("view_outcome_report", "export_callbackrequest")
+    for extra in ({}, {"format": "csv"}):
+        response = client.get(REPORT, {**params, **extra})
+        assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
+        html = text(response)
+        assert f'<p class="triage-error" id="id_{field}_error">{message}</p>' in html
+        assert f'aria-invalid="true" aria-describedby="id_{field}_error"' in html
+        assert response.context["report"] is None
+    assert not PrivacyLogEntry.objects.filter(action=PrivacyLogEntry.Action.REPORTED).exists()
+
+
+# The CSV
+
+
+def test_csv_is_refused_without_the_export_permission_and_logs_nothing(clinic_dataset):  # noqa: F811
+    client, _ = staff_client("view_outcome_report")
+    assert client.get(REPORT, {"format": "csv"}).status_code == 403
+    assert not PrivacyLogEntry.objects.filter(action=PrivacyLogEntry.Action.REPORTED).exists()
+
+
+def test_csv_holds_the_figures_safe_for_a_spreadsheet_and_is_privacy_logged(clinic_dataset):  # noqa: F811
+    from callbacks.models import Practitioner
+
+    Practitioner.objects.filter(name="Sam Physio").update(name="=HYPERLINK(1)")
+    client, user = staff_client("view_outcome_report", "export_callbackrequest")
+    today = timezone.localdate()
+    start = today - dt.timedelta(days=29)
+    response = client.get(REPORT, {"date_from": start.isoformat(), "date_to": today.isoformat(), "format": "csv"})
+    assert response.status_code == 200 and response["Content-Type"] == "text/csv; charset=utf-8"
+    assert (
+        f'filename="outcome-report-{start.isoformat()}-to-{today.isoformat()}.csv"' in response["Content-Disposition"]
+    )
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0][:5] == [
+        "breakdown",
+        "group",
+        "patients sent a follow-up",
+        "patients who answered",
+        "response rate (%)",
+    ]
+    assert rows[0][5:8] == [
+        "pain_now: patients with an answer",
+        "pain_now: patients counted",
+        "pain_now: median change, first to latest",
+    ]
+    assert rows[1][:8] == ["overall", "All patients", "5", "4", "80.0", "4", "3", "-3"]
+    assert ["practitioner", "'=HYPERLINK(1)", "2", "1", "50.0", "1", "0", ""] in [row[:8] for row in rows]
+    assert rows[-1][:2] == ["service", "No appointment on record"]
+    [entry] = PrivacyLogEntry.objects.filter(action=PrivacyLogEntry.Action.REPORTED)
+    assert entry.actor == user and entry.reference == "" and entry.count is None
+    assert entry.detail == f"Outcome report {start.isoformat()} to {today.isoformat()}"
+
+
+def test_report_page_costs_the_same_queries_for_an_empty_and_a_full_period(clinic_dataset):  # noqa: F811
+    client, _ = staff_client("view_outcome_report")
+
+    def report_queries(**params):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(REPORT, params).status_code == 200
+        return len(queries)
+
+    long_ago = {"date_from": "2020-01-01", "date_to": "2020-03-31"}
+    assert report_queries(**long_ago) == report_queries()
