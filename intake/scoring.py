@@ -82,7 +82,12 @@ def instrument_score(*, instrument: Instrument, definition: Definition, values: 
     )
     if len(missing) > instrument.max_missing:
         return result
-    scores = {score.id: _score_value(score, points) for score in instrument.scores}
+    # A score none of whose items was answered is left out: no answer is not a zero.
+    scores = {
+        score.id: _score_value(score, points)
+        for score in instrument.scores
+        if any(item_id in points for item_id in score.item_ids)
+    }
     result = replace(result, scores=scores, complete=True)
     for band in instrument.bands:
         if band.when is None or condition_true(band.when, scores):
@@ -93,7 +98,7 @@ def instrument_score(*, instrument: Instrument, definition: Definition, values: 
 def _score_value(score: Score, points: Mapping[str, int | float]) -> int | float:
     if score.aggregate == "mean":
         answered = [points[item_id] for item_id in score.item_ids if item_id in points]
-        return _tidy(round(sum(answered) / len(answered), 1)) if answered else 0
+        return _tidy(round(sum(answered) / len(answered), 1))
     return _tidy(sum(points.get(item_id, 0) for item_id in score.item_ids))
 
 

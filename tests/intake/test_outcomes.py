@@ -66,3 +66,14 @@ def test_pain_and_global_change_scores():
     # Left out before week 2: no change score, never a guess.
     scores, _ = _scores(psfs_activity_1="Running", psfs_rating_1=5)
     assert scores["global_change"]["complete"] is False
+
+
+@pytest.mark.django_db
+def test_a_pain_rating_left_unanswered_is_no_score_not_a_zero():
+    # A follow-up stopped early (an emergency answer) may hold only the pain now: the worst pain stays unknown.
+    response = questionnaire_response_create(
+        definition=OUTCOMES_V1, answers={**NO_FLAGS, "pain_now": 4}, complete=False
+    )
+    scores = {item["instrument"]: item for item in response.scores}
+    assert scores["pain"]["scores"] == {"pain_now": 4}
+    assert scores["pain"]["missing"] == ["pain_worst_week"]
