@@ -24,6 +24,7 @@ from intake.definitions import (
     Tier,
     definition_current,
     definition_get,
+    definitions_registry,
 )
 from intake.fhir import questionnaire_to_fhir, resource_json, resources_bundle, response_to_fhir
 from intake.flow import (
@@ -64,6 +65,7 @@ __all__ = [
     "progress_rechecks",
     "progress_step_reachable",
     "questionnaire_fhir",
+    "questionnaire_fhir_versions",
     "questionnaire_response_answers",
     "questionnaire_response_fhir",
     "questionnaire_response_progress",
@@ -309,15 +311,28 @@ def questionnaire_fhir(*, slug: str, version: int | None = None) -> Any:
     return questionnaire_to_fhir(definition)
 
 
+def questionnaire_fhir_versions(*, slug: str) -> list[Any]:
+    """Every version of a definition, oldest first, as FHIR ``Questionnaire`` resources.
+
+    Raises `DefinitionNotFound` for a slug the registry does not hold.
+    """
+    registry = definitions_registry()
+    registry.current(slug)  # DefinitionNotFound for a slug it does not hold
+    return [questionnaire_to_fhir(registry.get(slug, version)) for version in registry.versions(slug)]
+
+
 def questionnaire_response_fhir(
-    *, response: QuestionnaireResponse, reference: str, subject_display: str | None = None
+    *, response: QuestionnaireResponse, reference: str, part: str | None = None, subject_display: str | None = None
 ) -> Any:
-    """A stored answer set as a FHIR ``QuestionnaireResponse`` identified by ``reference``.
+    """A stored answer set as a FHIR ``QuestionnaireResponse`` identified by ``reference`` (the request's own
+    answer set) or by ``reference/part`` (another answer set of that request, e.g. ``part="follow-up-6w"``).
 
     The patient is named (as the subject's display) only when the caller passes ``subject_display``.
     """
     answers = questionnaire_response_answers(response=response)
-    return response_to_fhir(response=response, answers=answers, reference=reference, subject_display=subject_display)
+    return response_to_fhir(
+        response=response, answers=answers, reference=reference, part=part, subject_display=subject_display
+    )
 
 
 def fhir_bundle(*, resources: list[Any]) -> Any:

@@ -33,7 +33,8 @@ class ExportAdminMixin:
 
     @admin.action(description="Export questionnaire answers as FHIR (JSON)", permissions=["export_patient_data"])
     def export_fhir(self, request, queryset):
-        """One QuestionnaireResponse for one request, a Bundle for several; names left out; each one logged."""
+        """Every answer set of the chosen requests (their own and their answered follow-ups'): one
+        QuestionnaireResponse when there is one, else a Bundle; names left out; each request logged once."""
         export = callback_requests_fhir_export(
             requests=queryset.select_related("questionnaire_response"), actor=request.user
         )

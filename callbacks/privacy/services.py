@@ -9,16 +9,17 @@ import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
-from callbacks.models import CallbackRequest, PrivacyLogEntry, RequestEvent
+from callbacks.models import CallbackRequest, FollowUp, PrivacyLogEntry, RequestEvent
 from callbacks.privacy.export import export_document
 from callbacks.privacy.sessions import sessions_of_request_delete
-from callbacks.requests.selectors import follow_up_response_ids
+from callbacks.requests.selectors import answered_follow_ups, follow_up_response_ids
 from intake.selectors import fhir_bundle, fhir_json, questionnaire_response_fhir
 from intake.services import questionnaire_responses_delete
 
@@ -90,23 +91,27 @@ class FhirExport:
 def callback_requests_fhir_export(
     *, requests: Iterable[CallbackRequest], actor: AbstractBaseUser, bundle: bool = False, with_names: bool = False
 ) -> FhirExport:
-    """The questionnaire answers of ``requests`` as FHIR R4 JSON: one QuestionnaireResponse, or (with ``bundle``
-    or more than one) a Bundle of them. Each is identified by its request's reference; the patient's name is in
-    it (as the subject's display) only ``with_names``.
+    """Every answer set of ``requests`` as FHIR R4 JSON: one QuestionnaireResponse, or (with ``bundle`` or more
+    than one) a Bundle of them. A request's own answer set is identified by its reference, each answered
+    follow-up by the reference and ``follow-up-<weeks>w`` (`answer_set_part`); the patient's name is in them (as
+    the subject's display) only ``with_names``.
 
-    Every exported request is recorded in the privacy log and in its history, in the same transaction; a
-    request without answers is skipped and named in ``without_answers``. Empty ``content`` when none had any.
+    Every exported request is recorded once in the privacy log and in its history, in the same transaction,
+    however many answer sets it had; a request without any is skipped and named in ``without_answers``. Empty
+    ``content`` when none had any.
     """
+    requests = list(requests)
+    follow_ups = answered_follow_ups(request_ids=[request.pk for request in requests])
     resources, exported, skipped = [], [], []
     for request in requests:
-        if request.questionnaire_response is None:
+        answer_sets = _answer_sets(request, follow_ups.get(request.pk, []))
+        if not answer_sets:
             skipped.append(request.reference)
             continue
         name = request.name if with_names else None
-        resources.append(
-            questionnaire_response_fhir(
-                response=request.questionnaire_response, reference=request.reference, subject_display=name
-            )
+        resources.extend(
+            questionnaire_response_fhir(response=response, reference=request.reference, part=part, subject_display=name)
+            for part, response in answer_sets
         )
         exported.append(request)
     if not resources:
@@ -118,6 +123,17 @@ def callback_requests_fhir_export(
         references=tuple(request.reference for request in exported),
         without_answers=tuple(skipped),
     )
+
+
+def answer_set_part(follow_up: FollowUp) -> str:
+    """What tells a follow-up's answer set from the request's own in its FHIR identifier: ``follow-up-6w``."""
+    return f"follow-up-{follow_up.weeks}w"
+
+
+def _answer_sets(request: CallbackRequest, follow_ups: list[FollowUp]) -> list[tuple[str | None, Any]]:
+    """The request's answer sets, its own first (no part), then its answered follow-ups' in weeks order."""
+    own = [(None, request.questionnaire_response)] if request.questionnaire_response is not None else []
+    return own + [(answer_set_part(follow_up), follow_up.questionnaire_response) for follow_up in follow_ups]
 
 
 def _exports_record(*, requests: list[CallbackRequest], actor: AbstractBaseUser, what: str) -> None:

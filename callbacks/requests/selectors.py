@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -199,5 +199,29 @@ def follow_up_response_ids(*, request_ids: Iterable[int]) -> list[int]:
     return list(
         FollowUp.objects.filter(request_id__in=list(request_ids), questionnaire_response__isnull=False).values_list(
             "questionnaire_response_id", flat=True
+        )
+    )
+
+
+def answered_follow_ups(*, request_ids: Iterable[int]) -> dict[int, list[FollowUp]]:
+    """The requests' answered follow-ups with their answer sets, by request id, each request's in ``weeks`` order."""
+    found: dict[int, list[FollowUp]] = {}
+    rows = (
+        FollowUp.objects.answered()
+        .filter(request_id__in=list(request_ids))
+        .select_related("questionnaire_response")
+        .order_by("request_id", "weeks")
+    )
+    for follow_up in rows:
+        found.setdefault(follow_up.request_id, []).append(follow_up)
+    return found
+
+
+def callback_requests_with_answers_flag(requests: QuerySet[CallbackRequest]) -> QuerySet[CallbackRequest]:
+    """``requests`` with ``has_answers``: true when it holds an answer set, its own or an answered follow-up's."""
+    follow_up_answered = Exists(FollowUp.objects.answered().filter(request=OuterRef("pk")))
+    return requests.annotate(
+        has_answers=ExpressionWrapper(
+            Q(questionnaire_response__isnull=False) | follow_up_answered, output_field=BooleanField()
         )
     )

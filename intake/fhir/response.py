@@ -1,12 +1,19 @@
 """A stored answer set as a FHIR R4 ``QuestionnaireResponse``, several resources as a ``Bundle``, and JSON.
 
 The response's items follow the Questionnaire's: one group per step with answers, in it one item per answered
-question. Its identifier is what the caller passes (the request's reference); the patient appears only as a
-``subject`` display, and only when the caller passes one.
+question. Its identifier is what the caller passes: the request's reference alone for the answer set that
+request was made with, or the reference and a ``part`` naming a later answer set of the same request (such as
+``follow-up-6w``) under a system of its own, so that every answer set of a request has an identifier and a
+resource id of its own. The patient appears only as a ``subject`` display, and only when the caller passes one.
+
+In a Bundle each entry's ``fullUrl`` is a fresh ``urn:uuid``: unique in the Bundle (as FHIR requires when it is
+present), never a web address this site would have to answer. The resources' own ids and identifiers are the
+stable names.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -35,19 +42,27 @@ def response_to_fhir(
     response: QuestionnaireResponse,
     answers: dict[str, Any],
     reference: str,
+    part: str | None = None,
     subject_display: str | None = None,
 ) -> FhirResponse:
-    """``response`` (with its ``answers`` by question id) as a QuestionnaireResponse identified by ``reference``."""
+    """``response`` (with its ``answers`` by question id) as a QuestionnaireResponse identified by ``reference``,
+    or, for another answer set of the same request, by ``reference/part`` (e.g. ``CB-7KQ2M/follow-up-6w``)."""
     definition = response.definition
     return FhirResponse(
-        id=_resource_id(reference),
-        identifier=Identifier(system=f"{settings.SITE_URL}/fhir/request-reference", value=reference),
+        id=_resource_id(reference if part is None else f"{reference}-{part}"),
+        identifier=_identifier(reference, part),
         questionnaire=f"{questionnaire_canonical(definition.slug)}|{definition.version}",
         status="completed" if response.is_complete else "in-progress",
         authored=response.created_at.isoformat(),
         subject=Reference(display=subject_display) if subject_display else None,
         item=_step_items(definition, answers) or None,
     )
+
+
+def _identifier(reference: str, part: str | None) -> Identifier:
+    if part is None:
+        return Identifier(system=f"{settings.SITE_URL}/fhir/request-reference", value=reference)
+    return Identifier(system=f"{settings.SITE_URL}/fhir/request-answer-set", value=f"{reference}/{part}")
 
 
 def _resource_id(reference: str) -> str:
@@ -86,11 +101,12 @@ def _value(question: Question, value: Any) -> dict[str, Any]:
 
 
 def resources_bundle(resources: Iterable[Resource]) -> Bundle:
-    """A Bundle of type ``collection`` holding the resources, stamped with the time it was made."""
+    """A Bundle of type ``collection`` holding the resources, stamped with the time it was made; each entry's
+    ``fullUrl`` is a new ``urn:uuid``, so no two entries share one."""
     return Bundle(
         type="collection",
         timestamp=timezone.now().isoformat(),
-        entry=[BundleEntry(resource=resource) for resource in resources],
+        entry=[BundleEntry(fullUrl=uuid.uuid4().urn, resource=resource) for resource in resources],
     )
 
 

@@ -17,6 +17,7 @@ from intake.definitions import (
     DEFINITIONS_DIR,
     AnswerType,
     Choice,
+    DefinitionNotFound,
     Question,
     definition_from_dict,
     definition_load,
@@ -24,7 +25,13 @@ from intake.definitions import (
 )
 from intake.fhir import questionnaire_from_fhir, questionnaire_to_fhir, resource_json
 from intake.fhir.enable_when import condition_to_enable_when
-from intake.selectors import fhir_bundle, fhir_json, questionnaire_fhir, questionnaire_response_fhir
+from intake.selectors import (
+    fhir_bundle,
+    fhir_json,
+    questionnaire_fhir,
+    questionnaire_fhir_versions,
+    questionnaire_response_fhir,
+)
 from intake.services import questionnaire_import, questionnaire_response_create
 from tests.intake.conftest import FIXTURES, MADE_UP
 
@@ -286,6 +293,43 @@ def test_an_unfinished_answer_set_is_in_progress_and_names_the_patient_only_when
     ]
     bundle = fhir_json(resource=fhir_bundle(resources=[questionnaire_response_fhir(response=stored, reference="CB-X")]))
     assert Bundle.model_validate_json(bundle).type == "collection"
+
+
+@pytest.mark.django_db
+def test_a_later_answer_set_of_a_request_has_its_own_id_and_identifier_and_bundle_entries_unique_full_urls(back_pain):
+    stored = questionnaire_response_create(definition=back_pain, answers={"saddle_numbness": False}, complete=False)
+    first = questionnaire_response_fhir(response=stored, reference="CB-7KQ2M")
+    later = questionnaire_response_fhir(response=stored, reference="CB-7KQ2M", part="follow-up-6w")
+    assert (first.id, first.identifier.value) == ("CB-7KQ2M", "CB-7KQ2M")
+    assert (later.id, later.identifier.value) == ("CB-7KQ2M-follow-up-6w", "CB-7KQ2M/follow-up-6w")
+    assert first.identifier.system.endswith("/fhir/request-reference")
+    assert later.identifier.system.endswith("/fhir/request-answer-set")
+    assert re.fullmatch(r"[A-Za-z0-9\-.]{1,64}", later.id)
+    # The same resource twice still gets two fullUrls: FHIR wants them unique in a Bundle.
+    bundle = Bundle.model_validate_json(fhir_json(resource=fhir_bundle(resources=[first, later, later])))
+    full_urls = [entry.fullUrl for entry in bundle.entry]
+    assert len(set(full_urls)) == 3
+    assert all(
+        re.fullmatch(r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}", u) for u in full_urls
+    )
+    assert [QuestionnaireResponse.model_validate(e.resource.model_dump()).id for e in bundle.entry][:2] == [
+        "CB-7KQ2M",
+        "CB-7KQ2M-follow-up-6w",
+    ]
+
+
+@pytest.mark.parametrize("slug", definitions_registry().slugs)
+def test_every_version_of_a_definition_exports_oldest_first(slug):
+    resources = questionnaire_fhir_versions(slug=slug)
+    assert [resource.version for resource in resources] == [str(v) for v in definitions_registry().versions(slug)]
+    for resource in resources:
+        Questionnaire.model_validate_json(resource_json(resource))
+    assert len({resource.id for resource in resources}) == len(resources)
+
+
+def test_every_version_of_an_unknown_definition_is_not_found():
+    with pytest.raises(DefinitionNotFound, match="no questionnaire definition 'neck-pain'"):
+        questionnaire_fhir_versions(slug="neck-pain")
 
 
 # Import -------------------------------------------------------------------------------------------------------

@@ -12,13 +12,15 @@ from django.core.management.base import BaseCommand, CommandError
 
 from callbacks.models import CallbackRequest
 from callbacks.privacy.services import callback_requests_fhir_export
-from intake.selectors import DefinitionNotFound, fhir_bundle, fhir_json, questionnaire_fhir
+from callbacks.requests.selectors import callback_requests_with_answers_flag
+from intake.selectors import DefinitionNotFound, fhir_bundle, fhir_json, questionnaire_fhir, questionnaire_fhir_versions
 
 
 class Command(BaseCommand):
     help = (
         "Print (or --output) a questionnaire definition as a FHIR Questionnaire, or requests' answers as "
-        "QuestionnaireResponses (one resource, or a Bundle with --bundle, --all or several references)."
+        "QuestionnaireResponses (one resource, or a Bundle with --bundle, --all-versions, --all, several references "
+        "or a request with follow-up answers)."
     )
 
     def add_arguments(self, parser):
@@ -26,9 +28,14 @@ class Command(BaseCommand):
         questionnaire = kinds.add_parser("questionnaire", help="a definition version as a Questionnaire")
         questionnaire.add_argument("slugs", nargs="+", metavar="slug", help="e.g. back-pain")
         questionnaire.add_argument("--version", type=int, help="the version (default: the current one)")
+        questionnaire.add_argument(
+            "--all-versions", action="store_true", help="every version of each slug, oldest first (a Bundle)"
+        )
         response = kinds.add_parser("response", help="requests' answers as QuestionnaireResponses (logged)")
         response.add_argument("references", nargs="*", metavar="reference", help="e.g. CB-7KQ2M")
-        response.add_argument("--all", action="store_true", help="every request that has answers")
+        response.add_argument(
+            "--all", action="store_true", help="every request that has answers (its own or a follow-up's)"
+        )
         response.add_argument("--by", required=True, help="the username of the member of staff exporting")
         response.add_argument("--with-names", action="store_true", help="put the patient's name in each resource")
         for sub in (questionnaire, response):
@@ -37,7 +44,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, kind: str, output: Path | None, bundle: bool, **options):
         if kind == "questionnaire":
-            text = self.questionnaires(options["slugs"], options["version"], bundle)
+            text = self.questionnaires(options["slugs"], options["version"], bundle, options["all_versions"])
         else:
             text = self.responses(options, bundle)
         if output is None:
@@ -49,13 +56,19 @@ class Command(BaseCommand):
             file.write(text + "\n")
         self.stderr.write(f"Wrote {output}.")
 
-    def questionnaires(self, slugs: list[str], version: int | None, bundle: bool) -> str:
+    def questionnaires(self, slugs: list[str], version: int | None, bundle: bool, all_versions: bool) -> str:
+        if version is not None and all_versions:
+            raise CommandError("--version and --all-versions do not go together")
         if version is not None and len(slugs) > 1:
             raise CommandError("--version goes with a single slug")
         try:
-            resources = [questionnaire_fhir(slug=slug, version=version) for slug in slugs]
+            if all_versions:
+                resources = [resource for slug in slugs for resource in questionnaire_fhir_versions(slug=slug)]
+            else:
+                resources = [questionnaire_fhir(slug=slug, version=version) for slug in slugs]
         except DefinitionNotFound as error:
             raise CommandError(str(error)) from None
+        bundle = bundle or all_versions
         resource = resources[0] if len(resources) == 1 and not bundle else fhir_bundle(resources=resources)
         return fhir_json(resource=resource)
 
@@ -64,15 +77,17 @@ class Command(BaseCommand):
         if bool(references) == every:
             raise CommandError("name the requests' references, or --all (not both)")
         actor = self.actor(options["by"])
-        requests = CallbackRequest.objects.select_related("questionnaire_response").order_by("created_at")
+        requests = callback_requests_with_answers_flag(
+            CallbackRequest.objects.select_related("questionnaire_response").order_by("created_at")
+        )
         if every:
-            requests = requests.filter(questionnaire_response__isnull=False)
+            requests = requests.filter(has_answers=True)
         else:
             requests = requests.filter(reference__in=[reference.upper() for reference in references])
             missing = sorted({reference.upper() for reference in references} - {r.reference for r in requests})
             if missing:
                 raise CommandError(f"no request with the reference {', '.join(missing)}")
-            without = [r.reference for r in requests if r.questionnaire_response_id is None]
+            without = [r.reference for r in requests if not r.has_answers]
             if without:
                 raise CommandError(f"no questionnaire answers for {', '.join(without)}; nothing exported")
         export = callback_requests_fhir_export(

@@ -1,6 +1,8 @@
 """Patients' questionnaire answers as FHIR: the admin action, the service and the command, all privacy-logged,
-with the request's reference as the identifier and the patient's name only when asked for."""
+with the request's reference as the identifier (and ``/follow-up-<weeks>w`` for a follow-up's answers) and the
+patient's name only when asked for."""
 
+import json
 import os
 import re
 import stat
@@ -10,20 +12,32 @@ from django.contrib.auth.models import Group, Permission
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
-from callbacks.models import PrivacyLogEntry, RequestEvent
+from callbacks.models import FollowUp, PrivacyLogEntry, RequestEvent
 from callbacks.privacy.services import callback_requests_fhir_export
-from intake.definitions import definition_current
+from intake.definitions import definition_current, definitions_registry
 from intake.services import questionnaire_response_create
-from tests.factories import CallbackRequestFactory, UserFactory
+from tests.factories import CallbackRequestFactory, FollowUpFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 QUEUE = reverse("admin:callbacks_callbackrequest_changelist")
 NAME = "Olwen Pryce"
+SCREENING = ["saddle_numbness", "urine_trouble", "bladder_bowel_control", "both_legs", "leg_weakening"]
+SCREENING += ["serious_fall", "chest_pain", "fever", "weight_loss", "back_lump", "rest_night_pain"]
+FOLLOW_UP_ANSWERS = {
+    **dict.fromkeys(SCREENING, False),
+    "pain_now": 3,
+    "pain_worst_week": 5,
+    "psfs_activity_1": "Gardening",
+    "psfs_rating_1": 6,
+}
+# FHIR's pattern for a resource id.
+FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
 
 def answered_request(reference: str, name: str = NAME):
@@ -33,6 +47,35 @@ def answered_request(reference: str, name: str = NAME):
         complete=False,
     )
     return CallbackRequestFactory(reference=reference, name=name, questionnaire_response=response)
+
+
+def answered_follow_up(request, weeks: int) -> FollowUp:
+    """An outcome follow-up of ``request`` answered through its link (an outcomes/v1 answer set)."""
+    response = questionnaire_response_create(definition=definition_current("outcomes"), answers=FOLLOW_UP_ANSWERS)
+    return FollowUpFactory(
+        request=request,
+        weeks=weeks,
+        status=FollowUp.Status.ANSWERED,
+        answered_at=timezone.now(),
+        questionnaire_response=response,
+    )
+
+
+def resources_of(content) -> list[QuestionnaireResponse]:
+    """Every QuestionnaireResponse in an export, each parsed back with the R4B models (a Bundle's entries are
+    validated as their own resource type, and their fullUrls must be distinct urn:uuids)."""
+    if json.loads(content)["resourceType"] == "Bundle":
+        bundle = Bundle.model_validate_json(content)
+        full_urls = [entry.fullUrl for entry in bundle.entry]
+        assert len(set(full_urls)) == len(full_urls)
+        assert all(re.fullmatch(r"urn:uuid:[0-9a-f-]{36}", url) for url in full_urls)
+        resources = [QuestionnaireResponse.model_validate(entry.resource.model_dump()) for entry in bundle.entry]
+    else:
+        resources = [QuestionnaireResponse.model_validate_json(content)]
+    assert all(FHIR_ID.fullmatch(resource.id) for resource in resources)
+    assert len({resource.id for resource in resources}) == len(resources)
+    assert len({resource.identifier.value for resource in resources}) == len(resources)
+    return resources
 
 
 @pytest.fixture
@@ -94,9 +137,8 @@ def test_action_on_several_requests_downloads_a_bundle_and_names_those_without_a
     first, second = answered_request("CB-FHIR1"), answered_request("CB-FHIR2", name="Bryn Hale")
     bare = CallbackRequestFactory(reference="CB-BARE1")
     response = action(exporter, first, second, bare)
-    bundle = Bundle.model_validate_json(response.content)
-    assert bundle.type == "collection"
-    assert sorted(entry.resource.identifier.value for entry in bundle.entry) == ["CB-FHIR1", "CB-FHIR2"]
+    assert Bundle.model_validate_json(response.content).type == "collection"
+    assert sorted(resource.identifier.value for resource in resources_of(response.content)) == ["CB-FHIR1", "CB-FHIR2"]
     assert response["Content-Disposition"] == 'attachment; filename="questionnaire-answers-2-requests.json"'
     assert sorted(exports()) == ["CB-FHIR1", "CB-FHIR2"]
     queue = action(exporter, bare)
@@ -157,8 +199,7 @@ def test_command_exports_all_as_a_bundle_to_a_private_file(exporter, tmp_path):
     CallbackRequestFactory(reference="CB-BARE1")
     output = tmp_path / "answers.json"
     call_command("fhir_export", "response", "--all", "--with-names", "--by", "frontdesk", "--output", str(output))
-    bundle = Bundle.model_validate_json(output.read_text())
-    assert sorted(entry.resource.subject.display for entry in bundle.entry) == ["Bryn Hale", NAME]
+    assert sorted(resource.subject.display for resource in resources_of(output.read_text())) == ["Bryn Hale", NAME]
     assert stat.S_IMODE(os.stat(output).st_mode) == 0o600
     assert sorted(exports()) == ["CB-FHIR1", "CB-FHIR2"]
 
@@ -185,3 +226,92 @@ def test_command_refuses_an_account_without_the_export_permission(triage_user):
     with pytest.raises(CommandError, match="not an active account allowed to export patient data"):
         call_command("fhir_export", "response", "CB-FHIR1", "--by", "frontdesk")
     assert exports() == []
+
+
+# Follow-ups' answer sets -------------------------------------------------------------------------------------
+
+
+def test_action_exports_the_follow_ups_answers_with_their_version_and_their_own_ids_and_logs_the_request_once(
+    exporter,
+):
+    request = answered_request("CB-FHIR1")
+    answered_follow_up(request, weeks=6)
+    answered_follow_up(request, weeks=2)
+    FollowUpFactory(request=request, weeks=12)  # sent, not answered: nothing to export
+    response = action(exporter, request)
+    assert response["Content-Disposition"] == 'attachment; filename="questionnaire-answers-CB-FHIR1.json"'
+    resources = resources_of(response.content)
+    assert [(r.id, r.identifier.value) for r in resources] == [
+        ("CB-FHIR1", "CB-FHIR1"),
+        ("CB-FHIR1-follow-up-2w", "CB-FHIR1/follow-up-2w"),
+        ("CB-FHIR1-follow-up-6w", "CB-FHIR1/follow-up-6w"),
+    ]
+    assert [r.identifier.system.rsplit("/", 1)[1] for r in resources] == [
+        "request-reference",
+        "request-answer-set",
+        "request-answer-set",
+    ]
+    assert [r.questionnaire.rsplit("/", 1)[1] for r in resources] == ["back-pain|2", "outcomes|1", "outcomes|1"]
+    assert [r.status for r in resources] == ["in-progress", "completed", "completed"]
+    assert all(r.subject is None for r in resources)
+    assert NAME not in response.content.decode()
+    assert exports() == ["CB-FHIR1"]
+    assert RequestEvent.objects.filter(request=request, action=RequestEvent.Action.EXPORTED).count() == 1
+
+
+def test_service_exports_a_request_with_only_follow_up_answers_and_names_the_patient_in_each_when_asked(exporter):
+    request = CallbackRequestFactory(reference="CB-FHIR3", name=NAME)
+    answered_follow_up(request, weeks=2)
+    alone = callback_requests_fhir_export(requests=[request], actor=exporter)
+    [resource] = resources_of(alone.content)
+    assert resource.identifier.value == "CB-FHIR3/follow-up-2w"
+    assert alone.references == ("CB-FHIR3",) and alone.without_answers == ()
+    answered_follow_up(request, weeks=6)
+    named = callback_requests_fhir_export(requests=[request], actor=exporter, with_names=True)
+    assert [r.subject.display for r in resources_of(named.content)] == [NAME, NAME]
+    assert exports() == ["CB-FHIR3", "CB-FHIR3"]
+
+
+def test_command_all_includes_requests_with_only_follow_up_answers(exporter, capsys):
+    answered_request("CB-FHIR1")
+    answered_follow_up(CallbackRequestFactory(reference="CB-FHIR3"), weeks=2)
+    CallbackRequestFactory(reference="CB-BARE1")
+    FollowUpFactory(request=CallbackRequestFactory(reference="CB-BARE2"), weeks=2)  # sent, never answered
+    call_command("fhir_export", "response", "--all", "--by", "frontdesk")
+    resources = resources_of(capsys.readouterr().out)
+    assert sorted(r.identifier.value for r in resources) == ["CB-FHIR1", "CB-FHIR3/follow-up-2w"]
+    assert sorted(exports()) == ["CB-FHIR1", "CB-FHIR3"]
+
+
+def test_command_exports_a_request_by_reference_whose_only_answers_are_a_follow_ups(exporter, capsys):
+    answered_follow_up(CallbackRequestFactory(reference="CB-FHIR3"), weeks=6)
+    call_command("fhir_export", "response", "CB-FHIR3", "--by", "frontdesk")
+    [resource] = resources_of(capsys.readouterr().out)
+    assert resource.questionnaire.endswith("/fhir/Questionnaire/outcomes|1")
+    assert exports() == ["CB-FHIR3"]
+
+
+# Every version of a definition -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("slugs", [["back-pain"], ["back-pain", "outcomes"]])
+def test_command_exports_every_version_of_a_definition_in_one_bundle(capsys, slugs):
+    call_command("fhir_export", "questionnaire", *slugs, "--all-versions")
+    bundle = Bundle.model_validate_json(capsys.readouterr().out)
+    registry = definitions_registry()
+    expected = [(slug, str(version)) for slug in slugs for version in registry.versions(slug)]
+    assert [(e.resource.url.rsplit("/", 1)[1], e.resource.version) for e in bundle.entry] == expected
+    assert all(isinstance(Questionnaire.model_validate(e.resource.model_dump()), Questionnaire) for e in bundle.entry)
+    assert len({e.fullUrl for e in bundle.entry}) == len({e.resource.id for e in bundle.entry}) == len(expected)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["back-pain", "--all-versions", "--version", "1"], "--version and --all-versions do not go together"),
+        (["neck-pain", "--all-versions"], "no questionnaire definition 'neck-pain'"),
+    ],
+)
+def test_command_all_versions_refusals_are_messages(arguments, message):
+    with pytest.raises(CommandError, match=re.escape(message)):
+        call_command("fhir_export", "questionnaire", *arguments)
