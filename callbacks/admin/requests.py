@@ -88,6 +88,7 @@ class CallbackRequestAdmin(
 
     class Media:
         css = {"all": [ADMIN_CSS, "intake/admin.css"]}
+        js = ["callbacks/admin/scroll_regions.js"]
 
     def get_fields(self, request, obj=None):
         if request.user.has_perm("callbacks.view_consent_proof"):

@@ -33,17 +33,14 @@ VIEWPORTS = {PHONE_WIDTH: {"width": 360, "height": 780}, DESKTOP_WIDTH: {"width"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
-def axe_violations(page, within: str | None = None) -> list[dict]:
-    """Run axe-core on the page as it is now (or on the part of it the CSS selector ``within`` names); returns the
-    violations, each with the offending elements.
+def axe_violations(page) -> list[dict]:
+    """Run axe-core on the page as it is now; returns the violations, each with the offending elements.
 
     The script is evaluated through the DevTools protocol, which the page's Content-Security-Policy does not
     govern: the policy under test stays exactly as the site sends it.
     """
     page.evaluate(AXE_SCRIPT.read_text())
-    result = page.evaluate(
-        "([within, tags]) => axe.run(within || document, {runOnly: {type: 'tag', values: tags}})", [within, AXE_TAGS]
-    )
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
     return [
         {
             "id": violation["id"],
