@@ -21,7 +21,7 @@ from callbacks.requests.followups import (
     follow_up_asks_global_change,
     follow_ups_stop,
 )
-from callbacks.web.details import advice
+from callbacks.web.details import advice, emergency_questions
 from clinic.ratelimit import limit_posts_per_address
 from intake.selectors import OUTCOMES, Tier, answers_tier, definition_current
 from intake.services import AnswersInvalid, StepForm
@@ -80,8 +80,10 @@ def follow_up_answer(request, token):
         request,
         "callbacks/followups/answer.html",
         {
+            **advice(),
             "definition": definition,
             "sections": sections,
+            "emergency_questions": emergency_questions(definition, steps),
             "has_errors": any(form.errors and not form.only_added for form in forms),
             "only_added": any(form.only_added for form in forms),
             "named": named,

@@ -3,9 +3,9 @@
 
 import pytest
 
-from callbacks.models import CallbackRequest, FollowUp
+from callbacks.models import CallbackRequest, FollowUp, Priority
 from callbacks.requests.followup_links import follow_up_answer_path
-from tests.browser.test_callback_journey import WIDTHS, answer, check_page
+from tests.browser.test_callback_journey import PHONE_WIDTH, WIDTHS, answer, check_page
 from tests.callbacks.web.test_follow_up import ANSWERS
 from tests.factories import FollowUpFactory
 
@@ -39,3 +39,27 @@ def test_a_patient_answers_a_follow_up_and_stops_the_emails_accessibly(open_page
     page.get_by_role("button", name="Yes, stop these e-mails").click()
     assert "The follow-up e-mails are stopped" in page.content()
     assert CallbackRequest.objects.get(pk=follow_up.request_id).follow_ups_stopped_at is not None
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_yes_to_an_emergency_question_shows_the_advice_at_once_on_a_phone(open_page, settings):
+    follow_up = FollowUpFactory()
+    page = open_page(PHONE_WIDTH)
+    page.goto(follow_up_answer_path(follow_up))
+    advice = page.locator("#emergency-inline")
+    assert not advice.is_visible()
+    answer(page, "saddle_numbness", "yes")
+    # At once, before anything is sent, next to the answer that calls for it.
+    assert advice.is_visible()
+    assert settings.CLINIC_EMERGENCY_NUMBER in advice.inner_text()
+    assert page.locator("[data-question='saddle_numbness'] + #emergency-inline").count() == 1
+    check_page(page, "follow-up-emergency-inline", PHONE_WIDTH)
+    answer(page, "saddle_numbness", "no")
+    assert not advice.is_visible()
+    answer(page, "saddle_numbness", "yes")
+    # The rest of the page is left empty: sending it still stores the answer and shows the advice.
+    page.get_by_role("button", name="Send my answers").click()
+    page.wait_for_url("**/how-is-your-back/thank-you/")
+    assert settings.CLINIC_EMERGENCY_NUMBER in page.content()
+    assert CallbackRequest.objects.get(pk=follow_up.request_id).priority == Priority.EMERGENCY

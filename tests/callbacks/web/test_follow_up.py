@@ -63,6 +63,16 @@ def test_link_shows_the_questionnaire_and_answers_are_stored_with_their_version(
     assert FollowUp.objects.get(pk=follow_up.pk).questionnaire_response == stored
 
 
+def test_the_page_marks_its_emergency_questions_for_the_inline_advice_script(settings):
+    html = Client().get(follow_up_answer_path(FollowUpFactory())).content.decode()
+    marked = re.search(r'data-emergency-questions="([^"]+)"', html).group(1).split()
+    # The emergency questions of the safety step, as at intake; the urgent ones (fever, ...) are not marked.
+    assert marked == list(NO_RED_FLAGS["safety"])
+    # The same advice block as the intake pages, hidden until the script shows it.
+    assert re.search(r'<div class="emergency-advice[^"]*" id="emergency-inline"[^>]*hidden>', html)
+    assert "Press Send my answers to send your answers" in html and settings.CLINIC_EMERGENCY_NUMBER in html
+
+
 def test_a_spent_expired_tampered_or_unknown_link_gets_a_clear_page(settings):
     follow_up = FollowUpFactory()
     path = follow_up_answer_path(follow_up)
