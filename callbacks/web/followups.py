@@ -7,8 +7,8 @@ spends the link. An emergency answer is acted on even when the rest of the page 
 given are stored, staff are told and the advice is shown next. When what the patient wrote (the activity names)
 points at a safety question they answered "no", the page comes back asking it again with their words quoted
 before anything is stored, as intake does (`intake.selectors.progress_rechecks`); the answers to it are kept
-with the stored response (its ``rechecks``), and a "yes" counts as a yes to the question itself. A link that does not work (tampered with,
-expired, answered already, stopped) gets a page that says which, never an error.
+with the stored response (its ``rechecks``), and a "yes" counts as a yes to the question itself. A link that
+does not work (tampered with, expired, answered already, stopped) gets a page that says which, never an error.
 """
 
 from django.contrib import messages
