@@ -53,21 +53,28 @@ class FollowUpAnswered:
 
 
 @transaction.atomic
-def follow_up_answer_save(*, follow_up_id: int, answers: Mapping[str, Any], complete: bool = True) -> FollowUpAnswered:
+def follow_up_answer_save(
+    *,
+    follow_up_id: int,
+    answers: Mapping[str, Any],
+    complete: bool = True,
+    rechecks: Mapping[str, bool] | None = None,
+) -> FollowUpAnswered:
     """Store the answers to a sent follow-up and spend its link, in one transaction.
 
     Guarantees: a follow-up is answered at most once (its row is locked; a second call raises `FollowUpClosed`);
     the answer set names the exact definition version; `intake.answers.AnswersInvalid` (nothing stored) when an
     answer does not fit. Emergency or urgent answers raise the request's priority (never lower it) and queue the
     staff e-mails after commit; the answer, and any rise, are in the request's history. ``complete=False`` keeps
-    what was answered when the patient stopped at an emergency answer.
+    what was answered when the patient stopped at an emergency answer. ``rechecks`` are the safety questions asked
+    again because of what the patient wrote (question id -> their answer), kept with the answers as at intake.
     """
     follow_up = FollowUp.objects.select_for_update().get(pk=follow_up_id)
     request = CallbackRequest.objects.select_for_update().get(pk=follow_up.request_id)
     if follow_up.status != FollowUp.Status.SENT or request.follow_ups_stopped_at is not None:
         raise FollowUpClosed(follow_up.status)
     response = questionnaire_response_create(
-        definition=definition_current(OUTCOMES), answers=answers, complete=complete
+        definition=definition_current(OUTCOMES), answers=answers, complete=complete, rechecks=rechecks
     )
     now = timezone.now()
     follow_up.status, follow_up.answered_at, follow_up.questionnaire_response = FollowUp.Status.ANSWERED, now, response

@@ -27,6 +27,7 @@ from callbacks.web.details import (
     advice,
     continue_context,
     details_back_url,
+    emergency_questions,
     request_refused,
     request_sent_remember,
     requests_count,
@@ -119,7 +120,7 @@ def _step_page(request, *, flow_id: str | None, definition: Definition, progress
             "step": step,
             "form": form,
             "questions": form.question_views(),
-            "emergency_questions": _emergency_questions(definition, step),
+            "emergency_questions": emergency_questions(definition, [step]),
             "urgent_now": answers_tier(definition=definition, answers=given) is Tier.URGENT,
             "is_first": step is definition.steps[0],
             "journey": _journey(request, flow_id),
@@ -128,17 +129,6 @@ def _step_page(request, *, flow_id: str | None, definition: Definition, progress
             "total": len(screening) + 1,
             "back_url": step_url(flow_id, previous) if previous and flow_id else "",
         },
-    )
-
-
-def _emergency_questions(definition: Definition, step: Step) -> str:
-    """The yes/no questions of the step whose "yes" alone calls for emergency care, for the inline advice
-    that the browser script shows at once (space-separated ids)."""
-    return " ".join(
-        question.id
-        for question in step.questions
-        if question.type == "yes_no"
-        and answers_tier(definition=definition, answers={question.id: True}) is Tier.EMERGENCY
     )
 
 

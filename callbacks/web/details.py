@@ -1,7 +1,9 @@
 """What the details page of both flows (callback and booking) shares: the limits it counts against, the way
-back, the advice it shows, and what the confirmation page then shows (reference, advice, link to continue)."""
+back, the advice it shows (and which questions show the emergency advice inline), and what the confirmation
+page then shows (reference, advice, link to continue)."""
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.shortcuts import render
@@ -14,7 +16,7 @@ from callbacks.requests.links import questionnaire_continue_path
 from callbacks.web.flow import step_url
 from clinic.hours import clinic_zone
 from clinic.ratelimit import client_address, rate_limit_exceeded, rate_limit_reached, rate_limit_retry_at
-from intake.selectors import Step
+from intake.selectors import Definition, Step, Tier, answers_tier
 
 # Only stored requests count against these limits: a form sent back with a mistake never does. The check comes
 # before storing (nothing is counted), the count after (`requests_count`).
@@ -70,6 +72,19 @@ def advice() -> dict[str, str]:
         "emergency_advice": settings.CLINIC_EMERGENCY_ADVICE.replace("{number}", settings.CLINIC_EMERGENCY_NUMBER),
         "urgent_advice": settings.CLINIC_URGENT_ADVICE.replace("{number}", settings.CLINIC_URGENT_ADVICE_NUMBER),
     }
+
+
+def emergency_questions(definition: Definition, steps: Iterable[Step]) -> str:
+    """The yes/no questions of the steps whose "yes" alone calls for emergency care, for the inline advice that
+    the browser script shows at once (space-separated ids, for the form's ``data-emergency-questions``; the
+    advice itself is templates/callbacks/includes/emergency_inline.html)."""
+    return " ".join(
+        question.id
+        for step in steps
+        for question in step.questions
+        if question.type == "yes_no"
+        and answers_tier(definition=definition, answers={question.id: True}) is Tier.EMERGENCY
+    )
 
 
 # What the confirmation page of this browser shows about the request it just sent.

@@ -4,8 +4,11 @@ One page, mobile-first, built from the same question templates as the prepare pa
 first, then pain, the activities (those named at the first follow-up filled in, so the same ones are rated) and
 the overall change. Sending it stores the answers (`callbacks.requests.followups.follow_up_answer_save`) and
 spends the link. An emergency answer is acted on even when the rest of the page is unanswered: the answers
-given are stored, staff are told and the advice is shown next. A link that does not work (tampered with,
-expired, answered already, stopped) gets a page that says which, never an error.
+given are stored, staff are told and the advice is shown next. When what the patient wrote (the activity names)
+points at a safety question they answered "no", the page comes back asking it again with their words quoted
+before anything is stored, as intake does (`intake.selectors.progress_rechecks`); the answers to it are kept
+with the stored response (its ``rechecks``), and a "yes" counts as a yes to the question itself. A link that
+does not work (tampered with, expired, answered already, stopped) gets a page that says which, never an error.
 """
 
 from django.contrib import messages
@@ -21,14 +24,16 @@ from callbacks.requests.followups import (
     follow_up_asks_global_change,
     follow_ups_stop,
 )
-from callbacks.web.details import advice
+from callbacks.web.details import advice, emergency_questions
 from clinic.ratelimit import limit_posts_per_address
-from intake.selectors import OUTCOMES, Tier, answers_tier, definition_current
-from intake.services import AnswersInvalid, StepForm
+from intake.selectors import OUTCOMES, definition_current, progress_is_emergency, progress_rechecks
+from intake.services import AnswersInvalid, Progress, RecheckForm, StepForm, progress_rechecks_save
 
 # What the page after sending shows this browser: the advice the answers call for and the way to stop.
 SESSION_DONE_KEY = "callbacks_follow_up_done"
 GLOBAL_CHANGE_STEP = "change"
+# The safety questions asked again on the page last time (space-separated ids): only those can be missing.
+RECHECKS_SHOWN_FIELD = "rechecks_shown"
 LINK_PROBLEM_STATUS = {"invalid": 404, "expired": 410, "spent": 410, "stopped": 410}
 
 
@@ -62,13 +67,27 @@ def follow_up_answer(request, token):
     prefilled = dict(zip(PSFS_ACTIVITY_IDS, named, strict=False))
     data = request.POST if request.method == "POST" else None
     forms = [StepForm(data, definition=definition, step=step, answers=prefilled) for step in steps]
+    recheck_form = None
     if data is not None:
         valid = [form.is_valid() for form in forms]
-        answers = {key: value for form in forms for key, value in form.valid_answers.items()}
-        emergency = answers_tier(definition=definition, answers=answers) is Tier.EMERGENCY
-        if all(valid) or emergency:
+        # The page's answers as intake reads a patient's way through a questionnaire, every step of it sent.
+        progress = Progress(
+            slug=definition.slug,
+            version=definition.version,
+            answers={key: value for form in forms for key, value in form.valid_answers.items()},
+            done=[step.id for step in steps],
+        )
+        if all(valid):
+            recheck_form = _rechecks_ask(data, definition=definition, progress=progress)
+        emergency = progress_is_emergency(definition=definition, progress=progress)
+        if (all(valid) and recheck_form is None) or emergency:
             try:
-                saved = follow_up_answer_save(follow_up_id=follow_up.pk, answers=answers, complete=all(valid))
+                saved = follow_up_answer_save(
+                    follow_up_id=follow_up.pk,
+                    answers=progress.answers,
+                    complete=all(valid),
+                    rechecks=progress.rechecks,
+                )
             except FollowUpClosed:
                 return _link_gone(request, "spent")
             except AnswersInvalid:
@@ -80,15 +99,39 @@ def follow_up_answer(request, token):
         request,
         "callbacks/followups/answer.html",
         {
+            **advice(),
             "definition": definition,
             "sections": sections,
+            "emergency_questions": emergency_questions(definition, steps),
             "has_errors": any(form.errors and not form.only_added for form in forms),
             "only_added": any(form.only_added for form in forms),
             "named": named,
+            "recheck_form": recheck_form,
+            "recheck_questions": recheck_form.questions() if recheck_form else [],
+            "recheck_shown_field": RECHECKS_SHOWN_FIELD,
             "follow_up": follow_up,
             "stop_url": follow_ups_stop_path(follow_up.request),
         },
     )
+
+
+def _rechecks_ask(data, *, definition, progress: Progress) -> RecheckForm | None:
+    """The safety questions that what the patient wrote calls for, asked again (quoting them) before the answers
+    are stored: None once there are none left to ask, their answers then recorded on ``progress`` (a yes is a
+    yes to the question itself). Questions shown for the first time are not marked as missing."""
+    pending = progress_rechecks(definition=definition, progress=progress)
+    if not pending:
+        return None
+    shown = set(str(data.get(RECHECKS_SHOWN_FIELD, "")).split())
+    if not {recheck.question_id for recheck in pending} <= shown:
+        fresh = RecheckForm(rechecks=pending)
+        fresh.initial = {name: data.get(name) for name in fresh.fields if data.get(name)}
+        return fresh
+    form = RecheckForm(data, rechecks=pending)
+    if not form.is_valid():
+        return form
+    progress_rechecks_save(definition=definition, progress=progress, answers=form.answers)
+    return None
 
 
 @require_http_methods(["GET"])

@@ -65,6 +65,16 @@ def test_link_shows_the_questionnaire_and_answers_are_stored_with_their_version(
     assert FollowUp.objects.get(pk=follow_up.pk).questionnaire_response == stored
 
 
+def test_the_page_marks_its_emergency_questions_for_the_inline_advice_script(settings):
+    html = Client().get(follow_up_answer_path(FollowUpFactory())).content.decode()
+    marked = re.search(r'data-emergency-questions="([^"]+)"', html).group(1).split()
+    # The emergency questions of the safety step, as at intake; the urgent ones (fever, ...) are not marked.
+    assert marked == list(NO_RED_FLAGS["safety"])
+    # The same advice block as the intake pages, hidden until the script shows it.
+    assert re.search(r'<div class="emergency-advice[^"]*" id="emergency-inline"[^>]*hidden>', html)
+    assert "Press Send my answers to send your answers" in html and settings.CLINIC_EMERGENCY_NUMBER in html
+
+
 def test_a_spent_expired_tampered_or_unknown_link_gets_a_clear_page(settings):
     follow_up = FollowUpFactory()
     path = follow_up_answer_path(follow_up)
@@ -182,14 +192,86 @@ def test_an_urgent_answer_on_a_follow_up_shows_see_a_doctor_today(django_capture
     assert request.status == "in_progress" and request.priority == Priority.URGENT
 
 
-def test_a_red_flag_phrase_in_an_activity_is_a_possible_red_flag_for_staff(django_capture_on_commit_callbacks):
+WET = "Getting out of bed, and I wet myself last night without noticing"
+
+
+def send_rechecked(client, follow_up, recheck: dict, answers=None):
+    """Send the page again with the safety question it asked again answered (``recheck``: field -> answer)."""
+    data = {**step_data(answers or {**ANSWERS, "psfs_activity_1": WET}, SHOWN), **recheck}
+    data["rechecks_shown"] = " ".join(key.removeprefix("recheck_") for key in recheck) or "bladder_bowel_control"
+    with mock.patch("callbacks.tasks.notification_send_task.apply_async"):
+        return client.post(follow_up_answer_path(follow_up), data)
+
+
+def test_a_red_flag_phrase_in_an_activity_asks_the_safety_question_again_quoting_it_before_storing():
+    follow_up = FollowUpFactory()
+    page = send(Client(), follow_up, {**ANSWERS, "psfs_activity_1": WET})
+    assert page.status_code == 200
+    html = page.content.decode()
+    # Asked again at the top of the page, their words quoted, with intake's question; not shown as a mistake.
+    assert 'id="section-recheck"' in html and html.index('id="section-recheck"') < html.index('id="section-safety"')
+    assert "You wrote \u2018" in html and "wet myself" in html
+    assert "Is this loss of control of your bladder or bowels new in the last two weeks?" in html
+    assert 'name="recheck_bladder_bowel_control"' in html and 'name="rechecks_shown"' in html
+    assert "<title>Error:" not in html and "Please answer yes or no" not in html
+    # The patient's other answers are still on the page, and nothing is stored yet.
+    assert WET in html and 'value="3"' in html
+    follow_up.refresh_from_db()
+    assert follow_up.status == FollowUp.Status.SENT and follow_up.questionnaire_response is None
+    # Sent again without an answer to it: now it is missing, and still nothing is stored.
+    again = send_rechecked(Client(), follow_up, {})
+    assert again.status_code == 200 and "Please answer yes or no" in again.content.decode()
+    assert "<title>Error:" in again.content.decode()
+    follow_up.refresh_from_db()
+    assert follow_up.questionnaire_response is None
+
+
+def test_no_to_the_safety_question_asked_again_stores_the_answers_with_it_for_staff(
+    django_capture_on_commit_callbacks,
+):
     follow_up = FollowUpFactory()
     with django_capture_on_commit_callbacks(execute=True):
-        send(Client(), follow_up, {**ANSWERS, "psfs_activity_1": "Walking, but I have lost control of my bladder"})
+        response = send_rechecked(Client(), follow_up, {"recheck_bladder_bowel_control": "no"})
+    assert response.status_code == 302 and response["Location"] == reverse("callbacks:follow_up_done")
     follow_up.refresh_from_db()
-    reasons = follow_up.questionnaire_response.triage_reasons
-    assert any(reason["rule_id"].startswith("possible_red_flag.") for reason in reasons)
+    stored = follow_up.questionnaire_response
+    assert follow_up.status == FollowUp.Status.ANSWERED and stored.is_complete
+    # Kept the way intake keeps it, next to the possible red flag that staff read.
+    assert stored.rechecks == {"bladder_bowel_control": False}
+    assert any(reason["rule_id"].startswith("possible_red_flag.") for reason in stored.triage_reasons)
     assert Notification.objects.filter(kind=Notification.Kind.STAFF_PRIORITY_RAISED, request=follow_up.request).exists()
+    follow_up.request.refresh_from_db()
+    assert follow_up.request.priority == Priority.URGENT
+
+
+def test_yes_to_the_safety_question_asked_again_is_an_emergency(django_capture_on_commit_callbacks, settings):
+    follow_up = FollowUpFactory()
+    client = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = send_rechecked(client, follow_up, {"recheck_bladder_bowel_control": "yes"})
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "Get medical help now" in page and settings.CLINIC_EMERGENCY_NUMBER in page
+    follow_up.refresh_from_db()
+    stored = follow_up.questionnaire_response
+    assert stored.rechecks == {"bladder_bowel_control": True}
+    assert stored.answers.get(question_id="bladder_bowel_control").value is True
+    request = follow_up.request
+    request.refresh_from_db()
+    assert request.priority == Priority.EMERGENCY
+    raised = Notification.objects.get(kind=Notification.Kind.STAFF_PRIORITY_RAISED, request=request)
+    assert raised.recipient == settings.CLINIC_URGENT_EMAIL
+    assert "Emergency" in RequestEvent.objects.get(request=request, field="follow_up").after
+
+
+def test_a_phrase_about_a_question_answered_yes_is_not_asked_again():
+    follow_up = FollowUpFactory()
+    response = send(
+        Client(), follow_up, {**ANSWERS, "fever": "yes", "psfs_activity_1": "Sleeping, I am hot and shivery"}
+    )
+    assert response.status_code == 302
+    follow_up.refresh_from_db()
+    assert follow_up.questionnaire_response.rechecks == {}
 
 
 @pytest.mark.parametrize("status", ["booked", "contacted"])
