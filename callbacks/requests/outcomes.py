@@ -9,7 +9,12 @@ from dataclasses import dataclass
 
 from callbacks.models import CallbackRequest, FollowUp
 from callbacks.rules.outcomes import OUTCOME_MEASURES, OutcomeMeasure
-from intake.selectors import questionnaire_response_answers, questionnaire_response_score_values
+from intake.selectors import (
+    ResponseSummary,
+    questionnaire_response_answers,
+    questionnaire_response_score_values,
+    questionnaire_response_summary,
+)
 
 INTAKE_WEEKS = 0
 
@@ -117,3 +122,35 @@ def callback_request_scores_over_time(*, request: CallbackRequest) -> ScoresOver
         for follow_up in follow_ups
     )
     return ScoresOverTime(series=series, rows=rows, follow_ups=lines, stopped_at=request.follow_ups_stopped_at)
+
+
+@dataclass(frozen=True)
+class FollowUpAnswers:
+    """One answered follow-up as staff read it: its week, when, and intake's account of the answers (the triage
+    it called for, why, and each answer), so a priority raised by a follow-up can be explained."""
+
+    weeks: int
+    answered_at: dt.datetime | None
+    summary: ResponseSummary
+
+    @property
+    def is_routine(self) -> bool:
+        return self.summary.tier == "routine"
+
+
+def callback_request_follow_up_answers(*, request: CallbackRequest) -> tuple[FollowUpAnswers, ...]:
+    """Every answered follow-up of the request with its answers, by week. Two queries however many there are."""
+    follow_ups = (
+        FollowUp.objects.filter(request=request, questionnaire_response__isnull=False)
+        .select_related("questionnaire_response")
+        .prefetch_related("questionnaire_response__answers")
+        .order_by("weeks")
+    )
+    return tuple(
+        FollowUpAnswers(
+            weeks=follow_up.weeks,
+            answered_at=follow_up.answered_at,
+            summary=questionnaire_response_summary(response=follow_up.questionnaire_response),
+        )
+        for follow_up in follow_ups
+    )

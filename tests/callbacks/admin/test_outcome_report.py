@@ -5,6 +5,7 @@ import csv
 import datetime as dt
 import io
 import re
+from unittest import mock
 
 import pytest
 from django.contrib.auth.models import Group, Permission
@@ -15,11 +16,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from callbacks.models import PrivacyLogEntry
+from callbacks.requests.followups import follow_up_answer_save
 from intake.selectors import BACK_PAIN, definition_current
 from intake.services import questionnaire_response_create
 from tests.callbacks.requests.test_outcomes import clinic_dataset  # noqa: F401 - a fixture
-from tests.factories import UserFactory
-from tests.support.outcomes import patient_with_follow_ups
+from tests.factories import FollowUpFactory, UserFactory
+from tests.support.outcomes import SAFETY_QUESTIONS, patient_with_follow_ups
 
 pytestmark = pytest.mark.django_db
 
@@ -66,6 +68,26 @@ def test_request_page_draws_each_measure_and_the_same_numbers_as_a_table():
     assert '<th scope="row">Week 2</th><td>6</td><td>7</td><td>4</td><td>2</td>' in html
     # Where the patient is with their follow-ups.
     assert "Answered" in html and "Sent (handed to the outbox)" in html
+
+
+def test_request_page_shows_each_follow_ups_answers_and_why_a_red_flag_raised_the_priority():
+    client, _ = staff_client()
+    patient = patient_with_follow_ups(answers={2: {"pain": 6}, 6: {"pain": 5}})
+    with mock.patch("callbacks.tasks.notification_send_task.apply_async"):
+        red_flag = FollowUpFactory(request=patient, weeks=12)
+        follow_up_answer_save(
+            follow_up_id=red_flag.pk,
+            answers={**dict.fromkeys(SAFETY_QUESTIONS, False), "fever": True, "pain_now": 4},
+            complete=False,
+        )
+    html = client.get(reverse("admin:callbacks_callbackrequest_change", args=[patient.pk])).content.decode()
+    routine = html.split('id="follow-up-2-answers"')[1].split('id="follow-up-6-answers"')[0]
+    flagged = html.split('id="follow-up-12-answers"')[1].split("</section>")[0]
+    assert not routine.startswith(" open") and "Week 2 answers" in routine and ": Routine" in routine
+    # Open at once: the reason and the answer behind the raised priority.
+    assert flagged.startswith(" open") and ": Urgent: see a doctor today</summary>" in flagged
+    assert "Why this priority" in flagged and "Red flag (Urgent: see a doctor today)" in flagged
+    assert "hot and shivery? — Yes" in flagged
 
 
 def test_request_page_costs_the_same_queries_for_one_or_three_answered_follow_ups():
