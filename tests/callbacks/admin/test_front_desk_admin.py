@@ -60,6 +60,7 @@ def test_the_desk_home_starts_with_queue_and_diary_and_hides_technical_sections(
         "Today's diary",
         "This week",
         "Book for a caller",
+        "Outcome report",
     ]
     for technical in ("Authentication and Authorization", "Axes", "OTP", "Technical settings"):
         assert technical not in html

@@ -108,9 +108,18 @@ def test_request_page_costs_the_same_queries_for_one_or_three_answered_follow_up
 
 
 def test_report_is_refused_without_the_permission_and_not_linked_from_home():
-    client, _ = staff_client()
+    # Staff who may work the queue but are outside the groups that read the report.
+    client, user = staff_client("view_callbackrequest")
+    user.groups.clear()
     assert client.get(REPORT).status_code == 403
     assert REPORT not in client.get(reverse("admin:index")).content.decode()
+
+
+def test_the_triage_staff_group_reads_the_report_but_cannot_download_it():
+    client, user = staff_client()
+    assert user.has_perm("callbacks.view_outcome_report")
+    assert client.get(REPORT).status_code == 200
+    assert not user.has_perm("callbacks.export_callbackrequest")
 
 
 def test_report_with_the_permission_is_linked_from_home_and_shows_the_last_90_days(clinic_dataset):  # noqa: F811
