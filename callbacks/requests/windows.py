@@ -42,17 +42,24 @@ def callback_block_starts() -> list[dt.time]:
     return sorted(starts)
 
 
+def callback_window_still_open(until: dt.datetime, now: dt.datetime) -> bool:
+    """Whether a window ending at ``until`` still leaves staff time to ring (MIN_NOTICE) at ``now``."""
+    return until - MIN_NOTICE >= now
+
+
 def callback_windows_offered(
-    *, first: dt.date, last: dt.date, now: dt.datetime, closed: frozenset[dt.date], min_notice: dt.timedelta
+    *, first: dt.date, last: dt.date, now: dt.datetime, closed: frozenset[dt.date]
 ) -> dict[dt.date, list[dt.time]]:
     """The window starts a patient can still choose on each day from ``first`` to ``last``: the day's blocks,
-    without closed days, and without a block that ends within ``min_notice`` of ``now``. Days with none are
-    left out, so the first key is the first day a call can still be had."""
+    without closed days, and without a block no longer open at ``now`` (`callback_window_still_open`). Days with
+    none are left out, so the first key is the first day a call can still be had."""
     offered = {}
     day = first
     while day <= last:
         if day not in closed:
-            starts = [start for start, (_, until) in callback_windows(day).items() if until - min_notice >= now]
+            starts = [
+                start for start, (_, until) in callback_windows(day).items() if callback_window_still_open(until, now)
+            ]
             if starts:
                 offered[day] = starts
         day += dt.timedelta(days=1)

@@ -11,11 +11,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from callbacks.requests.closures import clinic_closed_days
+from callbacks.requests.closures import clinic_closed_days, clinic_closed_on
 from callbacks.requests.consent import CURRENT_CONSENT_VERSION, consent_text
 from callbacks.requests.email_address import email_address_check
 from callbacks.requests.phone import phone_example, phone_to_e164
-from callbacks.requests.windows import MIN_NOTICE, callback_block_starts, callback_windows, callback_windows_offered
+from callbacks.requests.windows import (
+    callback_block_starts,
+    callback_window_still_open,
+    callback_windows,
+    callback_windows_offered,
+)
 from clinic.hours import WEEKDAYS
 from clinic.text import HIDDEN_CHARACTERS_MESSAGE, text_has_hidden_characters
 
@@ -129,7 +134,7 @@ class CallbackRequestForm(forms.Form):
         today = timezone.localdate()
         last = today + dt.timedelta(days=settings.CLINIC_CALLBACK_DAYS_AHEAD)
         offered = callback_windows_offered(
-            first=today, last=last, now=timezone.now(), closed=clinic_closed_days(today, last), min_notice=MIN_NOTICE
+            first=today, last=last, now=timezone.now(), closed=clinic_closed_days(today, last)
         )
         if offered:
             self.initial.setdefault("preferred_date", next(iter(offered)))
@@ -237,7 +242,7 @@ class CallbackRequestForm(forms.Form):
             self.add_error("preferred_time", "The clinic is closed at that time that day. Choose another time.")
             return cleaned
         window_start, window_end = windows[start]
-        if window_end - MIN_NOTICE < timezone.now():
+        if not callback_window_still_open(window_end, timezone.now()):
             self.add_error("preferred_time", "That time has passed or is about to. Choose a later time.")
             return cleaned
         cleaned["window_start"], cleaned["window_end"] = window_start, window_end
@@ -254,7 +259,7 @@ class CallbackRequestForm(forms.Form):
                 f"We book calls up to {settings.CLINIC_CALLBACK_DAYS_AHEAD} days ahead. Choose an earlier day."
             )
         # The hint under the field lists the opening hours, so the message does not repeat them.
-        if not callback_windows(day) or clinic_closed_days(day, day):
+        if not callback_windows(day) or clinic_closed_on(day):
             raise forms.ValidationError("The clinic is closed that day. Choose another day.")
         return day
 
