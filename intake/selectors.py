@@ -42,7 +42,7 @@ from intake.flow import (
 )
 from intake.models import QuestionnaireResponse
 from intake.screening import Recheck, screening_rechecks
-from intake.triage import POSSIBLE_RED_FLAG, TIER_PRIORITY, Reason
+from intake.triage import POSSIBLE_RED_FLAG, TIER_PRIORITY, Reason, reasons_advice_tier
 
 __all__ = [
     "BACK_PAIN",
@@ -66,6 +66,7 @@ __all__ = [
     "progress_step_reachable",
     "questionnaire_fhir",
     "questionnaire_fhir_versions",
+    "questionnaire_response_advice_priority",
     "questionnaire_response_answers",
     "questionnaire_response_fhir",
     "questionnaire_response_progress",
@@ -297,6 +298,13 @@ def possible_red_flag_q(*, prefix: str = "") -> Q:
 def questionnaire_response_staff_priority(*, response: QuestionnaireResponse) -> int:
     """The staff priority (1 emergency ... 4 routine) that the response's triage tier calls for."""
     return TIER_PRIORITY[Tier(response.tier)]
+
+
+def questionnaire_response_advice_priority(*, response: QuestionnaireResponse) -> int:
+    """The priority (1 ... 4) whose advice the patient is given: that of the reasons that advise. A possible red
+    flag in the patient's words that they denied when asked again (or were not asked yet) tells staff only."""
+    reasons = [Reason.from_json(item) for item in response.triage_reasons or []]
+    return TIER_PRIORITY[reasons_advice_tier(reasons)]
 
 
 # FHIR R4 -------------------------------------------------------------------------------------------------------

@@ -55,7 +55,7 @@ from intake.answers import answers_read
 from intake.conditions import condition_match
 from intake.definitions import TIER_ORDER, Definition, Tier, tier_highest
 from intake.scoring import InstrumentResult, instrument_score
-from intake.screening import Finding, lexicon_for_definition, rule_for_question, screening_findings
+from intake.screening import Finding, lexicon_for_definition, rule_for_question, screening_findings, tier_if_denied
 
 # Staff queue priority for each tier: 1 is seen first. The callbacks app maps this onto its own field.
 TIER_PRIORITY: dict[Tier, int] = {Tier.EMERGENCY: 1, Tier.URGENT: 2, Tier.REVIEW: 3, Tier.ROUTINE: 4}
@@ -76,6 +76,9 @@ class Reason:
     source: str
     # Every (question or score id, value) that made the rule match.
     evidence: tuple[tuple[str, Any], ...] = ()
+    # False when the reason tells staff but calls for no advice to the patient: a possible red flag in their words
+    # not yet asked again, or asked again and answered "no".
+    advise: bool = True
 
     @property
     def is_red_flag(self) -> bool:
@@ -90,6 +93,7 @@ class Reason:
             "text": self.text,
             "source": self.source,
             "evidence": [[subject, value] for subject, value in self.evidence],
+            "advise": self.advise,
         }
 
     @classmethod
@@ -102,6 +106,7 @@ class Reason:
             text=data.get("text", ""),
             source=data.get("source", ""),
             evidence=tuple((subject, value) for subject, value in data.get("evidence", [])),
+            advise=data.get("advise", True) is not False,
         )
 
 
@@ -124,6 +129,11 @@ class TriageResult:
         return self.tier is Tier.EMERGENCY
 
     @property
+    def advice_tier(self) -> Tier:
+        """The tier whose advice the patient is given: that of the reasons that advise (`Reason.advise`)."""
+        return reasons_advice_tier(self.reasons)
+
+    @property
     def red_flags(self) -> tuple[Reason, ...]:
         return tuple(reason for reason in self.reasons if reason.is_red_flag)
 
@@ -132,6 +142,10 @@ class TriageResult:
 
     def scores_json(self) -> list[dict[str, Any]]:
         return [result.to_json() for result in self.scores]
+
+
+def reasons_advice_tier(reasons: tuple[Reason, ...] | list[Reason]) -> Tier:
+    return tier_highest(*(reason.tier for reason in reasons if reason.advise))
 
 
 POSSIBLE_RED_FLAG = "possible_red_flag"
@@ -231,13 +245,18 @@ def _possible_red_flags(
             for finding in found
         )
         answered = {True: "yes", False: "no"}.get(values.get(question_id), "not answered")
-        asked_again = {True: "yes", False: "no"}.get(rechecks.get(question_id))
+        said = rechecks.get(question_id)
+        asked_again = {True: "yes", False: "no"}.get(said)
         text = f"{what[0].upper()}{what[1:]}. Points at: {rule.reason} Safety question answered {answered}"
         text += f"; asked again: {asked_again}." if asked_again else "."
+        # Asked again, a "no" keeps the patient's words in front of a clinician (the same day for an emergency
+        # question) but gives the patient no advice; a "yes" is a yes to the question, whose own rule advises.
+        tier = tier_if_denied(definition, group) if said is False else Tier.URGENT
         reasons.append(
             Reason(
                 rule_id=f"{POSSIBLE_RED_FLAG}.{question_id}",
-                tier=Tier.URGENT,
+                tier=tier,
+                advise=False,
                 question_id=evidence[0][0],
                 answer=evidence[0][1],
                 text=text,
@@ -257,5 +276,6 @@ __all__ = [
     "Reason",
     "Tier",
     "TriageResult",
+    "reasons_advice_tier",
     "triage_compute",
 ]

@@ -9,6 +9,7 @@ from django.urls import reverse
 from callbacks.booking.calendar import appointment_ics
 from callbacks.booking.links import appointment_cancel_url, appointment_reschedule_url, waitlist_offer_url
 from callbacks.models import Appointment, CallbackRequest, FollowUp, Notification, Priority, WaitlistOffer
+from callbacks.requests.advice import request_advice_priority
 from callbacks.requests.followup_links import follow_up_answer_url, follow_ups_stop_url
 from callbacks.requests.links import questionnaire_continue_url
 
@@ -52,7 +53,7 @@ def confirmation_context(request: CallbackRequest) -> dict:
     emergency = request.priority == Priority.EMERGENCY
     return {
         "emergency": emergency,
-        "urgent": request.priority == Priority.URGENT,
+        "urgent": request_advice_priority(request) == Priority.URGENT,
         "emergency_advice": settings.CLINIC_EMERGENCY_ADVICE.replace("{number}", settings.CLINIC_EMERGENCY_NUMBER),
         "urgent_advice": settings.CLINIC_URGENT_ADVICE.replace("{number}", settings.CLINIC_URGENT_ADVICE_NUMBER),
         "continue_url": questionnaire_continue_url(request)

@@ -12,6 +12,7 @@ from django.utils import dateformat, timezone
 
 from callbacks.models import CallbackRequest, Priority
 from callbacks.privacy.sessions import session_request_mark
+from callbacks.requests.advice import request_advice_priority
 from callbacks.requests.links import questionnaire_continue_path
 from callbacks.web.flow import step_url
 from clinic.hours import clinic_zone
@@ -100,7 +101,8 @@ def request_sent_remember(request, created: CallbackRequest) -> None:
     emergency: the patient is to get help now, not answer questions)."""
     request.session[SESSION_REFERENCE_KEY] = created.reference
     session_request_mark(request.session, reference=created.reference)
-    request.session[SESSION_PRIORITY_KEY] = int(created.priority)
+    # The priority whose advice the patient is shown (a possible red flag they denied tells staff only).
+    request.session[SESSION_PRIORITY_KEY] = int(request_advice_priority(created))
     emergency = created.priority == Priority.EMERGENCY
     request.session[SESSION_CONTINUE_KEY] = "" if emergency else questionnaire_continue_path(created)
     sooner = created.kind == CallbackRequest.Kind.CALLBACK and created.deadline < created.window_end

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from callbacks.models import CallbackRequest, Priority
+from callbacks.requests.advice import request_advice_priority
 from callbacks.requests.links import request_from_continue_token
 from callbacks.requests.services import callback_request_questionnaire_step_save
 from callbacks.web.details import advice as _advice
@@ -42,9 +43,12 @@ def _prepare_url(token: str, step=None) -> str:
     return reverse("callbacks:prepare_step", kwargs={"token": token, "step": step.id})
 
 
-def _advice_owed(request, saved) -> None:
-    if saved.priority_raised and saved.request.priority in (Priority.EMERGENCY, Priority.URGENT):
-        request.session[SESSION_ADVICE_KEY] = Priority(saved.request.priority).name.lower()
+def _advice_owed(request, saved, *, asked_again: bool = False) -> None:
+    """After a rise, or after safety questions asked again (a "yes" advises even when a possible red flag had
+    already raised the priority), the advice the patient's answers call for, once, on the next page."""
+    advised = request_advice_priority(saved.request)
+    if (saved.priority_raised or asked_again) and advised in (Priority.EMERGENCY, Priority.URGENT):
+        request.session[SESSION_ADVICE_KEY] = Priority(advised).name.lower()
 
 
 def _advice_shown(request) -> dict:
@@ -154,7 +158,7 @@ def questionnaire_continue_check(request, token):
             request_id=callback_request.pk, step=None, rechecks=form.answers
         )
         request.session.pop(SESSION_RECHECK_KEY, None)
-        _advice_owed(request, saved)
+        _advice_owed(request, saved, asked_again=True)
         return redirect(_prepare_url(token))
     return render(
         request,

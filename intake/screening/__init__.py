@@ -12,13 +12,32 @@ task arguments.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from intake.conditions import condition_match
 from intake.definitions import AnswerType, Definition
-from intake.screening.lexicon import Lexicon, LexiconError, lexicon_for_definition, rule_for_question
+from intake.screening.lexicon import (
+    Lexicon,
+    LexiconError,
+    lexicon_for_definition,
+    red_flag_rules,
+    rule_for_question,
+    rule_questions,
+    tier_if_denied,
+)
 from intake.screening.text import matcher_for
+
+# "I'm 82", "aged 75", "at 80", "71 years old", "71yo": an age the patient wrote (the older of it and the answer
+# counts, the safe reading).
+AGE_IN_TEXT_RE = re.compile(
+    r"\b(?:i\s*['\u2019]?\s*a?m|i am|is|aged?|at the age of|at)\s+(\d{1,3})\b"
+    r"(?!\s*(?:%|kg|lbs?|mins?|minutes|hours|am|pm|mph|km|miles|degrees|st\b|stone|pounds|kilos))"
+    r"|\b(\d{1,3})\s*(?:-|\s)?\s*(?:years?|yrs?|y)\s*(?:-|\s)?\s*old\b|\b(\d{1,3})\s*yo\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -77,6 +96,7 @@ def screening_findings(
     for found_in, text in texts:
         for match in matcher.groups_in(text[:5000]):
             findings.append(Finding(match.question_id, found_in, "text", match.quote, match.phrase))
+    findings = _rules_would_hold(definition, lexicon, values, findings, [text for _, text in texts])
     for item in lexicon.contradictions:
         if all(_marked(values.get(marked.question), marked.any_of) for marked in item.marked):
             findings.append(Finding(item.question, item.marked[0].question, "contradiction", item.said, item.id))
@@ -108,6 +128,56 @@ def screening_rechecks(
     return list(pending.values())
 
 
+def screening_text(*, definition: Definition, text: str, values: Mapping[str, Any] | None = None) -> list[str]:
+    """The safety questions that one text points at, lexicon order (what the screen makes of a sentence)."""
+    found = screening_findings(definition=definition, values=values or {}, other_text={"text": text})
+    return list(dict.fromkeys(finding.question_id for finding in found if finding.kind == "text"))
+
+
+def age_in_text(texts: list[str]) -> int | None:
+    """The first plausible age (16 to 120) the patient wrote ("I'm 82", "aged 75", "71 years old"), or None."""
+    for text in texts:
+        for found in AGE_IN_TEXT_RE.finditer(text[:5000]):
+            age = int(next(group for group in found.groups() if group))
+            if 16 <= age <= 120:
+                return age
+    return None
+
+
+def _rules_would_hold(
+    definition: Definition,
+    lexicon: Lexicon,
+    values: Mapping[str, Any],
+    findings: list[Finding],
+    texts: list[str],
+) -> list[Finding]:
+    """Drop a finding of a ``needs_rule`` group unless its rule would hold, were each question found answered yes.
+
+    "I slipped on the stairs" points at a fracture only with a risk: thin bones or steroids (answered, or written
+    too) or an age over 70 (answered, or written: "I'm 82")."""
+    if not any(lexicon.group(finding.question_id).needs_rule for finding in findings):
+        return findings
+    supposed = dict(values)
+    for finding in findings:
+        supposed[finding.question_id] = True
+    # The older of the answered and the written age: the safe reading when they differ.
+    written = age_in_text(texts)
+    answered = supposed.get("age") if isinstance(supposed.get("age"), int | float) else None
+    if written is not None and (answered is None or written > answered):
+        supposed["age"] = written
+    held = {
+        question
+        for rule in red_flag_rules(definition)
+        if condition_match(rule.when, supposed) is not None
+        for question in rule_questions(rule)
+    }
+    return [
+        finding
+        for finding in findings
+        if not lexicon.group(finding.question_id).needs_rule or finding.question_id in held
+    ]
+
+
 def _marked(value: Any, wanted: list[str]) -> bool:
     if isinstance(value, str):
         return value in wanted
@@ -124,4 +194,6 @@ __all__ = [
     "screening_findings",
     "screening_lexicon",
     "screening_rechecks",
+    "screening_text",
+    "tier_if_denied",
 ]

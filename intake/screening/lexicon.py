@@ -8,6 +8,7 @@ The file's shape and its fit with the definition are the pydantic models of
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -21,6 +22,7 @@ from intake.definitions.schema.lexicon import (
     red_flag_rules,
     rule_for_question,
     rule_questions,
+    tier_if_denied,
 )
 
 Lexicon = LexiconFile
@@ -37,15 +39,52 @@ def lexicon_path(definition: Definition) -> Path | None:
     return definition.path.with_name(f"v{definition.version}{LEXICON_SUFFIX}")
 
 
-def lexicon_load(path: Path | str, definition: Definition) -> Lexicon:
-    """Parse and check one lexicon file against the definition it belongs to; `LexiconError` if unusable."""
+def _read(path: Path | str) -> Any:
     source = str(path)
     try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except OSError as error:
         raise LexiconError(source, "", f"cannot be read ({error.strerror or error})") from error
     except yaml.YAMLError as error:
         raise LexiconError(source, "", f"is not valid YAML ({error})") from error
+
+
+def _extended(raw: Any, path: Path, definition: Definition) -> Any:
+    """A lexicon that ``extends: <slug>/v<N>`` takes that lexicon's language and the groups of its own questions.
+
+    One home for the words patients use: the follow-up questionnaire and older versions read the same phrases as
+    the current intake. What the file itself says wins; its own groups replace the base's for the same question;
+    contradictions are never inherited (they name the definition's own answers)."""
+    if not isinstance(raw, dict) or "extends" not in raw:
+        return raw
+    base_key = raw.pop("extends")
+    slug, _, version = str(base_key).partition("/v")
+    base_path = path.parent.parent / slug / f"v{version}{LEXICON_SUFFIX}"
+    if not base_path.is_file() or base_path.resolve() == path.resolve():
+        raise LexiconError(str(path), "extends", f"{base_key!r} is not another lexicon beside this one")
+    base = _read(base_path)
+    if not isinstance(base, dict) or "extends" in base:
+        raise LexiconError(str(path), "extends", f"{base_key!r} must be a lexicon that extends nothing")
+    questions = definition.question_map
+    own = {group.get("question") for group in raw.get("groups", []) if isinstance(group, dict)}
+    inherited = [
+        group
+        for group in base.get("groups", [])
+        if isinstance(group, dict)
+        and group.get("question") in questions
+        and group.get("question") not in own
+        and rule_for_question(definition, group.get("question")) is not None
+    ]
+    merged = {key: value for key, value in base.items() if key not in ("groups", "contradictions")}
+    merged.update(raw)
+    merged["groups"] = inherited + list(raw.get("groups", []))
+    return merged
+
+
+def lexicon_load(path: Path | str, definition: Definition) -> Lexicon:
+    """Parse and check one lexicon file against the definition it belongs to; `LexiconError` if unusable."""
+    source = str(path)
+    raw = _extended(_read(path), Path(path), definition)
     try:
         return LexiconFile.model_validate(raw, context={"definition": definition})
     except ValidationError as error:
@@ -78,4 +117,5 @@ __all__ = [
     "red_flag_rules",
     "rule_for_question",
     "rule_questions",
+    "tier_if_denied",
 ]

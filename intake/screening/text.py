@@ -1,11 +1,16 @@
 """Reading a patient's own words against the lexicon: which groups of red-flag phrases they use.
 
-The text is cut into clauses (at punctuation and at words such as "but" and "and"), so that "no fever, but
-my legs are numb" keeps the "no" with the fever. In a clause a phrase matches when each of its slots is found
-close together; the match is then dropped when it is negated ("I don't have a fever", "fever: no"), about
-someone else ("my mum had cancer"), about something the group excludes ("steroid injection"), or, for a
-symptom that must be new, long past ("years ago") with no word saying it is back. Words of five letters or
-more that start with the same letter tolerate one slip (two from nine letters): "numbnes", "tingleing".
+The text is cut into sentences (at . ! ? ; and new lines) and each sentence into clauses (at commas and at
+words such as "but"; at "and" only when a new statement follows, "and my legs", so that "numb in my arms and
+feet" stays one clause). In a clause a phrase matches when each of its slots is found close together. The
+match is then judged in its context, which is the ConText idea (negation, history, other people, hypothetical):
+it is dropped when it is negated ("I don't have a fever", "fever: no"), a worry or a question ("scared it could
+be cancer"), about someone else anywhere earlier in the sentence ("my dad, who is 80, had cancer"; but a
+symptom told of someone now, "my husband can't feel his legs", may be a carer typing for the patient and
+counts), about something the group excludes ("steroid injection", unless the exception is itself negated:
+"without trying to"), or, for a symptom that must be new, past or gone ("years ago", "cleared up") with no word
+saying it is here now. Words of four letters or more that start with the same letter tolerate one slip (two
+from nine letters), unless what was typed is itself a common English word (`intake.screening.spelling`).
 """
 
 from __future__ import annotations
@@ -16,18 +21,54 @@ import re
 from dataclasses import dataclass
 
 from intake.screening.lexicon import Group, Lexicon
+from intake.screening.spelling import is_known_word, slip_of, slip_of_stem
 
 TOKEN_RE = re.compile("[^\\W_]+(?:['\u2019][^\\W_]+)*")
-# Text between two words that ends a clause.
+# Text between two words that ends a sentence, or only a clause.
+SENTENCE_BREAK_RE = re.compile(r"[.!?;\n\r]")
 BREAK_RE = re.compile(r"[.!?;,\n\r()\[\]{}/]")
+SENTENCE_BREAK = "\n"
 # Words that end a clause: what comes after them is a new statement ("no fever but my legs are numb").
-CLAUSE_WORDS = frozenset({"but", "and", "however", "although", "though", "except", "yet", "whereas", "apart"})
+CLAUSE_WORDS = frozenset({"but", "however", "although", "though", "except", "yet", "whereas", "apart"})
 # After a phrase, only a bare "no" reads as a negation ("fever: no", "numb bum - none").
 AFTER_CUES = frozenset({"no", "none", "nope"})
-FIRST_PERSON = frozenset({"i", "me", "my", "im", "ive", "id", "myself", "mine"})
+FIRST_PERSON = frozenset({"i", "me", "my", "im", "ive", "id", "myself", "mine", "ill"})
 # Extra words a phrase may take beyond its own ("numbness in both of my legs").
-SPAN_ALLOWANCE = 4
+SPAN_ALLOWANCE = 8
+# Before "if" or "whether", these make a symptom the patient is unsure of, not a hypothetical one: "not sure if my
+# legs are numb" counts (the safe reading), "what if my legs go numb" does not.
+UNSURE = frozenset({"sure", "certain", "know", "tell", "unsure"})
 QUOTE_MAX = 120
+NUMBER_UNIT_RE = re.compile(r"^(\d+)([a-z]+)$")
+POSSESSIVES = frozenset({"my", "his", "her", "their", "your", "our", "the"})
+# Before a word naming someone else, what makes them the subject of the sentence ("my dad had", "a guy on a
+# forum said"), not part of a simile ("sitting on someone else's skin").
+SUBJECT_BEFORE = frozenset(
+    {
+        "",
+        "my",
+        "our",
+        "his",
+        "her",
+        "their",
+        "your",
+        "a",
+        "the",
+        "and",
+        "so",
+        "when",
+        "that",
+        "old",
+        "little",
+        "poor",
+        "elderly",
+        "late",
+        "young",
+        "older",
+        "younger",
+        "best",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -51,24 +92,6 @@ Slot = tuple[Alternative, ...]
 Phrase = tuple[Slot, ...]
 
 
-def damerau_levenshtein(a: str, b: str) -> int:
-    """Edits (insert, delete, substitute, swap two neighbours) that turn ``a`` into ``b``."""
-    rows = [list(range(len(b) + 1))]
-    for i in range(1, len(a) + 1):
-        row = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            row[j] = min(rows[i - 1][j] + 1, row[j - 1] + 1, rows[i - 1][j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                row[j] = min(row[j], rows[i - 2][j - 2] + 1)
-        rows.append(row)
-    return rows[-1][-1]
-
-
-def slips_allowed(word: str) -> int:
-    return 2 if len(word) >= 9 else 1 if len(word) >= 5 else 0
-
-
 class Matcher:
     """A lexicon compiled for matching. Build with `matcher_for`; `groups_in` is the one entry point."""
 
@@ -79,9 +102,21 @@ class Matcher:
         self.cues = frozenset(lexicon.negation_cues)
         self.not_cue_after = frozenset(lexicon.not_negation_after)
         self.others = frozenset(lexicon.others)
+        self.told_now = frozenset(lexicon.told_now)
+        self.carers = frozenset(lexicon.carers)
+        self.past_tense = frozenset(lexicon.past_tense)
+        self.others_anywhere = [self._normalise_words(marker) for marker in lexicon.others_anywhere]
+        self.question_starts = frozenset(lexicon.question_starts)
+        self.carer_back = [self._normalise_words(marker) for marker in lexicon.carer_back]
+        self.typing_for = [self._normalise_words(marker) for marker in lexicon.typing_for]
+        self.writer_back = [self._normalise_words(marker) for marker in lexicon.writer_back]
+        self.returned = [self._normalise_words(marker) for marker in lexicon.returned_markers]
         self.not_typos = frozenset(lexicon.not_typos)
         self.past = [self._normalise_words(marker) for marker in lexicon.past_markers]
+        self.resolved = [self._normalise_words(marker) for marker in lexicon.resolved_markers]
         self.present = [self._normalise_words(marker) for marker in lexicon.present_markers]
+        self.hypothetical = [self._normalise_words(marker) for marker in lexicon.hypothetical_cues]
+        self.statement_starts = frozenset(lexicon.statement_starts)
         self.phrases: list[tuple[Group, str, Phrase]] = []
         # The first words of each slot's alternatives: a clause without one of each cannot hold the phrase.
         self.phrase_firsts: list[tuple[frozenset[str], ...]] = []
@@ -116,13 +151,24 @@ class Matcher:
         return tuple(token.word for token in self.tokens(text))
 
     def tokens(self, text: str) -> list[Token]:
-        """Lowercase words without apostrophes ("can't" -> "cant"), with `read_as` applied, and breaks as ""."""
+        """Lowercase words without apostrophes ("can't" -> "cant"), with `read_as` applied; a clause break reads
+        as "" and a sentence break as a new line."""
         raw: list[Token] = []
         previous_end = 0
         for found in TOKEN_RE.finditer(text.lower()):
-            if raw and BREAK_RE.search(text, previous_end, found.start()):
+            if raw and text[previous_end : found.start()] == "." and _digits_around(text, previous_end, found):
+                pass  # a decimal point: "38.4"
+            elif raw and SENTENCE_BREAK_RE.search(text, previous_end, found.start()):
+                raw.append(Token(SENTENCE_BREAK, previous_end, found.start()))
+            elif raw and BREAK_RE.search(text, previous_end, found.start()):
                 raw.append(Token("", previous_end, found.start()))
-            raw.append(Token(found.group().replace("'", "").replace("\u2019", ""), found.start(), found.end()))
+            word = found.group().replace("'", "").replace("\u2019", "")
+            unit = NUMBER_UNIT_RE.match(word)
+            if unit:  # "6kg" reads "6 kg", "38c" reads "38 c"
+                middle = found.start() + len(unit.group(1))
+                raw += [Token(unit.group(1), found.start(), middle), Token(unit.group(2), middle, found.end())]
+            else:
+                raw.append(Token(word, found.start(), found.end()))
             previous_end = found.end()
         merged: list[Token] = []
         index = 0
@@ -143,25 +189,24 @@ class Matcher:
             stem = word[:-1]
             if token.startswith(stem) and token not in self.not_typos:
                 return True
-            if token in self.not_typos or not token or token[0] != stem[0] or len(stem) < 5:
-                return False
-            return any(
-                damerau_levenshtein(token[:size], stem) <= 1 for size in (len(stem) - 1, len(stem), len(stem) + 1)
-            )
+            return not self._real_word(token) and slip_of_stem(token, stem)
         if token == word:
             return True
-        allowed = slips_allowed(word)
-        if not allowed or token in self.not_typos or " " in word or not token or token[0] != word[0]:
-            return False
-        return abs(len(token) - len(word)) <= allowed and damerau_levenshtein(token, word) <= allowed
+        return not self._real_word(token) and slip_of(token, word)
+
+    def _real_word(self, token: str) -> bool:
+        """A word the patient meant as typed: never read as a slip of a lexicon word."""
+        return token in self.not_typos or is_known_word(token, floor=self.lexicon.known_word_floor)
 
     # Phrases in a clause ----------------------------------------------------------------------------------
 
     def _lexicon_words(self, token: str) -> frozenset[str]:
-        """The lexicon's phrase words (and stems) that this token matches, slips included."""
+        """The lexicon's phrase words (and stems) that this token matches, slips included. Any possessive stands
+        for the lexicon's "my" ("between her legs" for "between my legs")."""
         if not token:
             return frozenset()
-        return frozenset(word for word in self.words_by_letter.get(token[0], ()) if self.word_matches(token, word))
+        words = frozenset(word for word in self.words_by_letter.get(token[0], ()) if self.word_matches(token, word))
+        return words | {"my"} if token in POSSESSIVES else words
 
     def _alternative_at(self, matched: list[frozenset[str]], start: int, alternative: Alternative) -> list[int] | None:
         """Positions of the alternative's words from ``start`` (at most one other word between two), or None."""
@@ -213,8 +258,16 @@ class Matcher:
                     yield frozenset(used)
 
     def _contains(self, words: list[str], marker: Alternative) -> bool:
+        return self._find(words, marker) is not None
+
+    def _find(self, words: list[str], marker: Alternative, start: int = 0, stop: int | None = None) -> int | None:
+        """Where ``marker`` starts in ``words[start:stop]`` (the whole marker inside), or None."""
         size = len(marker)
-        return any(tuple(words[index : index + size]) == marker for index in range(len(words) - size + 1))
+        stop = len(words) if stop is None else stop
+        for index in range(max(0, start), stop - size + 1):
+            if tuple(words[index : index + size]) == marker:
+                return index
+        return None
 
     def _is_cue(self, words: list[str], index: int) -> bool:
         following = words[index + 1] if index + 1 < len(words) else ""
@@ -228,53 +281,154 @@ class Matcher:
         following = last + 1
         return following < len(words) and words[following] in AFTER_CUES and self._is_cue(words, following)
 
-    def _about_someone_else(self, words: list[str], used: frozenset[int]) -> bool:
-        first = min(used)
-        for index in range(max(0, first - self.lexicon.others_window), first):
-            if words[index] in self.others and not FIRST_PERSON & set(words[index + 1 : first]):
+    def _hypothetical(self, words: list[str], used: frozenset[int], sentence: list[str], first: int) -> bool:
+        """A worry, a question or a condition just before the phrase ("what if I lose control of my bladder"), or
+        a general question ("does chest pain with back pain mean something bad?")."""
+        start = min(used) - self.lexicon.hypothetical_window
+        for cue in self.hypothetical:
+            found = self._find(words, cue, start, min(used))
+            # "not sure if my legs are numb" is a symptom the patient is unsure of, not a hypothetical one.
+            if found is not None and found + len(cue) <= min(used) and not (found > 0 and words[found - 1] in UNSURE):
                 return True
+        # A general question: the sentence (or this clause: "quick question, is losing weight a bad sign?") opens
+        # with "is", "does" ..., and no "I" or "my" comes before the phrase.
+        opens = {sentence[0]} if sentence else set()
+        opens |= {words[0]} if words else set()
+        return bool(opens & self.question_starts) and not FIRST_PERSON & set(sentence[:first])
+
+    def _other(self, word: str) -> str | None:
+        """The person a word names ("mum's" reads "mums"), or None."""
+        if word in self.others:
+            return word
+        return word[:-1] if word.endswith("s") and word[:-1] in self.others else None
+
+    def _about_someone_else(self, group: Group, clause: Clause, first: int) -> bool:
+        """Someone else named earlier in the sentence, with no "I" or "my" between them and the phrase.
+
+        Told of family now, in the third person ("my husband says his legs feel dead"), a symptom may be a carer
+        typing for the patient: that counts, except for rules about history ("my dad had cancer")."""
+        sentence = clause.sentence
+        if any(self._contains(sentence, marker) for marker in self.others_anywhere):
+            return True
+        for index in range(first - 1, -1, -1):
+            if sentence[index] in FIRST_PERSON:
+                return False
+            person = self._other(sentence[index])
+            if person is None or (index > 0 and sentence[index - 1] not in SUBJECT_BEFORE):
+                continue
+            if person not in self.carers:
+                return True
+            if clause.text is not None and clause.text.for_someone:
+                return False  # "typing this for my dad": he is the patient
+            if clause.text is not None and clause.text.writer_has_back_pain:
+                return True  # the writer has the back pain: their relative's symptom is the relative's
+            after = [*sentence[index + 1 :], "", *clause.next_sentence]
+            # The writer speaking of themselves too ("... so I have to be careful") is not typing for them.
+            if FIRST_PERSON & set(sentence[index + 1 :]):
+                return True
+            if group.history_counts:
+                # A relative's history is theirs, unless their back is the subject ("Dad has prostate cancer and now
+                # he has new pain in his back"): then a carer is typing for the patient.
+                return not any(self._contains(after, marker) for marker in self.carer_back)
+            # A symptom told in the past ("my son was in a car crash") is theirs, unless the sentence brings it to
+            # now ("... and is still on anti-rejection drugs"); told now, a carer may be typing.
+            if self.past_tense & set(sentence[index + 1 : first]) and not any(
+                self._contains(after, marker) for marker in self.present
+            ):
+                return True
+            return not (self.told_now & set(after) or any(self._contains(after, m) for m in self.carer_back))
         return False
 
-    def _long_past(self, words: list[str], following: list[str]) -> bool:
-        """A long-past word in the clause and no word, there or in the next clause, saying it is here now."""
-        if not any(self._contains(words, marker) for marker in self.past):
+    def _past(self, sentence: list[str], following: list[str]) -> bool:
+        """Past or gone (in the sentence), and no word there or in the next clause saying it is here now."""
+        around = [*sentence, "", *following]
+        if any(self._contains(sentence, marker) for marker in self.resolved):
+            return not any(self._contains(around, marker) for marker in self.returned)
+        if not any(self._contains(sentence, marker) for marker in self.past):
             return False
-        return not any(self._contains([*words, "", *following], marker) for marker in self.present)
+        return not any(self._contains(around, marker) for marker in (*self.present, *self.returned))
 
-    def _counts(self, group: Group, words: list[str], used: frozenset[int], following: list[str]) -> bool:
-        if self._negated(words, used) or self._about_someone_else(words, used):
+    def _excluded(self, group: Group, words: list[str]) -> bool:
+        """An exception of the group in the clause, unless it is itself negated ("lost weight without trying")."""
+        for unless in self.unless[group.question]:
+            found = self._find(words, unless)
+            while found is not None:
+                if not any(self._is_cue(words, index) for index in range(max(0, found - 2), found)):
+                    return True
+                found = self._find(words, unless, found + 1)
+        return False
+
+    def _counts(self, group: Group, clause: Clause, used: frozenset[int], following: list[str]) -> bool:
+        words = clause.words
+        first = clause.offset + min(used)
+        if self._negated(words, used) or self._hypothetical(words, used, clause.sentence, first):
             return False
-        if any(self._contains(words, unless) for unless in self.unless[group.question]):
+        if self._about_someone_else(group, clause, first):
             return False
-        return group.history_counts or not self._long_past(words, following)
+        if self._excluded(group, clause.sentence):
+            return False
+        return group.history_counts or not self._past(clause.sentence, following)
 
     # The entry point -------------------------------------------------------------------------------------
+
+    def clauses(self, text: str) -> list[Clause]:
+        """The text's clauses, each with its sentence."""
+        sentences: list[list[Token]] = [[]]
+        for token in self.tokens(text):
+            if token.word == SENTENCE_BREAK:
+                sentences.append([])
+            else:
+                sentences[-1].append(token)
+        clauses: list[list[tuple]] = []
+        for sentence in sentences:
+            words = [token.word for token in sentence if token.word]
+            pieces: list[list[Token]] = [[]]
+            offsets = [0]
+            position = 0
+            for number, token in enumerate(sentence):
+                following = sentence[number + 1].word if number + 1 < len(sentence) else ""
+                new_statement = token.word == "and" and following in self.statement_starts
+                if token.word == "" or token.word in CLAUSE_WORDS or new_statement:
+                    pieces.append([])
+                    offsets.append(position + (token.word != ""))
+                else:
+                    pieces[-1].append(token)
+                position += token.word != ""
+            clauses.append(
+                [
+                    (piece, [token.word for token in piece], words, offset)
+                    for piece, offset in zip(pieces, offsets, strict=True)
+                ]
+            )
+        text_words = [token.word for sentence in sentences for token in sentence if token.word]
+        context = TextContext(
+            for_someone=any(self._contains(text_words, marker) for marker in self.typing_for),
+            writer_has_back_pain=any(self._contains(text_words, marker) for marker in self.writer_back),
+        )
+        result: list[Clause] = []
+        for number, group in enumerate(clauses):
+            following = tuple(clauses[number + 1][0][2]) if number + 1 < len(clauses) else ()
+            result += [Clause(*item, next_sentence=following, text=context) for item in group]
+        return result
 
     def groups_in(self, text: str) -> list[TextMatch]:
         """One match per group found in ``text`` (quoting the first clause that has it), in lexicon order.
 
         Never raises, whatever the string."""
-        tokens = self.tokens(text)
-        clauses: list[list[Token]] = [[]]
-        for token in tokens:
-            if token.word == "" or token.word in CLAUSE_WORDS:
-                clauses.append([])
-            else:
-                clauses[-1].append(token)
+        clauses = self.clauses(text)
         prepared = []
         for clause in clauses:
-            words = [token.word for token in clause]
-            matched = [self.lexicon_words(word) for word in words]
+            matched = [self.lexicon_words(word) for word in clause.words]
             index: dict[str, list[int]] = {}
             for position, lexicon_words in enumerate(matched):
                 for word in lexicon_words:
                     index.setdefault(word, []).append(position)
-            prepared.append((words, matched, index))
+            prepared.append((matched, index))
         found: dict[str, TextMatch] = {}
-        for number, (words, matched, index) in enumerate(prepared):
+        for number, (clause, (matched, index)) in enumerate(zip(clauses, prepared, strict=True)):
             # Only the phrases whose first slot starts here can match in this clause.
             candidates = sorted({item for word in index for item in self.phrases_by_first_word.get(word, ())})
-            following = prepared[number + 1][0] if number + 1 < len(prepared) else []
+            following = clauses[number + 1].words if number + 1 < len(clauses) else []
             for item in candidates:
                 group, display, phrase = self.phrases[item]
                 if group.question in found:
@@ -282,10 +436,32 @@ class Matcher:
                 if any(slot_firsts.isdisjoint(index) for slot_firsts in self.phrase_firsts[item]):
                     continue
                 spans = self._phrase_spans(matched, index, phrase)
-                if any(self._counts(group, words, used, following) for used in spans):
-                    found[group.question] = TextMatch(group.question, _quote(text, clauses[number]), display)
+                if any(self._counts(group, clause, used, following) for used in spans):
+                    found[group.question] = TextMatch(group.question, _quote(text, clause.tokens), display)
         order = [group.question for group in self.lexicon.groups]
         return sorted(found.values(), key=lambda match: order.index(match.question_id))
+
+
+@dataclass(frozen=True)
+class Clause:
+    tokens: list[Token]
+    words: list[str]
+    sentence: list[str]  # every word of the clause's sentence
+    offset: int  # where the clause's first word is in the sentence
+    next_sentence: tuple[str, ...] = ()
+    text: TextContext | None = None
+
+
+@dataclass(frozen=True)
+class TextContext:
+    """What the whole text says about who is writing."""
+
+    for_someone: bool  # "typing this for my husband", "carer here": the third person is the patient
+    writer_has_back_pain: bool  # "my back", "my lower back": the writer is the patient, others are others
+
+
+def _digits_around(text: str, dot: int, following: re.Match) -> bool:
+    return dot > 0 and text[dot - 1].isdigit() and following.group()[0].isdigit()
 
 
 def _display(raw: str | list[list[str]]) -> str:

@@ -26,6 +26,9 @@ ROUTINE_ANSWERS = {
     "weak_immune": False,
     "long_term_steroids": False,
     "injected_drugs": False,
+    "thoracic_pain": False,
+    "minor_trauma": False,
+    "osteoporosis": False,
     "pain_areas": ["lower_back_centre"],
     "duration": "under_1_week",
     "onset": "movement",
@@ -40,6 +43,9 @@ ROUTINE_ANSWERS = {
     "takes_medicines": False,
     "has_conditions": False,
 }
+# The same patient for back-pain v1 and v2, which lack v3's questions (thoracic pain, a small fall, thin bones).
+V3_QUESTIONS = ("thoracic_pain", "minor_trauma", "osteoporosis")
+ROUTINE_ANSWERS_V2 = {key: value for key, value in ROUTINE_ANSWERS.items() if key not in V3_QUESTIONS}
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from intake.definitions import (
 )
 from intake.selectors import questionnaire_response_summary
 from intake.services import questionnaire_response_create
-from tests.intake.conftest import BROKEN, ROUTINE_ANSWERS
+from tests.intake.conftest import BROKEN, ROUTINE_ANSWERS_V2, V3_QUESTIONS
 
 BROKEN_FILES = sorted(BROKEN.glob("*.yaml"))
 
@@ -79,18 +79,28 @@ def test_a_badly_named_file_in_the_definitions_folder_is_refused(tmp_path):
 def test_the_shipped_definitions_load_and_the_system_check_passes():
     call_command("check")
     definition = definition_current(BACK_PAIN)
-    assert definition.key == "back-pain/v2"
-    # v2 asks every question that decides the tier first: the emergency flags, then the age and urgent flags.
+    assert definition.key == "back-pain/v3"
+    # v2 and v3 ask every question that decides the tier first: the emergency flags, then the age and urgent flags.
     assert [step.id for step in definition.steps if step.screening] == ["safety", "health"]
     assert any(question.type is AnswerType.BODY_AREA for question in definition.questions)
     # v1 stays readable for the responses that answered it, with its one screening step.
     v1 = definition_get(BACK_PAIN, 1)
+    v2 = definition_get(BACK_PAIN, 2)
     assert [step.id for step in v1.steps if step.screening] == ["safety"]
     # Apart from which steps screen, v2 asks the same questions and applies the same rules as v1.
-    assert [(q.id, q.text, q.choices) for q in v1.questions] == [
-        (q.id, q.text, q.choices) for q in definition.questions
+    assert [(q.id, q.text, q.choices) for q in v1.questions] == [(q.id, q.text, q.choices) for q in v2.questions]
+    assert v1.rules == v2.rules
+    # v3 adds three questions to the health step and their two urgent rules, and its age rules no longer wait for
+    # the history question asked after the reference (issue 23); every other question and rule is v2's.
+    health = next(step for step in definition.steps if step.id == "health")
+    assert [q.id for q in health.questions][-3:] == list(V3_QUESTIONS)
+    assert [(q.id, q.text, q.choices) for q in definition.questions if q.id not in V3_QUESTIONS] == [
+        (q.id, q.text, q.choices) for q in v2.questions
     ]
-    assert v1.rules == definition.rules
+    changed = {"age_under_20_new_pain", "age_over_50_new_pain"}
+    assert [rule for rule in v2.rules if rule.id not in changed] == [
+        rule for rule in definition.rules if rule.id not in changed | {"thoracic_pain", "minor_trauma_fracture_risk"}
+    ]
 
 
 def test_the_system_check_reports_a_broken_definition(settings, tmp_path):
@@ -129,7 +139,7 @@ def made_up_v2(raw: dict) -> dict:
 
 @pytest.mark.django_db
 def test_a_response_keeps_answering_to_its_version_after_v2_ships(settings, tmp_path):
-    response = questionnaire_response_create(definition=definition_get(BACK_PAIN, 1), answers=ROUTINE_ANSWERS)
+    response = questionnaire_response_create(definition=definition_get(BACK_PAIN, 1), answers=ROUTINE_ANSWERS_V2)
     assert (response.questionnaire, response.definition_version) == ("back-pain", 1)
 
     raw = back_pain_v1_raw()
@@ -148,7 +158,7 @@ def test_a_response_keeps_answering_to_its_version_after_v2_ships(settings, tmp_
 
     # A new patient answers v2, including its new question; the two responses sit side by side.
     newer = questionnaire_response_create(
-        definition=definition_current(BACK_PAIN), answers={**ROUTINE_ANSWERS, "smoker": True}
+        definition=definition_current(BACK_PAIN), answers={**ROUTINE_ANSWERS_V2, "smoker": True}
     )
     assert newer.definition_version == 2
     assert newer.answers.get(question_id="smoker").value is True
@@ -160,7 +170,7 @@ def test_a_response_keeps_answering_to_its_version_after_v2_ships(settings, tmp_
 
 @pytest.mark.django_db
 def test_a_response_whose_version_is_gone_still_shows_its_answers(settings, tmp_path):
-    response = questionnaire_response_create(definition=definition_get(BACK_PAIN, 1), answers=ROUTINE_ANSWERS)
+    response = questionnaire_response_create(definition=definition_get(BACK_PAIN, 1), answers=ROUTINE_ANSWERS_V2)
     raw = back_pain_v1_raw()
     write_definition(tmp_path, "back-pain", 2, made_up_v2(raw))
     settings.INTAKE_DEFINITION_DIRS = [tmp_path]

@@ -13,7 +13,8 @@ import yaml
 from intake.definitions import BACK_PAIN, Tier, definition_current
 from intake.screening import screening_findings, screening_rechecks
 from intake.screening.lexicon import LexiconError, lexicon_for_definition, lexicon_load, red_flag_rules
-from intake.screening.text import damerau_levenshtein, matcher_for
+from intake.screening.spelling import damerau_levenshtein
+from intake.screening.text import matcher_for
 from intake.triage import triage_compute
 from tests.intake.conftest import ROUTINE_ANSWERS
 
@@ -63,6 +64,13 @@ MUST_MATCH = [
     ("I am on methotrexate for arthritis", "weak_immune"),
     ("I take prednisolone every day", "long_term_steroids"),
     ("I used heroin years ago", "injected_drugs"),
+    # Told of family now, in the third person: a carer may be typing for the patient (DESIGN, triage rules).
+    ("my dad has a fever", "fever"),
+    ("my husband says his legs feel dead", "both_legs"),
+    # Rules added in back-pain v3 (issue 23).
+    ("the pain is between my shoulder blades", "thoracic_pain"),
+    ("I'm 82 and slipped on the step last week", "minor_trauma"),
+    ("I have osteoporosis and tripped over the cat", "osteoporosis"),
     # Spelling slips.
     ("numbnes in both legs", "both_legs"),
     ("tinglng in my groin", "saddle_numbness"),
@@ -94,9 +102,9 @@ MUST_NOT_MATCH = [
     # Past history, for a symptom that must be new.
     "I had tingling in both legs years ago",
     "I wet myself as a child",
-    # Someone else.
+    # Someone else: a history, or told in the past.
     "my mum had breast cancer",
-    "my dad has a fever",
+    "my dad had a fever last week",
     # Other meanings, and real words that are not slips.
     "I had to cancel work",
     "I bought ibuprofen from the chemist",
@@ -251,6 +259,9 @@ V = f"v{DEFINITION.version}"
 LEXICON_FILE = Path(DEFINITION.path).with_name(f"{V}.lexicon.yaml")
 
 
+URINE = len(LEXICON.group("urine_trouble").phrases)  # the index of a phrase added to the group
+
+
 def _broken(tmp_path, change):
     raw = yaml.safe_load(LEXICON_FILE.read_text(encoding="utf-8"))
     change(raw)
@@ -266,8 +277,8 @@ def _broken(tmp_path, change):
         (lambda raw: raw["groups"][3].update(question="pain_now"), "groups[3].question", "not a yes/no question"),
         (lambda raw: raw["groups"][3].update(question="age"), "groups[3].question", "not a yes/no question"),
         (lambda raw: raw["groups"].pop(1), "groups", "the emergency rule 'urine_trouble' has no group of phrases"),
-        (lambda raw: raw["groups"][1]["phrases"].append("can't wee"), "groups[1].phrases[5]", "without apostrophes"),
-        (lambda raw: raw["groups"][1]["phrases"].append([["wee"], "pee"]), "groups[1].phrases[5]", "list of lists"),
+        (lambda raw: raw["groups"][1]["phrases"].append("can't wee"), f"groups[1].phrases[{URINE}]", "apostrophes"),
+        (lambda raw: raw["groups"][1]["phrases"].append([["wee"], "pee"]), f"groups[1].phrases[{URINE}]", "list of"),
         (lambda raw: raw["groups"][1].update(sources=["nowhere"]), "groups[1].sources[0]", "unknown source 'nowhere'"),
         (lambda raw: raw["groups"][1].update(colour="red"), "groups[1].colour", "unknown field (allowed: history"),
         (lambda raw: raw.update(definition="back-pain/v99"), "definition", f"belongs to {DEFINITION.key}"),
@@ -305,3 +316,30 @@ def test_manage_py_check_reports_a_broken_lexicon(tmp_path, settings):
     [error] = definitions_check()
     assert error.id == "intake.E003"
     assert f"{V}.lexicon.yaml: groups[0].recheck" in error.msg
+
+
+@pytest.mark.parametrize(
+    ("words", "question_id", "denied_tier"),
+    [
+        ("my legs keep giving way", "both_legs", Tier.URGENT),  # an emergency question: a clinician the same day
+        ("I keep wetting myself", "bladder_bowel_control", Tier.URGENT),
+        ("I have been hot and shivery", "fever", Tier.REVIEW),  # an urgent question: a clinician before booking
+        ("I lost a stone", "weight_loss", Tier.REVIEW),
+    ],
+)
+def test_a_no_when_asked_again_keeps_a_clinician_looking_and_gives_no_advice(words, question_id, denied_tier):
+    answers = routine(anything_else=words)
+    # Not yet asked again: staff see it at urgent, but the patient is asked before any advice.
+    pending = triage_compute(definition=DEFINITION, answers=answers)
+    assert (pending.tier, pending.advice_tier) == (Tier.URGENT, Tier.ROUTINE)
+    # "No": the quote stays in front of a clinician, with the answer beside it; no advice for the patient.
+    said_no = triage_compute(definition=DEFINITION, answers=answers, rechecks={question_id: False})
+    assert (said_no.tier, said_no.advice_tier) == (denied_tier, Tier.ROUTINE)
+    [reason] = said_no.reasons
+    assert reason.rule_id == f"possible_red_flag.{question_id}" and "asked again: no" in reason.text
+    assert words in reason.text and reason.advise is False
+    # "Yes" is a yes to the safety question: its own rule, and its advice.
+    said_yes = triage_compute(
+        definition=DEFINITION, answers={**answers, question_id: True}, rechecks={question_id: True}
+    )
+    assert said_yes.advice_tier is said_yes.tier and said_yes.tier.rank >= Tier.URGENT.rank

@@ -35,6 +35,9 @@ RULE_CASES = [
     ("immune_or_steroids", {"weak_immune": True}, URGENT, "weak_immune", "NICE NG59"),
     ("immune_or_steroids", {"long_term_steroids": True}, URGENT, "long_term_steroids", "NICE NG59"),
     ("injected_drugs", {"injected_drugs": True}, URGENT, "injected_drugs", "NICE NG59"),
+    ("thoracic_pain", {"thoracic_pain": True}, URGENT, "thoracic_pain", "NICE CKS"),
+    ("minor_trauma_fracture_risk", {"minor_trauma": True, "osteoporosis": True}, URGENT, "minor_trauma", "NICE CKS"),
+    ("minor_trauma_fracture_risk", {"minor_trauma": True, "age": 71}, URGENT, "minor_trauma", "NICE CKS"),
     ("age_under_20_new_pain", {"age": 19, "history": "first_time"}, REVIEW, "age", "NICE NG59"),
     ("age_over_50_new_pain", {"age": 51, "history": "different"}, REVIEW, "age", "NICE NG59"),
     ("under_16", {"age": 15}, REVIEW, "age", "Clinic policy"),
@@ -87,10 +90,25 @@ def test_each_rule_alone_gives_its_tier_and_a_reason_naming_the_answer_and_the_s
         ({"duration": "1_to_4_weeks", "trend": "worse"}, ROUTINE),
         ({"duration": "over_3_months", "trend": "better"}, ROUTINE),
         ({"duration": "over_3_months", "trend": "up_down"}, REVIEW),
+        # A small fall with a fracture risk (back-pain v3): over 70, thin bones or long-term steroids.
+        ({"minor_trauma": True, "age": 70, "history": "same"}, ROUTINE),
+        ({"minor_trauma": True, "age": 71, "history": "same"}, URGENT),
+        ({"minor_trauma": True}, ROUTINE),
+        ({"osteoporosis": True}, ROUTINE),
+        ({"minor_trauma": True, "long_term_steroids": True}, URGENT),
     ],
 )
 def test_rule_boundaries(definition, answers, tier):
     assert triage_compute(definition=definition, answers={**ROUTINE_ANSWERS, **answers}).tier is tier
+
+
+@pytest.mark.parametrize(("age", "tier"), [(19, REVIEW), (20, ROUTINE), (50, ROUTINE), (51, REVIEW), (71, REVIEW)])
+def test_an_age_that_calls_for_review_counts_before_the_history_question_is_asked(definition, age, tier):
+    # At the reference the history question (asked afterwards) is unknown: unknown is not routine (issue 23).
+    answers = {key: value for key, value in ROUTINE_ANSWERS.items() if key != "history"}
+    assert triage_compute(definition=definition, answers={**answers, "age": age}).tier is tier
+    # Only "like pain I had before" takes the age rule away; "this time feels different" keeps it.
+    assert triage_compute(definition=definition, answers={**answers, "age": age, "history": "different"}).tier is tier
 
 
 @pytest.mark.parametrize(("rule_id", "trigger", "tier", "question_id", "cites"), WEAK_CASES)
@@ -214,7 +232,7 @@ def means_yes(value) -> bool:
 
 def red_flags_present(answers) -> Tier:
     """The tier that the single-question red flags in ``answers`` demand, worked out independently of triage."""
-    present = [tier for _, trigger, tier, qid, _ in RED_FLAG_CASES if means_yes(answers.get(qid))]
+    present = [tier for _, trigger, tier, qid, _ in RED_FLAG_CASES if len(trigger) == 1 and means_yes(answers.get(qid))]
     return max(present, key=lambda tier: tier.rank, default=ROUTINE)
 
 

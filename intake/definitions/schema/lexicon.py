@@ -82,6 +82,17 @@ class GroupFile(FileModel):
     recheck: Text = Field(description="Asked again in plain words when the patient's words point here.")
     sources: list[Id] = Field(min_length=1)
     history_counts: bool = Field(False, description="True for a rule about history: 'years ago' still counts.")
+    if_denied: Tier | None = Field(
+        None,
+        description="The tier left when the patient, asked again, says no: by default urgent (a clinician the same "
+        "day) for a question of an emergency rule, review for one of an urgent rule. Never any advice to the "
+        "patient: they said no.",
+    )
+    needs_rule: bool = Field(
+        False,
+        description="A finding counts only when the group's rule would hold were the question answered yes (a minor "
+        "fall counts with a fracture risk: osteoporosis, steroids or age over 70).",
+    )
     phrases: list[Phrase] = Field(min_length=1)
     unless: list[Words] = Field(default_factory=list, description="Words in the clause that mean something else.")
 
@@ -123,7 +134,61 @@ class LexiconFile(FileModel):
     present_markers: list[Words] = Field(default_factory=list)
     others_window: int = Field(3, ge=0, le=10)
     others: list[Words] = Field(default_factory=list)
+    told_now: list[Words] = Field(
+        default_factory=list,
+        description="Words such as 'his', 'she' or 'is': after family is named, a symptom told of them now may be "
+        "a carer typing for the patient, so it counts (except for history rules).",
+    )
+    carers: list[Words] = Field(
+        default_factory=list, description="Of the others, those a patient may have typing for them (family)."
+    )
+    carer_back: list[Words] = Field(
+        default_factory=list,
+        description="After family is named: the sentence is about their back ('his back'), so a carer is typing.",
+    )
+    typing_for: list[Words] = Field(
+        default_factory=list,
+        description="Anywhere in the text: someone types for the patient ('typing this for my dad', 'carer here').",
+    )
+    writer_back: list[Words] = Field(
+        default_factory=list,
+        description="Anywhere in the text: the writer has the back pain ('my back'), so family named are others.",
+    )
+    past_tense: list[Words] = Field(
+        default_factory=list, description="Told in the past ('had', 'was'): then someone else's symptom is theirs."
+    )
+    others_anywhere: list[Words] = Field(
+        default_factory=list, description="Anywhere in the sentence, it is about someone else ('in my family')."
+    )
+    question_starts: list[Words] = Field(
+        default_factory=list,
+        description="A sentence that starts so, with no 'I' or 'my' before the phrase, is a general question.",
+    )
+    returned_markers: list[Words] = Field(
+        default_factory=list, description="It has come back: a resolved marker no longer takes the symptom away."
+    )
+    hypothetical_window: int = Field(5, ge=0, le=12)
+    hypothetical_cues: list[Words] = Field(
+        default_factory=list, description="Worry, a question or a condition before a phrase: 'scared it could be'."
+    )
+    resolved_markers: list[Words] = Field(
+        default_factory=list, description="Anywhere in the sentence: the symptom has gone ('cleared up')."
+    )
+    statement_starts: list[Words] = Field(
+        default_factory=list,
+        description="After 'and', these words start a new statement ('and my legs'); otherwise 'and' joins words "
+        "of one statement ('numb and heavy in both legs').",
+    )
+    known_word_floor: int = Field(
+        100000,
+        ge=0,
+        description="A word this frequent in the bundled English word list is a real word, never read as a slip.",
+    )
     not_typos: list[Words] = Field(default_factory=list)
+    vocabulary: dict[str, list[Words]] = Field(
+        default_factory=dict,
+        description="Named word lists (a concept: numbness, the saddle area), used in phrases through YAML anchors.",
+    )
     groups: list[GroupFile] = Field(min_length=1)
     contradictions: list[ContradictionFile] = Field(default_factory=list)
 
@@ -187,6 +252,14 @@ def red_flag_rules(definition: Definition) -> list[Rule]:
 
 def rule_questions(rule: Rule) -> list[str]:
     return [leaf.subject for leaf in condition_subjects(rule.when) if leaf.kind == "question"]
+
+
+def tier_if_denied(definition: Definition, group: GroupFile) -> Tier:
+    """The tier a possible red flag keeps when the patient, asked again, says no (hazard log: asked_again_denied)."""
+    if group.if_denied is not None:
+        return group.if_denied
+    rule = rule_for_question(definition, group.question)
+    return Tier.URGENT if rule is not None and rule.tier is Tier.EMERGENCY else Tier.REVIEW
 
 
 def rule_for_question(definition: Definition, question_id: str) -> Rule | None:

@@ -41,7 +41,8 @@ def test_a_booking_whose_free_text_points_at_a_red_flag_is_asked_again_and_flagg
         assert saved.status_code == 302
     assert saved["Location"].endswith("/a-quick-check/")
     page = client.get(saved["Location"]).content.decode()
-    assert "You wrote \u2018Stop the night sweats\u2019." in page
+    # "and walk" joins one statement (a new one would start "and I ..."): the clause quoted is the whole of it.
+    assert "You wrote \u2018Stop the night sweats and walk again\u2019." in page
     client.post(saved["Location"], {"recheck_fever": "no"})
     appointment.request.questionnaire_response.refresh_from_db()
     rule_ids = [reason["rule_id"] for reason in appointment.request.questionnaire_response.triage_reasons]

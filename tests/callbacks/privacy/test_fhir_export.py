@@ -251,7 +251,7 @@ def test_action_exports_the_follow_ups_answers_with_their_version_and_their_own_
         "request-answer-set",
         "request-answer-set",
     ]
-    assert [r.questionnaire.rsplit("/", 1)[1] for r in resources] == ["back-pain|2", "outcomes|1", "outcomes|1"]
+    assert [r.questionnaire.rsplit("/", 1)[1] for r in resources] == ["back-pain|3", "outcomes|1", "outcomes|1"]
     assert [r.status for r in resources] == ["in-progress", "completed", "completed"]
     assert all(r.subject is None for r in resources)
     assert NAME not in response.content.decode()

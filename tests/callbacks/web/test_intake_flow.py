@@ -200,7 +200,9 @@ def test_a_reference_after_three_form_pages_and_about_twenty_required_answers(
     for step in SCREENING_STEPS:
         html = client.get(url).content.decode()
         pages += 1
-        required += len(set(re.findall(r'name="(q-[a-z_]+)"', html)))
+        # A question shown only after another answer (data-show-if, hidden until then) is not required.
+        conditional = set(re.findall(r'id="question-([a-z_]+)"[^>]*data-show-if', html))
+        required += len(set(re.findall(r'name="q-([a-z_]+)"', html)) - conditional)
         response = post_step(client, url, NO_RED_FLAGS[step])
         url = response["Location"]
     assert url.endswith("/your-details/")
@@ -214,29 +216,31 @@ def test_a_reference_after_three_form_pages_and_about_twenty_required_answers(
         done = client.post(url, form_data(reason="", email=""))
     assert "reference" in client.get(done["Location"]).content.decode()
     assert pages == 3
-    # 7 safety + 9 health (age and the urgent flags) + name, phone, day, time, consent.
-    assert required == 21
+    # 7 safety + 11 health (age, the urgent flags, thoracic pain and a small fall) + name, phone, day, time,
+    # consent; "thin bones" is asked only after a small fall (issue 23 added those two flags).
+    assert required == 23
     assert CallbackRequest.objects.count() == 1
 
 
 def test_routine_path_stores_at_the_reference_then_each_later_page_is_saved_and_re_triaged(
     client, django_capture_on_commit_callbacks
 ):
-    request, confirmation = send_request(client, django_capture_on_commit_callbacks, {"health": {"age": "58"}})
+    request, confirmation = send_request(client, django_capture_on_commit_callbacks)
     response = request.questionnaire_response
-    assert (response.questionnaire, response.definition_version, response.is_complete) == ("back-pain", 2, False)
-    # Over 50 is only a review flag with new pain; whether it is new is asked later: routine for now.
+    assert (response.questionnaire, response.definition_version, response.is_complete) == ("back-pain", 3, False)
     assert response.tier == "routine"
     assert request.priority == Priority.ROUTINE
-    assert response.answers.count() == 16
+    # 7 safety + age + 10 urgent questions; "thin bones" is asked only after a small fall, so it is not stored.
+    assert response.answers.count() == 18
     assert request.reference in confirmation
     assert "Help us prepare for your call" in confirmation
     # The answers left the session once they were stored.
     assert not client.session.get("callbacks_intake_flows")
 
     link = prepare_link(confirmation)
+    not_improving = {"duration": "1_to_3_months", "trend": "worse"}
     for step in PREPARE_STEPS:
-        answers = {**NO_RED_FLAGS[step], "history": "first_time"} if step == "when" else NO_RED_FLAGS[step]
+        answers = {**NO_RED_FLAGS[step], **not_improving} if step == "when" else NO_RED_FLAGS[step]
         saved = save_prepare_step(client, link, step, answers, django_capture_on_commit_callbacks)
         assert saved.status_code == 302, saved.content.decode()[:2000]
     request.refresh_from_db()
@@ -246,10 +250,9 @@ def test_routine_path_stores_at_the_reference_then_each_later_page_is_saved_and_
     assert response.tier == "review"
     assert request.priority == Priority.REVIEW
     [reason] = response.triage_reasons
-    assert reason["rule_id"] == "age_over_50_new_pain"
-    assert reason["source"] == "NICE NG59"
+    assert reason["rule_id"] == "not_improving_after_month"
     answers = {answer.question_id: answer.value for answer in response.answers.all()}
-    assert answers["age"] == 58
+    assert answers["age"] == 34
     assert answers["saddle_numbness"] is False
     assert answers["pain_areas"] == ["lower_back_centre", "buttock_left"]
     assert answers["pain_now"] == 4
@@ -268,6 +271,26 @@ def test_routine_path_stores_at_the_reference_then_each_later_page_is_saved_and_
     raised = Notification.objects.get(kind="staff_raised")
     assert raised.recipient == "frontdesk@clinic.localhost"
     assert client.get(link).content.decode().count("that is everything") == 1
+
+
+def test_an_age_that_calls_for_review_is_a_review_at_the_reference_and_a_later_answer_cannot_undo_it(
+    client, django_capture_on_commit_callbacks
+):
+    """Unknown is not routine (issue 23): the history question comes after the reference, so over 50 (or under 20)
+    is a review at once; "like pain I had before" on a later page does not lower it (a tier never falls)."""
+    request, confirmation = send_request(client, django_capture_on_commit_callbacks, {"health": {"age": "58"}})
+    response = request.questionnaire_response
+    assert (response.tier, request.priority) == ("review", Priority.REVIEW)
+    assert [reason["rule_id"] for reason in response.triage_reasons] == ["age_over_50_new_pain"]
+    link = prepare_link(confirmation)
+    saved = save_prepare_step(
+        client, link, "when", {**NO_RED_FLAGS["when"], "history": "same"}, django_capture_on_commit_callbacks
+    )
+    assert saved.status_code == 302
+    request.refresh_from_db()
+    request.questionnaire_response.refresh_from_db()
+    assert (request.questionnaire_response.tier, request.priority) == ("review", Priority.REVIEW)
+    assert [r["rule_id"] for r in request.questionnaire_response.triage_reasons] == ["age_over_50_new_pain"]
 
 
 def test_an_urgent_answer_shows_see_a_doctor_today_on_the_next_page(client, django_capture_on_commit_callbacks):
@@ -384,7 +407,7 @@ def test_nothing_is_saved_half_way_when_the_details_are_wrong(client):
     with mock.patch("callbacks.tasks.notification_send_task.apply_async"):
         response = client.post(contact_url, form_data())
     assert response.status_code == 302
-    assert CallbackRequest.objects.get().questionnaire_response.answers.count() == 16
+    assert CallbackRequest.objects.get().questionnaire_response.answers.count() == 18
 
 
 def test_the_details_error_summary_links_each_error_to_its_field(client):

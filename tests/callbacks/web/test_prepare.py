@@ -136,9 +136,9 @@ def test_a_later_answer_never_lowers_the_tier(client, django_capture_on_commit_c
 
 @pytest.fixture
 def definition_with_a_later_urgent_rule(settings, tmp_path):
-    """back-pain v2 plus a v3 in which a later answer ("I can hardly walk") is urgent, as a clinic might add."""
-    raw = yaml.safe_load((DEFINITIONS_DIR / BACK_PAIN / "v2.yaml").read_text())
-    raw["version"] = 3
+    """back-pain v3 plus a v4 in which a later answer ("I can hardly walk") is urgent, as a clinic might add."""
+    raw = yaml.safe_load((DEFINITIONS_DIR / BACK_PAIN / "v3.yaml").read_text())
+    raw["version"] = 4
     raw["rules"].append(
         {
             "id": "cannot_walk",
@@ -150,7 +150,7 @@ def definition_with_a_later_urgent_rule(settings, tmp_path):
     )
     folder = Path(tmp_path) / "defs" / BACK_PAIN
     folder.mkdir(parents=True)
-    (folder / "v3.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    (folder / "v4.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
     settings.INTAKE_DEFINITION_DIRS = [DEFINITIONS_DIR, tmp_path / "defs"]
 
 
@@ -158,7 +158,7 @@ def test_a_rise_in_tier_shows_the_advice_at_once_and_tells_staff_again(
     client, django_capture_on_commit_callbacks, definition_with_a_later_urgent_rule, settings
 ):
     request, confirmation = send_request(client, django_capture_on_commit_callbacks)
-    assert request.questionnaire_response.definition_version == 3
+    assert request.questionnaire_response.definition_version == 4
     routine_deadline = request.deadline
     link = prepare_link(confirmation)
     with (

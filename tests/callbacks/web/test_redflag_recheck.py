@@ -105,7 +105,9 @@ def test_a_patient_who_denies_everything_but_writes_a_cauda_equina_symptom_is_as
     assert 'aria-describedby="id_recheck_bladder_bowel_control-error"' in unanswered
     answered = client.post(check_url, {"recheck_bladder_bowel_control": "no"})
     assert answered.status_code == 302
-    assert "See a doctor today" in text(client.get(answered["Location"]))
+    # "No" gives the patient no advice (they said it is not so), while a clinician still looks the same day: the
+    # question is one of an emergency rule (docs/CLINICAL_SAFETY.md, asked_again_denied).
+    assert "See a doctor today" not in text(client.get(answered["Location"]))
     stored.refresh_from_db()
     assert stored.priority == Priority.URGENT
     reasons = stored.questionnaire_response.triage_reasons
