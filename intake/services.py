@@ -34,12 +34,13 @@ from intake.flow import (
 )
 from intake.forms import StepForm
 from intake.models import Answer, AnswerChoice, QuestionnaireResponse
-from intake.screening.forms import RecheckForm, recheck_answers, recheck_fields
+from intake.screening.forms import FIELD_PREFIX, RecheckForm, recheck_answers, recheck_fields
 from intake.triage import triage_compute
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "FIELD_PREFIX",
     "AnswersInvalid",
     "Progress",
     "QuestionnaireAnswers",

@@ -27,6 +27,7 @@ from callbacks.rules.requests import priority_is_urgent
 from intake.selectors import (
     OUTCOMES,
     definition_current,
+    questionnaire_response_advice_priority,
     questionnaire_response_answers,
     questionnaire_response_staff_priority,
 )
@@ -110,7 +111,10 @@ def follow_up_answer_save(
         response.pk,
         priority,
     )
-    advice = priority.name.lower() if red_flag else ""
+    # The advice comes from the reasons that advise: a possible red flag the patient denied when asked again tells
+    # staff only (callbacks.requests.advice).
+    advised = Priority(questionnaire_response_advice_priority(response=response))
+    advice = advised.name.lower() if priority_is_urgent(advised) else ""
     return FollowUpAnswered(follow_up=follow_up, advice=advice, priority_raised=raised)
 
 

@@ -255,6 +255,7 @@ def booking_contact(request, *, flow: str, definition: Definition, progress: Pro
         request.session[SESSION_BOOKED_KEY] = appointment.pk
         request_sent_remember(request, appointment.request)
         return redirect("callbacks:booking_done")
+    recheck.details_rechecks_as_questions(form)
     asked = steps_screening(definition=definition, answers=progress.answers)
     back_url = details_back_url(flow, asked=asked, emergency=False)
     return render(

@@ -33,6 +33,7 @@ from callbacks.web.details import (
     requests_count,
     requests_for_phone_limited,
     requests_from_address_limited,
+    urgent_questions,
 )
 from callbacks.web.flow import flow_drop, flow_expired, flow_load, flow_save, step_url, where_next
 from callbacks.web.forms import SHOW_TIMES, CallbackRequestForm, EmergencyContactForm
@@ -121,6 +122,7 @@ def _step_page(request, *, flow_id: str | None, definition: Definition, progress
             "form": form,
             "questions": form.question_views(),
             "emergency_questions": emergency_questions(definition, [step]),
+            "urgent_questions": urgent_questions(definition, [step]),
             "urgent_now": answers_tier(definition=definition, answers=given) is Tier.URGENT,
             "is_first": step is definition.steps[0],
             "journey": _journey(request, flow_id),
@@ -219,6 +221,7 @@ def callback_request_contact(request, flow):
         requests_count(request, data["phone"])
         request_sent_remember(request, created)
         return redirect("callbacks:done")
+    recheck.details_rechecks_as_questions(form)
     screening = steps_screening(definition=definition, answers=progress.answers)
     back_url = details_back_url(flow, asked=screening, emergency=emergency)
     return render(

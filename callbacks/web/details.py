@@ -75,17 +75,36 @@ def advice() -> dict[str, str]:
     }
 
 
-def emergency_questions(definition: Definition, steps: Iterable[Step]) -> str:
-    """The yes/no questions of the steps whose "yes" alone calls for emergency care, for the inline advice that
-    the browser script shows at once (space-separated ids, for the form's ``data-emergency-questions``; the
-    advice itself is templates/callbacks/includes/emergency_inline.html)."""
+def questions_advising(definition: Definition, question_ids: Iterable[str], tier: Tier) -> str:
+    """Of these yes/no questions, those whose "yes" alone calls for ``tier``'s advice, for the inline advice that
+    the browser script shows at once (space-separated ids, for the form's ``data-emergency-questions`` and
+    ``data-urgent-questions``; the advice is templates/callbacks/includes/emergency_inline.html and
+    urgent_inline.html)."""
+    questions = definition.question_map
     return " ".join(
-        question.id
-        for step in steps
-        for question in step.questions
-        if question.type == "yes_no"
-        and answers_tier(definition=definition, answers={question.id: True}) is Tier.EMERGENCY
+        question_id
+        for question_id in question_ids
+        if question_id in questions
+        and questions[question_id].type == "yes_no"
+        and answers_tier(definition=definition, answers={question_id: True}) is tier
     )
+
+
+def rechecks_advising(definition: Definition, rechecks) -> dict[str, str]:
+    """For a page of safety questions asked again: which of them advise at once when answered yes."""
+    ids = [recheck.question_id for recheck in rechecks]
+    return {
+        "emergency_questions": questions_advising(definition, ids, Tier.EMERGENCY),
+        "urgent_questions": questions_advising(definition, ids, Tier.URGENT),
+    }
+
+
+def emergency_questions(definition: Definition, steps: Iterable[Step]) -> str:
+    return questions_advising(definition, (q.id for step in steps for q in step.questions), Tier.EMERGENCY)
+
+
+def urgent_questions(definition: Definition, steps: Iterable[Step]) -> str:
+    return questions_advising(definition, (q.id for step in steps for q in step.questions), Tier.URGENT)
 
 
 # What the confirmation page of this browser shows about the request it just sent.

@@ -24,7 +24,7 @@ from callbacks.requests.followups import (
     follow_up_asks_global_change,
     follow_ups_stop,
 )
-from callbacks.web.details import advice, emergency_questions
+from callbacks.web.details import advice, emergency_questions, urgent_questions
 from clinic.ratelimit import limit_posts_per_address
 from intake.selectors import OUTCOMES, definition_current, progress_is_emergency, progress_rechecks
 from intake.services import AnswersInvalid, Progress, RecheckForm, StepForm, progress_rechecks_save
@@ -103,6 +103,7 @@ def follow_up_answer(request, token):
             "definition": definition,
             "sections": sections,
             "emergency_questions": emergency_questions(definition, steps),
+            "urgent_questions": urgent_questions(definition, steps),
             "has_errors": any(form.errors and not form.only_added for form in forms),
             "only_added": any(form.only_added for form in forms),
             "named": named,

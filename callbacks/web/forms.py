@@ -126,6 +126,7 @@ class CallbackRequestForm(forms.Form):
             Div("website", css_class="form-honeypot"),
         )
         self.helper.add_input(Submit("submit", submit_label, css_class="btn-lg"))
+        self.submit_label = submit_label
 
     def _when_setup(self) -> None:
         """Day first, then the times still open that day: the list shows only those (closed days, closed

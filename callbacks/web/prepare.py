@@ -17,6 +17,7 @@ from callbacks.requests.advice import request_advice_priority
 from callbacks.requests.links import request_from_continue_token
 from callbacks.requests.services import callback_request_questionnaire_step_save
 from callbacks.web.details import advice as _advice
+from callbacks.web.details import rechecks_advising
 from clinic.ratelimit import limit_posts_per_address
 from intake.selectors import (
     questionnaire_response_progress,
@@ -163,5 +164,11 @@ def questionnaire_continue_check(request, token):
     return render(
         request,
         "callbacks/prepare/recheck.html",
-        {"form": form, "questions": form.questions(), "overview_url": _prepare_url(token)},
+        {
+            **_advice(),
+            **rechecks_advising(callback_request.questionnaire_response.definition, pending),
+            "form": form,
+            "questions": form.questions(),
+            "overview_url": _prepare_url(token),
+        },
     )

@@ -8,12 +8,15 @@ either answer is kept for staff next to the "possible red flag" reason (`intake.
 
 from crispy_forms.layout import HTML, Fieldset
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_http_methods
 
+from callbacks.web.details import advice, rechecks_advising
 from callbacks.web.flow import flow_expired, flow_load, flow_save, step_url, where_next
 from clinic.ratelimit import limit_posts_per_address
 from intake.selectors import Definition, progress_rechecks, steps_screening
 from intake.services import (
+    FIELD_PREFIX,
     Progress,
     QuestionnaireAnswers,
     RecheckForm,
@@ -23,6 +26,7 @@ from intake.services import (
 )
 
 REASON_FIELD = "reason"
+RECHECKS_SHOWN_FIELD = "rechecks_shown"
 
 
 @require_http_methods(["GET", "POST"])
@@ -45,6 +49,8 @@ def callback_request_recheck(request, flow):
         request,
         "callbacks/request_recheck.html",
         {
+            **advice(),
+            **rechecks_advising(definition, pending),
             "form": form,
             "questions": form.questions(),
             "back_url": step_url(flow, asked[-1]),
@@ -64,11 +70,44 @@ def details_rechecks_add(request, *, definition: Definition, progress: Progress,
         return
     fields = recheck_fields(pending)
     form.fields.update(fields)
-    intro = HTML(
-        '<p id="recheck-intro">Before we send your request, please answer this again. '
-        "It helps us decide how soon to contact you.</p>"
+    # Asked for the first time, a question is a question, not an error (`details_rechecks_as_questions`); the page
+    # names the questions it showed, so that sent again unanswered they are errors.
+    shown = str(request.POST.get(RECHECKS_SHOWN_FIELD, "")).split()
+    form.rechecks_first_asked = [
+        name for name in fields if name not in request.POST and name.removeprefix(FIELD_PREFIX) not in shown
+    ]
+    shown_input = HTML(
+        f'<input type="hidden" name="{RECHECKS_SHOWN_FIELD}" value="'
+        + " ".join(recheck.question_id for recheck in pending)
+        + '">'
     )
-    form.helper.layout.append(Fieldset("Before we send your request", intro, *fields))
+    intro = HTML(
+        '<p id="recheck-intro">Something you wrote can be a sign that you need to be seen sooner. Before we send '
+        "your request, please answer this, thinking about the last two weeks.</p>"
+    )
+    advising = rechecks_advising(definition, pending)
+    button = getattr(form, "submit_label", "Send my request")
+    inline = HTML(
+        render_to_string(
+            "callbacks/includes/advice_inline.html",
+            {**advice(), **advising, "button": f"\u201c{button}\u201d", "what": "your request", "details": True},
+        )
+    )
+    # At the top of the page, where the patient's eyes are after pressing send; a "yes" shows its advice at once.
+    form.helper.layout.insert(
+        0, Fieldset("Before we send your request", intro, shown_input, *fields, inline, css_class="recheck")
+    )
+    form.helper.attrs = {
+        **form.helper.attrs,
+        **{f"data-{key.replace('_', '-')}": value for key, value in advising.items() if value},
+    }
+
+
+def details_rechecks_as_questions(form) -> None:
+    """A safety question asked again for the first time reads as a question: its "required" message is not shown
+    (the form stays unsent until it is answered); once the patient has sent the page with it, it is an error."""
+    for name in getattr(form, "rechecks_first_asked", ()):
+        form.errors.pop(name, None)
 
 
 def details_questionnaire(

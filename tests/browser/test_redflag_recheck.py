@@ -83,3 +83,46 @@ def test_the_pages_that_ask_again_are_valid_html(client, vnu, tmp_path):
     documents["asked again"] = client.get(check["Location"]).content.decode()
     documents["asked again, unanswered"] = client.post(check["Location"], {}).content.decode()
     assert html_errors(documents, tmp_path) == {}
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_urgent_and_emergency_advice_show_under_the_answer_at_once_and_asked_again_at_the_top_on_a_phone(open_page):
+    """Issue 23: the urgent advice shows under its answer the moment it is chosen, like the emergency advice; a
+    question asked again is at the top of the details page, as a question, with answers a thumb can hit (44 px),
+    and a "yes" shows its advice at once."""
+    page = open_page(360)
+    page.goto(reverse("callbacks:request"))
+    answer_steps(page, ["safety"], {})
+    urgent = page.locator("#urgent-inline")
+    assert urgent.is_hidden()
+    answer(page, "fever", "yes")
+    assert urgent.is_visible()
+    # Right under the fever question, where the patient is looking.
+    assert page.locator("#question-fever + #urgent-inline").count() == 1
+    check_page(page, "urgent-inline", 360)
+    answer(page, "fever", "no")
+    assert urgent.is_hidden()
+    for key, value in NO_RED_FLAGS["health"].items():
+        answer(page, key, value)
+    page.get_by_role("button", name="Continue").click()
+    assert "/your-details/" in page.url
+    fill_details(page, form_data(reason="Back spasms, and my legs keep giving way"))
+    page.get_by_role("button", name="Send my request").click()
+    group = page.get_by_role("group", name="Before we send your request")
+    assert group.is_visible()
+    # A question, not an error: no error summary, and it comes before the patient's details.
+    assert page.locator("#error-summary").count() == 0
+    top = group.bounding_box()["y"]
+    assert top < page.get_by_role("group", name="About you").bounding_box()["y"]
+    for value in ("yes", "no"):
+        option = page.locator(f'[name="recheck_both_legs"][value="{value}"]')
+        box = page.locator(f'label[for="{option.get_attribute("id")}"]').bounding_box()
+        assert box["height"] >= 44, (value, box)
+    emergency = page.locator("#emergency-inline")
+    assert emergency.is_hidden()
+    page.locator(
+        'label[for="' + page.locator('[name="recheck_both_legs"][value="yes"]').get_attribute("id") + '"]'
+    ).click()
+    assert emergency.is_visible()
+    check_page(page, "recheck-yes-emergency", 360)

@@ -28,7 +28,6 @@ ROUTINE_ANSWERS = {
     "injected_drugs": False,
     "thoracic_pain": False,
     "minor_trauma": False,
-    "osteoporosis": False,
     "pain_areas": ["lower_back_centre"],
     "duration": "under_1_week",
     "onset": "movement",
@@ -43,7 +42,8 @@ ROUTINE_ANSWERS = {
     "takes_medicines": False,
     "has_conditions": False,
 }
-# The same patient for back-pain v1 and v2, which lack v3's questions (thoracic pain, a small fall, thin bones).
+# ("Thin bones" is asked only after a small fall.) The same patient for back-pain v1 and v2, which lack v3's
+# questions (thoracic pain, a small fall, thin bones).
 V3_QUESTIONS = ("thoracic_pain", "minor_trauma", "osteoporosis")
 ROUTINE_ANSWERS_V2 = {key: value for key, value in ROUTINE_ANSWERS.items() if key not in V3_QUESTIONS}
 

@@ -26,7 +26,7 @@ NO_RED_FLAGS = {
         "injected_drugs": "no",
         "thoracic_pain": "no",
         "minor_trauma": "no",
-        "osteoporosis": "no",
+        # "osteoporosis" (thin bones) is asked only after a small fall.
     },
     "where": {"pain_areas": ["lower_back_centre", "buttock_left"], "pain_feel": ["ache", "spasm"]},
     "when": {"duration": "under_1_week", "onset": "movement", "history": "same", "trend": "better"},

@@ -99,28 +99,43 @@
     reflect();
   }
 
-  // The emergency advice appears the moment an answer calls for it (without this script: on Continue).
-  function updateEmergency(form) {
-    var ids = (form.getAttribute("data-emergency-questions") || "").split(" ").filter(Boolean);
-    var advice = form.querySelector("#emergency-inline");
-    if (!ids.length || !advice) { return; }
-    var flagged = ids.filter(function (id) {
-      var yes = form.querySelector("input[name='q-" + id + "'][value='yes']");
-      return Boolean(yes && yes.checked);
-    });
+  // The advice appears the moment an answer calls for it, under that answer (without this script: on the next
+  // page). A question is answered "yes" by its own radio ("q-<id>") or, asked again, by "recheck_<id>".
+  function chosenYes(form, ids) {
+    for (var i = 0; i < ids.length; i++) {
+      var yes = form.querySelector("input[name='q-" + ids[i] + "'][value='yes'], input[name='recheck_" + ids[i] + "'][value='yes']");
+      if (yes && yes.checked) { return yes; }
+    }
+    return null;
+  }
+
+  function showAdvice(form, attribute, advice, allowed) {
+    if (!advice) { return false; }
+    var ids = (form.getAttribute(attribute) || "").split(" ").filter(Boolean);
+    var yes = allowed && ids.length ? chosenYes(form, ids) : null;
     var wasHidden = advice.hidden;
-    advice.hidden = !flagged.length;
-    if (flagged.length) {
-      // Right under the first answer that calls for it, where a patient on a phone is looking.
-      var block = form.querySelector("[data-question='" + flagged[0] + "']");
+    advice.hidden = !yes;
+    if (yes) {
+      // Right under the answer that calls for it, where a patient on a phone is looking.
+      var block = yes.closest("[data-question]") || yes.closest("[id^='div_id_']") || yes.closest("fieldset");
       if (block && block.nextElementSibling !== advice) { block.after(advice); }
       if (wasHidden && advice.scrollIntoView) { advice.scrollIntoView({ block: "nearest" }); }
     }
+    return Boolean(yes);
   }
 
+  // Emergency first: when an answer calls for emergency care, "see a doctor today" is not shown as well.
+  function updateAdvice(form) {
+    var emergency = showAdvice(form, "data-emergency-questions", form.querySelector("#emergency-inline"), true);
+    showAdvice(form, "data-urgent-questions", form.querySelector("#urgent-inline"), !emergency);
+  }
+
+  document.querySelectorAll("form[data-emergency-questions], form[data-urgent-questions]").forEach(function (form) {
+    form.addEventListener("change", function () { updateAdvice(form); });
+    updateAdvice(form);
+  });
+
   document.querySelectorAll("form[data-questionnaire]").forEach(function (form) {
-    form.addEventListener("change", function () { updateEmergency(form); });
-    updateEmergency(form);
     form.addEventListener("change", function () { updateConditionals(form); });
     form.addEventListener("input", function () { updateConditionals(form); });
     updateConditionals(form);

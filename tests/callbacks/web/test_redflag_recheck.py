@@ -179,6 +179,47 @@ def test_the_reason_box_is_screened_when_the_details_are_sent_and_asked_again_on
     assert not saved["Location"].endswith("/a-quick-check/")
 
 
+def test_asked_again_on_the_details_page_a_question_reads_as_a_question_at_the_top_and_a_yes_can_advise_at_once(
+    client,
+):
+    url = reverse("callbacks:request")
+    for step in SCREENING_STEPS:
+        url = client.post(url, step_data(NO_RED_FLAGS[step]))["Location"]
+    first = text(client.post(url, form_data(reason="Back spasms, and my legs keep giving way. Hot and shivery too")))
+    # A question, not an error: no "Error:" title, no error summary, no "please answer" message yet.
+    assert "<title>Error" not in first
+    assert "Please answer yes or no" not in first and 'id="error-summary"' not in first
+    # At the top of the form, before the patient's details.
+    assert first.index("Before we send your request") < first.index("About you")
+    assert "Is this in both of your legs" in first and "Have you had a high temperature" in first
+    # The browser script shows the advice under a "yes" at once: the form says which answers call for which.
+    assert 'data-emergency-questions="both_legs"' in first and 'data-urgent-questions="fever"' in first
+    assert 'id="emergency-inline"' in first and 'id="urgent-inline"' in first
+    assert "Press \u201cSend my request\u201d to send your request" in first
+    assert 'name="rechecks_shown" value="both_legs fever"' in first
+    # Sent again without an answer (the browser sends the page's hidden list back), it is an error by the question.
+    again = text(
+        client.post(
+            url,
+            form_data(
+                reason="Back spasms, and my legs keep giving way. Hot and shivery too", rechecks_shown="both_legs fever"
+            ),
+        )
+    )
+    assert "Please answer yes or no before we send your request." in again
+    assert not CallbackRequest.objects.exists()
+
+
+def test_a_yes_on_the_quick_check_page_is_followed_by_its_advice_and_the_page_can_show_it_at_once(client):
+    last = answer_every_step(client, {"treatment": {"anything_else": "I keep shivering and sweating at night"}})
+    check_url = last["Location"]
+    page = text(client.get(check_url))
+    assert 'data-urgent-questions="fever"' in page and 'id="urgent-inline"' in page
+    assert 'data-question="fever"' in page
+    answered = client.post(check_url, {"recheck_fever": "yes"})
+    assert "See a doctor today" in text(client.get(answered["Location"]))
+
+
 def test_a_routine_patient_meets_no_extra_question(client):
     last = answer_every_step(client, {})
     assert not last["Location"].endswith("/a-quick-check/")
