@@ -267,7 +267,9 @@ def test_a_practitioner_makes_their_feed_and_it_holds_reference_and_time_only(
     assert response["Cache-Control"] == "private, no-store"
 
 
-def test_the_patient_name_appears_only_when_the_clinic_turns_it_on(practitioner, service, client, settings):
+def test_the_patient_name_appears_only_when_the_clinic_turns_it_on(
+    practitioner_client, practitioner, service, client, settings
+):
     appointment = book(service, practitioner, a_free_slot(service).starts_at)
     token = practitioner_feed_issue(practitioner=practitioner)
     url = reverse("callbacks:calendar_feed", kwargs={"token": token})
@@ -287,6 +289,22 @@ def test_revoked_renewed_or_guessed_feed_addresses_are_refused(practitioner_clie
     assert client.get(reverse("callbacks:calendar_feed", kwargs={"token": "x" * 43})).status_code == 404
     practitioner.refresh_from_db()
     assert practitioner.calendar_feed_digest == ""
+
+
+@pytest.mark.parametrize("ending", ["account deactivated", "account deleted", "practitioner inactive"])
+def test_a_feed_stops_when_its_account_or_practitioner_does(practitioner_client, practitioner, client, ending):
+    """Security review 27, finding 4: the address kept working for someone who had left."""
+    url = reverse("callbacks:calendar_feed", kwargs={"token": practitioner_feed_issue(practitioner=practitioner)})
+    assert client.get(url).status_code == 200
+    if ending == "account deactivated":
+        practitioner.user.is_active = False
+        practitioner.user.save()
+    elif ending == "account deleted":
+        practitioner.user.delete()
+    else:
+        practitioner.active = False
+        practitioner.save()
+    assert client.get(url).status_code == 404
 
 
 def test_the_feed_page_is_for_practitioners_only(desk):
