@@ -27,4 +27,9 @@ def _hidden(char: str) -> bool:
 
 
 def text_has_hidden_characters(text: str) -> bool:
-    return any(_hidden(char) for char in text)
+    return text_hidden_character(text) is not None
+
+
+def text_hidden_character(text: str) -> str | None:
+    """The first character of ``text`` that is refused here, or None."""
+    return next((char for char in text if _hidden(char)), None)
