@@ -226,6 +226,38 @@ def test_move_page_moves_to_a_chosen_free_time_and_records_it(desk, service, pra
     assert refused.status_code == 200 and "not free any more" in text(refused)
 
 
+def test_the_move_page_records_whom_it_showed_in_the_privacy_log(desk, desk_user, service, practitioner):
+    """Security review 27, finding 3: the page shows the patient's name and wrote no privacy log entry."""
+    appointment = book(service, practitioner, a_free_slot(service).starts_at)
+    url = reverse("admin:callbacks_appointment_move", args=[appointment.pk])
+    page = desk.get(url)
+    assert page.status_code == 200 and appointment.request.name in text(page)
+    listed = PrivacyLogEntry.objects.filter(action=PrivacyLogEntry.Action.LISTED)
+    assert [(entry.reference, entry.actor) for entry in listed] == [(appointment.request.reference, desk_user)]
+
+
+@pytest.mark.parametrize("ending", ["cancelled", "declined", "started"])
+def test_the_move_page_refuses_an_appointment_that_cannot_be_moved(desk, service, practitioner, ending):
+    from callbacks.booking.services import appointment_cancel, appointment_decline
+
+    first, later = a_free_slot(service), a_free_slot(service, 3)
+    appointment = book(service, practitioner, first.starts_at)
+    if ending == "cancelled":
+        appointment_cancel(appointment=appointment)
+    elif ending == "declined":
+        appointment_decline(appointment=appointment, user=UserFactory(username="boss"))
+    else:
+        Appointment.objects.filter(pk=appointment.pk).update(
+            starts_at=timezone.now() - dt.timedelta(minutes=5), ends_at=timezone.now() + dt.timedelta(minutes=40)
+        )
+    url = reverse("admin:callbacks_appointment_move", args=[appointment.pk])
+    for response in (desk.get(url, {"next": DIARY}), desk.post(url, {"slot": later.key, "next": DIARY})):
+        assert response.status_code == 302 and response["Location"] == DIARY
+    assert not PrivacyLogEntry.objects.exists()
+    assert Appointment.objects.get(pk=appointment.pk).starts_at != later.starts_at
+    assert f"{appointment.request.reference} cannot be moved" in text(desk.get(DIARY))
+
+
 # Calendar feeds -----------------------------------------------------------------------------------------------
 
 
