@@ -27,7 +27,7 @@ from callbacks.models import CallbackRequest, Notification
 from callbacks.notifications.delivery import notification_send
 from callbacks.web.flow import SESSION_FLOWS_KEY
 from clinic.rates import Rate
-from clinic.text import HIDDEN_CHARACTERS_MESSAGE, text_has_hidden_characters
+from clinic.text import HIDDEN_CHARACTERS_MESSAGE, text_has_hidden_characters, text_without_invisible_characters
 from intake.models import Answer, QuestionnaireResponse
 from tests.callbacks.web.test_forms import form_data
 from tests.factories import ArticleFactory, CallbackRequestFactory
@@ -165,8 +165,9 @@ def test_every_free_text_question_takes_or_refuses_a_payload_cleanly(client, pay
         assert response.status_code == 302, response.content.decode()[:3000]
     stored = dict(Answer.objects.values_list("question_id", "value_text").exclude(value_text=""))
     if valid:
-        assert stored["goals"] == payload.strip()
-        assert stored["medicines"] == payload.strip()
+        # Invisible format characters (the zero-width payload's) are removed, the rest kept as typed.
+        assert stored["goals"] == text_without_invisible_characters(payload).strip()
+        assert stored["medicines"] == text_without_invisible_characters(payload).strip()
     else:
         assert stored["goals"] == stored["medicines"] == "x"
     assert CallbackRequest.objects.get().questionnaire_response.is_complete
@@ -302,7 +303,7 @@ def test_every_details_field_takes_or_refuses_a_payload_cleanly(client, field, p
         assert field in ("name", "reason")
         assert NUL not in stored.name + stored.reason
         if field == "reason":
-            assert stored.reason == payload.strip()
+            assert stored.reason == text_without_invisible_characters(payload).strip()
     assert_nothing_half_saved()
 
 
@@ -347,6 +348,55 @@ def test_hidden_control_characters_are_refused_next_to_the_field(client, hidden)
 def test_ordinary_text_in_any_script_with_its_joiners_and_marks_is_kept():
     for text in ("Zoë O'Brien-Łukasz", "أحمد\u200f علي", "Family 👨\u200d👩\u200d👧", "Line one\nline two\ttab"):
         assert not text_has_hidden_characters(text), text
+
+
+# Security review 27, finding 7: invisible format characters (Unicode category Cf) and filler letters.
+INVISIBLE = [
+    pytest.param("\u200b", id="zero-width-space"),
+    pytest.param("\u2060", id="word-joiner"),
+    pytest.param("\ufeff", id="byte-order-mark"),
+    pytest.param("\u00ad", id="soft-hyphen"),
+    pytest.param("\U000e0041\U000e0042\U000e0043", id="tag-characters"),
+    pytest.param("\u3164", id="hangul-filler"),
+    pytest.param("\u115f\u1160", id="hangul-choseong-jungseong-fillers"),
+    pytest.param("\u2800", id="braille-blank"),
+    pytest.param("\uffa0", id="halfwidth-hangul-filler"),
+    pytest.param("\u180e", id="mongolian-vowel-separator"),
+]
+
+
+@pytest.mark.parametrize("invisible", INVISIBLE)
+def test_invisible_characters_are_removed_from_names_reasons_and_answers(client, invisible):
+    link = send_request(client, name=f"Ann{invisible} Lee{invisible}", reason=f"Lower{invisible} back")
+    stored = CallbackRequest.objects.get()
+    assert (stored.name, stored.reason) == ("Ann Lee", "Lower back")
+    treatment = f"{link}treatment/"
+    answers = {**NO_RED_FLAGS["treatment"], "goals": f"Walk{invisible} again{invisible}"}
+    assert client.post(treatment, step_data(answers)).status_code == 302
+    assert Answer.objects.get(question_id="goals").value == "Walk again"
+
+
+@pytest.mark.parametrize("invisible", INVISIBLE)
+def test_a_name_of_only_invisible_or_filler_characters_gets_a_field_error(client, invisible):
+    url = walk(client)["Location"]
+    for name in (invisible, f"{invisible} {invisible}", f"{invisible}\u200d"):
+        response = client.post(url, form_data(name=name))
+        assert response.status_code == 200, repr(name)
+        assert "Tell us your name" in errors_next_to(response.content.decode(), "id_name"), repr(name)
+    assert not CallbackRequest.objects.exists()
+
+
+def test_text_that_needs_its_joiners_marks_and_flag_tags_keeps_them():
+    scotland = "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"
+    for text in (
+        "Family \U0001f468\u200d\U0001f469\u200d\U0001f467",
+        "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",  # Persian, with its zero-width non-joiner
+        "\u0623\u062d\u0645\u062f\u200f \u0639\u0644\u064a",
+        f"From Glasgow {scotland}",
+        "Zo\u00eb O'Brien-\u0141ukasz",
+    ):
+        assert text_without_invisible_characters(text) == text, text
+    assert text_without_invisible_characters(f"Hi \U000e0068\U000e0069{scotland}") == f"Hi {scotland}"
 
 
 @pytest.mark.parametrize(
@@ -586,8 +636,9 @@ def test_generated_text_answers_are_kept_exactly_or_refused_with_a_message(clien
     assert response.status_code in (200, 302)
     if response.status_code == 302:
         stored = dict(Answer.objects.values_list("question_id", "value_text"))
-        assert stored.get("goals", "") == goals.strip()
-        assert stored.get("tried_other", "") == other.strip()
+        # Kept as typed, less the invisible format characters and fillers.
+        assert stored.get("goals", "") == text_without_invisible_characters(goals).strip()
+        assert stored.get("tried_other", "") == text_without_invisible_characters(other).strip()
     else:
         html = response.content.decode()
         assert errors_next_to(html, "id_q-goals") or errors_next_to(html, "id_q-tried_other")
