@@ -6,6 +6,7 @@ article search, into hidden fields and URLs. Run in both passes: PostgreSQL refu
 NUL that slipped past a form would be a 500 there and not on SQLite.
 """
 
+import io
 import re
 import secrets
 import unicodedata
@@ -482,6 +483,70 @@ def test_bodies_over_the_limit_get_413_unread(csrf):
         assert response.status_code == 413, url
         assert "too much to send" in response.content.decode().lower()
     assert not CallbackRequest.objects.exists()
+
+
+class CountedBody(io.BytesIO):
+    """A request body as a WSGI server streams it, counting what the application reads."""
+
+    def __init__(self, data: bytes):
+        super().__init__(data)
+        self.taken = 0
+
+    def read(self, size=-1):
+        block = super().read(size)
+        self.taken += len(block)
+        return block
+
+
+def chunked_environ(path: str, body: CountedBody) -> dict:
+    """A POST as gunicorn hands it on when the client sent ``Transfer-Encoding: chunked``: no CONTENT_LENGTH."""
+    return {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": path,
+        "SCRIPT_NAME": "",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "testserver",
+        "HTTP_TRANSFER_ENCODING": "chunked",
+        "CONTENT_TYPE": "application/x-www-form-urlencoded",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": body,
+        "wsgi.input_terminated": True,
+        "wsgi.errors": io.StringIO(),
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+
+
+def test_a_chunked_body_over_the_limit_gets_413_having_read_no_more_than_the_limit(settings):
+    """Security review 27 (info): with no Content-Length the size check passed whatever came."""
+    from django.core.wsgi import get_wsgi_application
+
+    body = CountedBody(b"a=" + b"x" * (3 * 1024 * 1024))
+    answered = {}
+    chunks = get_wsgi_application()(
+        chunked_environ(reverse("callbacks:request"), body),
+        lambda status, headers, exc_info=None: answered.update(status=status),
+    )
+    content = b"".join(chunks)
+    assert answered["status"].startswith("413")
+    assert b"too much to send" in content.lower()
+    assert body.taken <= settings.REQUEST_BODY_MAX_BYTES + 1
+
+
+def test_a_chunked_body_within_the_limit_is_read_as_the_form(settings):
+    from django.core.handlers.wsgi import WSGIRequest
+    from django.http import HttpResponse
+
+    from clinic.limits import RequestBodyLimitMiddleware
+
+    request = WSGIRequest(chunked_environ("/", CountedBody(b"name=Ann+Lee&reason=back")))
+    response = RequestBodyLimitMiddleware(lambda request: HttpResponse(request.POST.urlencode()))(request)
+    assert response.content == b"name=Ann+Lee&reason=back"
 
 
 @pytest.mark.parametrize(
