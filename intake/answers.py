@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from clinic.text import HIDDEN_CHARACTERS_MESSAGE, text_has_hidden_characters
+from clinic.text import HIDDEN_CHARACTERS_MESSAGE, text_has_hidden_characters, text_without_invisible_characters
 from intake.conditions import condition_true
 from intake.definitions import AnswerType, Definition, Question
 from intake.definitions.types import MULTI_TYPES, NUMBER_TYPES
@@ -103,6 +103,7 @@ def answer_clean(question: Question, raw: Any) -> Any:
         raise ValidationError("The text contains a character we cannot store.")
     if text_has_hidden_characters(text):
         raise ValidationError(HIDDEN_CHARACTERS_MESSAGE)
+    text = text_without_invisible_characters(text).strip()
     if len(text) > question.max_length:
         raise ValidationError(f"Keep this to {question.max_length} characters or fewer (it has {len(text)}).")
     return text

@@ -23,7 +23,7 @@ from intake.answers import AnswersInvalid, answers_clean
 from intake.definitions import AnswerType, Definition, Step, Tier, tier_highest
 from intake.definitions.registry import definition_directories, definitions_registry
 from intake.definitions.types import MULTI_TYPES, NUMBER_TYPES
-from intake.fhir import QuestionnaireImport, definition_yaml, questionnaire_from_fhir
+from intake.fhir import QuestionnaireImport, definition_text_matches, definition_yaml, questionnaire_from_fhir
 from intake.flow import (
     Progress,
     progress_answers_keep,
@@ -239,12 +239,17 @@ class QuestionnaireImported:
         return self.found.problems
 
 
+TEXT_MISMATCH = "the definition file's text does not read back as the definition imported (nothing was written)"
+
+
 def questionnaire_import(
     *, data: str | bytes, slug: str | None = None, directory: Path | None = None, dry_run: bool = False
 ) -> QuestionnaireImported:
     """Read a FHIR Questionnaire as the next version of a definition and, unless ``dry_run``, write its file.
 
-    Guarantees: nothing is written when anything cannot be expressed (``problems`` says what); a written file
+    Guarantees: nothing is written when anything cannot be expressed or any string holds a control character
+    or a line break where the file cannot hold one (``problems`` says what), nor when the file's text would not
+    read back as exactly the definition imported; a written file
     is complete (written aside, then renamed into place) and never replaces an existing one; the version is one
     above the highest of that slug in the registry. ``directory`` defaults to the first definitions directory.
     """
@@ -257,6 +262,10 @@ def questionnaire_import(
     definition = {**found.definition, "version": version}
     path = (directory or definition_directories()[0]) / slug / f"v{version}.yaml"
     text = definition_yaml(definition, source=_fhir_source(data))
+    # The file is code the registry will load: it must say exactly what was imported, nothing more or less.
+    if not definition_text_matches(text, definition):
+        refused = QuestionnaireImport(definition=None, problems=(TEXT_MISMATCH,), notes=found.notes)
+        return QuestionnaireImported(found=refused, slug=slug, version=version, path=path)
     imported = QuestionnaireImported(found=found, slug=slug, version=version, path=path, text=text)
     if dry_run:
         return imported

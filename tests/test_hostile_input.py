@@ -6,6 +6,7 @@ article search, into hidden fields and URLs. Run in both passes: PostgreSQL refu
 NUL that slipped past a form would be a 500 there and not on SQLite.
 """
 
+import io
 import re
 import secrets
 import unicodedata
@@ -27,7 +28,7 @@ from callbacks.models import CallbackRequest, Notification
 from callbacks.notifications.delivery import notification_send
 from callbacks.web.flow import SESSION_FLOWS_KEY
 from clinic.rates import Rate
-from clinic.text import HIDDEN_CHARACTERS_MESSAGE, text_has_hidden_characters
+from clinic.text import HIDDEN_CHARACTERS_MESSAGE, text_has_hidden_characters, text_without_invisible_characters
 from intake.models import Answer, QuestionnaireResponse
 from tests.callbacks.web.test_forms import form_data
 from tests.factories import ArticleFactory, CallbackRequestFactory
@@ -119,7 +120,7 @@ def prepare(client, link, overrides=None):
 
 def visible(text: str) -> str:
     """What the details form keeps of a free-text answer: stripped, and nothing if only invisible characters."""
-    text = text.strip()
+    text = text_without_invisible_characters(text).strip()
     return text if any(not unicodedata.category(char).startswith(("C", "Z")) for char in text) else ""
 
 
@@ -165,8 +166,9 @@ def test_every_free_text_question_takes_or_refuses_a_payload_cleanly(client, pay
         assert response.status_code == 302, response.content.decode()[:3000]
     stored = dict(Answer.objects.values_list("question_id", "value_text").exclude(value_text=""))
     if valid:
-        assert stored["goals"] == payload.strip()
-        assert stored["medicines"] == payload.strip()
+        # Invisible format characters (the zero-width payload's) are removed, the rest kept as typed.
+        assert stored["goals"] == text_without_invisible_characters(payload).strip()
+        assert stored["medicines"] == text_without_invisible_characters(payload).strip()
     else:
         assert stored["goals"] == stored["medicines"] == "x"
     assert CallbackRequest.objects.get().questionnaire_response.is_complete
@@ -302,7 +304,7 @@ def test_every_details_field_takes_or_refuses_a_payload_cleanly(client, field, p
         assert field in ("name", "reason")
         assert NUL not in stored.name + stored.reason
         if field == "reason":
-            assert stored.reason == payload.strip()
+            assert stored.reason == text_without_invisible_characters(payload).strip()
     assert_nothing_half_saved()
 
 
@@ -347,6 +349,55 @@ def test_hidden_control_characters_are_refused_next_to_the_field(client, hidden)
 def test_ordinary_text_in_any_script_with_its_joiners_and_marks_is_kept():
     for text in ("Zoë O'Brien-Łukasz", "أحمد\u200f علي", "Family 👨\u200d👩\u200d👧", "Line one\nline two\ttab"):
         assert not text_has_hidden_characters(text), text
+
+
+# Security review 27, finding 7: invisible format characters (Unicode category Cf) and filler letters.
+INVISIBLE = [
+    pytest.param("\u200b", id="zero-width-space"),
+    pytest.param("\u2060", id="word-joiner"),
+    pytest.param("\ufeff", id="byte-order-mark"),
+    pytest.param("\u00ad", id="soft-hyphen"),
+    pytest.param("\U000e0041\U000e0042\U000e0043", id="tag-characters"),
+    pytest.param("\u3164", id="hangul-filler"),
+    pytest.param("\u115f\u1160", id="hangul-choseong-jungseong-fillers"),
+    pytest.param("\u2800", id="braille-blank"),
+    pytest.param("\uffa0", id="halfwidth-hangul-filler"),
+    pytest.param("\u180e", id="mongolian-vowel-separator"),
+]
+
+
+@pytest.mark.parametrize("invisible", INVISIBLE)
+def test_invisible_characters_are_removed_from_names_reasons_and_answers(client, invisible):
+    link = send_request(client, name=f"Ann{invisible} Lee{invisible}", reason=f"Lower{invisible} back")
+    stored = CallbackRequest.objects.get()
+    assert (stored.name, stored.reason) == ("Ann Lee", "Lower back")
+    treatment = f"{link}treatment/"
+    answers = {**NO_RED_FLAGS["treatment"], "goals": f"Walk{invisible} again{invisible}"}
+    assert client.post(treatment, step_data(answers)).status_code == 302
+    assert Answer.objects.get(question_id="goals").value == "Walk again"
+
+
+@pytest.mark.parametrize("invisible", INVISIBLE)
+def test_a_name_of_only_invisible_or_filler_characters_gets_a_field_error(client, invisible):
+    url = walk(client)["Location"]
+    for name in (invisible, f"{invisible} {invisible}", f"{invisible}\u200d"):
+        response = client.post(url, form_data(name=name))
+        assert response.status_code == 200, repr(name)
+        assert "Tell us your name" in errors_next_to(response.content.decode(), "id_name"), repr(name)
+    assert not CallbackRequest.objects.exists()
+
+
+def test_text_that_needs_its_joiners_marks_and_flag_tags_keeps_them():
+    scotland = "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"
+    for text in (
+        "Family \U0001f468\u200d\U0001f469\u200d\U0001f467",
+        "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",  # Persian, with its zero-width non-joiner
+        "\u0623\u062d\u0645\u062f\u200f \u0639\u0644\u064a",
+        f"From Glasgow {scotland}",
+        "Zo\u00eb O'Brien-\u0141ukasz",
+    ):
+        assert text_without_invisible_characters(text) == text, text
+    assert text_without_invisible_characters(f"Hi \U000e0068\U000e0069{scotland}") == f"Hi {scotland}"
 
 
 @pytest.mark.parametrize(
@@ -432,6 +483,70 @@ def test_bodies_over_the_limit_get_413_unread(csrf):
         assert response.status_code == 413, url
         assert "too much to send" in response.content.decode().lower()
     assert not CallbackRequest.objects.exists()
+
+
+class CountedBody(io.BytesIO):
+    """A request body as a WSGI server streams it, counting what the application reads."""
+
+    def __init__(self, data: bytes):
+        super().__init__(data)
+        self.taken = 0
+
+    def read(self, size=-1):
+        block = super().read(size)
+        self.taken += len(block)
+        return block
+
+
+def chunked_environ(path: str, body: CountedBody) -> dict:
+    """A POST as gunicorn hands it on when the client sent ``Transfer-Encoding: chunked``: no CONTENT_LENGTH."""
+    return {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": path,
+        "SCRIPT_NAME": "",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "testserver",
+        "HTTP_TRANSFER_ENCODING": "chunked",
+        "CONTENT_TYPE": "application/x-www-form-urlencoded",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": body,
+        "wsgi.input_terminated": True,
+        "wsgi.errors": io.StringIO(),
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+
+
+def test_a_chunked_body_over_the_limit_gets_413_having_read_no_more_than_the_limit(settings):
+    """Security review 27 (info): with no Content-Length the size check passed whatever came."""
+    from django.core.wsgi import get_wsgi_application
+
+    body = CountedBody(b"a=" + b"x" * (3 * 1024 * 1024))
+    answered = {}
+    chunks = get_wsgi_application()(
+        chunked_environ(reverse("callbacks:request"), body),
+        lambda status, headers, exc_info=None: answered.update(status=status),
+    )
+    content = b"".join(chunks)
+    assert answered["status"].startswith("413")
+    assert b"too much to send" in content.lower()
+    assert body.taken <= settings.REQUEST_BODY_MAX_BYTES + 1
+
+
+def test_a_chunked_body_within_the_limit_is_read_as_the_form(settings):
+    from django.core.handlers.wsgi import WSGIRequest
+    from django.http import HttpResponse
+
+    from clinic.limits import RequestBodyLimitMiddleware
+
+    request = WSGIRequest(chunked_environ("/", CountedBody(b"name=Ann+Lee&reason=back")))
+    response = RequestBodyLimitMiddleware(lambda request: HttpResponse(request.POST.urlencode()))(request)
+    assert response.content == b"name=Ann+Lee&reason=back"
 
 
 @pytest.mark.parametrize(
@@ -586,8 +701,9 @@ def test_generated_text_answers_are_kept_exactly_or_refused_with_a_message(clien
     assert response.status_code in (200, 302)
     if response.status_code == 302:
         stored = dict(Answer.objects.values_list("question_id", "value_text"))
-        assert stored.get("goals", "") == goals.strip()
-        assert stored.get("tried_other", "") == other.strip()
+        # Kept as typed, less the invisible format characters and fillers.
+        assert stored.get("goals", "") == text_without_invisible_characters(goals).strip()
+        assert stored.get("tried_other", "") == text_without_invisible_characters(other).strip()
     else:
         html = response.content.decode()
         assert errors_next_to(html, "id_q-goals") or errors_next_to(html, "id_q-tried_other")
@@ -618,7 +734,7 @@ def test_generated_details_save_everything_or_nothing(client, name, reason, emai
     if response.status_code == 302:
         stored = CallbackRequest.objects.order_by("-pk").first()
         assert CallbackRequest.objects.count() == before + 1
-        assert stored.name == " ".join(name.split())
+        assert stored.name == " ".join(text_without_invisible_characters(name).split())
         assert stored.reason == visible(reason)
         # The sent flow is gone from the session: the next example needs a new one.
         del client.details_url

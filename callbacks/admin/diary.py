@@ -23,6 +23,7 @@ from callbacks.admin.display import priority_badge_html
 from callbacks.booking import desk, feeds
 from callbacks.booking import services as booking
 from callbacks.booking.diary import diary_days
+from callbacks.booking.reschedule import appointment_movable
 from callbacks.booking.slots import SlotTaken, slots_free
 from callbacks.models import Appointment, Practitioner
 from callbacks.privacy import services as privacy
@@ -169,6 +170,14 @@ def move_view(model_admin, request, object_id: str):
     """GET: the appointment and the free times it could move to; POST: move it there."""
     _require(request, CAN_ACT)
     appointment = _appointment(object_id)
+    if not appointment_movable(appointment):
+        model_admin.message_user(
+            request,
+            f"{appointment.request.reference} cannot be moved: it is “{appointment.get_status_display()}” "
+            "or has started. Only a requested or confirmed appointment that has not started can be moved.",
+            messages.WARNING,
+        )
+        return HttpResponseRedirect(_back(request))
     slots = slots_free(service=appointment.service, first_day=local_today(), days=MOVE_DAYS)
     form = MoveForm(request.POST or None, slots=slots)
     if request.method == "POST" and form.is_valid():
@@ -190,6 +199,8 @@ def move_view(model_admin, request, object_id: str):
                 request, f"Moved {appointment.request.reference} to {appointment}.", messages.SUCCESS
             )
             return HttpResponseRedirect(_back(request))
+    # The page names the patient, like the diary's lists.
+    privacy.callback_requests_list_record(references=[appointment.request.reference], actor=request.user)
     return _page(
         model_admin,
         request,

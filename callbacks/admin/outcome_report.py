@@ -1,7 +1,8 @@
 """The clinic's outcome report on the staff screens: a period form, the figures, and their CSV.
 
 Seeing it needs ``callbacks.view_outcome_report``; downloading the CSV also needs the queue's export permission
-(``callbacks.export_callbackrequest``), and every download is in the privacy log with its period. The figures
+(``callbacks.export_callbackrequest``); every reading and every download is in the privacy log with its
+period. Figures about fewer than five patients are withheld on the page and in the CSV alike. The figures
 come from `callbacks.requests.outcome_report`; nothing here counts anything.
 """
 
@@ -18,7 +19,7 @@ from django.utils import timezone
 
 from callbacks.admin.export import csv_safe
 from callbacks.admin.forms import ErrorsDescribedMixin
-from callbacks.privacy.services import outcome_report_export_record
+from callbacks.privacy.services import outcome_report_export_record, outcome_report_view_record
 from callbacks.requests.outcome_report import GroupRow, OutcomeReport, outcome_report
 from callbacks.rules.outcomes import OUTCOME_MEASURES
 from clinic.hours import clinic_zone
@@ -82,9 +83,10 @@ def report_csv_rows(report: OutcomeReport) -> list[list[str]]:
 
 
 def _group_cells(group: GroupRow) -> list:
-    cells = [group.label, group.sent, group.answered, group.response_rate]
+    # The shown values only: figures about fewer than five patients are withheld here as on the page.
+    cells = [group.label, group.sent_shown, group.answered_shown, group.response_rate_shown]
     for figure in group.measures:
-        cells += [figure.answered, figure.counted, figure.median]
+        cells += [figure.answered_shown, figure.counted_shown, figure.median_shown]
     return cells
 
 
@@ -111,6 +113,8 @@ class OutcomeReportAdminMixin:
             if not can_export:
                 raise PermissionDenied
             return self._outcome_report_csv(request, report)
+        if report is not None:
+            outcome_report_view_record(date_from=report.date_from, date_to=report.date_to, actor=request.user)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from callbacks.booking.events import slot_freed_announce
+from callbacks.booking.reschedule import appointment_movable
 from callbacks.booking.services import appointment_book, appointment_confirm
 from callbacks.booking.slots import OVERLAP_CONSTRAINT, SlotTaken, slot_offered, slots_nearest
 from callbacks.models import Appointment, ConsentMethod, Notification, RequestEvent, Service
@@ -105,7 +106,7 @@ def appointment_move(
             .select_related("request", "practitioner", "service")
             .get(pk=appointment.pk)
         )
-        if not appointment_status_holds_time(locked.status) or locked.starts_at <= now:
+        if not appointment_movable(locked, now=now):
             raise ValueError("Only a requested or confirmed appointment that has not started can be moved.")
         slot = slot_offered(service=locked.service, practitioner_id=practitioner_id, starts_at=starts_at, now=now)
         if slot is None:

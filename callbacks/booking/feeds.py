@@ -1,7 +1,8 @@
 """Each practitioner's calendar feed: an iCalendar file of their appointments at a secret, revocable address.
 
 The address carries a random secret; only its SHA-256 is stored, so a copy of the database does not open
-anyone's feed, and a new secret (or a revocation) stops the old address at once. The feed holds the
+anyone's feed, and a new secret (or a revocation) stops the old address at once, as does deactivating or
+deleting the practitioner's staff account or making the practitioner inactive. The feed holds the
 reference and the time of each appointment and nothing about the patient's health; the patient's name only
 when the clinic turns on CLINIC_CALENDAR_FEED_NAMES.
 """
@@ -50,9 +51,14 @@ def practitioner_feed_revoke(*, practitioner: Practitioner) -> None:
 
 
 def practitioner_from_feed_token(token: str) -> Practitioner | None:
+    """The practitioner whose feed this secret opens, while they still work here: the practitioner active and
+    their staff account existing and active. Someone who left keeps no view of the diary through an address
+    subscribed on a personal phone."""
     if not token or len(token) > TOKEN_MAX_LENGTH:
         return None
-    return Practitioner.objects.filter(calendar_feed_digest=_digest(token)).first()
+    return Practitioner.objects.filter(
+        calendar_feed_digest=_digest(token), active=True, user__isnull=False, user__is_active=True
+    ).first()
 
 
 def practitioner_feed_url(token: str) -> str:

@@ -35,7 +35,8 @@ class _Clash(Exception):
 
 
 def appointment_movable(appointment: Appointment, *, now: dt.datetime | None = None) -> bool:
-    """Whether the patient may still move the appointment (it holds time and has not started)."""
+    """Whether the appointment may still be moved, by the patient's link or the front desk: it holds time and has
+    not started. The one home of this rule."""
     return appointment_status_holds_time(appointment.status) and appointment.starts_at > (now or timezone.now())
 
 

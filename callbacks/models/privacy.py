@@ -12,9 +12,9 @@ class PrivacyLogEntry(AppendOnlyModel):
     """Who saw, exported or erased a patient's health details, and what the retention purge deleted.
 
     Holds no personal data: the request is named by its reference as plain text (not a foreign key), so the
-    entry outlives the request's erasure. A purge run is one entry with the number of requests it deleted; an
-    export of the clinic's outcome report (figures about many patients, none named) is one entry naming its
-    period in ``detail``.
+    entry outlives the request's erasure. A purge run is one entry with the number of requests it deleted; a
+    reading or an export of the clinic's outcome report (figures about many patients, none named) is one entry
+    naming its period in ``detail``.
     """
 
     class Action(models.TextChoices):
@@ -23,7 +23,7 @@ class PrivacyLogEntry(AppendOnlyModel):
         EXPORTED = "exported", "Exported patient data"
         ERASED = "erased", "Erased patient data"
         PURGED = "purged", "Purged by retention"
-        REPORTED = "reported", "Exported the outcome report"
+        REPORTED = "reported", "Read or exported the outcome report"
 
     action = models.CharField(max_length=10, choices=Action.choices)
     reference = models.CharField(max_length=12, blank=True, help_text="Empty for a retention purge run.")

@@ -48,6 +48,15 @@ def callback_requests_list_record(*, references: Iterable[str], actor: AbstractB
     return len(entries)
 
 
+def outcome_report_view_record(*, date_from: dt.date, date_to: dt.date, actor: AbstractBaseUser) -> PrivacyLogEntry:
+    """Record that ``actor`` read the clinic's outcome report for these dates on the staff page."""
+    return PrivacyLogEntry.objects.create(
+        action=PrivacyLogEntry.Action.REPORTED,
+        detail=f"Read the outcome report {date_from.isoformat()} to {date_to.isoformat()}",
+        actor=actor,
+    )
+
+
 def outcome_report_export_record(*, date_from: dt.date, date_to: dt.date, actor: AbstractBaseUser) -> PrivacyLogEntry:
     """Record that ``actor`` downloaded the clinic's outcome report for these dates (figures, no patient named)."""
     entry = PrivacyLogEntry.objects.create(

@@ -4,9 +4,10 @@ Until a request is sent, its questionnaire answers and contact choices are kept 
 session (Django's database session store, the `django_session` table), never in a URL or a cookie. A session
 ends SESSION_COOKIE_AGE (12 hours) after the flow last saved a page, and the nightly jobs delete ended sessions.
 
-A request sent from a session is marked in it (its reference under SESSION_REQUESTS_KEY), so that erasing the
-patient also deletes the session: the flows it still holds (a second request started and not finished, the
-answers of the sent one) go with the request.
+A request sent from a session, or whose follow-up was answered in it, is marked in it (its reference under
+SESSION_REQUESTS_KEY), so that erasing the patient also deletes the session: the flows it still holds (a second
+request started and not finished, the answers of the sent one, the reference and advice shown after a follow-up)
+go with the request.
 """
 
 import datetime as dt

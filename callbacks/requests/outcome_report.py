@@ -7,6 +7,8 @@ included). Their answers are those follow-ups' answers, in week order. Per patie
 latest global rating), and a group's figure is the median of its patients' figures. Practitioner and service
 come from the request's appointment; a patient booked without one in the system is in a group of their own.
 The report names no patient: groups are staff members and services, and every figure comes with its count.
+What staff see (the ``*_shown`` values, on the page and in the CSV) withholds every count, rate and median about
+fewer than five patients (`callbacks.rules.outcomes.outcome_group_too_small`), saying "fewer than 5" instead.
 """
 
 import datetime as dt
@@ -16,7 +18,13 @@ from dataclasses import dataclass, field
 
 from callbacks.models import FollowUp
 from callbacks.requests.outcomes import follow_up_score_values
-from callbacks.rules.outcomes import OUTCOME_MEASURES, OutcomeMeasure, outcome_patient_summary
+from callbacks.rules.outcomes import (
+    OUTCOME_MEASURES,
+    OUTCOME_SMALL_GROUP_TEXT,
+    OutcomeMeasure,
+    outcome_group_too_small,
+    outcome_patient_summary,
+)
 from clinic.hours import clinic_zone
 
 NO_APPOINTMENT = "No appointment on record"
@@ -37,6 +45,23 @@ class MeasureFigure:
             return ""
         return "0" if self.median == 0 else f"{self.median:+g}"
 
+    @property
+    def withheld(self) -> bool:
+        """Whether the median (and its count) is about too few patients to show."""
+        return outcome_group_too_small(self.counted)
+
+    @property
+    def answered_shown(self) -> int | str:
+        return _count_shown(self.answered)
+
+    @property
+    def counted_shown(self) -> int | str:
+        return _count_shown(self.counted)
+
+    @property
+    def median_shown(self) -> float | str:
+        return OUTCOME_SMALL_GROUP_TEXT if self.withheld else self.median
+
 
 @dataclass(frozen=True)
 class GroupRow:
@@ -49,6 +74,25 @@ class GroupRow:
     def response_rate(self) -> float | None:
         """Percent of the patients sent a follow-up who answered at least one, to one decimal place."""
         return round(100 * self.answered / self.sent, 1) if self.sent else None
+
+    @property
+    def sent_shown(self) -> int | str:
+        return _count_shown(self.sent)
+
+    @property
+    def answered_shown(self) -> int | str:
+        return _count_shown(self.answered)
+
+    @property
+    def response_rate_shown(self) -> float | str:
+        """The rate, unless it would tell how many of fewer than five patients answered."""
+        if outcome_group_too_small(self.sent) or outcome_group_too_small(self.answered):
+            return OUTCOME_SMALL_GROUP_TEXT
+        return self.response_rate
+
+
+def _count_shown(patients: int) -> int | str:
+    return OUTCOME_SMALL_GROUP_TEXT if outcome_group_too_small(patients) else patients
 
 
 @dataclass(frozen=True)

@@ -194,6 +194,11 @@ def callback_request_notifications(*, request: CallbackRequest) -> QuerySet[Noti
     return Notification.objects.filter(request=request).order_by("created_at")
 
 
+def callback_request_exists(*, reference: str) -> bool:
+    """Whether the request ``reference`` is still stored (not erased nor purged)."""
+    return CallbackRequest.objects.filter(reference=reference).exists()
+
+
 def follow_up_response_ids(*, request_ids: Iterable[int]) -> list[int]:
     """The ids of the answer sets the requests' follow-ups produced (for erasure and the retention purge)."""
     return list(

@@ -8,6 +8,18 @@ and worst pain in the last week, both 0-10), its answer is the patient's startin
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+# Small-number suppression in the clinic report: a figure about fewer patients than this is not shown (the
+# page and its CSV say "fewer than 5"), since a group of one or two patients (a one-day period, a practitioner who
+# saw one) is a patient's own result. The threshold is the usual one in published health statistics.
+OUTCOME_SMALLEST_GROUP = 5
+OUTCOME_SMALL_GROUP_TEXT = f"fewer than {OUTCOME_SMALLEST_GROUP}"
+
+
+def outcome_group_too_small(patients: int) -> bool:
+    """Whether a figure about this many patients is withheld from the clinic report (zero included)."""
+    return patients < OUTCOME_SMALLEST_GROUP
+
+
 # How a measure is summarised per patient in the clinic report.
 FIRST_TO_LATEST = "first_to_latest"  # the latest answer minus the first
 LATEST = "latest"  # the latest answer itself (it already compares with how the patient was at first)

@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from callbacks.privacy.sessions import session_request_mark
 from callbacks.requests.followup_links import follow_up_from_answer_token, follow_ups_stop_path, request_from_stop_token
 from callbacks.requests.followups import (
     PSFS_ACTIVITY_IDS,
@@ -24,6 +25,7 @@ from callbacks.requests.followups import (
     follow_up_asks_global_change,
     follow_ups_stop,
 )
+from callbacks.requests.selectors import callback_request_exists
 from callbacks.web.details import advice, emergency_questions, urgent_questions
 from clinic.ratelimit import limit_posts_per_address
 from intake.selectors import OUTCOMES, definition_current, progress_is_emergency, progress_rechecks
@@ -44,11 +46,14 @@ def _link_gone(request, problem: str):
 
 
 def _done(request, *, follow_up, advice_for: str):
+    reference = follow_up.request.reference
     request.session[SESSION_DONE_KEY] = {
         "advice": advice_for,
-        "reference": follow_up.request.reference,
+        "reference": reference,
         "stop_path": follow_ups_stop_path(follow_up.request),
     }
+    # Erasing the patient deletes this session (with the reference and the advice it holds).
+    session_request_mark(request.session, reference=reference)
     return redirect("callbacks:follow_up_done")
 
 
@@ -138,6 +143,11 @@ def _rechecks_ask(data, *, definition, progress: Progress) -> RecheckForm | None
 @require_http_methods(["GET"])
 def follow_up_done(request):
     done = request.session.get(SESSION_DONE_KEY)
+    # Checked on every read as well: a request erased or purged leaves nothing on this page, whatever session
+    # store holds it.
+    if done and not callback_request_exists(reference=done.get("reference", "")):
+        del request.session[SESSION_DONE_KEY]
+        done = None
     if not done:
         return redirect("home")
     return render(

@@ -22,7 +22,7 @@ from callbacks.requests.windows import (
     callback_windows_offered,
 )
 from clinic.hours import WEEKDAYS
-from clinic.text import HIDDEN_CHARACTERS_MESSAGE, text_has_hidden_characters
+from clinic.text import HIDDEN_CHARACTERS_MESSAGE, text_has_hidden_characters, text_without_invisible_characters
 
 # What a browser sends for a ticked checkbox. Django's checkbox would take any other text ("no", "0") as ticked.
 CHECKBOX_TICKED = frozenset({"on", "true", "1", "yes"})
@@ -206,7 +206,7 @@ class CallbackRequestForm(forms.Form):
     def clean_name(self):
         if text_has_hidden_characters(self.cleaned_data["name"]):
             raise forms.ValidationError(HIDDEN_CHARACTERS_MESSAGE)
-        name = " ".join(self.cleaned_data["name"].split())
+        name = " ".join(text_without_invisible_characters(self.cleaned_data["name"]).split())
         # Staff must be able to read it: invisible characters alone (zero-width, direction marks) are no name.
         if not any(unicodedata.category(char).startswith("L") for char in name):
             raise forms.ValidationError("Tell us your name so we know who to ask for.")
@@ -221,9 +221,10 @@ class CallbackRequestForm(forms.Form):
         return True
 
     def clean_reason(self):
-        reason = self.cleaned_data["reason"].strip()
+        reason = self.cleaned_data["reason"]
         if text_has_hidden_characters(reason):
             raise forms.ValidationError(HIDDEN_CHARACTERS_MESSAGE)
+        reason = text_without_invisible_characters(reason).strip()
         # Invisible characters alone are no reason: kept as empty, like a box left blank.
         if not any(not unicodedata.category(char).startswith(("C", "Z")) for char in reason):
             return ""

@@ -7,12 +7,18 @@ QuestionnaireResponse are those of R4), so that every export is valid by constru
 reach this package through `intake.selectors` (exports) and `intake.services` (import).
 """
 
-from intake.fhir.importer import QuestionnaireImport, definition_yaml, questionnaire_from_fhir
+from intake.fhir.importer import (
+    QuestionnaireImport,
+    definition_text_matches,
+    definition_yaml,
+    questionnaire_from_fhir,
+)
 from intake.fhir.questionnaire import questionnaire_canonical, questionnaire_to_fhir
 from intake.fhir.response import resource_json, resources_bundle, response_to_fhir
 
 __all__ = [
     "QuestionnaireImport",
+    "definition_text_matches",
     "definition_yaml",
     "questionnaire_canonical",
     "questionnaire_from_fhir",

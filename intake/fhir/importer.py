@@ -18,6 +18,7 @@ import yaml
 from fhir.resources.R4B.questionnaire import Questionnaire
 from pydantic import ValidationError
 
+from clinic.text import text_hidden_character
 from intake.definitions.loader import definition_problems
 from intake.definitions.schema import SLUG_PATTERN, DefinitionFile
 from intake.definitions.schema.base import MAX_TEXT_LENGTH
@@ -47,6 +48,13 @@ UNSUPPORTED_FIELDS = {
     "modifierExtension": "a modifier extension changes the meaning in a way not understood here",
     "definition": None,  # a link to a data element: harmless, passed over
 }
+# Deeper than any Questionnaire needs (a step's question's help text is about 8 levels down).
+MAX_DEPTH = 64
+TOO_DEEP = f"the file nests more than {MAX_DEPTH} levels deep; a Questionnaire never needs that many"
+# Prose, where a line break is text: the serializer quotes it. Anywhere else a line break is refused.
+MULTI_LINE_FIELDS = frozenset({"description", "text"})
+# What YAML 1.1 (PyYAML) reads as the end of a line.
+YAML_LINE_BREAKS = frozenset("\n\r\x85\u2028\u2029")
 KNOWN_EXTENSIONS = {
     codes.MIN_VALUE,
     codes.MAX_VALUE,
@@ -91,13 +99,65 @@ def _parsed(data: str | bytes | dict) -> tuple[dict | None, list[str]]:
         raw = json.loads(data) if isinstance(data, str | bytes) else data
     except ValueError as error:
         return None, [f"the file is not JSON ({error})"]
+    except RecursionError:
+        return None, [TOO_DEEP]
     if not isinstance(raw, dict) or raw.get("resourceType") != "Questionnaire":
         return None, ["the file is not a FHIR Questionnaire (its resourceType must be 'Questionnaire')"]
+    # Before the FHIR models see it: they (and the reader below) recurse into nested items.
+    problems = _strings_problems(raw)
+    if problems:
+        return None, problems
     try:
         Questionnaire.model_validate(raw)
     except ValidationError as error:
         return None, [_fhir_error(details) for details in error.errors(include_url=False)[:20]]
     return raw, []
+
+
+def _strings_problems(raw: dict[str, Any]) -> list[str]:
+    """Every string (key or value) that a definition file must not hold, naming its field; or the nesting depth.
+
+    Walked with a stack, not recursion, so that no nesting raises. A line break is allowed only in the fields
+    that are prose (``MULTI_LINE_FIELDS``), where the serializer quotes it; elsewhere, as in the ``version`` that
+    heads the file in a comment, it could start a line of YAML of its own.
+    """
+    problems: list[str] = []
+    stack: list[tuple[tuple[str, ...], Any]] = [((), raw)]
+    while stack:
+        path, value = stack.pop()
+        if len(path) > MAX_DEPTH:
+            return [TOO_DEEP]
+        if isinstance(value, dict):
+            for key, child in value.items():
+                problem = _string_problem(str(key), (*path, str(key)), multi_line=False, what="name")
+                problems.extend([problem] if problem else [])
+                stack.append(((*path, str(key)), child))
+        elif isinstance(value, list):
+            stack.extend(((*path, str(index)), child) for index, child in enumerate(value))
+        elif isinstance(value, str):
+            multi_line = bool(path) and path[-1] in MULTI_LINE_FIELDS
+            problem = _string_problem(value, path, multi_line=multi_line, what="field")
+            problems.extend([problem] if problem else [])
+    return sorted(problems)
+
+
+def _string_problem(text: str, path: tuple[str, ...], *, multi_line: bool, what: str) -> str | None:
+    where = f"the {what} {'.'.join(path) or 'at the top'}"
+    for char in text:
+        if char in YAML_LINE_BREAKS and not (multi_line and char in "\n\r"):
+            return f"{where} holds a line break (U+{ord(char):04X}); it must be one line"
+    hidden = text_hidden_character(text)
+    if hidden is not None:
+        return f"{where} holds a control character (U+{ord(hidden):04X}), which a definition cannot hold"
+    return None
+
+
+def definition_text_matches(text: str, definition: dict[str, Any]) -> bool:
+    """Whether a definition file's text reads back as exactly ``definition`` (and nothing more)."""
+    try:
+        return yaml.safe_load(text) == definition
+    except yaml.YAMLError:
+        return False
 
 
 def _fhir_error(details: dict[str, Any]) -> str:

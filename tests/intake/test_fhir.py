@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 from django.core.management import CommandError, call_command
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.questionnaire import Questionnaire
@@ -511,3 +512,86 @@ def test_import_service_never_replaces_an_existing_file(definitions_dir, monkeyp
     with pytest.raises(FileExistsError):
         questionnaire_import(data=data, directory=definitions_dir)
     assert first.path.read_text() == first.text
+
+
+# Hostile Questionnaires (security review 27, finding 2 and the deep-nesting note) --------------------------------
+
+INJECTED_RULES = "0.3\nrules:\n  - when: {question: about_reason, equals: x}\n    tier: emergency"
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "problem"),
+    [
+        (("version",), INJECTED_RULES, "the field version holds a line break (U+000A)"),
+        (("url",), "http://forms.example.test/Q\r\nrules: []", "the field url holds a line break (U+000D)"),
+        (("version",), "0.3\u2028rules: []", "the field version holds a line break (U+2028)"),
+        (("title",), "Back review\x1b[2J", "the field title holds a control character (U+001B)"),
+        (("title",), "Back\x85review", "the field title holds a line break (U+0085)"),
+        (("item", 0, "item", 0, "text"), "Why\u202e come?", "the field item.0.item.0.text holds a control"),
+        (("item", 0, "item", 0, "linkId"), "/about/reason\n", "the field item.0.item.0.linkId holds a line break"),
+        (("description",), "Fine\x00", "the field description holds a control character (U+0000)"),
+    ],
+)
+def test_import_refuses_control_characters_in_any_string_naming_the_field_and_writes_nothing(
+    definitions_dir, where, value, problem
+):
+    raw = lhc_style(without=INEXPRESSIBLE)
+    target = raw
+    for key in where[:-1]:
+        target = target[key]
+    target[where[-1]] = value
+    imported = questionnaire_import(data=json.dumps(raw), slug="back-review", directory=definitions_dir)
+    assert not imported.written
+    assert any(found.startswith(problem) for found in imported.problems), imported.problems
+    assert list(Path(definitions_dir).iterdir()) == []
+
+
+def test_import_command_refuses_a_version_that_would_inject_rules(definitions_dir, tmp_path):
+    raw = lhc_style(without=INEXPRESSIBLE)
+    raw["version"] = INJECTED_RULES
+    source = tmp_path / "review.json"
+    source.write_text(json.dumps(raw))
+    with pytest.raises(CommandError, match=r"the field version holds a line break \(U\+000A\)"):
+        call_command("fhir_import", str(source), "--slug", "back-review", "--directory", str(definitions_dir))
+    assert list(Path(definitions_dir).iterdir()) == [source]
+
+
+def test_a_multi_line_description_is_kept_exactly_through_the_serializer(definitions_dir):
+    raw = lhc_style(without=INEXPRESSIBLE)
+    raw["description"] = "Two lines:\nrules: [] is just text here\n# and so is this"
+    imported = questionnaire_import(data=json.dumps(raw), slug="back-review", directory=definitions_dir)
+    assert imported.written
+    written = yaml.safe_load(imported.path.read_text())
+    assert written["intro"] == raw["description"] and "rules" not in written
+    assert definitions_registry().current("back-review").title == "Back review before your visit"
+
+
+def test_import_refuses_a_file_whose_text_does_not_load_back_as_the_definition(definitions_dir, monkeypatch):
+    import intake.services
+
+    real = intake.services.definition_yaml
+    monkeypatch.setattr(intake.services, "definition_yaml", lambda *a, **k: real(*a, **k) + "rules: []\n")
+    imported = questionnaire_import(
+        data=json.dumps(lhc_style(without=INEXPRESSIBLE)), slug="back-review", directory=definitions_dir
+    )
+    assert not imported.written
+    assert imported.problems == (
+        "the definition file's text does not read back as the definition imported (nothing was written)",
+    )
+    assert list(Path(definitions_dir).iterdir()) == []
+
+
+@pytest.mark.parametrize("shape", ["array", "object", "items"])
+def test_deeply_nested_json_is_a_clear_refusal_not_a_recursion_error(shape):
+    if shape == "array":
+        data = "[" * 100_000 + "]" * 100_000
+    elif shape == "object":
+        data = '{"resourceType": "Questionnaire", "x": ' + '{"a": ' * 5_000 + "1" + "}" * 5_000 + "}"
+    else:
+        item = {"linkId": "q", "type": "string", "text": "Deep"}
+        for _ in range(3_000):
+            item = {"linkId": "g", "type": "group", "text": "Group", "item": [item]}
+        data = {"resourceType": "Questionnaire", "status": "draft", "title": "Deep", "item": [item]}
+    found = questionnaire_from_fhir(data, version=1)
+    assert found.definition is None
+    assert found.problems == ("the file nests more than 64 levels deep; a Questionnaire never needs that many",)

@@ -5,6 +5,7 @@ references, and it is privacy-logged like every other export of patient data (he
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -40,21 +41,39 @@ class Command(BaseCommand):
         response.add_argument("--with-names", action="store_true", help="put the patient's name in each resource")
         for sub in (questionnaire, response):
             sub.add_argument("--bundle", action="store_true", help="a Bundle even for a single resource")
-            sub.add_argument("--output", type=Path, help="write to this file (readable by its owner only)")
+            sub.add_argument(
+                "--output", type=Path, help="write to this new file (readable by its owner only); never an existing one"
+            )
+            sub.add_argument(
+                "--overwrite",
+                action="store_true",
+                help="with --output: replace an existing file (or link) by a new private file; never write through it",
+            )
 
-    def handle(self, *args, kind: str, output: Path | None, bundle: bool, **options):
-        if kind == "questionnaire":
-            text = self.questionnaires(options["slugs"], options["version"], bundle, options["all_versions"])
-        else:
-            text = self.responses(options, bundle)
+    def handle(self, *args, kind: str, output: Path | None, bundle: bool, overwrite: bool, **options):
         if output is None:
-            self.stdout.write(text)
+            self.stdout.write(self.text(kind, options, bundle))
             return
-        # Health data: the file is created readable by its owner only.
-        descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            file.write(text + "\n")
+        if overwrite:
+            text = self.text(kind, options, bundle)
+            _file_replace_private(output, text + "\n")
+        else:
+            # Created before the export, so that an existing name is refused before anything is exported (and logged).
+            descriptor = _file_create_private(output)
+            try:
+                text = self.text(kind, options, bundle)
+            except BaseException:
+                os.close(descriptor)
+                output.unlink()
+                raise
+            with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+                file.write(text + "\n")
         self.stderr.write(f"Wrote {output}.")
+
+    def text(self, kind: str, options: dict, bundle: bool) -> str:
+        if kind == "questionnaire":
+            return self.questionnaires(options["slugs"], options["version"], bundle, options["all_versions"])
+        return self.responses(options, bundle)
 
     def questionnaires(self, slugs: list[str], version: int | None, bundle: bool, all_versions: bool) -> str:
         if version is not None and all_versions:
@@ -103,3 +122,33 @@ class Command(BaseCommand):
         if user is None or not user.has_perm("callbacks.export_patient_data"):
             raise CommandError(f"--by: {username!r} is not an active account allowed to export patient data")
         return user
+
+
+def _file_create_private(path: Path) -> int:
+    """A new file readable by its owner only, opened for writing. Health data: an existing file (whose
+    permissions others may read) or a symbolic link (which could point anywhere) is refused, never written
+    through, the link even when it points nowhere."""
+    try:
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:
+        raise CommandError(f"{path} exists already; nothing written (--overwrite replaces it)") from None
+    except OSError as error:
+        raise CommandError(f"{path}: cannot be created ({error.strerror or error}); nothing written") from None
+
+
+def _file_replace_private(path: Path, text: str) -> None:
+    """Write ``text`` to a new private file beside ``path`` and rename it over ``path``: an existing file is
+    replaced (its permissions go with it) and a link is replaced, not followed."""
+    try:
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise CommandError(f"{path}: cannot be written ({error.strerror or error}); nothing written") from None
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    except OSError as error:
+        raise CommandError(f"{path}: cannot be written ({error.strerror or error}); nothing written") from None
+    finally:
+        if os.path.lexists(temporary):
+            os.unlink(temporary)

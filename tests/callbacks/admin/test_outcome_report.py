@@ -131,8 +131,9 @@ def test_report_with_the_permission_is_linked_from_home_and_shows_the_last_90_da
     form = response.context["form"]
     assert form["date_from"].value() == today - dt.timedelta(days=89) and form["date_to"].value() == today
     html = text(response)
-    assert '<th scope="row">All patients</th> <td>5</td> <td>4</td> <td>80.0%</td>' in html
-    assert '-3 <span class="triage-muted">(n = 3)</span>' in html
+    # Five were sent follow-ups; four answered and three have a pain figure: too few to show.
+    assert '<th scope="row">All patients</th> <td>5</td> <td>fewer than 5</td>' in html
+    assert "(n = 3)" not in html
     assert "Alex Physio" in html and "Follow-up visit" in html
     # No CSV link without the export permission, and no patient's name anywhere.
     assert "Download as CSV" not in html
@@ -166,6 +167,62 @@ def test_a_bad_period_is_explained_next_to_its_field_never_a_500(params, field, 
         assert f'aria-invalid="true" aria-describedby="id_{field}_error"' in html
         assert response.context["report"] is None
     assert not PrivacyLogEntry.objects.filter(action=PrivacyLogEntry.Action.REPORTED).exists()
+
+
+# Small groups (security review 27, finding 5)
+
+
+@pytest.fixture
+def larger_dataset(clinic_dataset):  # noqa: F811
+    """The clinic dataset and two more patients with no appointment, each pain now 6 -> 4 (-2): seven sent, six
+    answered, five with a pain change (-4, -1, -3, -2, -2: median -2); every practitioner and service has fewer
+    than five."""
+    for _ in range(2):
+        patient_with_follow_ups(answers={2: {"pain": 6}, 6: {"pain": 4}})
+
+
+SMALL_FIGURE = re.compile(r"\(n = [1-4]\)|<td>[1-4]</td>")
+
+
+def test_groups_of_fewer_than_five_patients_show_no_figure_on_the_page(larger_dataset):
+    client, _ = staff_client("view_outcome_report")
+    html = text(client.get(REPORT))
+    assert '<th scope="row">All patients</th> <td>7</td> <td>6</td> <td>85.7%</td>' in html
+    assert '-2 <span class="triage-muted">(n = 5)</span>' in html
+    assert (
+        '<th scope="row">Alex Physio</th> <td>fewer than 5</td> <td>fewer than 5</td> '
+        '<td><span class="triage-muted">fewer than 5</span></td>'
+    ) in html
+    assert not SMALL_FIGURE.search(html), SMALL_FIGURE.search(html)
+    # A one-day period with one answered follow-up: no "+2 (n = 1)".
+    day = (timezone.localdate() - dt.timedelta(days=10)).isoformat()
+    html = text(client.get(REPORT, {"date_from": day, "date_to": day}))
+    assert "fewer than 5" in html and not SMALL_FIGURE.search(html)
+
+
+def test_groups_of_fewer_than_five_patients_show_no_figure_in_the_csv(larger_dataset):
+    client, _ = staff_client("view_outcome_report", "export_callbackrequest")
+    rows = list(csv.reader(io.StringIO(client.get(REPORT, {"format": "csv"}).content.decode())))
+    fewer = "fewer than 5"
+    assert rows[1][:8] == ["overall", "All patients", "7", "6", "85.7", "6", "5", "-2"]
+    # psfs_mean: two patients with an answer, one counted.
+    assert rows[1][11:14] == [fewer, fewer, fewer]
+    assert ["practitioner", "Alex Physio", fewer, fewer, fewer, fewer, fewer, fewer] in [row[:8] for row in rows]
+    for row in rows[1:]:
+        assert not {"1", "2", "3", "4"} & set(row[2:]), row
+
+
+def test_reading_the_report_is_privacy_logged_with_its_period(clinic_dataset):  # noqa: F811
+    client, user = staff_client("view_outcome_report")
+    today = timezone.localdate()
+    start = today - dt.timedelta(days=89)
+    assert client.get(REPORT).status_code == 200
+    [entry] = PrivacyLogEntry.objects.filter(action=PrivacyLogEntry.Action.REPORTED)
+    assert entry.actor == user and entry.reference == ""
+    assert entry.detail == f"Read the outcome report {start.isoformat()} to {today.isoformat()}"
+    # The form alone, with a bad period, shows no figure and records nothing more.
+    client.get(REPORT, {"date_from": "x", "date_to": today.isoformat()})
+    assert PrivacyLogEntry.objects.count() == 1
 
 
 # The CSV
@@ -202,8 +259,9 @@ def test_csv_holds_the_figures_safe_for_a_spreadsheet_and_is_privacy_logged(clin
         "pain_now: patients counted",
         "pain_now: median change, first to latest",
     ]
-    assert rows[1][:8] == ["overall", "All patients", "5", "4", "80.0", "4", "3", "-3"]
-    assert ["practitioner", "'=HYPERLINK(1)", "2", "1", "50.0", "1", "0", ""] in [row[:8] for row in rows]
+    fewer = "fewer than 5"
+    assert rows[1][:8] == ["overall", "All patients", "5", fewer, fewer, fewer, fewer, fewer]
+    assert ["practitioner", "'=HYPERLINK(1)", fewer, fewer, fewer, fewer, fewer, fewer] in [row[:8] for row in rows]
     assert rows[-1][:2] == ["service", "No appointment on record"]
     [entry] = PrivacyLogEntry.objects.filter(action=PrivacyLogEntry.Action.REPORTED)
     assert entry.actor == user and entry.reference == "" and entry.count is None

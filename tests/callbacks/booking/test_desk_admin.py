@@ -226,6 +226,38 @@ def test_move_page_moves_to_a_chosen_free_time_and_records_it(desk, service, pra
     assert refused.status_code == 200 and "not free any more" in text(refused)
 
 
+def test_the_move_page_records_whom_it_showed_in_the_privacy_log(desk, desk_user, service, practitioner):
+    """Security review 27, finding 3: the page shows the patient's name and wrote no privacy log entry."""
+    appointment = book(service, practitioner, a_free_slot(service).starts_at)
+    url = reverse("admin:callbacks_appointment_move", args=[appointment.pk])
+    page = desk.get(url)
+    assert page.status_code == 200 and appointment.request.name in text(page)
+    listed = PrivacyLogEntry.objects.filter(action=PrivacyLogEntry.Action.LISTED)
+    assert [(entry.reference, entry.actor) for entry in listed] == [(appointment.request.reference, desk_user)]
+
+
+@pytest.mark.parametrize("ending", ["cancelled", "declined", "started"])
+def test_the_move_page_refuses_an_appointment_that_cannot_be_moved(desk, service, practitioner, ending):
+    from callbacks.booking.services import appointment_cancel, appointment_decline
+
+    first, later = a_free_slot(service), a_free_slot(service, 3)
+    appointment = book(service, practitioner, first.starts_at)
+    if ending == "cancelled":
+        appointment_cancel(appointment=appointment)
+    elif ending == "declined":
+        appointment_decline(appointment=appointment, user=UserFactory(username="boss"))
+    else:
+        Appointment.objects.filter(pk=appointment.pk).update(
+            starts_at=timezone.now() - dt.timedelta(minutes=5), ends_at=timezone.now() + dt.timedelta(minutes=40)
+        )
+    url = reverse("admin:callbacks_appointment_move", args=[appointment.pk])
+    for response in (desk.get(url, {"next": DIARY}), desk.post(url, {"slot": later.key, "next": DIARY})):
+        assert response.status_code == 302 and response["Location"] == DIARY
+    assert not PrivacyLogEntry.objects.exists()
+    assert Appointment.objects.get(pk=appointment.pk).starts_at != later.starts_at
+    assert f"{appointment.request.reference} cannot be moved" in text(desk.get(DIARY))
+
+
 # Calendar feeds -----------------------------------------------------------------------------------------------
 
 
@@ -267,7 +299,9 @@ def test_a_practitioner_makes_their_feed_and_it_holds_reference_and_time_only(
     assert response["Cache-Control"] == "private, no-store"
 
 
-def test_the_patient_name_appears_only_when_the_clinic_turns_it_on(practitioner, service, client, settings):
+def test_the_patient_name_appears_only_when_the_clinic_turns_it_on(
+    practitioner_client, practitioner, service, client, settings
+):
     appointment = book(service, practitioner, a_free_slot(service).starts_at)
     token = practitioner_feed_issue(practitioner=practitioner)
     url = reverse("callbacks:calendar_feed", kwargs={"token": token})
@@ -287,6 +321,22 @@ def test_revoked_renewed_or_guessed_feed_addresses_are_refused(practitioner_clie
     assert client.get(reverse("callbacks:calendar_feed", kwargs={"token": "x" * 43})).status_code == 404
     practitioner.refresh_from_db()
     assert practitioner.calendar_feed_digest == ""
+
+
+@pytest.mark.parametrize("ending", ["account deactivated", "account deleted", "practitioner inactive"])
+def test_a_feed_stops_when_its_account_or_practitioner_does(practitioner_client, practitioner, client, ending):
+    """Security review 27, finding 4: the address kept working for someone who had left."""
+    url = reverse("callbacks:calendar_feed", kwargs={"token": practitioner_feed_issue(practitioner=practitioner)})
+    assert client.get(url).status_code == 200
+    if ending == "account deactivated":
+        practitioner.user.is_active = False
+        practitioner.user.save()
+    elif ending == "account deleted":
+        practitioner.user.delete()
+    else:
+        practitioner.active = False
+        practitioner.save()
+    assert client.get(url).status_code == 404
 
 
 def test_the_feed_page_is_for_practitioners_only(desk):

@@ -305,6 +305,25 @@ def test_a_privacy_officer_erases_a_waitlist_entry_and_the_log_keeps_only_its_re
     assert log.reference == entry.reference
 
 
+def test_the_privacy_officer_group_sees_and_erases_waitlist_entries(client, service):
+    """Security review 27, finding 6: the README's "Privacy officer" group answered 403 on the waitlist."""
+    from django.contrib.auth.models import Group
+
+    entry, other = join(service, 1), join(service, 2)
+    officer = UserFactory(username="dpo")
+    officer.groups.add(Group.objects.get(name="Privacy officer"))
+    client.force_login(officer)
+    changelist = reverse("admin:callbacks_waitlistentry_changelist")
+    listing = client.get(changelist)
+    assert listing.status_code == 200 and entry.reference in listing.content.decode()
+    page = client.get(reverse("admin:callbacks_waitlistentry_change", args=[entry.pk]))
+    assert page.status_code == 200 and "waiting1@example.com" in page.content.decode()
+    assert PrivacyLogEntry.objects.get(action=PrivacyLogEntry.Action.VIEWED).reference == entry.reference
+    client.post(changelist, {"action": "erase", "_selected_action": [entry.pk]})
+    assert list(WaitlistEntry.objects.all()) == [other]
+    assert PrivacyLogEntry.objects.get(action=PrivacyLogEntry.Action.ERASED).reference == entry.reference
+
+
 def test_the_desk_without_the_privacy_permission_cannot_erase(client, service):
     from django.contrib.auth.models import Group
 

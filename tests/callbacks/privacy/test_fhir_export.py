@@ -204,6 +204,56 @@ def test_command_exports_all_as_a_bundle_to_a_private_file(exporter, tmp_path):
     assert sorted(exports()) == ["CB-FHIR1", "CB-FHIR2"]
 
 
+@pytest.mark.parametrize("existing", ["file", "symlink", "dangling symlink"])
+def test_command_never_writes_through_an_existing_file_or_link(exporter, tmp_path, existing):
+    """Security review 27, finding 10: --output kept an existing file's permissions and followed symlinks."""
+    answered_request("CB-FHIR1")
+    elsewhere = tmp_path / "elsewhere.txt"
+    output = tmp_path / "answers.json"
+    if existing == "file":
+        output.write_text("kept")
+        output.chmod(0o644)
+    else:
+        if existing == "symlink":
+            elsewhere.write_text("kept")
+        output.symlink_to(elsewhere)
+    with pytest.raises(CommandError, match="exists already; nothing written"):
+        call_command("fhir_export", "response", "CB-FHIR1", "--by", "frontdesk", "--output", str(output))
+    if existing == "file":
+        assert output.read_text() == "kept" and stat.S_IMODE(os.stat(output).st_mode) == 0o644
+    else:
+        assert output.is_symlink()
+        assert elsewhere.read_text() == "kept" if existing == "symlink" else not elsewhere.exists()
+    assert exports() == []  # nothing exported, so nothing logged as exported
+
+
+@pytest.mark.parametrize("existing", ["file", "symlink"])
+def test_command_overwrite_replaces_the_file_or_link_itself_with_a_private_file(exporter, tmp_path, existing):
+    answered_request("CB-FHIR1")
+    elsewhere = tmp_path / "elsewhere.txt"
+    elsewhere.write_text("kept")
+    elsewhere.chmod(0o644)
+    output = tmp_path / "answers.json"
+    if existing == "file":
+        output.write_text("old")
+        output.chmod(0o644)
+    else:
+        output.symlink_to(elsewhere)
+    arguments = ["response", "CB-FHIR1", "--by", "frontdesk", "--output", str(output), "--overwrite"]
+    call_command("fhir_export", *arguments)
+    assert not output.is_symlink() and stat.S_IMODE(os.stat(output).st_mode) == 0o600
+    assert QuestionnaireResponse.model_validate_json(output.read_text()).identifier.value == "CB-FHIR1"
+    assert elsewhere.read_text() == "kept" and stat.S_IMODE(os.stat(elsewhere).st_mode) == 0o644
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["answers.json", "elsewhere.txt"]
+
+
+def test_command_leaves_no_file_when_the_export_is_refused(exporter, tmp_path):
+    output = tmp_path / "answers.json"
+    with pytest.raises(CommandError, match="no request with the reference CB-NONE1"):
+        call_command("fhir_export", "response", "CB-NONE1", "--by", "frontdesk", "--output", str(output))
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [

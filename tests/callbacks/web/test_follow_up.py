@@ -310,3 +310,43 @@ def test_a_routine_follow_up_leaves_a_booked_request_booked(django_capture_on_co
     request.refresh_from_db()
     assert request.status == "booked"
     assert not RequestEvent.objects.filter(request=request, field__in=["status", "deadline", "priority"]).exists()
+
+
+# Erasure (security review 27, finding 11)
+
+
+def answered_in_a_browser(settings):
+    follow_up = FollowUpFactory()
+    client = Client()
+    with mock.patch("callbacks.tasks.notification_send_task.apply_async"):
+        response = client.post(
+            follow_up_answer_path(follow_up), step_data({**SAFE, "bladder_bowel_control": "yes"}, SHOWN)
+        )
+    page = client.get(response["Location"]).content.decode()
+    assert follow_up.request.reference in page and "Get medical help now" in page
+    return client, follow_up.request
+
+
+def test_erasure_deletes_the_session_that_answered_a_follow_up(settings):
+    from django.contrib.auth.models import Group
+    from django.contrib.sessions.models import Session
+
+    from callbacks.privacy.services import callback_request_erase
+    from tests.factories import UserFactory
+
+    client, request = answered_in_a_browser(settings)
+    officer = UserFactory(username="dpo")
+    officer.groups.add(Group.objects.get(name="Privacy officer"))
+    callback_request_erase(request=request, actor=officer)
+    assert not Session.objects.filter(session_key=client.session.session_key).exists()
+    after = client.get(reverse("callbacks:follow_up_done"))
+    assert after.status_code == 302 and request.reference not in after.content.decode()
+
+
+def test_the_page_after_a_follow_up_is_gone_once_its_request_is_(settings):
+    """Whatever else reached the session: the page checks that its request still exists on every read."""
+    client, request = answered_in_a_browser(settings)
+    request.delete()
+    after = client.get(reverse("callbacks:follow_up_done"))
+    assert after.status_code == 302 and after["Location"] == reverse("home")
+    assert "callbacks_follow_up_done" not in client.session
