@@ -364,9 +364,10 @@ OTP_TOTP_THROTTLE_FACTOR = 0
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_TIME", default=1.0)  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-# The address the nearest trusted proxy saw (CLINIC_PROXY_COUNT), the same rule as the forms' rate limits: keyed
-# on REMOTE_ADDR, every failure behind the proxy would come from the proxy and lock the user out everywhere.
-AXES_CLIENT_IP_CALLABLE = "clinic.ratelimit.client_address"
+# The address the nearest trusted proxy saw (CLINIC_PROXY_COUNT), an IPv6 client by its /64, the same rule as the
+# forms' rate limits: keyed on REMOTE_ADDR, every failure behind the proxy would come from the proxy and lock the
+# user out everywhere; keyed on each IPv6 address, one host would have endless tries.
+AXES_CLIENT_IP_CALLABLE = "clinic.ratelimit.client_network"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 # Days shown in the admin home's "requests per day" chart.
