@@ -62,20 +62,18 @@ class StaffTwoFactorLoginForm(OTPAdminAuthenticationForm):
             raise ValidationError(SIGN_IN_FAILED, code="sign_in_failed") from error
 
     def _verify_token(self, user, token, device=None):
-        """django-otp's check of the code, one sign-in at a time per authenticator.
+        """django-otp's check of the code; tells the owner and the administrators when the account's count of
+        wrong codes passes a multiple of ADMIN_2FA_ALERT_AFTER.
 
-        Runs inside django-otp's transaction (clean_otp): the device row is locked and read again, so guesses
-        sent at the same moment each see the others' wrong codes and wait, instead of all being checked against
-        one stale count.
+        Runs inside django-otp's transaction (clean_otp) on a device row it loaded for update
+        (``for_verify=True``), so guesses sent at the same moment are checked one at a time, each seeing the
+        others' wrong codes, and the count read here is the one this guess changed.
         """
-        if device is None:
-            return super()._verify_token(user, token, device)
-        device = type(device).objects.select_for_update().get(pk=device.pk)
-        before = device.throttling_failure_count
+        before = device.throttling_failure_count if device is not None else 0
         try:
             return super()._verify_token(user, token, device)
         except ValidationError:
-            if wrong_codes_alert_due(
+            if device is not None and wrong_codes_alert_due(
                 before=before, after=device.throttling_failure_count, every=settings.ADMIN_2FA_ALERT_AFTER
             ):
                 notifications_for_staff_wrong_codes(user=user, wrong_codes=device.throttling_failure_count)

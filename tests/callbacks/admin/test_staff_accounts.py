@@ -4,12 +4,15 @@ import os
 import re
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from unittest import mock
 
 import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -268,6 +271,42 @@ def test_with_2fa_wrong_codes_from_any_address_slow_the_account_down_and_do_not_
     assert owner.get(INDEX).status_code == 200
     device.refresh_from_db()
     assert device.throttling_failure_count == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_with_2fa_simultaneous_guesses_are_checked_one_at_a_time(two_factor, settings, staff, device):
+    """Guesses sent at the same moment from many addresses must not all be checked against one stale count:
+    the first is checked, the others find its wrong code counted and wait. The device row is loaded for update
+    (django-otp's ``for_verify``); loaded without, all six are checked. (Each check is slowed down here so that
+    the guesses overlap.)"""
+    settings.AXES_FAILURE_LIMIT = 5
+    checked = []
+    check = TOTPDevice.verify_token
+
+    def slow_check(self, token):
+        checked.append(token)
+        time.sleep(1.5)
+        return check(self, token)
+
+    barrier = threading.Barrier(6)
+
+    def guess(address: int):
+        try:
+            barrier.wait(timeout=10)
+            sign_in(Client(REMOTE_ADDR=f"198.51.100.{address}"), "fran", code=wrong_code(device))
+        finally:
+            connection.close()
+
+    with mock.patch.object(TOTPDevice, "verify_token", slow_check):
+        threads = [threading.Thread(target=guess, args=(address,)) for address in range(1, 7)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    assert len(checked) == 1
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 1
 
 
 def test_with_2fa_a_stranger_without_the_password_cannot_slow_the_real_user_down(
