@@ -70,6 +70,13 @@ def test_the_authenticator_list_cannot_be_searched_by_key(admin_client, device):
     assert admin_client.get(f"{changelist}?confirmed__exact=1").status_code == 200
 
 
+def test_the_user_list_cannot_be_searched_by_password_hash(admin_client):
+    changelist = reverse("admin:auth_user_changelist")
+    for query in ("password__startswith=pbkdf2", "password__regex=%5E.", "groups__permissions__codename=x"):
+        assert admin_client.get(f"{changelist}?{query}").status_code == 400, query
+    assert admin_client.get(f"{changelist}?is_superuser__exact=1").status_code == 200
+
+
 def test_an_authenticators_key_is_shown_nowhere_in_the_admin(admin_client, device):
     pages = {
         "list": reverse("admin:otp_totp_totpdevice_changelist"),
