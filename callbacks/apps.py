@@ -64,7 +64,8 @@ TECHNICAL_APPS = frozenset({"auth", "axes", "otp_totp", "otp_static", "django_ot
 
 
 class ClinicAdminSite(AdminSite):
-    """Two-factor sign-in (when ADMIN_REQUIRE_2FA is on) and the day at a glance on the home page."""
+    """Two-factor sign-in (when ADMIN_REQUIRE_2FA is on), the lookup allow-list on every list, and the day at a
+    glance on the home page."""
 
     login_template = "admin/staff_login.html"
     # The queue needs the width more than a second list of models: the home page lists them already.
@@ -89,6 +90,15 @@ class ClinicAdminSite(AdminSite):
             return True
         is_verified = getattr(request.user, "is_verified", None)
         return bool(is_verified and is_verified())
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        """Every list, the third-party ones (auth, axes, django-otp) too, accepts only the lookups its filters
+        offer (clinic.admin_lookups)."""
+        from django.contrib.admin import ModelAdmin
+
+        from clinic.admin_lookups import offered_lookups_only
+
+        super().register(model_or_iterable, offered_lookups_only(admin_class or ModelAdmin), **options)
 
     def each_context(self, request):
         context = super().each_context(request)

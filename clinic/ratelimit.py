@@ -8,6 +8,7 @@ clinic/cache.py), since losing a patient's request is worse than letting a flood
 
 import hashlib
 import hmac
+import ipaddress
 import time
 from functools import wraps
 
@@ -25,6 +26,26 @@ def client_address(request) -> str:
     if proxies and len(forwarded) >= proxies:
         return forwarded[-proxies]
     return request.META.get("REMOTE_ADDR", "")
+
+
+def client_network(request) -> str:
+    """Who every per-address limit counts (the forms' rate limits, django-axes' sign-in lockouts): an IPv4
+    client by its address, an IPv6 client by its /64, written as the network's first address.
+
+    An IPv6 host is normally given a whole /64 and can choose any address in it: counted apart, each address
+    would bring fresh tries. An IPv4 address on a dual-stack socket (``::ffff:a.b.c.d``) counts as that IPv4
+    address. Anything that is not an address is counted as it is.
+    """
+    address = client_address(request)
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 4:
+        return str(parsed)
+    if parsed.ipv4_mapped is not None:
+        return str(parsed.ipv4_mapped)
+    return str(ipaddress.IPv6Address(int(parsed) >> 64 << 64))
 
 
 def _key(scope: str, identity: str, rate: Rate) -> str:
@@ -62,13 +83,14 @@ def too_many_requests(request):
 
 
 def limit_posts_per_address(scope: str, rate_setting: str):
-    """View decorator: POSTs from one address beyond the rate in settings.<rate_setting> get the 429 page."""
+    """View decorator: POSTs from one address (an IPv6 /64) beyond the rate in settings.<rate_setting> get the
+    429 page."""
 
     def decorator(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             if request.method == "POST" and rate_limit_exceeded(
-                scope=scope, identity=client_address(request), rate=getattr(settings, rate_setting)
+                scope=scope, identity=client_network(request), rate=getattr(settings, rate_setting)
             ):
                 return too_many_requests(request)
             return view(request, *args, **kwargs)

@@ -356,17 +356,22 @@ ADMIN_REQUIRE_2FA = env.bool("ADMIN_REQUIRE_2FA", default=not DEBUG)
 OTP_TOTP_ISSUER = CLINIC_NAME
 # Keys and QR codes of authenticators are never shown in the admin once created.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
-# django-otp's throttle counts wrong codes per device, from any address: whoever knows a password could keep its
-# owner out. Wrong codes count with django-axes instead, per user name and address (callbacks/admin/forms.py).
-OTP_TOTP_THROTTLE_FACTOR = 0
+# Wrong codes count per account, from every address: after n wrong codes in a row, the account's next code is
+# checked only after 2^(n-1) seconds (django-otp's throttle, reset by a right code). A slowdown, not a lock, and
+# only someone with the account's password can send a code that is checked (callbacks/admin/forms.py).
+OTP_TOTP_THROTTLE_FACTOR = 1
+# The account's owner and the active superusers are e-mailed at this many wrong codes in a row, and at each
+# further multiple (0: nobody is told).
+ADMIN_2FA_ALERT_AFTER = env.int("ADMIN_2FA_ALERT_AFTER", default=5)
 # Lockout after repeated failed sign-ins: per user name and address together, so that a stranger elsewhere
 # cannot lock a member of staff out, and guessing one account's password stops after the limit.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_TIME", default=1.0)  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-# The address the nearest trusted proxy saw (CLINIC_PROXY_COUNT), the same rule as the forms' rate limits: keyed
-# on REMOTE_ADDR, every failure behind the proxy would come from the proxy and lock the user out everywhere.
-AXES_CLIENT_IP_CALLABLE = "clinic.ratelimit.client_address"
+# The address the nearest trusted proxy saw (CLINIC_PROXY_COUNT), an IPv6 client by its /64, the same rule as the
+# forms' rate limits: keyed on REMOTE_ADDR, every failure behind the proxy would come from the proxy and lock the
+# user out everywhere; keyed on each IPv6 address, one host would have endless tries.
+AXES_CLIENT_IP_CALLABLE = "clinic.ratelimit.client_network"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 # Days shown in the admin home's "requests per day" chart.

@@ -8,7 +8,9 @@ import re
 import shutil
 import socket
 import subprocess
+import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -266,6 +268,102 @@ def test_the_proxy_reads_slow_bodies_itself_so_gunicorns_workers_stay_free(proxi
     finally:
         for sock in stalled:
             sock.close()
+
+
+def _get_from(address: str, port: int, path: str = "/healthz", timeout: float = 5) -> int:
+    """The status of a GET sent from another loopback address (another client, as the proxy sees it)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout, source_address=(address, 0)) as sock:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode())
+        answer = sock.recv(64).decode("latin-1")
+    return int(answer.split()[1]) if answer.startswith("HTTP/") else 0
+
+
+def _answered(sock: socket.socket) -> str:
+    """What the proxy sent on a stalled connection so far: "" (nothing yet), "closed", or the status line."""
+    sock.setblocking(False)
+    try:
+        data = sock.recv(64)
+    except BlockingIOError:
+        return ""
+    except OSError:
+        return "closed"
+    return data.decode("latin-1").split("\r\n")[0] if data else "closed"
+
+
+def _feed(sockets: list[socket.socket], stop: threading.Event, every: float) -> threading.Thread:
+    """A byte to each connection every `every` seconds: never idle long enough for the proxy's read timeout."""
+
+    def feed():
+        while not stop.wait(every):
+            for sock in sockets:
+                try:
+                    sock.send(b"a")
+                except OSError:
+                    continue
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    return feeder
+
+
+def test_one_client_cannot_hold_every_connection_of_the_proxy(proxied_stack):
+    """Issue 27: one address held 253 slowly fed bodies and locked every other client out of a 256-connection
+    proxy (this test's nginx has 256 too). Now one address (an IPv6 client: its /64) has 20 requests at a time;
+    the proxy closes its others as soon as their headers arrive, or refuses them for the request rate."""
+    cookie = PatientBrowser(proxied_stack.proxy_url).get("/request-a-callback/").cookies["csrftoken"]
+    stalled = _stall(proxied_stack.proxy_port, 254, cookie)
+    stop = threading.Event()
+    feeder = _feed(stalled, stop, every=2)
+    try:
+        time.sleep(2)
+        # Another client is served at once, while the slow bodies are still being fed.
+        started = time.monotonic()
+        assert _get_from("127.0.0.2", proxied_stack.proxy_port) == 200
+        assert time.monotonic() - started < 3
+        answers = Counter(_answered(sock) for sock in stalled)
+        # Closed (beyond 20 at a time), or refused by the request rate (429; the rest of its body is dropped).
+        assert answers[""] == 20, answers
+        assert answers["closed"] + answers["HTTP/1.1 429 Too Many Requests"] == 234, answers
+    finally:
+        stop.set()
+        feeder.join(timeout=5)
+        for sock in stalled:
+            sock.close()
+
+
+def test_a_refused_body_is_dropped_within_ten_seconds_however_slowly_it_comes(proxied_stack):
+    """After a 413 the proxy reads and drops the rest of the body, for 10 s in all (lingering_time), not 30."""
+    sock = socket.create_connection(("127.0.0.1", proxied_stack.proxy_port), timeout=5)
+    sock.sendall(
+        f"POST /request-a-callback/ HTTP/1.1\r\nHost: 127.0.0.1:{proxied_stack.proxy_port}\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 300000\r\n\r\nabc".encode()
+    )
+    stop = threading.Event()
+    feeder = _feed([sock], stop, every=1)
+    try:
+        assert b" 413 " in sock.recv(4096)
+        started = time.monotonic()
+        sock.settimeout(20)
+        try:
+            while sock.recv(4096):
+                pass
+        except OSError:  # reset by the proxy: closed as well
+            pass
+        assert time.monotonic() - started < 13
+    finally:
+        stop.set()
+        feeder.join(timeout=5)
+        sock.close()
+
+
+def test_one_client_is_held_to_the_proxys_request_rate(proxied_stack):
+    """A burst for a page is answered; a flood from one address gets 429 from the proxy, and other clients
+    are still served."""
+    client = requests.Session()
+    statuses = [client.get(proxied_stack.proxy_url + "/", timeout=10).status_code for _ in range(150)]
+    assert statuses[:40] == [200] * 40, statuses
+    assert statuses.count(429) >= 50, statuses
+    assert _get_from("127.0.0.3", proxied_stack.proxy_port, "/") == 200
 
 
 def test_the_proxy_chooses_the_client_address_not_the_client(proxied_stack):

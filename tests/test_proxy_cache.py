@@ -5,6 +5,8 @@ import re
 from pathlib import Path
 
 import pytest
+import requests
+from django.conf import settings
 
 from tests.conftest import service_missing
 from tests.support.questionnaire import NO_RED_FLAGS, step_data
@@ -86,3 +88,53 @@ def test_pages_of_a_session_are_never_kept_or_served_from_the_cache(proxied):
     login = PatientBrowser(proxied.proxy_url).get("/admin/login/")
     assert login.headers["X-Cache-Status"] in {"MISS", "BYPASS"}
     assert PatientBrowser(proxied.proxy_url).get("/admin/login/").headers["X-Cache-Status"] != "HIT"
+
+
+def test_a_cached_page_is_served_only_for_the_sites_own_hosts(proxied):
+    """Django refuses a Host outside DJANGO_ALLOWED_HOSTS (400); the proxy's cache must not answer it instead."""
+    home = PatientBrowser(proxied.proxy_url).http.get(proxied.proxy_url + "/", timeout=10)
+    assert home.status_code == 200
+    again = PatientBrowser(proxied.proxy_url).http.get(proxied.proxy_url + "/", timeout=10)
+    assert again.headers["X-Cache-Status"] == "HIT"
+    for host in ("evil.example", "clinic.evil.example", "127.0.0.1.evil.example"):
+        foreign = requests.get(proxied.proxy_url + "/", headers={"Host": host}, timeout=10)
+        assert foreign.status_code == 400, host
+        assert foreign.headers.get("X-Cache-Status") != "HIT", host
+        assert foreign.content != home.content
+
+
+# Every answer the proxy writes itself carries the site's protective headers, and a page of the site gets each
+# header once (the site's own).
+OWN_PAGE_HEADERS = {
+    "X-Frame-Options": settings.X_FRAME_OPTIONS,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": settings.SECURE_REFERRER_POLICY,
+    "Cache-Control": "no-store",
+}
+
+
+def test_the_proxys_own_error_pages_carry_the_security_headers(proxied):
+    too_big = requests.post(
+        proxied.proxy_url + "/request-a-callback/",
+        data=b"x" * 300_000,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        timeout=10,
+    )
+    too_long = requests.get(proxied.proxy_url + "/" + "a" * 20_000, timeout=10)
+    headers_too_big = requests.get(proxied.proxy_url + "/", headers={"X-Padding": "b" * 20_000}, timeout=10)
+    for response, status in ((too_big, 413), (too_long, 414), (headers_too_big, 400)):
+        assert response.status_code == status
+        for name, value in OWN_PAGE_HEADERS.items():
+            assert response.headers.get(name) == value, (status, name)
+        assert "default-src 'none'" in response.headers.get("Content-Security-Policy", ""), status
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"], status
+        assert response.headers.get("Permissions-Policy") == settings.PERMISSIONS_POLICY, status
+
+
+def test_the_sites_pages_keep_their_own_headers_once(proxied):
+    for _ in range(2):  # a miss, then a hit from the cache
+        page = requests.get(proxied.proxy_url + "/", timeout=10)
+        raw = page.raw.headers
+        for name in ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "Permissions-Policy"):
+            assert len(raw.getlist(name)) == 1, (name, raw.getlist(name), page.headers["X-Cache-Status"])
+        assert "default-src 'none'" not in page.headers["Content-Security-Policy"]

@@ -14,11 +14,11 @@ from django.utils.html import format_html
 from callbacks.admin import diary
 from callbacks.admin.display import ADMIN_CSS, priority_badge_html
 from callbacks.admin.hours import WorkingHoursCopyMixin
-from callbacks.admin.lookups import OfferedLookupsOnlyMixin
 from callbacks.admin.privacy import ListedPrivacyMixin
 from callbacks.booking import feeds
 from callbacks.booking import services as booking
 from callbacks.models import Appointment, AvailabilityException, Practitioner, Service, WorkingHours
+from clinic.admin_lookups import OfferedLookupsOnlyMixin
 from clinic.hours import clinic_zone
 
 

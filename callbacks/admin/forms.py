@@ -4,6 +4,7 @@ The forms only clean what staff typed; `callbacks.workflow` decides whether the 
 """
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
@@ -11,8 +12,9 @@ from django_otp import devices_for_user
 from django_otp.admin import OTPAdminAuthenticationForm
 
 from callbacks.models import CallAttempt, CallbackRequest, Priority, StaffNote
+from callbacks.notifications.outbox import notifications_for_staff_wrong_codes
 from callbacks.rules.requests import ALLOWED_TRANSITIONS, status_outcome_check
-from callbacks.rules.staff import staff_display_name
+from callbacks.rules.staff import staff_display_name, wrong_codes_alert_due
 from clinic.hours import clinic_zone
 
 LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
@@ -29,8 +31,11 @@ class StaffTwoFactorLoginForm(OTPAdminAuthenticationForm):
     """User name, password and the current code of the staff member's authenticator app, on one screen.
 
     Every failure reads the same, so the page never tells a stranger that a password was right. A wrong or
-    missing code counts as a failed sign-in for django-axes (per user name and address, like a wrong password);
-    django-otp's own throttle, which would lock the user out from everywhere, is off (OTP_TOTP_THROTTLE_FACTOR).
+    missing code counts as a failed sign-in for django-axes (per user name and address, an IPv6 client by its
+    /64, like a wrong password), and wrong codes count per account too, from every address: django-otp's
+    throttle (OTP_TOTP_THROTTLE_FACTOR) doubles the wait before the account's next code is checked after each
+    wrong one, and the owner and the administrators are told at every ADMIN_2FA_ALERT_AFTER wrong codes in a
+    row. Only someone with the password can send a code that is checked, so a stranger cannot slow anyone down.
     """
 
     otp_token = forms.CharField(
@@ -55,6 +60,24 @@ class StaffTwoFactorLoginForm(OTPAdminAuthenticationForm):
             self.data = self.data.copy()
             self.data["otp_token"] = ""
             raise ValidationError(SIGN_IN_FAILED, code="sign_in_failed") from error
+
+    def _verify_token(self, user, token, device=None):
+        """django-otp's check of the code; tells the owner and the administrators when the account's count of
+        wrong codes passes a multiple of ADMIN_2FA_ALERT_AFTER.
+
+        Runs inside django-otp's transaction (clean_otp) on a device row it loaded for update
+        (``for_verify=True``), so guesses sent at the same moment are checked one at a time, each seeing the
+        others' wrong codes, and the count read here is the one this guess changed.
+        """
+        before = device.throttling_failure_count if device is not None else 0
+        try:
+            return super()._verify_token(user, token, device)
+        except ValidationError:
+            if device is not None and wrong_codes_alert_due(
+                before=before, after=device.throttling_failure_count, every=settings.ADMIN_2FA_ALERT_AFTER
+            ):
+                notifications_for_staff_wrong_codes(user=user, wrong_codes=device.throttling_failure_count)
+            raise
 
     def _update_form(self, user):
         """django-otp lists the user's devices and keeps the password in the form after a right password: a tell."""

@@ -11,10 +11,10 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from callbacks.admin.lookups import OfferedLookupsOnlyMixin
 from callbacks.booking.hours import working_hours_copy
 from callbacks.models import ClinicClosure, WorkingHours
 from callbacks.requests.closures import bank_holidays
+from clinic.admin_lookups import OfferedLookupsOnlyMixin
 
 WEEKDAYS = [(str(value), label) for value, label in WorkingHours.Weekday.choices]
 MONDAY_TO_FRIDAY = ["0", "1", "2", "3", "4"]

@@ -7,9 +7,9 @@ records it in the request's history. The change form itself has no editable fiel
 from django.contrib import admin, messages
 
 from callbacks.admin.display import notification_error_text, notification_recipient_text
-from callbacks.admin.lookups import OfferedLookupsOnlyMixin
 from callbacks.models import Notification
 from callbacks.notifications.outbox import notification_resend
+from clinic.admin_lookups import OfferedLookupsOnlyMixin
 
 
 @admin.register(Notification)

@@ -10,10 +10,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from callbacks.admin.lookups import OfferedLookupsOnlyMixin
 from callbacks.models import CallbackRequest, PrivacyLogEntry
 from callbacks.privacy import services as privacy
 from callbacks.rules.staff import staff_display_name
+from clinic.admin_lookups import OfferedLookupsOnlyMixin
 
 
 class ListedPrivacyMixin:

@@ -27,7 +27,6 @@ from callbacks.admin.display import (
 from callbacks.admin.export import ExportAdminMixin
 from callbacks.admin.filters import AssignedFilter, OverdueFilter, StatusFilter
 from callbacks.admin.inlines import NotificationInline
-from callbacks.admin.lookups import OfferedLookupsOnlyMixin
 from callbacks.admin.outcome_report import OutcomeReportAdminMixin
 from callbacks.admin.paging import QueuePaginator
 from callbacks.admin.privacy import ListedPrivacyMixin, PrivacyAdminMixin
@@ -38,6 +37,7 @@ from callbacks.requests.outcomes import callback_request_follow_up_answers, call
 from callbacks.requests.phone import phone_search_variants
 from callbacks.requests.selectors import QUEUE_ORDER, callback_request_queue, callback_request_timeline
 from callbacks.rules.staff import staff_display_name
+from clinic.admin_lookups import OfferedLookupsOnlyMixin
 from clinic.hours import clinic_zone
 from intake.selectors import questionnaire_response_summary
 

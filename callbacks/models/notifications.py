@@ -1,5 +1,6 @@
 """The outbox: one row per message to send, written in the same transaction as what it announces."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -35,6 +36,7 @@ class Notification(models.Model):
         BOOKING_MOVED = "booking_moved", "Appointment moved (patient)"
         WAITLIST_OFFER = "waitlist_offer", "Waitlist offer (patient)"
         FOLLOW_UP = "follow_up", "Outcome follow-up (patient)"
+        STAFF_SIGN_IN_ALERT = "staff_sign_in_alert", "Wrong sign-in codes on a staff account (staff)"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "E-mail"
@@ -45,7 +47,8 @@ class Notification(models.Model):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
 
-    # A notification announces a request, or (for a waitlist offer, before any request exists) an offer.
+    # A notification announces a request, or (for a waitlist offer, before any request exists) an offer, or (for
+    # wrong authenticator codes) a staff account.
     request = models.ForeignKey(
         CallbackRequest, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
     )
@@ -56,6 +59,11 @@ class Notification(models.Model):
     follow_up = models.ForeignKey(
         "FollowUp", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
     )
+    staff_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="sign_in_alerts"
+    )
+    # How many wrong codes in a row the account had when the alert was written (staff_sign_in_alert only).
+    wrong_codes = models.PositiveIntegerField(null=True, blank=True)
     kind = models.CharField(max_length=24, choices=Kind.choices)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
     recipient = models.CharField(max_length=500)
@@ -89,13 +97,24 @@ class Notification(models.Model):
                 name="notif_follow_up_kind",
             ),
             models.CheckConstraint(
-                condition=Q(request__isnull=False, waitlist_offer__isnull=True)
-                | Q(request__isnull=True, waitlist_offer__isnull=False),
+                condition=Q(request__isnull=False, waitlist_offer__isnull=True, staff_user__isnull=True)
+                | Q(request__isnull=True, waitlist_offer__isnull=False, staff_user__isnull=True)
+                | Q(request__isnull=True, waitlist_offer__isnull=True, staff_user__isnull=False),
                 name="notif_one_subject",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="staff_sign_in_alert", staff_user__isnull=False)
+                | (~Q(kind="staff_sign_in_alert") & Q(staff_user=None)),
+                name="notif_staff_alert_kind",
             ),
             models.CheckConstraint(condition=~Q(status="sent") | Q(sent_at__isnull=False), name="notif_sent_has_time"),
         ]
 
     def __str__(self):
-        subject = self.request_id if self.request_id else f"offer {self.waitlist_offer_id}"
+        if self.request_id:
+            subject = self.request_id
+        elif self.waitlist_offer_id:
+            subject = f"offer {self.waitlist_offer_id}"
+        else:
+            subject = f"staff account {self.staff_user_id}"
         return f"{self.get_kind_display()} for {subject} by {self.channel}"

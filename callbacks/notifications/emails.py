@@ -87,6 +87,18 @@ def follow_up_email_context(notification: Notification) -> dict:
     }
 
 
+def staff_sign_in_alert_context(notification: Notification) -> dict:
+    """Wrong authenticator codes on a staff account: whose, how many, and where administrators see its
+    authenticator. No client address, no code and no key."""
+    user = notification.staff_user
+    return {
+        "account": user.get_username(),
+        "wrong_codes": notification.wrong_codes,
+        "to_owner": bool(user.email) and notification.recipient.lower() == user.email.lower(),
+        "devices_url": settings.SITE_URL + reverse("admin:otp_totp_totpdevice_changelist"),
+    }
+
+
 def notification_email(notification: Notification) -> EmailMessage:
     request = notification.request
     context = {
@@ -107,6 +119,8 @@ def notification_email(notification: Notification) -> EmailMessage:
         context.update(waitlist_offer_email_context(notification))
     if notification.follow_up_id is not None:
         context.update(follow_up_email_context(notification))
+    if notification.staff_user_id is not None:
+        context.update(staff_sign_in_alert_context(notification))
     template = f"callbacks/email/{notification.kind}"
     subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
     body = render_to_string(f"{template}_body.txt", context)

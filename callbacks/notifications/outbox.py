@@ -26,6 +26,7 @@ from callbacks.notifications.routing import (
     escalation_recipient,
     new_request_routes,
     priority_raised_routes,
+    staff_sign_in_alert_recipients,
     waitlist_offer_recipient,
 )
 
@@ -74,6 +75,27 @@ def notifications_for_priority_raised(request: CallbackRequest) -> list[Notifica
         for route in priority_raised_routes(request)
     ]
     return Notification.objects.bulk_create(rows)
+
+
+def notifications_for_staff_wrong_codes(*, user, wrong_codes: int) -> list[Notification]:
+    """Write and queue (after commit) the e-mails telling ``user`` and the administrators that ``wrong_codes``
+    wrong authenticator codes in a row were sent for ``user``'s account. Call in the transaction that counted
+    them."""
+    rows = Notification.objects.bulk_create(
+        Notification(
+            staff_user=user,
+            wrong_codes=wrong_codes,
+            kind=Notification.Kind.STAFF_SIGN_IN_ALERT,
+            channel=Notification.Channel.EMAIL,
+            recipient=recipient,
+        )
+        for recipient in staff_sign_in_alert_recipients(user)
+    )
+    if rows:
+        notifications_enqueue_on_commit(rows)
+    else:
+        logger.warning("wrong sign-in codes on staff account %s: nobody has an e-mail address to tell", user.pk)
+    return rows
 
 
 def notification_queue_once(*, request: CallbackRequest, kind: str) -> bool:

@@ -5,13 +5,15 @@ set; the rest at the front desk), and again, the same way, when later answers ra
 gets a confirmation when they gave an e-mail address and the clinic sends confirmations; the escalation address
 hears of an overdue request; the patient hears of staff decisions on an appointment (and of the clinic cancelling
 it) and gets a reminder; the front desk hears of a patient's cancellation, and staff and the patient of a
-patient's move; a waitlisted patient is offered a freed slot; a patient gets each outcome follow-up. Nobody
-else, and no health details to anyone (the templates carry the reference, priority and a staff link only).
+patient's move; a waitlisted patient is offered a freed slot; a patient gets each outcome follow-up; a member of
+staff and the administrators hear of wrong authenticator codes on that member's account. Nobody else, and no
+health details to anyone (the templates carry the reference, priority and a staff link only).
 """
 
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 
 from callbacks.models import CallbackRequest, Notification, WaitlistEntry
 from callbacks.rules.requests import priority_is_urgent
@@ -95,3 +97,20 @@ def follow_up_recipient(request: CallbackRequest) -> str:
 
 def escalation_recipient() -> str:
     return settings.CLINIC_ESCALATION_EMAIL
+
+
+def staff_sign_in_alert_recipients(user) -> list[str]:
+    """Wrong authenticator codes on ``user``'s account: the account's owner and every active administrator
+    (superuser), each address once, those without an address left out."""
+    administrators = (
+        get_user_model()
+        .objects.filter(is_active=True, is_superuser=True)
+        .exclude(email="")
+        .order_by("pk")
+        .values_list("email", flat=True)
+    )
+    recipients = [user.email] if user.email else []
+    for address in administrators:
+        if address.lower() not in {recipient.lower() for recipient in recipients}:
+            recipients.append(address)
+    return recipients

@@ -16,7 +16,7 @@ from callbacks.requests.advice import request_advice_priority
 from callbacks.requests.links import questionnaire_continue_path
 from callbacks.web.flow import step_url
 from clinic.hours import clinic_zone
-from clinic.ratelimit import client_address, rate_limit_exceeded, rate_limit_reached, rate_limit_retry_at
+from clinic.ratelimit import client_network, rate_limit_exceeded, rate_limit_reached, rate_limit_retry_at
 from intake.selectors import Definition, Step, Tier, answers_tier
 
 # Only stored requests count against these limits: a form sent back with a mistake never does. The check comes
@@ -26,7 +26,7 @@ from intake.selectors import Definition, Step, Tier, answers_tier
 def requests_from_address_limited(request) -> bool:
     """True when this address has already sent as many requests as the limit allows in this window."""
     return rate_limit_reached(
-        scope="request-address", identity=client_address(request), rate=settings.CLINIC_RATE_LIMIT_REQUESTS_PER_ADDRESS
+        scope="request-address", identity=client_network(request), rate=settings.CLINIC_RATE_LIMIT_REQUESTS_PER_ADDRESS
     )
 
 
@@ -38,7 +38,7 @@ def requests_for_phone_limited(phone: str) -> bool:
 def requests_count(request, phone: str) -> None:
     """Count one stored request against its address and its phone number."""
     rate_limit_exceeded(
-        scope="request-address", identity=client_address(request), rate=settings.CLINIC_RATE_LIMIT_REQUESTS_PER_ADDRESS
+        scope="request-address", identity=client_network(request), rate=settings.CLINIC_RATE_LIMIT_REQUESTS_PER_ADDRESS
     )
     rate_limit_exceeded(scope="request-phone", identity=phone, rate=settings.CLINIC_RATE_LIMIT_REQUESTS_PER_PHONE)
 

@@ -1,18 +1,27 @@
+import datetime as dt
 import io
 import os
 import re
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
+from unittest import mock
 
 import pytest
+from django.core import mail
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from callbacks.admin.forms import SIGN_IN_FAILED
+from callbacks.models import Notification
+from callbacks.notifications.delivery import notification_send
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -98,6 +107,16 @@ def test_lockout_counts_the_address_the_proxy_saw_not_the_proxy(settings, staff)
     assert sign_in(spoofing, "fran").status_code == 429
 
 
+def test_lockout_counts_an_ipv6_client_by_its_64(settings, staff):
+    """Each of a /64's addresses would otherwise get its own AXES_FAILURE_LIMIT tries."""
+    settings.AXES_FAILURE_LIMIT = 3
+    for host in range(1, 4):
+        sign_in(Client(REMOTE_ADDR=f"2001:db8:1:2::{host}"), "fran", password="wrong password")
+    assert sign_in(Client(REMOTE_ADDR="2001:db8:1:2:ffff::9"), "fran").status_code == 429
+    neighbour = Client(REMOTE_ADDR="2001:db8:1:3::1")
+    assert sign_in(neighbour, "fran").status_code == 302
+
+
 # Two-factor sign-in (django-otp TOTP)
 
 
@@ -180,29 +199,179 @@ def test_with_2fa_every_failure_reads_the_same(two_factor, staff, device):
     assert len(set(pages.values())) == 1, pages
 
 
-def test_with_2fa_wrong_codes_count_like_wrong_passwords_per_address(two_factor, settings, staff, device):
+class Clock:
+    """The time django-otp's throttle reads (the codes themselves still follow the real clock)."""
+
+    def __init__(self):
+        self.current = timezone.now()
+
+    def now(self) -> dt.datetime:
+        return self.current
+
+    def advance(self, seconds: float) -> None:
+        self.current += dt.timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def otp_clock():
+    clock = Clock()
+    with mock.patch("django_otp.models.timezone.now", clock.now):
+        yield clock
+
+
+def test_with_2fa_wrong_codes_count_like_wrong_passwords_per_address(two_factor, settings, staff, device, otp_clock):
     settings.AXES_FAILURE_LIMIT = 3
     stranger = Client(REMOTE_ADDR="198.51.100.66")
     for _ in range(2):
         assert sign_in(stranger, "fran", code=wrong_code(device)).status_code == 200
     assert sign_in(stranger, "fran", code=wrong_code(device)).status_code == 429
     # Locked from that address: even the right code is refused there.
+    otp_clock.advance(3600)
     assert sign_in(stranger, "fran", code=current_code(device)).status_code == 429
-    # The real member of staff, elsewhere, signs in.
+    # The real member of staff, elsewhere, signs in (once the account's short slowdown has passed).
     colleague = Client(REMOTE_ADDR="203.0.113.7")
     assert sign_in(colleague, "fran", code=current_code(device)).status_code == 302
     assert colleague.get(INDEX).status_code == 200
 
 
-def test_with_2fa_a_stranger_who_knows_the_password_cannot_lock_out_the_real_user(two_factor, settings, staff, device):
-    """django-otp's per-device throttle would refuse even the right code after a stranger's wrong ones."""
+def test_with_2fa_the_issues_guess_from_many_addresses_is_refused(two_factor, settings, staff, device, otp_clock):
+    """Issue 27: 80 wrong codes from 20 addresses (4 each, under the per-address lockout), then the right code
+    from a 21st address signed in. The account's own count of wrong codes now refuses it."""
+    settings.AXES_FAILURE_LIMIT = 5
+    for address in range(1, 21):
+        for _ in range(4):
+            assert (
+                sign_in(Client(REMOTE_ADDR=f"198.51.100.{address}"), "fran", code=wrong_code(device)).status_code == 200
+            )
+    client = Client(REMOTE_ADDR="203.0.113.21")
+    response = sign_in(client, "fran", code=current_code(device))
+    assert response.status_code == 200
+    assert SIGN_IN_FAILED in response.content.decode()
+    assert client.get(INDEX).status_code == 302
+
+
+def test_with_2fa_wrong_codes_from_any_address_slow_the_account_down_and_do_not_lock_it(
+    two_factor, settings, staff, device, otp_clock
+):
+    """Each wrong code, from whatever address, doubles the wait before the account's next code is checked; the
+    right code after the wait signs in (a slowdown, not a lock)."""
+    settings.AXES_FAILURE_LIMIT = 5
+    for address in range(1, 11):
+        otp_clock.advance(2**address)  # each after the previous wait: every one is checked and counted
+        sign_in(Client(REMOTE_ADDR=f"198.51.100.{address}"), "fran", code=wrong_code(device))
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 10
+    owner = Client(REMOTE_ADDR="203.0.113.7")
+    otp_clock.advance(2**9 - 5)
+    assert sign_in(owner, "fran", code=current_code(device)).status_code == 200
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 10, "a code sent during the wait is neither checked nor counted"
+    otp_clock.advance(5)
+    assert sign_in(owner, "fran", code=current_code(device)).status_code == 302
+    assert owner.get(INDEX).status_code == 200
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_with_2fa_simultaneous_guesses_are_checked_one_at_a_time(two_factor, settings, staff, device):
+    """Guesses sent at the same moment from many addresses must not all be checked against one stale count:
+    the first is checked, the others find its wrong code counted and wait. The device row is loaded for update
+    (django-otp's ``for_verify``); loaded without, all six are checked. (Each check is slowed down here so that
+    the guesses overlap.)"""
+    settings.AXES_FAILURE_LIMIT = 5
+    checked = []
+    check = TOTPDevice.verify_token
+
+    def slow_check(self, token):
+        checked.append(token)
+        time.sleep(1.5)
+        return check(self, token)
+
+    barrier = threading.Barrier(6)
+
+    def guess(address: int):
+        try:
+            barrier.wait(timeout=10)
+            sign_in(Client(REMOTE_ADDR=f"198.51.100.{address}"), "fran", code=wrong_code(device))
+        finally:
+            connection.close()
+
+    with mock.patch.object(TOTPDevice, "verify_token", slow_check):
+        threads = [threading.Thread(target=guess, args=(address,)) for address in range(1, 7)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    assert len(checked) == 1
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 1
+
+
+def test_with_2fa_a_stranger_without_the_password_cannot_slow_the_real_user_down(
+    two_factor, settings, staff, device, otp_clock
+):
+    """Codes are checked only after the right password: wrong passwords never touch the account's code count."""
     settings.AXES_FAILURE_LIMIT = 5
     for address in range(1, 13):
-        sign_in(Client(REMOTE_ADDR=f"198.51.100.{address}"), "fran", code=wrong_code(device))
+        sign_in(Client(REMOTE_ADDR=f"198.51.100.{address}"), "fran", password="guess", code=wrong_code(device))
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 0
     client = Client(REMOTE_ADDR="203.0.113.7")
     response = sign_in(client, "fran", code=current_code(device))
     assert response.status_code == 302, sign_in_failure_page(response)
     assert client.get(INDEX).status_code == 200
+
+
+def alerts() -> list[Notification]:
+    return list(Notification.objects.filter(kind=Notification.Kind.STAFF_SIGN_IN_ALERT).order_by("recipient"))
+
+
+def test_with_2fa_the_owner_and_the_administrators_hear_of_wrong_codes_once_per_burst(
+    two_factor, settings, staff, device, otp_clock, django_capture_on_commit_callbacks
+):
+    settings.ADMIN_2FA_ALERT_AFTER = 3
+    staff.email = "fran@clinic.test"
+    staff.save()
+    UserFactory(username="boss", is_superuser=True, email="boss@clinic.test")
+    UserFactory(username="gone", is_superuser=True, is_active=False, email="gone@clinic.test")
+    UserFactory(username="desk", email="desk@clinic.test")  # staff, not an administrator
+
+    def wrong_from(address: int):
+        otp_clock.advance(3600)
+        with django_capture_on_commit_callbacks(execute=False) as queued:
+            sign_in(Client(REMOTE_ADDR=f"198.51.100.{address}"), "fran", code=wrong_code(device))
+        return queued
+
+    for address in (1, 2):
+        wrong_from(address)
+    assert alerts() == []
+    queued = wrong_from(3)
+    assert [n.recipient for n in alerts()] == ["boss@clinic.test", "fran@clinic.test"]
+    assert {n.staff_user_id for n in alerts()} == {staff.pk}
+    assert len(queued) == 1  # the rows are queued once the sign-in's transaction commits
+    # Neither the codes sent during the wait nor the next failures of the same burst write another alert.
+    for _ in range(3):
+        sign_in(Client(REMOTE_ADDR="198.51.100.4"), "fran", code=wrong_code(device))
+    for address in (5, 6):
+        wrong_from(address)
+    assert len(alerts()) == 2
+
+    for notification in alerts():
+        assert notification_send(notification_id=notification.pk) == Notification.Status.SENT
+    owner_mail = next(message for message in mail.outbox if message.to == ["fran@clinic.test"])
+    assert "fran" in owner_mail.subject
+    assert "3 wrong codes" in owner_mail.body
+    for message in mail.outbox:
+        for private in ("198.51.100", PASSWORD, device.key):
+            assert private not in message.body + message.subject
+    # A right code ends the burst; the next burst is told again.
+    otp_clock.advance(3600 * 24)
+    assert sign_in(Client(REMOTE_ADDR="203.0.113.7"), "fran", code=current_code(device)).status_code == 302
+    for address in (7, 8, 9):
+        wrong_from(address)
+    assert len(alerts()) == 4
 
 
 def test_with_2fa_an_account_without_authenticator_is_told_what_to_do(two_factor, staff):

@@ -2,7 +2,7 @@ import pytest
 
 from callbacks.models import Appointment
 from callbacks.rules.booking import APPOINTMENT_HOLDING_STATUSES, AppointmentStatus, appointment_status_holds_time
-from callbacks.rules.staff import staff_display_name
+from callbacks.rules.staff import staff_display_name, wrong_codes_alert_due
 from tests.factories import UserFactory
 
 
@@ -34,3 +34,20 @@ def test_staff_display_name():
     assert staff_display_name(None) == ""
     assert staff_display_name(named, with_username=True) == "Jane Doe (jdoe)"
     assert staff_display_name(plain, with_username=True) == "desk"
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "every", "due"),
+    [
+        (3, 4, 5, False),
+        (4, 5, 5, True),  # the fifth wrong code in a row
+        (5, 5, 5, False),  # a code sent during the wait: not checked, not counted, not told again
+        (5, 6, 5, False),
+        (9, 10, 5, True),  # each further five
+        (0, 1, 1, True),
+        (4, 5, 0, False),  # 0: nobody is told
+        (5, 0, 5, False),  # a right code ends the burst
+    ],
+)
+def test_wrong_codes_are_told_at_each_multiple_once(before, after, every, due):
+    assert wrong_codes_alert_due(before=before, after=after, every=every) is due

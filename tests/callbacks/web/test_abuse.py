@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from callbacks.models import CallbackRequest
 from clinic.cache import FailOpenRedisCache
-from clinic.ratelimit import client_address, rate_limit_exceeded
+from clinic.ratelimit import client_address, client_network, rate_limit_exceeded
 from clinic.rates import Rate
 from tests.callbacks.web.test_forms import form_data
 from tests.callbacks.web.test_intake_flow import complete_questionnaire
@@ -97,6 +97,47 @@ def test_client_address_trusts_only_the_configured_proxies(rf, settings, proxies
     settings.CLINIC_PROXY_COUNT = proxies
     request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded)
     assert client_address(request) == expected
+
+
+@pytest.mark.parametrize(
+    ("address", "counted"),
+    [
+        ("203.0.113.9", "203.0.113.9"),
+        ("2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::"),
+        ("2001:db8:1:2::1", "2001:db8:1:2::"),
+        ("2001:DB8:1:3::1", "2001:db8:1:3::"),
+        ("::ffff:203.0.113.9", "203.0.113.9"),  # an IPv4 client on a dual-stack socket
+        ("fe80::1%eth0", "fe80::"),
+        ("not an address", "not an address"),
+    ],
+)
+def test_limits_count_an_ipv6_client_by_its_64(rf, settings, address, counted):
+    """One IPv6 host is given a whole /64: counting each of its addresses apart would give it endless tries."""
+    settings.CLINIC_PROXY_COUNT = 1
+    request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=address)
+    assert client_network(request) == counted
+
+
+def test_requests_from_one_64_share_one_limit(client, settings):
+    settings.CLINIC_RATE_LIMIT_REQUESTS_PER_ADDRESS = Rate(1, 3600)
+    first = client.post(complete_questionnaire(client), form_data(phone="07400 123450"), REMOTE_ADDR="2001:db8:7::1")
+    assert first.status_code == 302
+    again = client.post(complete_questionnaire(client), form_data(phone="07400 123451"), REMOTE_ADDR="2001:db8:7::2:1")
+    assert again.status_code == 429
+    elsewhere = client.post(
+        complete_questionnaire(client), form_data(phone="07400 123452"), REMOTE_ADDR="2001:db8:8::1"
+    )
+    assert elsewhere.status_code == 302
+
+
+def test_form_posts_from_one_64_share_one_limit(client, settings):
+    settings.CLINIC_RATE_LIMIT_FORM_POSTS = Rate(3, 60)
+    statuses = [
+        client.post(reverse("callbacks:request"), {}, REMOTE_ADDR=f"2001:db8:7::{n}").status_code for n in range(1, 5)
+    ]
+    assert 429 not in statuses[:3]
+    assert statuses[3] == 429
+    assert client.post(reverse("callbacks:request"), {}, REMOTE_ADDR="2001:db8:9::1").status_code != 429
 
 
 @pytest.mark.parametrize("text", ["10", "0/h", "ten/h", "5/week", "-1/m", ""])

@@ -1,8 +1,11 @@
 """The admin's lists filter by what their filters offer, and by nothing else.
 
 Django's admin turns any other query parameter naming a model field into a query: `?name__regex=[` (a 500 on a
-broken pattern), `?reason__regex=...` (a search over what patients wrote, outside the search box's fields). Every
-list here allows only its list_filter's own parameters and its date hierarchy's; anything else is a 400.
+broken pattern), `?reason__regex=...` (a search over what patients wrote, outside the search box's fields),
+`?key__startswith=...` on django-otp's device list (an authenticator's secret, one character at a time). Every
+list allows only its list_filter's own parameters and its date hierarchy's; anything else is a 400. The clinic's
+admin site gives every ModelAdmin registered on it this rule, third-party ones included
+(`callbacks.apps.ClinicAdminSite.register`).
 """
 
 from django.contrib import admin
@@ -29,3 +32,10 @@ class OfferedLookupsOnlyMixin:
         if self.date_hierarchy:
             offered.update(f"{self.date_hierarchy}__{part}" for part in ("year", "month", "day"))
         return offered
+
+
+def offered_lookups_only(admin_class: type[admin.ModelAdmin]) -> type[admin.ModelAdmin]:
+    """``admin_class`` with the allow-list above: itself if it has it already, else a subclass of the same name."""
+    if issubclass(admin_class, OfferedLookupsOnlyMixin):
+        return admin_class
+    return type(admin_class.__name__, (OfferedLookupsOnlyMixin, admin_class), {"__module__": admin_class.__module__})
