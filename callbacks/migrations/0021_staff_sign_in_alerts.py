@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('callbacks', '0018_outcome_report_grant'),
+        ('callbacks', '0020_privacy_log_report_read'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
