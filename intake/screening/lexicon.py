@@ -65,11 +65,15 @@ def _extended(raw: Any, path: Path, definition: Definition) -> Any:
     base = _read(base_path)
     if not isinstance(base, dict) or "extends" in base:
         raise LexiconError(str(path), "extends", f"{base_key!r} must be a lexicon that extends nothing")
+    for source, where, value in ((path, "groups", raw.get("groups")), (base_path, "groups", base.get("groups"))):
+        if value is not None and not isinstance(value, list):
+            raise LexiconError(str(source), where, "must be a list of groups")
+    own_groups = raw.get("groups") or []
     questions = definition.question_map
-    own = {group.get("question") for group in raw.get("groups", []) if isinstance(group, dict)}
+    own = {group.get("question") for group in own_groups if isinstance(group, dict)}
     inherited = [
         group
-        for group in base.get("groups", [])
+        for group in base.get("groups") or []
         if isinstance(group, dict)
         and group.get("question") in questions
         and group.get("question") not in own
@@ -77,7 +81,7 @@ def _extended(raw: Any, path: Path, definition: Definition) -> Any:
     ]
     merged = {key: value for key, value in base.items() if key not in ("groups", "contradictions")}
     merged.update(raw)
-    merged["groups"] = inherited + list(raw.get("groups", []))
+    merged["groups"] = inherited + list(own_groups)
     return merged
 
 

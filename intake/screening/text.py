@@ -15,6 +15,7 @@ from nine letters), unless what was typed is itself a common English word (`inta
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import itertools
 import re
@@ -39,6 +40,73 @@ SPAN_ALLOWANCE = 8
 # legs are numb" counts (the safe reading), "what if my legs go numb" does not.
 UNSURE = frozenset({"sure", "certain", "know", "tell", "unsure"})
 QUOTE_MAX = 120
+# Before a negation cue, what makes it an exclamation ("oh no, I wet myself").
+NOT_CUE_BEFORE = frozenset({"oh", "uh", "ah"})
+# After someone else is named, words that show they are not the subject of a statement ("lifting my toddler both
+# legs gave way", "took the dog out").
+NOT_SUBJECT_FOLLOWERS = frozenset(
+    {
+        "both",
+        "out",
+        "up",
+        "down",
+        "to",
+        "into",
+        "in",
+        "on",
+        "off",
+        "for",
+        "with",
+        "at",
+        "from",
+        "over",
+        "my",
+        "the",
+        "a",
+        "an",
+        "then",
+        "when",
+        "while",
+        "i",
+        "im",
+        "ive",
+        "around",
+        "round",
+        "back",
+        "home",
+        "help",
+        "please",
+    }
+)
+# A later clause that starts with these speaks of what came before ("... but it cleared up").
+REFERS_BACK = frozenset(
+    {
+        "it",
+        "its",
+        "that",
+        "thats",
+        "which",
+        "this",
+        "they",
+        "theyve",
+        "theyre",
+        "those",
+        "these",
+        "no",
+        "nothing",
+        "never",
+        "fine",
+        "gone",
+        "healed",
+        "went",
+        "wore",
+        "cleared",
+        "all",
+    }
+)
+# "in 2009", "back in 2019": a year before this one said with the symptom makes it past.
+YEAR_BEFORE = frozenset({"in", "during", "from", "since"})
+QUESTION_END_RE = re.compile(r"[\s\"')\]]*\?")
 NUMBER_UNIT_RE = re.compile(r"^(\d+)([a-z]+)$")
 POSSESSIVES = frozenset({"my", "his", "her", "their", "your", "our", "the"})
 # Before a word naming someone else, what makes them the subject of the sentence ("my dad had", "a guy on a
@@ -107,6 +175,9 @@ class Matcher:
         self.past_tense = frozenset(lexicon.past_tense)
         self.others_anywhere = [self._normalise_words(marker) for marker in lexicon.others_anywhere]
         self.question_starts = frozenset(lexicon.question_starts)
+        self.worry_cues = frozenset(lexicon.worry_cues)
+        self.possibility_words = frozenset(lexicon.possibility_words)
+        self.stop_words = frozenset(lexicon.stop_words)
         self.carer_back = [self._normalise_words(marker) for marker in lexicon.carer_back]
         self.typing_for = [self._normalise_words(marker) for marker in lexicon.typing_for]
         self.writer_back = [self._normalise_words(marker) for marker in lexicon.writer_back]
@@ -155,14 +226,15 @@ class Matcher:
         as "" and a sentence break as a new line."""
         raw: list[Token] = []
         previous_end = 0
-        for found in TOKEN_RE.finditer(text.lower()):
+        # Lowercased word by word: lowering the whole text can change its length ("İ") and so every position.
+        for found in TOKEN_RE.finditer(text):
             if raw and text[previous_end : found.start()] == "." and _digits_around(text, previous_end, found):
                 pass  # a decimal point: "38.4"
             elif raw and SENTENCE_BREAK_RE.search(text, previous_end, found.start()):
                 raw.append(Token(SENTENCE_BREAK, previous_end, found.start()))
             elif raw and BREAK_RE.search(text, previous_end, found.start()):
                 raw.append(Token("", previous_end, found.start()))
-            word = found.group().replace("'", "").replace("\u2019", "")
+            word = found.group().lower().replace("'", "").replace("\u2019", "")
             unit = NUMBER_UNIT_RE.match(word)
             if unit:  # "6kg" reads "6 kg", "38c" reads "38 c"
                 middle = found.start() + len(unit.group(1))
@@ -271,30 +343,68 @@ class Matcher:
 
     def _is_cue(self, words: list[str], index: int) -> bool:
         following = words[index + 1] if index + 1 < len(words) else ""
-        return words[index] in self.cues and following not in self.not_cue_after
+        before = words[index - 1] if index > 0 else ""
+        return words[index] in self.cues and following not in self.not_cue_after and before not in NOT_CUE_BEFORE
 
     def _negated(self, words: list[str], used: frozenset[int]) -> bool:
+        """A cue up to the window before the phrase (not across "because", "and" ...) or inside its span; after
+        it, only a bare "no" that ends the clause ("fever: no", not "legs numb no pain")."""
         first, last = min(used), max(used)
-        window = range(max(0, first - self.lexicon.negation_window), last + 1)
-        if any(index not in used and self._is_cue(words, index) for index in window):
-            return True
-        following = last + 1
-        return following < len(words) and words[following] in AFTER_CUES and self._is_cue(words, following)
-
-    def _hypothetical(self, words: list[str], used: frozenset[int], sentence: list[str], first: int) -> bool:
-        """A worry, a question or a condition just before the phrase ("what if I lose control of my bladder"), or
-        a general question ("does chest pain with back pain mean something bad?")."""
-        start = min(used) - self.lexicon.hypothetical_window
-        for cue in self.hypothetical:
-            found = self._find(words, cue, start, min(used))
-            # "not sure if my legs are numb" is a symptom the patient is unsure of, not a hypothetical one.
-            if found is not None and found + len(cue) <= min(used) and not (found > 0 and words[found - 1] in UNSURE):
+        for index in range(first - 1, max(-1, first - 1 - self.lexicon.negation_window), -1):
+            if words[index] in self.stop_words:
+                break
+            if self._is_cue(words, index):
                 return True
+        if any(index not in used and self._is_cue(words, index) for index in range(first, last + 1)):
+            return True
+        return last + 2 == len(words) and words[last + 1] in AFTER_CUES
+
+    def _hypothetical(
+        self, words: list[str], used: frozenset[int], sentence: list[str], first: int, clause_question: bool = False
+    ) -> bool:
+        """A question, a condition or a worry about something that may come ("what if I lose control of my
+        bladder", "scared it could be cancer"), or a general question ("does chest pain with back pain mean
+        something bad?"); not a worry about what is here ("scared because I can't feel my bum")."""
+        start = min(used)
+        window = []
+        for index in range(start - 1, max(-1, start - 1 - self.lexicon.hypothetical_window), -1):
+            if words[index] in self.stop_words:
+                break
+            window.insert(0, index)
+        if window and self._conditional(words, window, clause_question):
+            return True
+        if window:
+            lo = window[0]
+            for cue in self.hypothetical:
+                found = self._find(words, cue, lo, start)
+                # "not sure if my legs are numb" is a symptom the patient is unsure of, not a hypothetical one.
+                if found is not None and not (found > 0 and words[found - 1] in UNSURE):
+                    return True
+            for index in window:
+                if words[index] in self.worry_cues and self._worry_about_a_possibility(words[index + 1 : start]):
+                    return True
         # A general question: the sentence (or this clause: "quick question, is losing weight a bad sign?") opens
         # with "is", "does" ..., and no "I" or "my" comes before the phrase.
-        opens = {sentence[0]} if sentence else set()
-        opens |= {words[0]} if words else set()
-        return bool(opens & self.question_starts) and not FIRST_PERSON & set(sentence[:first])
+        if sentence and sentence[0] in self.question_starts and not FIRST_PERSON & set(sentence[:first]):
+            return True
+        return bool(words) and words[0] in self.question_starts and not FIRST_PERSON & set(words[: min(used)])
+
+    def _conditional(self, words: list[str], window: list[int], question: bool) -> bool:
+        """ "if" before the phrase: a condition ("come back if my foot starts dragging", "what happens if ...",
+        "if my leg got weaker, would that mean ...?"), not a habit told as one ("If I sit down my bum goes numb")."""
+        for index in window:
+            if words[index] != "if" or (index > 0 and words[index - 1] in UNSURE):
+                continue
+            if index > 0 or question or (self.possibility_words - {"if"}) & set(words):
+                return True
+        return False
+
+    def _worry_about_a_possibility(self, between: list[str]) -> bool:
+        """After a worry word: "it could be", "my legs will", "about cancer", "of losing" are possibilities;
+        "because I", "my legs have gone" are the patient's present."""
+        if self.possibility_words & set(between):
+            return True
+        return not between or (between[0] in ("of", "about") and not FIRST_PERSON & set(between))
 
     def _other(self, word: str) -> str | None:
         """The person a word names ("mum's" reads "mums"), or None."""
@@ -315,6 +425,11 @@ class Matcher:
                 return False
             person = self._other(sentence[index])
             if person is None or (index > 0 and sentence[index - 1] not in SUBJECT_BEFORE):
+                continue
+            # The subject of a statement ("my dog's lost weight", "my dad, who is 80, had"), not a word on the
+            # way ("lifting my toddler both legs gave way", "took the dog out").
+            following = sentence[index + 1] if index + 1 < len(sentence) else ""
+            if sentence[index] == person and following in NOT_SUBJECT_FOLLOWERS:
                 continue
             if person not in self.carers:
                 return True
@@ -339,17 +454,27 @@ class Matcher:
             return not (self.told_now & set(after) or any(self._contains(after, m) for m in self.carer_back))
         return False
 
-    def _past(self, sentence: list[str], following: list[str]) -> bool:
-        """Past or gone (in the sentence), and no word there or in the next clause saying it is here now."""
-        around = [*sentence, "", *following]
-        if any(self._contains(sentence, marker) for marker in self.resolved):
+    def _past(self, clause: Clause, later: list[list[str]]) -> bool:
+        """Past (said in the clause: "I had tingling in both legs years ago") or gone (said there, or in a later
+        clause that speaks of it: "... but it cleared up", "... and it's been normal since"), and nothing saying it
+        is here again."""
+        referring = [words for words in later if words and words[0] in REFERS_BACK]
+        following = later[0] if later and not self._resolves(later[0]) else []
+        nearby = [*clause.words, "", *following]
+        around = [*clause.sentence, "", *following]
+        if any(self._resolves(words) for words in (clause.words, *referring)):
             return not any(self._contains(around, marker) for marker in self.returned)
-        if not any(self._contains(sentence, marker) for marker in self.past):
+        if not (any(self._contains(clause.words, marker) for marker in self.past) or _an_earlier_year(clause.words)):
             return False
-        return not any(self._contains(around, marker) for marker in (*self.present, *self.returned))
+        return not any(self._contains(nearby, marker) for marker in (*self.present, *self.returned))
 
-    def _excluded(self, group: Group, words: list[str]) -> bool:
-        """An exception of the group in the clause, unless it is itself negated ("lost weight without trying")."""
+    def _resolves(self, words: list[str]) -> bool:
+        return any(self._contains(words, marker) for marker in self.resolved)
+
+    def _excluded(self, group: Group, clause: Clause) -> bool:
+        """An exception of the group in the clause (or the sentence, for a group that says so), unless it is itself
+        negated ("lost weight without trying")."""
+        words = clause.sentence if group.unless_in_sentence else clause.words
         for unless in self.unless[group.question]:
             found = self._find(words, unless)
             while found is not None:
@@ -358,16 +483,16 @@ class Matcher:
                 found = self._find(words, unless, found + 1)
         return False
 
-    def _counts(self, group: Group, clause: Clause, used: frozenset[int], following: list[str]) -> bool:
+    def _counts(self, group: Group, clause: Clause, used: frozenset[int], later: list[list[str]]) -> bool:
         words = clause.words
         first = clause.offset + min(used)
-        if self._negated(words, used) or self._hypothetical(words, used, clause.sentence, first):
+        if self._negated(words, used) or self._hypothetical(words, used, clause.sentence, first, clause.question):
             return False
         if self._about_someone_else(group, clause, first):
             return False
-        if self._excluded(group, clause.sentence):
+        if self._excluded(group, clause):
             return False
-        return group.history_counts or not self._past(clause.sentence, following)
+        return group.history_counts or not self._past(clause, later)
 
     # The entry point -------------------------------------------------------------------------------------
 
@@ -394,9 +519,10 @@ class Matcher:
                 else:
                     pieces[-1].append(token)
                 position += token.word != ""
+            question = bool(sentence) and QUESTION_END_RE.match(text, sentence[-1].end) is not None
             clauses.append(
                 [
-                    (piece, [token.word for token in piece], words, offset)
+                    (piece, [token.word for token in piece], words, offset, question)
                     for piece, offset in zip(pieces, offsets, strict=True)
                 ]
             )
@@ -408,7 +534,7 @@ class Matcher:
         result: list[Clause] = []
         for number, group in enumerate(clauses):
             following = tuple(clauses[number + 1][0][2]) if number + 1 < len(clauses) else ()
-            result += [Clause(*item, next_sentence=following, text=context) for item in group]
+            result += [Clause(*item[:4], next_sentence=following, text=context, question=item[4]) for item in group]
         return result
 
     def groups_in(self, text: str) -> list[TextMatch]:
@@ -428,7 +554,10 @@ class Matcher:
         for number, (clause, (matched, index)) in enumerate(zip(clauses, prepared, strict=True)):
             # Only the phrases whose first slot starts here can match in this clause.
             candidates = sorted({item for word in index for item in self.phrases_by_first_word.get(word, ())})
-            following = clauses[number + 1].words if number + 1 < len(clauses) else []
+            # The later clauses of this sentence, then the first of the next ("It went away after a week.").
+            later = [c.words for c in clauses[number + 1 :] if c.sentence is clause.sentence]
+            after = next((c for c in clauses[number + 1 :] if c.sentence is not clause.sentence), None)
+            later += [after.words] if after is not None else []
             for item in candidates:
                 group, display, phrase = self.phrases[item]
                 if group.question in found:
@@ -436,7 +565,7 @@ class Matcher:
                 if any(slot_firsts.isdisjoint(index) for slot_firsts in self.phrase_firsts[item]):
                     continue
                 spans = self._phrase_spans(matched, index, phrase)
-                if any(self._counts(group, clause, used, following) for used in spans):
+                if any(self._counts(group, clause, used, later) for used in spans):
                     found[group.question] = TextMatch(group.question, _quote(text, clause.tokens), display)
         order = [group.question for group in self.lexicon.groups]
         return sorted(found.values(), key=lambda match: order.index(match.question_id))
@@ -450,6 +579,7 @@ class Clause:
     offset: int  # where the clause's first word is in the sentence
     next_sentence: tuple[str, ...] = ()
     text: TextContext | None = None
+    question: bool = False  # the sentence ends with "?"
 
 
 @dataclass(frozen=True)
@@ -458,6 +588,19 @@ class TextContext:
 
     for_someone: bool  # "typing this for my husband", "carer here": the third person is the patient
     writer_has_back_pain: bool  # "my back", "my lower back": the writer is the patient, others are others
+
+
+def _an_earlier_year(words: list[str]) -> bool:
+    """ "in 2009", "back in 2019": a year before this one, after "in", "during", "from" or "since"."""
+    this_year = dt.date.today().year
+    return any(
+        word.isdigit()
+        and len(word) == 4
+        and 1900 <= int(word) < this_year
+        and index > 0
+        and words[index - 1] in YEAR_BEFORE
+        for index, word in enumerate(words)
+    )
 
 
 def _digits_around(text: str, dot: int, following: re.Match) -> bool:

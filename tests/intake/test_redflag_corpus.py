@@ -145,3 +145,60 @@ def test_long_texts_of_any_script_and_emoji_never_fail():
     for _ in range(30):
         text = "".join(rng.choice(alphabet) for _ in range(2000))
         assert isinstance(screening_findings(definition=definition, values={}, other_text={"reason": text}), list)
+
+
+# Everyday wordings a reviewer wrote against the first version of the context rules: a worry about what is here, a
+# past back pain beside a new symptom, a denial before "and", an exclamation, an animal or a child on the way.
+@pytest.mark.parametrize(
+    ("text", "question_id"),
+    [
+        ("Back pain since last year, can't feel my bottom when I wipe", "saddle_numbness"),
+        ("Ive had back pain in the past but cant feel my bum", "saddle_numbness"),
+        ("I hurt my back 3 months ago and both legs are numb", "both_legs"),
+        ("Hurt my back lifting 2 months ago and I've wet myself twice", "bladder_bowel_control"),
+        ("need this sorted, I've wet myself twice", "bladder_bowel_control"),
+        ("I passed out and wet myself", "bladder_bowel_control"),
+        ("My legs gave way when I stood up", "both_legs"),
+        ("pain at the bottom of my back and my bum is numb", "saddle_numbness"),
+        ("I have arthritis in my hands and now both legs are numb", "both_legs"),
+        ("I have a fever and chills, even with the heating on", "fever"),
+        ("Lost 10kg without trying, I need to know why", "weight_loss"),
+        ("I am scared because I can't feel my bottom", "saddle_numbness"),
+        ("Really worried my legs have gone numb and weak", "both_legs"),
+        ("Is it normal that I can't feel my bum?", "saddle_numbness"),
+        ("I mean I can't feel my bum", "saddle_numbness"),
+        ("I googled it because I wet myself", "bladder_bowel_control"),
+        ("If I sit down my bum goes numb", "saddle_numbness"),
+        ("No fever and can't feel my bum", "saddle_numbness"),
+        ("No fever and wet myself last night", "bladder_bowel_control"),
+        ("Haven't slept and both legs numb", "both_legs"),
+        ("Not eating much and lost 2 stone", "weight_loss"),
+        ("the pain runs in both legs and they are numb", "both_legs"),
+        ("Took the dog out and both legs gave way", "both_legs"),
+        ("Lifting my toddler both legs gave way", "both_legs"),
+        ("Someone help can't feel my legs", "both_legs"),
+        ("Oh no I wet myself", "bladder_bowel_control"),
+        ("Don't laugh I wet myself", "bladder_bowel_control"),
+        ("GP didn't listen my legs are still numb", "both_legs"),
+        ("legs numb no pain", "both_legs"),
+        ("I've had no sleep because my legs are numb", "both_legs"),
+        ("İstanbul trip. No fever, legs numb", "both_legs"),
+    ],
+)
+def test_everyday_wordings_around_a_red_flag_do_not_hide_it(text, question_id):
+    assert question_id in screening_text(definition=definition_current(BACK_PAIN), text=text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the physio said to come back if my foot starts dragging",
+        "what happens if I can't feel the toilet paper, is that an emergency?",
+        "I'm worried I'll fall down the stairs with my back like this",
+        "I was in a car accident in 2009, no problems since then",
+        "my butt went numb on the bleachers, fine once I stood up",
+        "my mate came off the scaffolding and broke his back, I've just got a sore back from covering his shifts",
+    ],
+)
+def test_a_condition_a_worry_an_old_year_or_someone_elses_story_raises_nothing(text):
+    assert screening_text(definition=definition_current(BACK_PAIN), text=text) == []

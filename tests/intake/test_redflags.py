@@ -343,3 +343,21 @@ def test_a_no_when_asked_again_keeps_a_clinician_looking_and_gives_no_advice(wor
         definition=DEFINITION, answers={**answers, question_id: True}, rechecks={question_id: True}
     )
     assert said_yes.advice_tier is said_yes.tier and said_yes.tier.rank >= Tier.URGENT.rank
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ({"extends": f"back-pain/v{DEFINITION.version}", "groups": 5}, "must be a list of groups"),
+        ({"extends": "back-pain/v99"}, "is not another lexicon beside this one"),
+        ({"extends": "back-pain/v1"}, "is not another lexicon beside this one"),  # itself
+    ],
+)
+def test_a_lexicon_that_extends_another_badly_is_a_clear_error(tmp_path, content, problem):
+    folder = tmp_path / "back-pain"
+    folder.mkdir()
+    (folder / LEXICON_FILE.name).write_text(LEXICON_FILE.read_text(encoding="utf-8"), encoding="utf-8")
+    path = folder / "v1.lexicon.yaml"
+    path.write_text(yaml.safe_dump(content), encoding="utf-8")
+    with pytest.raises(LexiconError, match=problem):
+        lexicon_load(path, DEFINITION)

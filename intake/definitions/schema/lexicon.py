@@ -95,6 +95,9 @@ class GroupFile(FileModel):
     )
     phrases: list[Phrase] = Field(min_length=1)
     unless: list[Words] = Field(default_factory=list, description="Words in the clause that mean something else.")
+    unless_in_sentence: bool = Field(
+        False, description="The exceptions count anywhere in the sentence ('dieting since January and lost a stone')."
+    )
 
     def phrase_slots(self) -> list[list[list[str]]]:
         """Every phrase as slots of alternatives."""
@@ -166,6 +169,18 @@ class LexiconFile(FileModel):
     )
     returned_markers: list[Words] = Field(
         default_factory=list, description="It has come back: a resolved marker no longer takes the symptom away."
+    )
+    worry_cues: list[Words] = Field(
+        default_factory=list,
+        description="Worry words ('scared', 'worried'): a worry only when a possibility follows ('scared it could "
+        "be cancer', 'worried about cancer'), not when a symptom does ('scared because I can't feel my bum').",
+    )
+    possibility_words: list[Words] = Field(
+        default_factory=list, description="After a worry word, these make what follows a possibility ('will', 'might')."
+    )
+    stop_words: list[Words] = Field(
+        default_factory=list,
+        description="A negation or a worry does not reach across these ('no sleep because my legs are numb').",
     )
     hypothetical_window: int = Field(5, ge=0, le=12)
     hypothetical_cues: list[Words] = Field(
