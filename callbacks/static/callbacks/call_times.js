@@ -30,6 +30,9 @@
     form.querySelectorAll("[data-show-times]").forEach(function (button) { button.hidden = true; });
     day.addEventListener("change", list);
     day.addEventListener("input", list);
+    // The day may already differ from the one the server listed: the browser restores a form on Back, or the
+    // patient typed before this script ran.
+    list();
   }
 
   document.querySelectorAll("select[data-call-times]").forEach(setup);
