@@ -9,7 +9,8 @@ from pathlib import Path
 from pydantic import ConfigDict, Field, model_validator
 
 from intake.definitions.schema.base import FileModel, Id, Loc, Problems, Slug, Text, TierName, duplicates
-from intake.definitions.schema.conditions import ConditionFile, condition_problems
+from intake.definitions.schema.condition_checks import condition_problems
+from intake.definitions.schema.conditions import ConditionFile
 from intake.definitions.schema.questions import QuestionFile, StepFile
 from intake.definitions.schema.scoring import InstrumentFile, score_item_problems
 from intake.definitions.types import Definition, Rule, Tier

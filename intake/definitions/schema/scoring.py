@@ -21,7 +21,8 @@ from intake.definitions.schema.base import (
     problem,
     same,
 )
-from intake.definitions.schema.conditions import ConditionFile, condition_problems
+from intake.definitions.schema.condition_checks import condition_problems
+from intake.definitions.schema.conditions import ConditionFile
 from intake.definitions.schema.questions import QuestionFile
 from intake.definitions.types import MULTI_TYPES, NUMBER_TYPES, AnswerType, Band, Instrument, Score, ScoreItem
 
