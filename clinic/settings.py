@@ -12,10 +12,9 @@ import holidays
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from callbacks.rules.deadline import parse_deadlines
-from callbacks.rules.followups import follow_up_weeks_parse
 from clinic.hours import parse_opening_hours
 from clinic.rates import Rate
+from clinic.setting_parsers import follow_up_weeks_parse, parse_deadlines
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("CLINIC_VAR_DIR", default=str(BASE_DIR / "var")))

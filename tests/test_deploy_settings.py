@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 PRODUCTION_ENV = {
@@ -37,6 +39,40 @@ def test_production_refuses_to_start_without_a_secret_key():
     result = run_manage("check", env=env)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("CLINIC_RESPONSE_DEADLINES", "emergency=15m, urgent=soon", "Response deadlines: cannot read 'urgent=soon'"),
+        (
+            "CLINIC_RESPONSE_DEADLINES",
+            "emergency=15m, urgent=2h",
+            "CLINIC_RESPONSE_DEADLINES needs emergency, urgent, review and routine.",
+        ),
+        ("CLINIC_FOLLOW_UP_WEEKS", "2,0", "CLINIC_FOLLOW_UP_WEEKS: '0' is not a whole number of weeks (1 or more)"),
+        ("CLINIC_FOLLOW_UP_WEEKS", "2,six", "CLINIC_FOLLOW_UP_WEEKS: 'six' is not a whole number of weeks"),
+    ],
+)
+def test_a_bad_timing_setting_stops_the_start_and_names_the_fault(variable, value, message):
+    result = run_manage("check", env={variable: value})
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_timing_settings_are_read_as_written():
+    env = {
+        "CLINIC_RESPONSE_DEADLINES": "emergency=10m, urgent=1h, review=2d, routine=3d",
+        "CLINIC_FOLLOW_UP_WEEKS": "6, 2",
+    }
+    code = (
+        "from django.conf import settings; "
+        "print(sorted(settings.CLINIC_RESPONSE_DEADLINES.items()), settings.CLINIC_FOLLOW_UP_WEEKS)"
+    )
+    result = run_manage("shell", "-c", code, env=env)
+    assert result.returncode == 0, result.stderr
+    expected = "[('emergency', '10m'), ('review', '2d'), ('routine', '3d'), ('urgent', '1h')] (2, 6)"
+    assert result.stdout.strip().splitlines()[-1] == expected
 
 
 def test_local_defaults_are_not_hardened_and_say_so():

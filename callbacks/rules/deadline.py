@@ -1,32 +1,21 @@
 """The response deadline: how long staff have to respond to a request of each priority, counted in working time.
 
-The allowance per priority is the setting CLINIC_RESPONSE_DEADLINES (read by `parse_deadlines` at start-up);
-working time is the clinic's opening hours (`clinic.hours`); the clock runs while the request is in one of
-`callbacks.rules.requests.AWAITING_RESPONSE_STATUSES` (a request past its deadline in those statuses is overdue).
+The allowance per priority is the setting CLINIC_RESPONSE_DEADLINES (read at start-up by
+`clinic.setting_parsers.parse_deadlines`); working time is the clinic's opening hours (`clinic.hours`); the clock
+runs while the request is in one of `callbacks.rules.requests.AWAITING_RESPONSE_STATUSES` (a request past its
+deadline in those statuses is overdue).
 """
 
 import datetime as dt
-import re
 from collections.abc import Container
 
 from django.conf import settings
 
 from callbacks.rules.requests import Priority, priority_is_urgent
 from clinic.hours import clinic_zone, opening_hours_on
+from clinic.setting_parsers import DEADLINE_ALLOWANCE
 
 DEADLINE_SEARCH_DAYS = 370
-_ALLOWANCE = re.compile(r"^(?P<amount>\d+)(?P<unit>[mhd])$")
-
-
-def parse_deadlines(spec: str) -> dict[str, str]:
-    """Read "emergency=15m, urgent=2h, review=1d, routine=1d" into {priority name: allowance}."""
-    deadlines = {}
-    for part in filter(None, (p.strip().lower() for p in spec.split(","))):
-        name, _, allowance = (item.strip() for item in part.partition("="))
-        if not _ALLOWANCE.match(allowance):
-            raise ValueError(f"Response deadlines: cannot read {part!r}; expected e.g. 'urgent=2h'.")
-        deadlines[name] = allowance
-    return deadlines
 
 
 def response_deadline(
@@ -63,7 +52,7 @@ def working_deadline(start: dt.datetime, allowance: str, *, closed: Container[dt
     next opening); "1d" is closing time on the first working day after the day of `start`. Days in ``closed``
     (bank holidays, clinic closures) are not working days: the clock stops on them.
     """
-    match = _ALLOWANCE.match(allowance)
+    match = DEADLINE_ALLOWANCE.match(allowance)
     if match is None:
         raise ValueError(f"Unknown deadline allowance {allowance!r}")
     amount, unit = int(match["amount"]), match["unit"]

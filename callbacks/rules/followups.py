@@ -1,7 +1,7 @@
 """Outcome follow-ups: what state one can be in, when a request has become a patient, and when each is due.
 
-The schedule is ``settings.CLINIC_FOLLOW_UP_WEEKS`` (weeks after the request became a patient); these rules are
-the one place that reads it.
+The schedule is ``settings.CLINIC_FOLLOW_UP_WEEKS`` (weeks after the request became a patient, read at start-up by
+`clinic.setting_parsers.follow_up_weeks_parse`); these rules are the one place that uses it.
 """
 
 import datetime as dt
@@ -21,20 +21,6 @@ class FollowUpStatus(models.TextChoices):
 
 # A follow-up in one of these states will never be sent again and never be answered.
 FOLLOW_UP_FINAL_STATUSES = (FollowUpStatus.ANSWERED, FollowUpStatus.STOPPED, FollowUpStatus.SKIPPED)
-
-
-def follow_up_weeks_parse(raw: str | list) -> tuple[int, ...]:
-    """``"2,6,12"`` (or a list) as sorted, distinct whole weeks, each 1 or more; ValueError on anything else."""
-    parts = raw.split(",") if isinstance(raw, str) else list(raw)
-    weeks = set()
-    for part in parts:
-        text = str(part).strip()
-        if not text:
-            continue
-        if not text.isdigit() or int(text) < 1:
-            raise ValueError(f"{text!r} is not a whole number of weeks (1 or more)")
-        weeks.add(int(text))
-    return tuple(sorted(weeks))
 
 
 def request_is_patient(*, status: str, outcome: str = "") -> bool:

@@ -15,8 +15,8 @@ from callbacks.privacy.services import callback_request_erase, callback_request_
 from callbacks.requests.followup_schedule import follow_up_schedule, follow_ups_send_due
 from callbacks.requests.followups import follow_up_answer_save, follow_ups_stop
 from callbacks.requests.workflow import callback_request_status_change
-from callbacks.rules.followups import follow_up_weeks_parse
 from callbacks.tasks import follow_ups_send_due as follow_ups_send_due_task
+from clinic.setting_parsers import follow_up_weeks_parse
 from intake.models import QuestionnaireResponse
 from intake.selectors import OUTCOMES, definition_current
 from tests.factories import CallbackRequestFactory, FollowUpFactory, UserFactory

@@ -5,8 +5,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from callbacks.rules.deadline import parse_deadlines, working_deadline
+from callbacks.rules.deadline import working_deadline
 from clinic.hours import parse_opening_hours
+from clinic.setting_parsers import parse_deadlines
 
 LONDON = ZoneInfo("Europe/London")
 
