@@ -12,6 +12,7 @@ from django.utils.html import format_html
 
 from callbacks.models import CallbackRequest, PrivacyLogEntry
 from callbacks.privacy import services as privacy
+from callbacks.privacy.waitlist import waitlist_entries_of_request
 from callbacks.rules.staff import staff_display_name
 from clinic.admin_lookups import OfferedLookupsOnlyMixin
 
@@ -127,6 +128,7 @@ class PrivacyAdminMixin:
                 calls=obj.call_attempts.count(),
                 events=obj.events.count(),
                 notifications=obj.notifications.count(),
+                waitlist=[entry.reference for entry in waitlist_entries_of_request(request=obj)],
             )
         reference = obj.reference
         privacy.callback_request_erase(request=obj, actor=request.user)

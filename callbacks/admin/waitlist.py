@@ -8,8 +8,9 @@ and retention deletes old entries; staff can only take a patient off the waitlis
 from django.contrib import admin, messages
 
 from callbacks.admin.display import ADMIN_CSS
-from callbacks.booking.waitlist import waitlist_entry_erase, waitlist_entry_leave, waitlist_entry_view_record
+from callbacks.booking.waitlist import waitlist_entry_leave, waitlist_entry_view_record
 from callbacks.models import WaitlistEntry, WaitlistOffer, WorkingHours
+from callbacks.privacy.waitlist import waitlist_entry_erase
 from clinic.admin_lookups import OfferedLookupsOnlyMixin
 
 FILTERS_CSS = "callbacks/admin/filters.css"

@@ -248,16 +248,6 @@ def waitlist_entry_leave(*, entry: WaitlistEntry) -> bool:
 
 
 @transaction.atomic
-def waitlist_entry_erase(*, entry: WaitlistEntry, actor) -> PrivacyLogEntry:
-    """Delete a waitlist entry with its offers and their e-mails (a patient's erasure request). What remains is
-    one privacy log entry: the reference, who, when. A booking made from an offer is a request of its own, erased
-    from the request's page."""
-    reference = entry.reference
-    WaitlistEntry.objects.filter(pk=entry.pk).delete()
-    logger.info("waitlist entry %s erased by user %s", reference, actor.pk)
-    return PrivacyLogEntry.objects.create(action=PrivacyLogEntry.Action.ERASED, reference=reference, actor=actor)
-
-
 def waitlist_entry_view_record(*, entry: WaitlistEntry, actor) -> PrivacyLogEntry:
     """Record that ``actor`` opened the page with this waitlisted patient's details."""
     return PrivacyLogEntry.objects.create(action=PrivacyLogEntry.Action.VIEWED, reference=entry.reference, actor=actor)

@@ -1,4 +1,5 @@
-"""The document a patient's data download holds: the request, its history, calls, notes, appointment, answers."""
+"""The document a patient's data download holds: the request, its history, calls, notes, appointment, answers,
+and the patient's waitlist entries."""
 
 import datetime as dt
 import logging
@@ -7,7 +8,17 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from callbacks.models import Appointment, CallAttempt, CallbackRequest, FollowUp, RequestEvent, StaffNote
+from callbacks.models import (
+    Appointment,
+    CallAttempt,
+    CallbackRequest,
+    FollowUp,
+    RequestEvent,
+    StaffNote,
+    WaitlistEntry,
+    WorkingHours,
+)
+from callbacks.privacy.waitlist import waitlist_entries_of_request
 from callbacks.requests.consent import CONSENT_TEXTS
 from callbacks.requests.selectors import callback_request_notifications
 from callbacks.rules.staff import staff_display_name
@@ -109,6 +120,7 @@ def export_document(request: CallbackRequest) -> dict[str, Any]:
             }
             for n in callback_request_notifications(request=request)
         ],
+        "waitlist": [_export_waitlist_entry(entry, local) for entry in waitlist_entries_of_request(request=request)],
     }
 
 
@@ -158,4 +170,36 @@ def _export_appointment(request: CallbackRequest, local) -> dict[str, Any] | Non
         "decided_at": local(appointment.decided_at),
         "decided_by": staff_display_name(appointment.decided_by),
         "requested_at": local(appointment.created_at),
+    }
+
+
+def _export_waitlist_entry(entry: WaitlistEntry, local) -> dict[str, Any]:
+    return {
+        "reference": entry.reference,
+        "joined_at": local(entry.created_at),
+        "last_changed_at": local(entry.updated_at),
+        "status": entry.get_status_display(),
+        "service": entry.service.name,
+        "practitioner": entry.practitioner.name if entry.practitioner else "Any",
+        "days": [WorkingHours.Weekday(int(day)).label for day in entry.weekdays] or "Any day",
+        "name": entry.name,
+        "phone": str(entry.phone),
+        "email": entry.email,
+        "consent": {
+            "version": entry.consent_version,
+            "given_at": local(entry.consent_given_at),
+            "text_sha256": entry.consent_text_sha256,
+            "text": CONSENT_TEXTS.get(entry.consent_version),
+        },
+        "offers": [
+            {
+                "practitioner": offer.practitioner.name,
+                "starts_at": local(offer.starts_at),
+                "ends_at": local(offer.ends_at),
+                "status": offer.get_status_display(),
+                "offered_at": local(offer.created_at),
+                "decided_at": local(offer.decided_at),
+            }
+            for offer in entry.offers.select_related("practitioner").order_by("created_at", "pk")
+        ],
     }

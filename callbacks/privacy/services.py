@@ -19,6 +19,7 @@ from django.utils import timezone
 from callbacks.models import CallbackRequest, FollowUp, PrivacyLogEntry, RequestEvent
 from callbacks.privacy.export import export_document
 from callbacks.privacy.sessions import sessions_of_request_delete
+from callbacks.privacy.waitlist import waitlist_entries_of_request, waitlist_entry_erase
 from callbacks.requests.selectors import answered_follow_ups, follow_up_response_ids
 from intake.selectors import fhir_bundle, fhir_json, questionnaire_response_fhir
 from intake.services import questionnaire_responses_delete
@@ -161,13 +162,17 @@ def _exports_record(*, requests: list[CallbackRequest], actor: AbstractBaseUser,
 
 @transaction.atomic
 def callback_request_erase(*, request: CallbackRequest, actor: AbstractBaseUser) -> PrivacyLogEntry:
-    """Delete ``request`` with its notifications, history, call attempts, notes and questionnaire answers, and
-    the patient's session that sent it, with any unfinished flow still in it.
+    """Delete ``request`` with its notifications, history, call attempts, notes and questionnaire answers, the
+    patient's session that sent it, with any unfinished flow still in it, and the patient's waitlist entries with
+    their offers (`waitlist_entries_of_request`).
 
-    All or nothing, in one transaction. What remains is one privacy log entry: the reference, who, when.
+    All or nothing, in one transaction. What remains is one privacy log entry for the request (returned) and one
+    for each waitlist entry: the reference, who, when.
     """
     locked = CallbackRequest.objects.select_for_update().get(pk=request.pk)
     reference = locked.reference
+    for entry in waitlist_entries_of_request(request=locked):
+        waitlist_entry_erase(entry=entry, actor=actor)
     response_ids = [locked.questionnaire_response_id, *follow_up_response_ids(request_ids=[locked.pk])]
     # The request (and its follow-ups) protect their responses, so the request goes first.
     locked.delete()

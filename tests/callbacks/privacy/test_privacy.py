@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from callbacks import tasks
+from callbacks.booking.waitlist import waitlist_entry_join
 from callbacks.models import (
     Appointment,
     CallAttempt,
@@ -25,11 +26,13 @@ from callbacks.models import (
     RequestEvent,
     Service,
     StaffNote,
+    WaitlistEntry,
+    WaitlistOffer,
 )
 from callbacks.privacy.retention import callback_requests_purge_expired
 from callbacks.privacy.services import callback_request_erase, callback_request_export, callback_request_view_record
 from callbacks.requests import workflow
-from callbacks.requests.consent import consent_text
+from callbacks.requests.consent import CURRENT_CONSENT_VERSION, consent_text
 from intake.definitions import definition_current
 from intake.models import Answer, AnswerChoice, QuestionnaireResponse
 from intake.services import questionnaire_response_create
@@ -266,6 +269,55 @@ def test_erase_asks_first_then_removes_everything_but_the_log_line(officer, pati
     # The queue says what happened, and the page of the erased request is gone.
     assert "CB-PRIV1" in client.get(response["Location"]).content.decode()
     assert client.get(change_url(patient_request)).status_code == 302
+
+
+def waitlisted(*, name, phone, email, weekdays=""):
+    service, _ = Service.objects.get_or_create(name="Assessment", defaults={"duration_minutes": 45})
+    return waitlist_entry_join(
+        service=service,
+        practitioner_id=None,
+        weekdays=weekdays,
+        name=name,
+        phone=phone,
+        email=email,
+        consent_version=CURRENT_CONSENT_VERSION,
+    )
+
+
+def test_the_patients_waitlist_entries_are_in_their_export_and_go_with_erasure(officer, patient_request):
+    """Issue 29, item 3: the patient's own entries (same phone, and the same e-mail or name) are theirs; a
+    relative on the same landline with another name and e-mail, and a stranger, are not."""
+    own = waitlisted(name="Olwen Pryce", phone="+447700900456", email="other.address@example.org", weekdays="03")
+    own_by_email = waitlisted(name="O. Pryce", phone="+447700900456", email="Olwen@Example.org")
+    practitioner = Practitioner.objects.create(name="Sam Physio")
+    start = timezone.now() + dt.timedelta(days=2)
+    WaitlistOffer.objects.create(
+        entry=own, practitioner=practitioner, starts_at=start, ends_at=start + dt.timedelta(minutes=45)
+    )
+    relative = waitlisted(name="Huw Pryce", phone="+447700900456", email="huw@example.org")
+    stranger = waitlisted(name="Olwen Pryce", phone="+447700900999", email="someone@example.org")
+    client = logged_in(officer)
+
+    data = json.loads(client.post(export_url(patient_request)).content)
+    exported = {entry["reference"]: entry for entry in data["waitlist"]}
+    assert set(exported) == {own.reference, own_by_email.reference}
+    first = exported[own.reference]
+    assert (first["name"], first["phone"], first["email"]) == (
+        "Olwen Pryce",
+        "+447700900456",
+        "other.address@example.org",
+    )
+    assert (first["service"], first["practitioner"], first["days"]) == ("Assessment", "Any", ["Monday", "Thursday"])
+    assert first["status"] == "Waiting" and first["joined_at"] and first["consent"]["version"] == own.consent_version
+    assert [(o["practitioner"], o["status"]) for o in first["offers"]] == [("Sam Physio", "Offered")]
+
+    confirm = client.get(erase_url(patient_request)).content.decode()
+    assert "2 waitlist entries" in confirm and own.reference in confirm
+    client.post(erase_url(patient_request))
+    assert set(WaitlistEntry.objects.values_list("reference", flat=True)) == {relative.reference, stranger.reference}
+    assert not WaitlistOffer.objects.exists()
+    erased = set(PrivacyLogEntry.objects.filter(action=Action.ERASED).values_list("reference", flat=True))
+    assert erased == {"CB-PRIV1", own.reference, own_by_email.reference}
 
 
 def test_erase_of_a_request_without_questionnaire(officer):
