@@ -74,6 +74,8 @@ def report_csv_rows(report: OutcomeReport) -> list[list[str]]:
         ("practitioner", report.by_practitioner),
         ("service", report.by_service),
     )
+    # Which answer each median's changes start from, last so that the columns above keep their places.
+    header += [f"{measure.score_id}: change measured from" for measure in OUTCOME_MEASURES]
     rows = [header]
     for breakdown, groups in sections:
         for group in groups:
@@ -87,7 +89,7 @@ def _group_cells(group: GroupRow) -> list:
     cells = [group.label, group.sent_shown, group.answered_shown, group.response_rate_shown]
     for figure in group.measures:
         cells += [figure.answered_shown, figure.counted_shown, figure.median_shown]
-    return cells
+    return cells + [figure.baseline_shown for figure in group.measures]
 
 
 class OutcomeReportAdminMixin:

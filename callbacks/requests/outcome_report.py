@@ -1,10 +1,12 @@
 """The clinic's outcome report: for a period, how many patients were sent follow-ups, how many answered, and the
-median outcome per measure, overall, by practitioner and by service. Read only; one query whatever the period.
+median outcome per measure, overall, by practitioner and by service. Read only; two queries whatever the period.
 
 Who is counted: every request with a follow-up whose e-mail went out in the period (clinic dates, both ends
-included). Their answers are those follow-ups' answers, in week order. Per patient and measure the figure is
-`callbacks.rules.outcomes.outcome_patient_summary` (the change from the first answer to the latest, or the
-latest global rating), and a group's figure is the median of its patients' figures. Practitioner and service
+included). Their answers are the intake questionnaire's pain scores, when given, then those follow-ups' answers
+in week order. Per patient and measure the figure is `callbacks.rules.outcomes.outcome_patient_figure` (the
+change from the first answer, intake's when given, to the latest; or the latest global rating), a group's figure
+is the median of its patients' figures, and each figure says how many of them it measures from intake and how
+many from the first follow-up. Practitioner and service
 come from the request's appointment; a patient booked without one in the system is in a group of their own.
 The report names no patient: groups are staff members and services, and every figure comes with its count.
 What staff see (the ``*_shown`` values, on the page and in the CSV) withholds every count, rate and median about
@@ -17,13 +19,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from callbacks.models import FollowUp
-from callbacks.requests.outcomes import follow_up_score_values
+from callbacks.requests.outcomes import callback_request_intake_values, follow_up_score_values
 from callbacks.rules.outcomes import (
+    BASELINE_FIRST_FOLLOW_UP,
+    BASELINE_INTAKE,
     OUTCOME_MEASURES,
     OUTCOME_SMALL_GROUP_TEXT,
     OutcomeMeasure,
     outcome_group_too_small,
-    outcome_patient_summary,
+    outcome_patient_figure,
 )
 from clinic.hours import clinic_zone
 
@@ -33,10 +37,28 @@ NO_APPOINTMENT = "No appointment on record"
 @dataclass(frozen=True)
 class MeasureFigure:
     measure: OutcomeMeasure
-    # Patients with at least one answer for the measure, and those with a figure (two answers for a change).
+    # Patients with at least one follow-up answer for the measure, and those with a figure (two answers in all,
+    # intake's included, for a change).
     answered: int
     counted: int
     median: float | None
+    # Of the counted patients, whose change is measured from intake and whose from their first follow-up.
+    from_intake: int = 0
+    from_first_follow_up: int = 0
+
+    @property
+    def baseline_shown(self) -> str:
+        """Which answer the changes start from, without telling a count of fewer than five (nor one that the
+        count shown would give away): "" for the latest rating and for a withheld figure."""
+        if self.withheld or not (self.from_intake or self.from_first_follow_up):
+            return ""
+        if not self.from_first_follow_up:
+            return "from intake"
+        if not self.from_intake:
+            return "from the first follow-up"
+        if not (outcome_group_too_small(self.from_intake) or outcome_group_too_small(self.from_first_follow_up)):
+            return f"from intake for {self.from_intake}, from the first follow-up for {self.from_first_follow_up}"
+        return "from intake or, without intake scores, the first follow-up"
 
     @property
     def median_text(self) -> str:
@@ -114,7 +136,9 @@ class _Patient:
     practitioner: str
     service: str
     answered: bool = False
-    # Score id -> the patient's answers in week order.
+    # Score id -> the intake's score, for the measures intake asked the same way.
+    intake: dict[str, int | float] = field(default_factory=dict)
+    # Score id -> the patient's follow-up answers in week order.
     values: dict[str, list[int | float]] = field(default_factory=lambda: defaultdict(list))
 
 
@@ -129,7 +153,14 @@ def _patients(date_from: dt.date, date_to: dt.date) -> list[_Patient]:
     start, end = _period_bounds(date_from, date_to)
     follow_ups = (
         FollowUp.objects.filter(sent_at__gte=start, sent_at__lt=end)
-        .select_related("questionnaire_response", "request__appointment__practitioner", "request__appointment__service")
+        .select_related(
+            "questionnaire_response",
+            "request__questionnaire_response",
+            "request__appointment__practitioner",
+            "request__appointment__service",
+        )
+        # The intake answers of every request, in one more query.
+        .prefetch_related("request__questionnaire_response__answers")
         .order_by("request_id", "weeks")
     )
     patients: dict[int, _Patient] = {}
@@ -140,6 +171,7 @@ def _patients(date_from: dt.date, date_to: dt.date) -> list[_Patient]:
             patient = patients[follow_up.request_id] = _Patient(
                 practitioner=appointment.practitioner.name if appointment else NO_APPOINTMENT,
                 service=appointment.service.name if appointment else NO_APPOINTMENT,
+                intake=callback_request_intake_values(follow_up.request),
             )
         if follow_up.status == FollowUp.Status.ANSWERED:
             patient.answered = True
@@ -155,12 +187,27 @@ def _median(figures: list[float]) -> float | None:
 def _group_row(label: str, patients: list[_Patient]) -> GroupRow:
     measures = []
     for measure in OUTCOME_MEASURES:
-        answered = [patient.values[measure.score_id] for patient in patients if patient.values.get(measure.score_id)]
+        answered = [patient for patient in patients if patient.values.get(measure.score_id)]
         figures = [
-            figure for figure in (outcome_patient_summary(measure, values) for values in answered) if figure is not None
+            figure
+            for figure in (
+                outcome_patient_figure(
+                    measure, intake=patient.intake.get(measure.score_id), follow_ups=patient.values[measure.score_id]
+                )
+                for patient in answered
+            )
+            if figure is not None
         ]
+        baselines = [figure.baseline for figure in figures]
         measures.append(
-            MeasureFigure(measure=measure, answered=len(answered), counted=len(figures), median=_median(figures))
+            MeasureFigure(
+                measure=measure,
+                answered=len(answered),
+                counted=len(figures),
+                median=_median([figure.value for figure in figures]),
+                from_intake=baselines.count(BASELINE_INTAKE),
+                from_first_follow_up=baselines.count(BASELINE_FIRST_FOLLOW_UP),
+            )
         )
     return GroupRow(
         label=label,

@@ -8,7 +8,13 @@ import datetime as dt
 from dataclasses import dataclass
 
 from callbacks.models import CallbackRequest, FollowUp
-from callbacks.rules.outcomes import OUTCOME_MEASURES, OutcomeMeasure
+from callbacks.rules.outcomes import (
+    BASELINE_INTAKE,
+    OUTCOME_MEASURES,
+    OutcomeMeasure,
+    PatientFigure,
+    outcome_patient_figure,
+)
 from intake.selectors import (
     ResponseSummary,
     questionnaire_response_answers,
@@ -30,6 +36,31 @@ class ScorePoint:
 class MeasureSeries:
     measure: OutcomeMeasure
     points: tuple[ScorePoint, ...]
+
+    @property
+    def change(self) -> PatientFigure | None:
+        """The patient's figure, as the clinic report counts it (`outcome_patient_figure`)."""
+        has_intake = bool(self.points) and self.points[0].weeks == INTAKE_WEEKS
+        return outcome_patient_figure(
+            self.measure,
+            intake=self.points[0].value if has_intake else None,
+            follow_ups=[point.value for point in self.points[has_intake:]],
+        )
+
+    @property
+    def change_text(self) -> str:
+        """What staff read under the chart: the change and its starting point, or why there is none."""
+        figure = self.change
+        if figure is None:
+            return "No change yet: one answer so far" if len(self.points) == 1 else ""
+        value = "0" if figure.value == 0 else f"{figure.value:+g}"
+        if not figure.baseline:
+            return f"Latest rating: {value}"
+        if figure.baseline == BASELINE_INTAKE:
+            return f"Change since intake: {value}"
+        first = self.points[0].when.lower()
+        asked = "intake did not ask" if not self.measure.intake_question else "no intake score"
+        return f"Change since {first} (the first follow-up; {asked}): {value}"
 
 
 @dataclass(frozen=True)
@@ -73,7 +104,8 @@ def follow_up_score_values(follow_up: FollowUp) -> dict[str, int | float]:
     return questionnaire_response_score_values(response=follow_up.questionnaire_response)
 
 
-def _intake_values(request: CallbackRequest) -> dict[str, int | float]:
+def callback_request_intake_values(request: CallbackRequest) -> dict[str, int | float]:
+    """The intake's scores for the measures intake asked the same way (its answers are read, or prefetched)."""
     if request.questionnaire_response_id is None:
         return {}
     answers = questionnaire_response_answers(response=request.questionnaire_response)
@@ -89,7 +121,7 @@ def callback_request_scores_over_time(*, request: CallbackRequest) -> ScoresOver
     """Each measure's scores at intake and at every answered follow-up, oldest first, and every follow-up of
     the request with its state. Two queries: the follow-ups with their answer sets, and the intake answers."""
     follow_ups = list(FollowUp.objects.filter(request=request).select_related("questionnaire_response"))
-    moments = [(INTAKE_WEEKS, _intake_values(request))]
+    moments = [(INTAKE_WEEKS, callback_request_intake_values(request))]
     moments += [(follow_up.weeks, follow_up_score_values(follow_up)) for follow_up in follow_ups]
     moments = [(weeks, values) for weeks, values in moments if values]
     series = tuple(

@@ -21,7 +21,7 @@ def outcome_group_too_small(patients: int) -> bool:
 
 
 # How a measure is summarised per patient in the clinic report.
-FIRST_TO_LATEST = "first_to_latest"  # the latest answer minus the first
+FIRST_TO_LATEST = "first_to_latest"  # the latest answer minus the first (intake's when given)
 LATEST = "latest"  # the latest answer itself (it already compares with how the patient was at first)
 
 
@@ -39,7 +39,7 @@ class OutcomeMeasure:
 
     @property
     def summary_label(self) -> str:
-        return "latest rating" if self.summary == LATEST else "change, first to latest"
+        return "latest rating" if self.summary == LATEST else "change, first answer to latest"
 
 
 OUTCOME_MEASURES: tuple[OutcomeMeasure, ...] = (
@@ -58,11 +58,32 @@ OUTCOME_MEASURES: tuple[OutcomeMeasure, ...] = (
 )
 
 
-def outcome_patient_summary(measure: OutcomeMeasure, values: Sequence[float]) -> float | None:
-    """One patient's figure for the report from their follow-up answers in order: the change from the first
-    to the latest (None with fewer than two), or the latest rating (None with none)."""
+# Where a patient's change is measured from.
+BASELINE_INTAKE = "intake"
+BASELINE_FIRST_FOLLOW_UP = "first follow-up"
+
+
+@dataclass(frozen=True)
+class PatientFigure:
+    value: float
+    # BASELINE_INTAKE or BASELINE_FIRST_FOLLOW_UP for a change; "" for a latest rating, which has no baseline.
+    baseline: str
+
+
+def outcome_patient_figure(
+    measure: OutcomeMeasure, *, intake: float | None, follow_ups: Sequence[float]
+) -> PatientFigure | None:
+    """One patient's figure for a measure (issue 29, item 2).
+
+    A change is measured from the patient's first answer: the intake questionnaire's score when the patient gave
+    one (only for the measures intake asked the same way), else their first follow-up answer; to their latest.
+    With one answer in all there is no change (None, never 0). The global rating of change is the latest rating
+    itself (None with none), with no baseline.
+    """
     if measure.summary == LATEST:
-        return values[-1] if values else None
-    if len(values) < 2:
+        return PatientFigure(value=follow_ups[-1], baseline="") if follow_ups else None
+    answers = [intake, *follow_ups] if intake is not None else list(follow_ups)
+    if len(answers) < 2:
         return None
-    return values[-1] - values[0]
+    baseline = BASELINE_INTAKE if intake is not None else BASELINE_FIRST_FOLLOW_UP
+    return PatientFigure(value=answers[-1] - answers[0], baseline=baseline)

@@ -66,6 +66,8 @@ def test_request_page_draws_each_measure_and_the_same_numbers_as_a_table():
     # The table: intake and week 2, a measure intake did not ask shown as such.
     assert '<th scope="row">Intake</th><td>8</td><td>9</td><td><span class="triage-muted">no score</span></td>' in html
     assert '<th scope="row">Week 2</th><td>6</td><td>7</td><td>4</td><td>2</td>' in html
+    # Each chart says its change and from which answer (issue 29, item 2).
+    assert "Change since intake: -2" in section and "Latest rating: +2" in section
     # Where the patient is with their follow-ups.
     assert "Answered" in html and "Sent (handed to the outbox)" in html
 
@@ -181,14 +183,14 @@ def larger_dataset(clinic_dataset):  # noqa: F811
         patient_with_follow_ups(answers={2: {"pain": 6}, 6: {"pain": 4}})
 
 
-SMALL_FIGURE = re.compile(r"\(n = [1-4]\)|<td>[1-4]</td>")
+SMALL_FIGURE = re.compile(r"\(n = [1-4][,)]|<td>[1-4]</td>|for [1-4]\b")
 
 
 def test_groups_of_fewer_than_five_patients_show_no_figure_on_the_page(larger_dataset):
     client, _ = staff_client("view_outcome_report")
     html = text(client.get(REPORT))
     assert '<th scope="row">All patients</th> <td>7</td> <td>6</td> <td>85.7%</td>' in html
-    assert '-2 <span class="triage-muted">(n = 5)</span>' in html
+    assert '-2 <span class="triage-muted">(n = 5, from the first follow-up)</span>' in html
     assert (
         '<th scope="row">Alex Physio</th> <td>fewer than 5</td> <td>fewer than 5</td> '
         '<td><span class="triage-muted">fewer than 5</span></td>'
@@ -205,6 +207,11 @@ def test_groups_of_fewer_than_five_patients_show_no_figure_in_the_csv(larger_dat
     rows = list(csv.reader(io.StringIO(client.get(REPORT, {"format": "csv"}).content.decode())))
     fewer = "fewer than 5"
     assert rows[1][:8] == ["overall", "All patients", "7", "6", "85.7", "6", "5", "-2"]
+    # Which answer each median starts from (no intake scores here); none for a withheld one or a latest rating.
+    assert rows[0][-4:] == [
+        f"{score}: change measured from" for score in ("pain_now", "pain_worst_week", "psfs_mean", "global_change")
+    ]
+    assert rows[1][-4:] == ["from the first follow-up", "from the first follow-up", "", ""]
     # psfs_mean: two patients with an answer, one counted.
     assert rows[1][11:14] == [fewer, fewer, fewer]
     assert ["practitioner", "Alex Physio", fewer, fewer, fewer, fewer, fewer, fewer] in [row[:8] for row in rows]
@@ -257,7 +264,7 @@ def test_csv_holds_the_figures_safe_for_a_spreadsheet_and_is_privacy_logged(clin
     assert rows[0][5:8] == [
         "pain_now: patients with an answer",
         "pain_now: patients counted",
-        "pain_now: median change, first to latest",
+        "pain_now: median change, first answer to latest",
     ]
     fewer = "fewer than 5"
     assert rows[1][:8] == ["overall", "All patients", "5", fewer, fewer, fewer, fewer, fewer]

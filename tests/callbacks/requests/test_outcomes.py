@@ -74,6 +74,49 @@ def test_scores_over_time_cost_two_queries_however_many_follow_ups():
     assert len(queries) == 2
 
 
+def intake_pain(now, worst=None):
+    answers = {"pain_now": now, "pain_worst": now if worst is None else worst}
+    return questionnaire_response_create(definition=definition_current(BACK_PAIN), answers=answers, complete=False)
+
+
+def test_each_chart_gives_the_change_from_the_first_answer_and_says_which_that_was():
+    """Issue 29, item 2: from the intake's score when given, else from the first follow-up; one answer is no
+    change (not 0); the global rating is the latest rating, with no baseline."""
+    patient = patient_with_follow_ups(
+        questionnaire_response=intake_pain(8, 9),
+        answers={2: {"pain": 6, "worst": 7, "psfs": (3,), "change": "better"}, 6: {"pain": 3, "psfs": (6,)}},
+    )
+    series = {s.measure.score_id: s for s in callback_request_scores_over_time(request=patient).series}
+    assert series["pain_now"].change_text == "Change since intake: -5"
+    assert series["pain_worst_week"].change_text == "Change since intake: -6"  # 9, then 7 and 3
+    assert series["psfs_mean"].change_text == "Change since week 2 (the first follow-up; intake did not ask): +3"
+    assert series["global_change"].change_text == "Latest rating: +2"
+
+    once = patient_with_follow_ups(answers={2: {"pain": 6}})
+    series = {s.measure.score_id: s for s in callback_request_scores_over_time(request=once).series}
+    assert series["pain_now"].change is None
+    assert series["pain_now"].change_text == "No change yet: one answer so far"
+    only_intake = CallbackRequestFactory(questionnaire_response=intake_pain(7))
+    series = {s.measure.score_id: s for s in callback_request_scores_over_time(request=only_intake).series}
+    assert series["pain_now"].change is None and series["psfs_mean"].change_text == ""
+
+
+def test_the_report_measures_change_from_the_intake_scores_when_given(clinic_dataset):
+    """Issue 29, item 2. Added to the dataset: intake 9 then one follow-up 6 (-3 from intake; one follow-up
+    answer, so no figure before); intake 7, then 8 and 5 (-2 from intake, where the first follow-up gave -3);
+    intake 6 and no follow-up answered (one answer: no change)."""
+    patient_with_follow_ups(questionnaire_response=intake_pain(9), answers={2: {"pain": 6}})
+    patient_with_follow_ups(questionnaire_response=intake_pain(7), answers={2: {"pain": 8}, 6: {"pain": 5}})
+    patient_with_follow_ups(questionnaire_response=intake_pain(6), answers={2: None})
+    pain = outcome_report(**period()).overall.measures[0]
+    # -4, -1, -3 from the first follow-up; -3, -2 from intake: median -3.
+    assert (pain.answered, pain.counted, pain.median) == (6, 5, -3)
+    assert (pain.from_intake, pain.from_first_follow_up) == (2, 3)
+    assert pain.baseline_shown == "from intake or, without intake scores, the first follow-up"
+    psfs = outcome_report(**period()).overall.measures[2]
+    assert (psfs.from_intake, psfs.from_first_follow_up) == (0, 1)
+
+
 @pytest.fixture
 def clinic_dataset():
     """Five patients sent follow-ups 8-10 days ago, one sent them long before the period.
@@ -229,7 +272,10 @@ def test_an_empty_period_has_no_rate_and_no_groups():
     assert report.by_practitioner == () and report.by_service == () and report.overall_rows == ()
 
 
-def test_the_report_costs_one_query_whatever_the_number_of_patients(clinic_dataset):
+def test_the_report_costs_two_queries_whatever_the_number_of_patients(clinic_dataset):
+    # The follow-ups with their requests, then the intake answers of all their requests.
+    patient_with_follow_ups(questionnaire_response=intake_pain(9), answers={2: {"pain": 6}})
+    patient_with_follow_ups(questionnaire_response=intake_pain(7), answers={2: {"pain": 5}})
     with CaptureQueriesContext(connection) as queries:
         outcome_report(**period(days=365))
-    assert len(queries) == 1
+    assert len(queries) == 2
