@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from callbacks.models import CallbackRequest, Notification, WaitlistOffer
+from callbacks.models import CallbackRequest, FollowUp, Notification, WaitlistOffer
 from callbacks.notifications.routing import (
     appointment_moved_routes,
     booking_email_recipient,
@@ -134,14 +134,35 @@ def notifications_enqueue(ids: Iterable[int]) -> int:
     return queued
 
 
+@transaction.atomic
 def notification_resend(*, notification: Notification) -> bool:
-    """Put a failed notification back in the queue. Returns False if it was not failed."""
-    updated = Notification.objects.filter(pk=notification.pk, status=Notification.Status.FAILED).update(
-        status=Notification.Status.PENDING, attempts=0, next_attempt_at=timezone.now()
+    """Put a failed notification back in the queue. Returns False if it was not failed, or if it is the
+    follow-up e-mail of a patient who has stopped the follow-ups since."""
+    updated = (
+        Notification.objects.filter(pk=notification.pk, status=Notification.Status.FAILED)
+        .exclude(follow_up__status=FollowUp.Status.STOPPED)
+        .update(status=Notification.Status.PENDING, attempts=0, next_attempt_at=timezone.now())
     )
     if updated:
+        notification.status = Notification.Status.PENDING
+        follow_up_delivery_follow(notification=notification)
         notifications_enqueue_on_commit([notification])
     return bool(updated)
+
+
+def follow_up_delivery_follow(*, notification: Notification) -> None:
+    """An outcome follow-up shows what became of its e-mail, whose outbox row is the one record of the delivery:
+    failed when the row failed for good, sent again when the row is re-sent. Call in the transaction that
+    changed the row's status; a row of no follow-up, and a follow-up answered or stopped, are left alone."""
+    if notification.follow_up_id is None:
+        return
+    if notification.status == Notification.Status.FAILED:
+        before, after = FollowUp.Status.SENT, FollowUp.Status.FAILED
+    elif notification.status == Notification.Status.PENDING:
+        before, after = FollowUp.Status.FAILED, FollowUp.Status.SENT
+    else:
+        return
+    FollowUp.objects.filter(pk=notification.follow_up_id, status=before).update(status=after)
 
 
 def outbox_requeue_stale(*, limit: int = 500) -> int:

@@ -147,7 +147,7 @@ def follow_ups_stop(*, request_id: int) -> bool:
     request.follow_ups_stopped_at = now
     request.save(update_fields=["follow_ups_stopped_at", "updated_at"])
     stopped = FollowUp.objects.filter(
-        request=request, status__in=[FollowUp.Status.SCHEDULED, FollowUp.Status.SENT]
+        request=request, status__in=[FollowUp.Status.SCHEDULED, FollowUp.Status.SENT, FollowUp.Status.FAILED]
     ).update(status=FollowUp.Status.STOPPED)
     _event(
         request,

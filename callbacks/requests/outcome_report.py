@@ -2,7 +2,8 @@
 median outcome per measure, overall, by practitioner and by service. Read only; one query whatever the period.
 
 Who is counted: every request with a follow-up whose e-mail went out in the period (clinic dates, both ends
-included). Their answers are those follow-ups' answers, in week order. Per patient and measure the figure is
+included) and has not failed for good (a re-sent one counts again). Their answers are those follow-ups' answers,
+in week order. Per patient and measure the figure is
 `callbacks.rules.outcomes.outcome_patient_summary` (the change from the first answer to the latest, or the
 latest global rating), and a group's figure is the median of its patients' figures. Practitioner and service
 come from the request's appointment; a patient booked without one in the system is in a group of their own.
@@ -129,6 +130,7 @@ def _patients(date_from: dt.date, date_to: dt.date) -> list[_Patient]:
     start, end = _period_bounds(date_from, date_to)
     follow_ups = (
         FollowUp.objects.filter(sent_at__gte=start, sent_at__lt=end)
+        .exclude(status=FollowUp.Status.FAILED)
         .select_related("questionnaire_response", "request__appointment__practitioner", "request__appointment__service")
         .order_by("request_id", "weeks")
     )

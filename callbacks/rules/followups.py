@@ -14,12 +14,15 @@ from callbacks.rules.requests import RequestOutcome, RequestStatus
 class FollowUpStatus(models.TextChoices):
     SCHEDULED = "scheduled", "Scheduled"
     SENT = "sent", "Sent (handed to the outbox)"
+    # Its e-mail failed for good (the outbox row is failed); a re-send of that row makes it sent again.
+    FAILED = "failed", "Not delivered: its e-mail failed"
     ANSWERED = "answered", "Answered"
     STOPPED = "stopped", "Stopped by the patient"
     SKIPPED = "skipped", "Not sent (no e-mail address)"
 
 
 # A follow-up in one of these states will never be sent again and never be answered.
+# (A failed one is not among them: staff can re-send its e-mail.)
 FOLLOW_UP_FINAL_STATUSES = (FollowUpStatus.ANSWERED, FollowUpStatus.STOPPED, FollowUpStatus.SKIPPED)
 
 

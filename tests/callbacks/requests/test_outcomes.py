@@ -229,6 +229,14 @@ def test_an_empty_period_has_no_rate_and_no_groups():
     assert report.by_practitioner == () and report.by_service == () and report.overall_rows == ()
 
 
+def test_a_patient_whose_follow_up_email_failed_is_not_counted_as_sent(clinic_dataset):
+    before = outcome_report(**period())
+    failed = patient_with_follow_ups(answers={2: None}, sent_days_ago=9)
+    FollowUp.objects.filter(request=failed).update(status=FollowUp.Status.FAILED)
+    after = outcome_report(**period())
+    assert (after.overall.sent, after.overall.answered) == (before.overall.sent, before.overall.answered)
+
+
 def test_the_report_costs_one_query_whatever_the_number_of_patients(clinic_dataset):
     with CaptureQueriesContext(connection) as queries:
         outcome_report(**period(days=365))
