@@ -112,6 +112,22 @@ def notification_queue_once(*, request: CallbackRequest, kind: str) -> bool:
     return created
 
 
+def notification_for_appointment_reminder(request: CallbackRequest) -> Notification | None:
+    """Write and queue (after commit) a reminder of the request's appointment; None when the patient gave no
+    address. One per appointment time: the caller stamps the appointment in the same transaction."""
+    recipient = booking_email_recipient(request=request, kind=Notification.Kind.BOOKING_REMINDER)
+    if not recipient:
+        return None
+    notification = Notification.objects.create(
+        request=request,
+        kind=Notification.Kind.BOOKING_REMINDER,
+        channel=Notification.Channel.EMAIL,
+        recipient=recipient,
+    )
+    notifications_enqueue_on_commit([notification])
+    return notification
+
+
 def notifications_enqueue_on_commit(notifications: Iterable[Notification]) -> None:
     ids = [notification.pk for notification in notifications]
     transaction.on_commit(lambda: notifications_enqueue(ids))
