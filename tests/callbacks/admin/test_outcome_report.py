@@ -127,6 +127,21 @@ def test_request_page_costs_the_same_queries_for_one_or_three_answered_follow_up
     assert one == three
 
 
+def test_request_page_reads_its_follow_ups_once():
+    client, _ = staff_client()
+    patient = scored_patient({2: {"pain": 6}, 6: {"pain": 5}, 12: None})
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("admin:callbacks_callbackrequest_change", args=[patient.pk]))
+    assert response.status_code == 200
+    follow_up_reads = [query["sql"] for query in queries if 'FROM "callbacks_followup"' in query["sql"]]
+    assert len(follow_up_reads) == 1, follow_up_reads
+    # Both of what the page shows from them are there: the scores (table) and each answered follow-up's answers.
+    html = text(response)
+    assert '<th scope="row">Week 6</th><td>5</td>' in html
+    assert 'id="follow-up-2-answers"' in html and 'id="follow-up-6-answers"' in html
+    assert 'id="follow-up-12-answers"' not in html
+
+
 # The report: who may see it
 
 
