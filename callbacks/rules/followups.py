@@ -5,6 +5,7 @@ the one place that reads it.
 """
 
 import datetime as dt
+import re
 
 from django.db import models
 
@@ -26,6 +27,9 @@ class FollowUpStatus(models.TextChoices):
 FOLLOW_UP_FINAL_STATUSES = (FollowUpStatus.ANSWERED, FollowUpStatus.STOPPED, FollowUpStatus.SKIPPED)
 
 
+WHOLE_NUMBER = re.compile(r"[0-9]+")
+
+
 def follow_up_weeks_parse(raw: str | list) -> tuple[int, ...]:
     """``"2,6,12"`` (or a list) as sorted, distinct whole weeks, each 1 or more; ValueError on anything else."""
     parts = raw.split(",") if isinstance(raw, str) else list(raw)
@@ -34,7 +38,8 @@ def follow_up_weeks_parse(raw: str | list) -> tuple[int, ...]:
         text = str(part).strip()
         if not text:
             continue
-        if not text.isdigit() or int(text) < 1:
+        # ASCII digits only: str.isdigit() also takes "²", which int() then refuses with a message of its own.
+        if not WHOLE_NUMBER.fullmatch(text) or int(text) < 1:
             raise ValueError(f"{text!r} is not a whole number of weeks (1 or more)")
         weeks.add(int(text))
     return tuple(sorted(weeks))

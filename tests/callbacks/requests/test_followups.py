@@ -131,6 +131,17 @@ def test_follow_up_email_carries_the_reference_and_links_but_no_health_details(d
     assert "do not wait" in message.body and "999" in message.body
 
 
+@pytest.mark.parametrize(("weeks", "said"), [(1, "about 1 week since"), (2, "about 2 weeks since")])
+def test_follow_up_email_counts_its_weeks_in_good_english(weeks, said):
+    follow_up = FollowUpFactory(status=FollowUp.Status.SCHEDULED, sent_at=None, due_at=timezone.now(), weeks=weeks)
+    with mock.patch("callbacks.tasks.notification_send_task.apply_async"):
+        follow_ups_send_due()
+    notification_send(notification_id=Notification.objects.get(follow_up=follow_up).pk)
+    [message] = mail.outbox
+    assert said in " ".join(message.body.split())
+    assert "1 weeks" not in message.body
+
+
 def test_stop_marks_the_request_and_unsent_follow_ups_and_records_it():
     request = CallbackRequestFactory()
     scheduled = FollowUpFactory(request=request, weeks=6, status=FollowUp.Status.SCHEDULED, sent_at=None)
@@ -151,7 +162,9 @@ def test_stop_marks_the_request_and_unsent_follow_ups_and_records_it():
 def test_the_weeks_setting_is_read_strictly():
     assert follow_up_weeks_parse("12, 2,6,6") == (2, 6, 12)
     assert follow_up_weeks_parse("") == ()
-    for bad in ("2,x", "0", "-1"):
+    assert follow_up_weeks_parse(["1", 4]) == (1, 4)
+    # Whole weeks of 1 or more, in ASCII digits: a superscript or another script's digit is refused too.
+    for bad in ("2,x", "0", "-1", "1.5", "2 weeks", "²", "٣", "00"):
         with pytest.raises(ValueError, match="whole number of weeks"):
             follow_up_weeks_parse(bad)
 
