@@ -29,6 +29,7 @@ from callbacks.notifications.routing import (
     staff_sign_in_alert_recipients,
     waitlist_offer_recipient,
 )
+from callbacks.rules.followups import FOLLOW_UP_FINAL_STATUSES
 
 logger = logging.getLogger(__name__)
 
@@ -152,11 +153,11 @@ def notifications_enqueue(ids: Iterable[int]) -> int:
 
 @transaction.atomic
 def notification_resend(*, notification: Notification) -> bool:
-    """Put a failed notification back in the queue. Returns False if it was not failed, or if it is the
-    follow-up e-mail of a patient who has stopped the follow-ups since."""
+    """Put a failed notification back in the queue. Returns False if it was not failed, or if it is a follow-up
+    e-mail whose follow-up can no longer be answered (answered or stopped since)."""
     updated = (
         Notification.objects.filter(pk=notification.pk, status=Notification.Status.FAILED)
-        .exclude(follow_up__status=FollowUp.Status.STOPPED)
+        .exclude(follow_up__status__in=FOLLOW_UP_FINAL_STATUSES)
         .update(status=Notification.Status.PENDING, attempts=0, next_attempt_at=timezone.now())
     )
     if updated:

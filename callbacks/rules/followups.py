@@ -26,6 +26,10 @@ class FollowUpStatus(models.TextChoices):
 # (A failed one is not among them: staff can re-send its e-mail.)
 FOLLOW_UP_FINAL_STATUSES = (FollowUpStatus.ANSWERED, FollowUpStatus.STOPPED, FollowUpStatus.SKIPPED)
 
+# The states in which a follow-up's link can be answered: its e-mail went out, and a mail server that failed the
+# reply may still have taken the message, so a patient holding the link of a "failed" one can use it.
+FOLLOW_UP_ANSWERABLE_STATUSES = (FollowUpStatus.SENT, FollowUpStatus.FAILED)
+
 
 WHOLE_NUMBER = re.compile(r"[0-9]+")
 

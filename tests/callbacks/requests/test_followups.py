@@ -1,10 +1,12 @@
 """Outcome follow-ups: scheduled when a request becomes a patient, sent once through the outbox when due."""
 
 import datetime as dt
+import importlib
 import json
 from unittest import mock
 
 import pytest
+from django.apps import apps as django_apps
 from django.core import mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -208,3 +210,22 @@ def test_a_patients_data_download_holds_their_follow_ups_and_answers():
     assert exported["questionnaire"]["definition"] == "outcomes/v1"
     answers = {answer["question_id"]: answer["value"] for answer in exported["questionnaire"]["answers"]}
     assert answers["psfs_activity_1"] == "Cycling" and answers["psfs_rating_1"] == 6
+
+
+def test_migration_0022_marks_follow_ups_whose_email_had_already_failed():
+    migration = importlib.import_module("callbacks.migrations.0022_follow_up_failed")
+    failed_email, delivered, no_email = FollowUpFactory(weeks=2), FollowUpFactory(weeks=6), FollowUpFactory(weeks=12)
+    for follow_up, status in ((failed_email, "failed"), (delivered, "sent")):
+        Notification.objects.create(
+            request=follow_up.request,
+            follow_up=follow_up,
+            kind=Notification.Kind.FOLLOW_UP,
+            recipient="patient@example.test",
+            status=status,
+            sent_at=timezone.now() if status == "sent" else None,
+        )
+    migration.follow_ups_of_failed_emails_failed(django_apps, None)
+    statuses = {row.pk: row.status for row in FollowUp.objects.all()}
+    assert statuses == {failed_email.pk: "failed", delivered.pk: "sent", no_email.pk: "sent"}
+    migration.failed_follow_ups_sent(django_apps, None)
+    assert set(FollowUp.objects.values_list("status", flat=True)) == {"sent"}
