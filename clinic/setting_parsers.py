@@ -18,6 +18,9 @@ def parse_deadlines(spec: str) -> dict[str, str]:
     return deadlines
 
 
+WHOLE_NUMBER = re.compile(r"[0-9]+")
+
+
 def follow_up_weeks_parse(raw: str | list) -> tuple[int, ...]:
     """``"2,6,12"`` (or a list) as sorted, distinct whole weeks, each 1 or more; ValueError on anything else."""
     parts = raw.split(",") if isinstance(raw, str) else list(raw)
@@ -26,7 +29,8 @@ def follow_up_weeks_parse(raw: str | list) -> tuple[int, ...]:
         text = str(part).strip()
         if not text:
             continue
-        if not text.isdigit() or int(text) < 1:
+        # ASCII digits only: str.isdigit() also takes "²", which int() then refuses with a message of its own.
+        if not WHOLE_NUMBER.fullmatch(text) or int(text) < 1:
             raise ValueError(f"{text!r} is not a whole number of weeks (1 or more)")
         weeks.add(int(text))
     return tuple(sorted(weeks))

@@ -96,3 +96,12 @@ def test_readme_documents_every_variable_in_env_example():
     listed = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
     documented = set(re.findall(r"`([A-Z][A-Z0-9_]{2,})`", (ROOT / "README.md").read_text()))
     assert listed - documented == set(), "document these in the README's configuration table"
+
+
+def test_follow_up_weeks_other_than_whole_weeks_of_1_or_more_stop_the_site_at_start_up():
+    for refused in ("2,0", "²"):
+        result = run_manage("check", env={"CLINIC_FOLLOW_UP_WEEKS": refused})
+        assert result.returncode != 0, refused
+        assert "CLINIC_FOLLOW_UP_WEEKS" in result.stderr
+        assert "is not a whole number of weeks (1 or more)" in result.stderr, result.stderr[-500:]
+    assert run_manage("check", env={"CLINIC_FOLLOW_UP_WEEKS": "1, 4"}).returncode == 0

@@ -33,7 +33,7 @@ from callbacks.admin.privacy import ListedPrivacyMixin, PrivacyAdminMixin
 from callbacks.admin.workflow import WORKFLOW_ACTIONS, WorkflowAdminMixin
 from callbacks.models import Appointment, CallbackRequest, ConsentMethod, Priority
 from callbacks.requests import workflow
-from callbacks.requests.outcomes import callback_request_follow_up_answers, callback_request_scores_over_time
+from callbacks.requests.outcomes import callback_request_scores_over_time
 from callbacks.requests.phone import phone_search_variants
 from callbacks.requests.selectors import QUEUE_ORDER, callback_request_queue, callback_request_timeline
 from callbacks.rules.staff import staff_display_name
@@ -261,7 +261,7 @@ class CallbackRequestAdmin(
         return {
             "scores": scores,
             "score_charts": charts,
-            "follow_up_answers": callback_request_follow_up_answers(request=obj),
+            "follow_up_answers": scores.answers,
         }
 
     def appointment_context(self, request, obj) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from callbacks.booking.events import slot_freed_announce
 from callbacks.booking.reschedule import appointment_movable
-from callbacks.booking.services import appointment_book, appointment_confirm
+from callbacks.booking.services import appointment_book, appointment_confirm, appointment_reminder_reset
 from callbacks.booking.slots import OVERLAP_CONSTRAINT, SlotTaken, slot_offered, slots_nearest
 from callbacks.models import Appointment, ConsentMethod, Notification, RequestEvent, Service
 from callbacks.notifications.outbox import notification_queue_once
@@ -127,6 +127,7 @@ def appointment_move(
         request.save(update_fields=["window_start", "window_end", "updated_at"])
         locked.practitioner.name = slot.practitioner_name
         _history(locked, actor=user, before=before, after=_label(locked))
+        appointment_reminder_reset(locked)
         slot_freed_announce(practitioner_id=freed[0], starts_at=freed[1], ends_at=freed[2])
     logger.info("appointment %s moved by user %s", locked.pk, user.pk)
     return locked

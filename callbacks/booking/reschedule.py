@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from callbacks.booking.events import slot_freed_announce
+from callbacks.booking.services import appointment_reminder_reset
 from callbacks.booking.slots import OVERLAP_CONSTRAINT, SlotTaken, slot_offered, slots_nearest
 from callbacks.models import Appointment, RequestEvent
 from callbacks.notifications.outbox import notifications_for_appointment_moved
@@ -92,6 +93,7 @@ def appointment_reschedule(
                 after=f"{moment_label(slot.starts_at)} with {slot.practitioner_name}",
             )
             notifications_for_appointment_moved(request)
+            appointment_reminder_reset(locked)
             slot_freed_announce(practitioner_id=freed[0], starts_at=freed[1], ends_at=freed[2])
     except _Clash:
         logger.info("slot %s already held; move of appointment %s refused", slot.key, appointment.pk)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from callbacks.booking.events import slot_freed_announce
 from callbacks.booking.slots import OVERLAP_CONSTRAINT, SlotTaken, slot_offered, slot_within_horizon, slots_nearest
 from callbacks.models import Appointment, CallbackRequest, ConsentMethod, Notification, Service
-from callbacks.notifications.outbox import notification_queue_once
+from callbacks.notifications.outbox import notification_for_appointment_reminder, notification_queue_once
 from callbacks.requests.followup_schedule import follow_up_schedule
 from callbacks.requests.services import callback_request_create
 from callbacks.requests.workflow import callback_request_status_change, patient_link_actor
@@ -163,8 +163,9 @@ def appointment_cancel(*, appointment: Appointment, now: dt.datetime | None = No
 def appointments_remind(*, now: dt.datetime | None = None) -> int:
     """Queue one reminder e-mail per confirmed appointment starting tomorrow (clinic time) or sooner.
 
-    Each appointment is reminded at most once: `reminder_sent_at` is stamped in the same transaction as the
-    outbox row, and the outbox allows one reminder per request. Returns how many were queued.
+    Each appointment time is reminded at most once: `reminder_sent_at` is stamped in the same transaction as the
+    outbox row, and only a move clears it (`appointment_reminder_reset`), so a moved appointment is reminded the
+    day before its new time. Returns how many were queued.
     """
     now = now or timezone.now()
     zone = clinic_zone()
@@ -192,8 +193,30 @@ def appointments_remind(*, now: dt.datetime | None = None) -> int:
                 continue  # another run has it
             appointment.reminder_sent_at = now
             appointment.save(update_fields=["reminder_sent_at"])
-            notification_queue_once(request=appointment.request, kind=Notification.Kind.BOOKING_REMINDER)
+            notification_for_appointment_reminder(appointment.request)
             reminded += 1
     if reminded:
         logger.info("queued %s appointment reminder(s)", reminded)
     return reminded
+
+
+def appointment_reminder_reset(appointment: Appointment) -> None:
+    """After a move (by staff or by the patient's link), the reminder follows the new time: the appointment is
+    reminded again the day before it (`appointments_remind`), and a reminder of the old time that has not gone
+    out yet never does. Call in the move's transaction, with the appointment locked.
+
+    A reminder a worker is sending at this instant (its row locked) cannot be called back; it is left alone.
+    """
+    old_reminders = list(
+        Notification.objects.filter(
+            request_id=appointment.request_id,
+            kind=Notification.Kind.BOOKING_REMINDER,
+            status=Notification.Status.PENDING,
+        )
+        .select_for_update(skip_locked=True)
+        .values_list("pk", flat=True)
+    )
+    Notification.objects.filter(pk__in=old_reminders).delete()
+    if appointment.reminder_sent_at is not None:
+        appointment.reminder_sent_at = None
+        appointment.save(update_fields=["reminder_sent_at"])

@@ -16,7 +16,9 @@ class NotificationQuerySet(models.QuerySet):
 # Kinds sent once per move, so possibly several times for one request.
 # A priority can rise more than once too (routine to review to urgent), and staff hear of each rise.
 # A patient gets one outcome follow-up per due time: those are kept to one per follow-up row instead.
-REPEATABLE_KINDS = ("booking_rescheduled", "booking_moved", "staff_raised", "follow_up")
+# A moved appointment is reminded again for its new time: one per time, kept so by the appointment's
+# `reminder_sent_at` (`callbacks.booking.services.appointments_remind`).
+REPEATABLE_KINDS = ("booking_rescheduled", "booking_moved", "staff_raised", "follow_up", "booking_reminder")
 
 
 class Notification(models.Model):

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from callbacks.models import Notification
+from callbacks.notifications.outbox import follow_up_delivery_follow
 from callbacks.notifications.transports import (
     PermanentSendError,
     TransientSendError,
@@ -57,6 +58,7 @@ def notification_send(*, notification_id: int) -> str:
             notification.status = Notification.Status.SENT
             notification.sent_at = timezone.now()
         notification.save(update_fields=["status", "attempts", "last_error", "next_attempt_at", "sent_at"])
+        follow_up_delivery_follow(notification=notification)
     log = logger.warning if notification.status == Notification.Status.FAILED else logger.info
     log("notification %s: %s after %s attempt(s)", notification.pk, notification.status, notification.attempts)
     if transient is not None:

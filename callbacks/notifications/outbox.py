@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from callbacks.models import CallbackRequest, Notification, WaitlistOffer
+from callbacks.models import CallbackRequest, FollowUp, Notification, WaitlistOffer
 from callbacks.notifications.routing import (
     appointment_moved_routes,
     booking_email_recipient,
@@ -29,6 +29,7 @@ from callbacks.notifications.routing import (
     staff_sign_in_alert_recipients,
     waitlist_offer_recipient,
 )
+from callbacks.rules.followups import FOLLOW_UP_FINAL_STATUSES
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +113,22 @@ def notification_queue_once(*, request: CallbackRequest, kind: str) -> bool:
     return created
 
 
+def notification_for_appointment_reminder(request: CallbackRequest) -> Notification | None:
+    """Write and queue (after commit) a reminder of the request's appointment; None when the patient gave no
+    address. One per appointment time: the caller stamps the appointment in the same transaction."""
+    recipient = booking_email_recipient(request=request, kind=Notification.Kind.BOOKING_REMINDER)
+    if not recipient:
+        return None
+    notification = Notification.objects.create(
+        request=request,
+        kind=Notification.Kind.BOOKING_REMINDER,
+        channel=Notification.Channel.EMAIL,
+        recipient=recipient,
+    )
+    notifications_enqueue_on_commit([notification])
+    return notification
+
+
 def notifications_enqueue_on_commit(notifications: Iterable[Notification]) -> None:
     ids = [notification.pk for notification in notifications]
     transaction.on_commit(lambda: notifications_enqueue(ids))
@@ -134,14 +151,35 @@ def notifications_enqueue(ids: Iterable[int]) -> int:
     return queued
 
 
+@transaction.atomic
 def notification_resend(*, notification: Notification) -> bool:
-    """Put a failed notification back in the queue. Returns False if it was not failed."""
-    updated = Notification.objects.filter(pk=notification.pk, status=Notification.Status.FAILED).update(
-        status=Notification.Status.PENDING, attempts=0, next_attempt_at=timezone.now()
+    """Put a failed notification back in the queue. Returns False if it was not failed, or if it is a follow-up
+    e-mail whose follow-up can no longer be answered (answered or stopped since)."""
+    updated = (
+        Notification.objects.filter(pk=notification.pk, status=Notification.Status.FAILED)
+        .exclude(follow_up__status__in=FOLLOW_UP_FINAL_STATUSES)
+        .update(status=Notification.Status.PENDING, attempts=0, next_attempt_at=timezone.now())
     )
     if updated:
+        notification.status = Notification.Status.PENDING
+        follow_up_delivery_follow(notification=notification)
         notifications_enqueue_on_commit([notification])
     return bool(updated)
+
+
+def follow_up_delivery_follow(*, notification: Notification) -> None:
+    """An outcome follow-up shows what became of its e-mail, whose outbox row is the one record of the delivery:
+    failed when the row failed for good, sent again when the row is re-sent. Call in the transaction that
+    changed the row's status; a row of no follow-up, and a follow-up answered or stopped, are left alone."""
+    if notification.follow_up_id is None:
+        return
+    if notification.status == Notification.Status.FAILED:
+        before, after = FollowUp.Status.SENT, FollowUp.Status.FAILED
+    elif notification.status == Notification.Status.PENDING:
+        before, after = FollowUp.Status.FAILED, FollowUp.Status.SENT
+    else:
+        return
+    FollowUp.objects.filter(pk=notification.follow_up_id, status=before).update(status=after)
 
 
 def outbox_requeue_stale(*, limit: int = 500) -> int:

@@ -16,6 +16,7 @@ from django.core import signing
 from django.urls import reverse
 
 from callbacks.models import CallbackRequest, FollowUp
+from callbacks.rules.followups import FOLLOW_UP_ANSWERABLE_STATUSES
 
 ANSWER_LINK_SALT = "callbacks.followups.answer"
 STOP_LINK_SALT = "callbacks.followups.stop"
@@ -51,7 +52,7 @@ def follow_up_from_answer_token(token: str) -> FollowUpLink:
         return FollowUpLink(None, "invalid")
     if follow_up.status == FollowUp.Status.ANSWERED:
         return FollowUpLink(None, "spent")
-    if follow_up.status != FollowUp.Status.SENT or follow_up.request.follow_ups_stopped_at is not None:
+    if follow_up.status not in FOLLOW_UP_ANSWERABLE_STATUSES or follow_up.request.follow_ups_stopped_at is not None:
         return FollowUpLink(None, "stopped")
     return FollowUpLink(follow_up)
 

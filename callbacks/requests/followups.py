@@ -23,6 +23,7 @@ from callbacks.requests.workflow import (
     patient_link_actor,
     request_event_record,
 )
+from callbacks.rules.followups import FOLLOW_UP_ANSWERABLE_STATUSES
 from callbacks.rules.requests import priority_is_urgent
 from intake.selectors import (
     OUTCOMES,
@@ -72,7 +73,7 @@ def follow_up_answer_save(
     """
     follow_up = FollowUp.objects.select_for_update().get(pk=follow_up_id)
     request = CallbackRequest.objects.select_for_update().get(pk=follow_up.request_id)
-    if follow_up.status != FollowUp.Status.SENT or request.follow_ups_stopped_at is not None:
+    if follow_up.status not in FOLLOW_UP_ANSWERABLE_STATUSES or request.follow_ups_stopped_at is not None:
         raise FollowUpClosed(follow_up.status)
     response = questionnaire_response_create(
         definition=definition_current(OUTCOMES), answers=answers, complete=complete, rechecks=rechecks
@@ -147,7 +148,7 @@ def follow_ups_stop(*, request_id: int) -> bool:
     request.follow_ups_stopped_at = now
     request.save(update_fields=["follow_ups_stopped_at", "updated_at"])
     stopped = FollowUp.objects.filter(
-        request=request, status__in=[FollowUp.Status.SCHEDULED, FollowUp.Status.SENT]
+        request=request, status__in=[FollowUp.Status.SCHEDULED, FollowUp.Status.SENT, FollowUp.Status.FAILED]
     ).update(status=FollowUp.Status.STOPPED)
     _event(
         request,

@@ -2,11 +2,11 @@
 median outcome per measure, overall, by practitioner and by service. Read only; two queries whatever the period.
 
 Who is counted: every request with a follow-up whose e-mail went out in the period (clinic dates, both ends
-included). Their answers are the intake questionnaire's pain scores, when given, then those follow-ups' answers
-in week order. Per patient and measure the figure is `callbacks.rules.outcomes.outcome_patient_figure` (the
-change from the first answer, intake's when given, to the latest; or the latest global rating), a group's figure
-is the median of its patients' figures, and each figure says how many of them it measures from intake and how
-many from the first follow-up. Practitioner and service
+included) and has not failed for good (a re-sent one counts again). Their answers are the intake questionnaire's
+pain scores, when given, then those follow-ups' answers in week order. Per patient and measure the figure is
+`callbacks.rules.outcomes.outcome_patient_figure` (the change from the first answer, intake's when given, to the
+latest; or the latest global rating), a group's figure is the median of its patients' figures, and each figure
+says how many of them it measures from intake and how many from the first follow-up. Practitioner and service
 come from the request's appointment; a patient booked without one in the system is in a group of their own.
 The report names no patient: groups are staff members and services, and every figure comes with its count.
 What staff see (the ``*_shown`` values, on the page and in the CSV) withholds every count, rate and median about
@@ -153,6 +153,7 @@ def _patients(date_from: dt.date, date_to: dt.date) -> list[_Patient]:
     start, end = _period_bounds(date_from, date_to)
     follow_ups = (
         FollowUp.objects.filter(sent_at__gte=start, sent_at__lt=end)
+        .exclude(status=FollowUp.Status.FAILED)
         .select_related(
             "questionnaire_response",
             "request__questionnaire_response",

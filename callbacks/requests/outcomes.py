@@ -1,4 +1,4 @@
-"""One patient's outcome scores over time, for their request's page: read only, two queries at most.
+"""One patient's outcome scores over time, for their request's page: read only, three queries at most.
 
 A time point is the intake questionnaire (week 0, for the measures intake asked the same way) and each answered
 follow-up (its week). The measures and their intake questions are `callbacks.rules.outcomes.OUTCOME_MEASURES`.
@@ -82,10 +82,26 @@ class ScoreRow:
 
 
 @dataclass(frozen=True)
+class FollowUpAnswers:
+    """One answered follow-up as staff read it: its week, when, and intake's account of the answers (the triage
+    it called for, why, and each answer), so a priority raised by a follow-up can be explained."""
+
+    weeks: int
+    answered_at: dt.datetime | None
+    summary: ResponseSummary
+
+    @property
+    def is_routine(self) -> bool:
+        return self.summary.tier == "routine"
+
+
+@dataclass(frozen=True)
 class ScoresOverTime:
     series: tuple[MeasureSeries, ...]
     rows: tuple[ScoreRow, ...]
     follow_ups: tuple[FollowUpLine, ...]
+    # Every answered follow-up with intake's account of its answers, by week.
+    answers: tuple[FollowUpAnswers, ...]
     stopped_at: dt.datetime | None
 
     @property
@@ -118,9 +134,15 @@ def callback_request_intake_values(request: CallbackRequest) -> dict[str, int | 
 
 
 def callback_request_scores_over_time(*, request: CallbackRequest) -> ScoresOverTime:
-    """Each measure's scores at intake and at every answered follow-up, oldest first, and every follow-up of
-    the request with its state. Two queries: the follow-ups with their answer sets, and the intake answers."""
-    follow_ups = list(FollowUp.objects.filter(request=request).select_related("questionnaire_response"))
+    """Each measure's scores at intake and at every answered follow-up, oldest first, every follow-up of the
+    request with its state, and each answered one's answers. The follow-ups are read once: three queries however
+    many there are (the follow-ups with their answer sets, those sets' answers, and the intake answers)."""
+    follow_ups = list(
+        FollowUp.objects.filter(request=request)
+        .select_related("questionnaire_response")
+        .prefetch_related("questionnaire_response__answers")
+        .order_by("weeks")
+    )
     moments = [(INTAKE_WEEKS, callback_request_intake_values(request))]
     moments += [(follow_up.weeks, follow_up_score_values(follow_up)) for follow_up in follow_ups]
     moments = [(weeks, values) for weeks, values in moments if values]
@@ -153,36 +175,19 @@ def callback_request_scores_over_time(*, request: CallbackRequest) -> ScoresOver
         )
         for follow_up in follow_ups
     )
-    return ScoresOverTime(series=series, rows=rows, follow_ups=lines, stopped_at=request.follow_ups_stopped_at)
-
-
-@dataclass(frozen=True)
-class FollowUpAnswers:
-    """One answered follow-up as staff read it: its week, when, and intake's account of the answers (the triage
-    it called for, why, and each answer), so a priority raised by a follow-up can be explained."""
-
-    weeks: int
-    answered_at: dt.datetime | None
-    summary: ResponseSummary
-
-    @property
-    def is_routine(self) -> bool:
-        return self.summary.tier == "routine"
-
-
-def callback_request_follow_up_answers(*, request: CallbackRequest) -> tuple[FollowUpAnswers, ...]:
-    """Every answered follow-up of the request with its answers, by week. Two queries however many there are."""
-    follow_ups = (
-        FollowUp.objects.filter(request=request, questionnaire_response__isnull=False)
-        .select_related("questionnaire_response")
-        .prefetch_related("questionnaire_response__answers")
-        .order_by("weeks")
-    )
-    return tuple(
+    answers = tuple(
         FollowUpAnswers(
             weeks=follow_up.weeks,
             answered_at=follow_up.answered_at,
             summary=questionnaire_response_summary(response=follow_up.questionnaire_response),
         )
         for follow_up in follow_ups
+        if follow_up.questionnaire_response is not None
+    )
+    return ScoresOverTime(
+        series=series,
+        rows=rows,
+        follow_ups=lines,
+        answers=answers,
+        stopped_at=request.follow_ups_stopped_at,
     )

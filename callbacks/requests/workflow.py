@@ -196,9 +196,9 @@ def callback_request_red_flag_reopen(*, request: CallbackRequest, actor: Abstrac
     now = timezone.now()
     before_deadline = locked.deadline
     locked.deadline = request_response_deadline(priority=locked.priority, received_at=now)
-    locked.save(update_fields=["deadline", "updated_at"])
     request.deadline = locked.deadline
-    _apply_status(locked, request, status=Status.IN_PROGRESS, outcome="", actor=actor, now=now)
+    # One UPDATE: the new deadline is saved with the status.
+    _apply_status(locked, request, status=Status.IN_PROGRESS, outcome="", actor=actor, now=now, also=("deadline",))
     if before_deadline != locked.deadline:
         request_event_record(
             request=locked,
@@ -220,12 +220,15 @@ def _apply_status(
     outcome: str,
     actor: AbstractBaseUser,
     now: dt.datetime,
+    also: tuple[str, ...] = (),
 ) -> CallbackRequest:
+    """Set the status and outcome of the locked request and save them, with the fields named in ``also`` that the
+    caller changed on ``locked``, in one UPDATE; record the changes in the history."""
     before_status, before_outcome = locked.status, locked.outcome
     locked.status = status
     locked.outcome = outcome
     locked.closed_at = now if status == Status.CLOSED else None
-    changed = ["status", "outcome", "closed_at", "updated_at"]
+    changed = ["status", "outcome", "closed_at", "updated_at", *also]
     # Nobody will make a planned call on a closed request.
     if status == Status.CLOSED and _planned_call_drop(locked, actor=actor, at=now):
         changed.append("next_attempt_at")

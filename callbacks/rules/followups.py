@@ -14,13 +14,20 @@ from callbacks.rules.requests import RequestOutcome, RequestStatus
 class FollowUpStatus(models.TextChoices):
     SCHEDULED = "scheduled", "Scheduled"
     SENT = "sent", "Sent (handed to the outbox)"
+    # Its e-mail failed for good (the outbox row is failed); a re-send of that row makes it sent again.
+    FAILED = "failed", "Not delivered: its e-mail failed"
     ANSWERED = "answered", "Answered"
     STOPPED = "stopped", "Stopped by the patient"
     SKIPPED = "skipped", "Not sent (no e-mail address)"
 
 
 # A follow-up in one of these states will never be sent again and never be answered.
+# (A failed one is not among them: staff can re-send its e-mail.)
 FOLLOW_UP_FINAL_STATUSES = (FollowUpStatus.ANSWERED, FollowUpStatus.STOPPED, FollowUpStatus.SKIPPED)
+
+# The states in which a follow-up's link can be answered: its e-mail went out, and a mail server that failed the
+# reply may still have taken the message, so a patient holding the link of a "failed" one can use it.
+FOLLOW_UP_ANSWERABLE_STATUSES = (FollowUpStatus.SENT, FollowUpStatus.FAILED)
 
 
 def request_is_patient(*, status: str, outcome: str = "") -> bool:

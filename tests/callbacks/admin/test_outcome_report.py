@@ -5,6 +5,7 @@ import csv
 import datetime as dt
 import io
 import re
+import smtplib
 from unittest import mock
 
 import pytest
@@ -15,7 +16,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from callbacks.models import PrivacyLogEntry
+from callbacks.models import Notification, PrivacyLogEntry
+from callbacks.notifications.delivery import notification_send
 from callbacks.requests.followups import follow_up_answer_save
 from intake.selectors import BACK_PAIN, definition_current
 from intake.services import questionnaire_response_create
@@ -92,6 +94,27 @@ def test_request_page_shows_each_follow_ups_answers_and_why_a_red_flag_raised_th
     assert "hot and shivery? — Yes" in flagged
 
 
+def test_a_follow_up_whose_email_failed_shows_failed_on_the_request_page_with_a_resend():
+    patient = patient_with_follow_ups(answers={2: None})
+    follow_up = patient.follow_ups.get()
+    notification = Notification.objects.create(
+        request=patient, follow_up=follow_up, kind=Notification.Kind.FOLLOW_UP, recipient=patient.email
+    )
+    with mock.patch("django.core.mail.EmailMessage.send", side_effect=smtplib.SMTPDataError(554, b"rejected")):
+        notification_send(notification_id=notification.pk)
+    client, _ = staff_client("change_notification")
+    html = text(client.get(reverse("admin:callbacks_callbackrequest_change", args=[patient.pk])))
+    follow_ups = html.split('class="triage-follow-ups"')[1].split("</table>")[0]
+    assert "Not delivered: its e-mail failed" in follow_ups and "Sent (handed to the outbox)" not in follow_ups
+    resend_list = f"{reverse('admin:callbacks_notification_changelist')}?q={patient.reference}&amp;status__exact=failed"
+    assert f'href="{resend_list}"' in follow_ups
+    # The link opens the notifications list on that e-mail, with the same re-send action as a staff notification.
+    listed = client.get(resend_list.replace("&amp;", "&"))
+    assert listed.status_code == 200
+    assert list(listed.context["cl"].result_list) == [notification]
+    assert "resend_failed" in text(listed)
+
+
 def test_request_page_costs_the_same_queries_for_one_or_three_answered_follow_ups():
     client, _ = staff_client()
 
@@ -104,6 +127,21 @@ def test_request_page_costs_the_same_queries_for_one_or_three_answered_follow_up
     one = page_queries(scored_patient({2: {"pain": 6}}))
     three = page_queries(scored_patient({2: {"pain": 6}, 6: {"pain": 5}, 12: {"pain": 4}}))
     assert one == three
+
+
+def test_request_page_reads_its_follow_ups_once():
+    client, _ = staff_client()
+    patient = scored_patient({2: {"pain": 6}, 6: {"pain": 5}, 12: None})
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("admin:callbacks_callbackrequest_change", args=[patient.pk]))
+    assert response.status_code == 200
+    follow_up_reads = [query["sql"] for query in queries if 'FROM "callbacks_followup"' in query["sql"]]
+    assert len(follow_up_reads) == 1, follow_up_reads
+    # Both of what the page shows from them are there: the scores (table) and each answered follow-up's answers.
+    html = text(response)
+    assert '<th scope="row">Week 6</th><td>5</td>' in html
+    assert 'id="follow-up-2-answers"' in html and 'id="follow-up-6-answers"' in html
+    assert 'id="follow-up-12-answers"' not in html
 
 
 # The report: who may see it

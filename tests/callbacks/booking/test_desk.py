@@ -3,12 +3,15 @@
 import datetime as dt
 
 import pytest
+from django.core import mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from callbacks.booking.desk import appointment_book_for_caller, appointment_cancel_by_clinic, appointment_move
+from callbacks.booking.services import appointment_confirm, appointments_remind
 from callbacks.booking.slots import SlotTaken, slots_free
 from callbacks.models import Appointment, CallbackRequest, ConsentMethod, Notification, Priority, RequestEvent
+from callbacks.notifications.delivery import notification_send
 from callbacks.requests.consent import CURRENT_CONSENT_VERSION, consent_text_sha256
 from intake.definitions import BACK_PAIN, definition_current
 from intake.services import QuestionnaireAnswers
@@ -106,6 +109,49 @@ def test_move_takes_the_new_slot_and_records_it(service, practitioner, desk_user
     # The old time is free again, the new one is not.
     free = slots_free(service=service)
     assert first in free and later not in free
+
+
+def remind_and_send(now):
+    count = appointments_remind(now=now)
+    for notification in Notification.objects.filter(kind=Notification.Kind.BOOKING_REMINDER, status="pending"):
+        notification_send(notification_id=notification.pk)
+    return count
+
+
+def day_before_at_nine(when):
+    day_before = timezone.localdate(when) - dt.timedelta(days=1)
+    return dt.datetime.combine(day_before, dt.time(9), tzinfo=timezone.get_current_timezone())
+
+
+def test_after_a_move_the_reminder_follows_the_new_time(service, practitioner, desk_user):
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    appointment = book(service, practitioner, slots_free(service=service, first_day=tomorrow, days=1)[-1].starts_at)
+    appointment_confirm(appointment=appointment, user=desk_user)
+    assert remind_and_send(timezone.now()) == 1  # the day before the first time: reminded
+    later = slots_free(service=service, first_day=tomorrow + dt.timedelta(days=4), days=1)[0]
+    appointment_move(appointment=appointment, starts_at=later.starts_at, user=desk_user)
+    mail.outbox.clear()
+    # Nothing more until the day before the new time; then exactly one reminder, for the new time.
+    assert remind_and_send(timezone.now()) == 0
+    assert remind_and_send(day_before_at_nine(later.starts_at)) == 1
+    assert remind_and_send(day_before_at_nine(later.starts_at) + dt.timedelta(hours=1)) == 0
+    [message] = [m for m in mail.outbox if "reminder" in m.subject.lower()]
+    assert timezone.localtime(later.starts_at).strftime("%H:%M") in message.body
+    assert later.local_start.strftime("%-d") in message.body
+
+
+def test_a_reminder_not_yet_sent_for_the_old_time_is_not_sent_after_a_move(service, practitioner, desk_user):
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    appointment = book(service, practitioner, slots_free(service=service, first_day=tomorrow, days=1)[-1].starts_at)
+    appointment_confirm(appointment=appointment, user=desk_user)
+    assert appointments_remind() == 1  # written to the outbox, not sent yet
+    later = slots_free(service=service, first_day=tomorrow + dt.timedelta(days=4), days=1)[0]
+    appointment_move(appointment=appointment, starts_at=later.starts_at, user=desk_user)
+    for notification in Notification.objects.filter(kind=Notification.Kind.BOOKING_REMINDER):
+        notification_send(notification_id=notification.pk)
+    assert not [m for m in mail.outbox if "reminder" in m.subject.lower()]
+    assert remind_and_send(day_before_at_nine(later.starts_at)) == 1
+    assert len([m for m in mail.outbox if "reminder" in m.subject.lower()]) == 1
 
 
 def test_move_onto_a_held_slot_is_refused_and_changes_nothing(service, practitioner, desk_user):

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from callbacks.booking.feeds import practitioner_feed_issue
+from callbacks.booking.services import appointment_confirm, appointments_remind
 from callbacks.booking.slots import slots_free
 from callbacks.models import (
     Appointment,
@@ -405,3 +406,22 @@ def test_an_administrator_revokes_a_practitioners_feed(admin_client, practitione
     )
     assert "Revoked the calendar feed of 1 practitioner(s)." in text(response)
     assert client.get(reverse("callbacks:calendar_feed", kwargs={"token": token})).status_code == 404
+
+
+def test_the_move_page_moves_the_reminder_with_the_appointment(desk, desk_user, service, practitioner):
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    appointment = book(service, practitioner, slots_free(service=service, first_day=tomorrow, days=1)[-1].starts_at)
+    appointment_confirm(appointment=appointment, user=desk_user)
+    assert appointments_remind() == 1  # the old time's reminder is in the outbox, not sent yet
+    later = a_free_slot(service, 4)
+    url = reverse("admin:callbacks_appointment_move", args=[appointment.pk])
+    assert desk.post(url, {"slot": later.key, "next": DIARY}).status_code == 302
+    reminders = Notification.objects.filter(request=appointment.request, kind=Notification.Kind.BOOKING_REMINDER)
+    assert not reminders.exists()  # the old time's reminder is withdrawn
+    day_before = dt.datetime.combine(
+        timezone.localdate(later.starts_at) - dt.timedelta(days=1), dt.time(9), tzinfo=clinic_zone()
+    )
+    assert appointments_remind(now=day_before - dt.timedelta(days=1)) == 0
+    assert appointments_remind(now=day_before) == 1
+    assert appointments_remind(now=day_before) == 0
+    assert reminders.count() == 1

@@ -12,7 +12,7 @@ from django.utils import timezone
 from callbacks.booking import links
 from callbacks.booking.links import appointment_reschedule_token, appointment_reschedule_url
 from callbacks.booking.reschedule import RescheduleClosed, appointment_reschedule
-from callbacks.booking.services import appointment_cancel, appointment_confirm
+from callbacks.booking.services import appointment_cancel, appointment_confirm, appointments_remind
 from callbacks.booking.slots import SlotTaken, slots_free
 from callbacks.models import Appointment, CallbackRequest, Notification, Practitioner, WorkingHours
 from callbacks.requests.workflow import PATIENT_LINK_USERNAME
@@ -222,3 +222,22 @@ def test_two_patients_moving_into_one_slot_at_once_one_wins(service, practitione
     assert outcomes == ["moved", "taken"]
     assert Appointment.objects.holding().filter(starts_at=target.starts_at).count() == 1
     assert Notification.objects.filter(kind=Notification.Kind.BOOKING_RESCHEDULED).count() == 1
+
+
+def test_a_patients_move_is_reminded_the_day_before_the_new_time_not_the_old(service, practitioner):
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    appointment = book(service, practitioner, slots_free(service=service, first_day=tomorrow, days=1)[-1].starts_at)
+    appointment_confirm(appointment=appointment, user=UserFactory())
+    assert appointments_remind() == 1  # the old time's reminder, written but not sent yet
+    later = slots_free(service=service, first_day=tomorrow + dt.timedelta(days=4), days=1)[0]
+    appointment_reschedule(
+        appointment=appointment, revision=0, practitioner_id=practitioner.pk, starts_at=later.starts_at
+    )
+    day_before = dt.datetime.combine(
+        timezone.localdate(later.starts_at) - dt.timedelta(days=1), dt.time(9), tzinfo=timezone.get_current_timezone()
+    )
+    assert appointments_remind() == 0
+    assert appointments_remind(now=day_before) == 1
+    send_all(Notification.Kind.BOOKING_REMINDER)
+    [reminder] = [message for message in mail.outbox if "reminder" in message.subject.lower()]
+    assert timezone.localtime(later.starts_at).strftime("%H:%M") in reminder.body

@@ -9,12 +9,13 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from callbacks.models import Notification, Priority
+from callbacks.models import FollowUp, Notification, Priority
 from callbacks.notifications import delivery, outbox
 from callbacks.notifications.delivery import notification_send
 from callbacks.notifications.outbox import notification_resend, outbox_requeue_stale
 from callbacks.notifications.transports import TransientSendError
-from tests.factories import NotificationFactory
+from callbacks.requests.followups import follow_ups_stop
+from tests.factories import FollowUpFactory, NotificationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -108,32 +109,66 @@ def test_transient_failure_records_the_attempt_and_asks_for_a_retry():
     assert notification.next_attempt_at > timezone.now() + dt.timedelta(seconds=delivery.RETRY_BACKOFF_MAX - 5)
 
 
-def test_temporary_smtp_reply_is_transient_and_fails_after_the_last_attempt(settings):
+def staff_notification():
+    return NotificationFactory()
+
+
+def follow_up_notification():
+    """A patient's outcome follow-up e-mail, handed to the outbox by the beat job as in production."""
+    follow_up = FollowUpFactory()
+    return NotificationFactory(
+        request=follow_up.request,
+        follow_up=follow_up,
+        kind=Notification.Kind.FOLLOW_UP,
+        recipient=follow_up.request.email,
+    )
+
+
+# The fault tests run for a staff notification and a patient's follow-up e-mail alike: one outbox, one path.
+BOTH_KINDS = pytest.mark.parametrize("make_notification", [staff_notification, follow_up_notification])
+
+
+def follow_up_status(notification):
+    """The follow-up's state as staff see it on the request's page; None for a notification of no follow-up."""
+    if notification.follow_up_id is None:
+        return None
+    return FollowUp.objects.get(pk=notification.follow_up_id).status
+
+
+@BOTH_KINDS
+def test_temporary_smtp_reply_is_transient_and_fails_after_the_last_attempt(settings, make_notification):
     settings.NOTIFICATION_MAX_ATTEMPTS = 3
-    notification = NotificationFactory()
+    notification = make_notification()
     error = smtplib.SMTPDataError(451, b"try later")
     with mock.patch("django.core.mail.EmailMessage.send", side_effect=error):
         for _ in range(2):
             with pytest.raises(TransientSendError):
                 notification_send(notification_id=notification.pk)
+            assert follow_up_status(notification) in (None, "sent")  # still being tried
         assert notification_send(notification_id=notification.pk) == "failed"
     notification.refresh_from_db()
     assert (notification.status, notification.attempts) == ("failed", 3)
     assert "451" in notification.last_error
+    assert follow_up_status(notification) in (None, "failed")
 
 
-def test_permanent_smtp_reply_fails_at_once():
-    notification = NotificationFactory()
-    error = smtplib.SMTPRecipientsRefused({"frontdesk@clinic.test": (550, b"no such user")})
+@BOTH_KINDS
+def test_permanent_smtp_reply_fails_at_once(make_notification):
+    notification = make_notification()
+    error = smtplib.SMTPRecipientsRefused({notification.recipient: (550, b"no such user")})
     with mock.patch("django.core.mail.EmailMessage.send", side_effect=error):
         assert notification_send(notification_id=notification.pk) == "failed"
     notification.refresh_from_db()
     assert notification.attempts == 1
     assert "550" in notification.last_error
+    assert follow_up_status(notification) in (None, "failed")
 
 
-def test_failed_notification_can_be_resent(django_capture_on_commit_callbacks):
-    notification = NotificationFactory(status="failed", attempts=6, last_error="SMTP 550")
+@BOTH_KINDS
+def test_failed_notification_can_be_resent(django_capture_on_commit_callbacks, make_notification):
+    notification = make_notification()
+    with mock.patch("django.core.mail.EmailMessage.send", side_effect=smtplib.SMTPDataError(554, b"rejected")):
+        assert notification_send(notification_id=notification.pk) == "failed"
     with (
         mock.patch("callbacks.notifications.outbox.notifications_enqueue") as enqueue,
         django_capture_on_commit_callbacks(execute=True),
@@ -143,8 +178,26 @@ def test_failed_notification_can_be_resent(django_capture_on_commit_callbacks):
     enqueue.assert_called_once_with([notification.pk])
     notification.refresh_from_db()
     assert (notification.status, notification.attempts) == ("pending", 0)
-    notification_send(notification_id=notification.pk)
+    assert follow_up_status(notification) in (None, "sent")
+    assert notification_send(notification_id=notification.pk) == "sent"
     assert len(mail.outbox) == 1
+    assert follow_up_status(notification) in (None, "sent")
+
+
+def test_a_failed_follow_up_of_a_patient_who_stopped_them_is_not_resent(django_capture_on_commit_callbacks):
+    notification = follow_up_notification()
+    with mock.patch("django.core.mail.EmailMessage.send", side_effect=smtplib.SMTPDataError(554, b"rejected")):
+        notification_send(notification_id=notification.pk)
+    assert follow_ups_stop(request_id=notification.request_id) is True
+    assert follow_up_status(notification) == "stopped"
+    with (
+        mock.patch("callbacks.notifications.outbox.notifications_enqueue") as enqueue,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert notification_resend(notification=notification) is False
+    enqueue.assert_not_called()
+    notification.refresh_from_db()
+    assert notification.status == "failed"
 
 
 def test_requeue_picks_only_pending_rows_whose_message_is_overdue(settings):

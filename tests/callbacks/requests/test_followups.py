@@ -1,10 +1,12 @@
 """Outcome follow-ups: scheduled when a request becomes a patient, sent once through the outbox when due."""
 
 import datetime as dt
+import importlib
 import json
 from unittest import mock
 
 import pytest
+from django.apps import apps as django_apps
 from django.core import mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -131,6 +133,17 @@ def test_follow_up_email_carries_the_reference_and_links_but_no_health_details(d
     assert "do not wait" in message.body and "999" in message.body
 
 
+@pytest.mark.parametrize(("weeks", "said"), [(1, "about 1 week since"), (2, "about 2 weeks since")])
+def test_follow_up_email_counts_its_weeks_in_good_english(weeks, said):
+    follow_up = FollowUpFactory(status=FollowUp.Status.SCHEDULED, sent_at=None, due_at=timezone.now(), weeks=weeks)
+    with mock.patch("callbacks.tasks.notification_send_task.apply_async"):
+        follow_ups_send_due()
+    notification_send(notification_id=Notification.objects.get(follow_up=follow_up).pk)
+    [message] = mail.outbox
+    assert said in " ".join(message.body.split())
+    assert "1 weeks" not in message.body
+
+
 def test_stop_marks_the_request_and_unsent_follow_ups_and_records_it():
     request = CallbackRequestFactory()
     scheduled = FollowUpFactory(request=request, weeks=6, status=FollowUp.Status.SCHEDULED, sent_at=None)
@@ -151,7 +164,9 @@ def test_stop_marks_the_request_and_unsent_follow_ups_and_records_it():
 def test_the_weeks_setting_is_read_strictly():
     assert follow_up_weeks_parse("12, 2,6,6") == (2, 6, 12)
     assert follow_up_weeks_parse("") == ()
-    for bad in ("2,x", "0", "-1"):
+    assert follow_up_weeks_parse(["1", 4]) == (1, 4)
+    # Whole weeks of 1 or more, in ASCII digits: a superscript or another script's digit is refused too.
+    for bad in ("2,x", "0", "-1", "1.5", "2 weeks", "²", "٣", "00"):
         with pytest.raises(ValueError, match="whole number of weeks"):
             follow_up_weeks_parse(bad)
 
@@ -195,3 +210,22 @@ def test_a_patients_data_download_holds_their_follow_ups_and_answers():
     assert exported["questionnaire"]["definition"] == "outcomes/v1"
     answers = {answer["question_id"]: answer["value"] for answer in exported["questionnaire"]["answers"]}
     assert answers["psfs_activity_1"] == "Cycling" and answers["psfs_rating_1"] == 6
+
+
+def test_migration_0022_marks_follow_ups_whose_email_had_already_failed():
+    migration = importlib.import_module("callbacks.migrations.0022_follow_up_failed")
+    failed_email, delivered, no_email = FollowUpFactory(weeks=2), FollowUpFactory(weeks=6), FollowUpFactory(weeks=12)
+    for follow_up, status in ((failed_email, "failed"), (delivered, "sent")):
+        Notification.objects.create(
+            request=follow_up.request,
+            follow_up=follow_up,
+            kind=Notification.Kind.FOLLOW_UP,
+            recipient="patient@example.test",
+            status=status,
+            sent_at=timezone.now() if status == "sent" else None,
+        )
+    migration.follow_ups_of_failed_emails_failed(django_apps, None)
+    statuses = {row.pk: row.status for row in FollowUp.objects.all()}
+    assert statuses == {failed_email.pk: "failed", delivered.pk: "sent", no_email.pk: "sent"}
+    migration.failed_follow_ups_sent(django_apps, None)
+    assert set(FollowUp.objects.values_list("status", flat=True)) == {"sent"}

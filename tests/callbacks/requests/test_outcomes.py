@@ -61,7 +61,7 @@ def test_a_patient_without_answers_has_no_scores_but_sees_their_follow_ups_and_t
     assert scores.stopped_at is not None
 
 
-def test_scores_over_time_cost_two_queries_however_many_follow_ups():
+def test_scores_over_time_and_answers_cost_three_queries_however_many_follow_ups():
     intake = questionnaire_response_create(
         definition=definition_current(BACK_PAIN), answers={"pain_now": 5, "pain_worst": 6}, complete=False
     )
@@ -70,8 +70,11 @@ def test_scores_over_time_cost_two_queries_however_many_follow_ups():
     )
     patient.questionnaire_response  # noqa: B018 - loaded with the page's request already
     with CaptureQueriesContext(connection) as queries:
-        callback_request_scores_over_time(request=patient)
-    assert len(queries) == 2
+        scores = callback_request_scores_over_time(request=patient)
+        # The answers' summaries are built from what was read: no query of their own.
+        assert [answered.weeks for answered in scores.answers] == [2, 6, 12]
+    # The follow-ups with their answer sets, those sets' answers, the intake answers.
+    assert len(queries) == 3
 
 
 def intake_pain(now, worst=None):
@@ -270,6 +273,14 @@ def test_an_empty_period_has_no_rate_and_no_groups():
     report = outcome_report(**period())
     assert (report.overall.sent, report.overall.response_rate) == (0, None)
     assert report.by_practitioner == () and report.by_service == () and report.overall_rows == ()
+
+
+def test_a_patient_whose_follow_up_email_failed_is_not_counted_as_sent(clinic_dataset):
+    before = outcome_report(**period())
+    failed = patient_with_follow_ups(answers={2: None}, sent_days_ago=9)
+    FollowUp.objects.filter(request=failed).update(status=FollowUp.Status.FAILED)
+    after = outcome_report(**period())
+    assert (after.overall.sent, after.overall.answered) == (before.overall.sent, before.overall.answered)
 
 
 def test_the_report_costs_two_queries_whatever_the_number_of_patients(clinic_dataset):

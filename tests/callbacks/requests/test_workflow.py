@@ -4,7 +4,8 @@ from unittest import mock
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from callbacks.models import CallAttempt, CallbackRequest, Priority, RequestEvent, StaffNote
@@ -331,3 +332,22 @@ def test_deleting_the_request_takes_its_history_with_it(cb, staff):
     CallbackRequest.objects.filter(pk=cb.pk).delete()
     assert not RequestEvent.objects.exists()
     assert not StaffNote.objects.exists()
+
+
+def test_red_flag_reopen_writes_the_request_once_with_its_status_and_new_deadline():
+    request = CallbackRequestFactory(status=Status.BOOKED, priority=Priority.URGENT)
+    old_deadline = request.deadline
+    actor = UserFactory()
+    with CaptureQueriesContext(connection) as queries:
+        assert workflow.callback_request_red_flag_reopen(request=request, actor=actor) is True
+    updates = [query["sql"] for query in queries if query["sql"].startswith('UPDATE "callbacks_callbackrequest"')]
+    assert len(updates) == 1, updates
+    stored = CallbackRequest.objects.get(pk=request.pk)
+    assert stored.status == Status.IN_PROGRESS and stored.deadline != old_deadline
+    assert stored.deadline > timezone.now()
+    assert (request.status, request.deadline) == (stored.status, stored.deadline)
+    assert set(RequestEvent.objects.filter(request=request).values_list("field", flat=True)) >= {"status", "deadline"}
+    # Already awaiting a response: nothing written at all.
+    with CaptureQueriesContext(connection) as again:
+        assert workflow.callback_request_red_flag_reopen(request=request, actor=actor) is False
+    assert not [query for query in again if query["sql"].startswith("UPDATE")]

@@ -3,6 +3,7 @@ red flags acted on, and a stop link that only a POST from its page uses."""
 
 import datetime as dt
 import re
+import smtplib
 from unittest import mock
 
 import pytest
@@ -12,6 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from callbacks.models import FollowUp, Notification, Priority, RequestEvent
+from callbacks.notifications.delivery import notification_send
+from callbacks.notifications.outbox import notification_resend
 from callbacks.requests.followup_links import (
     ANSWER_LINK_SALT,
     follow_up_answer_path,
@@ -350,3 +353,22 @@ def test_the_page_after_a_follow_up_is_gone_once_its_request_is_(settings):
     after = client.get(reverse("callbacks:follow_up_done"))
     assert after.status_code == 302 and after["Location"] == reverse("home")
     assert "callbacks_follow_up_done" not in client.session
+
+
+def test_a_patient_whose_email_was_marked_failed_but_arrived_can_still_answer_and_it_is_not_resent_after():
+    # A mail server can fail the reply after it took the message: the patient has the link and uses it.
+    follow_up = FollowUpFactory()
+    notification = Notification.objects.create(
+        request=follow_up.request, follow_up=follow_up, kind=Notification.Kind.FOLLOW_UP, recipient="p@example.test"
+    )
+    with mock.patch("django.core.mail.EmailMessage.send", side_effect=smtplib.SMTPDataError(554, b"rejected")):
+        notification_send(notification_id=notification.pk)
+    follow_up.refresh_from_db()
+    assert follow_up.status == FollowUp.Status.FAILED
+    assert Client().get(follow_up_answer_path(follow_up)).status_code == 200
+    assert send(Client(), follow_up).status_code == 302
+    follow_up.refresh_from_db()
+    assert follow_up.status == FollowUp.Status.ANSWERED
+    # Its link is spent: the failed e-mail is not sent again.
+    notification.refresh_from_db()
+    assert notification_resend(notification=notification) is False
