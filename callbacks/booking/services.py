@@ -35,6 +35,14 @@ class _Clash(Exception):
     pass
 
 
+class JourneySentAsCallback(Exception):
+    """The journey being booked was already sent, as a callback request (``request``)."""
+
+    def __init__(self, request: CallbackRequest):
+        super().__init__(request.reference)
+        self.request = request
+
+
 def appointment_book(
     *,
     service: Service,
@@ -48,6 +56,7 @@ def appointment_book(
     questionnaire: QuestionnaireAnswers | None = None,
     consent_method: str = ConsentMethod.ONLINE,
     consent_recorded_by=None,
+    idempotency_key: str = "",
 ) -> Appointment:
     """Book a slot: the booking request (kind booking, with its intake and notifications) and the appointment.
 
@@ -56,7 +65,15 @@ def appointment_book(
     for them, never confirmed automatically). Raises SlotTaken, with the nearest free alternatives, when the
     slot is not offered (off the schedule, or beyond the booking horizon) or another booking holds it; the
     database decides the latter.
+
+    With ``idempotency_key`` (the patient's journey), a journey books once: sent again, even at the same
+    instant, it books nothing more and returns the appointment booked first (`callback_request_create`).
+    Raises `JourneySentAsCallback` when the journey was sent as a callback request instead.
     """
+    if idempotency_key:
+        earlier = Appointment.objects.filter(request__idempotency_key=idempotency_key).first()
+        if earlier is not None:
+            return earlier
     slot = slot_offered(service=service, practitioner_id=practitioner_id, starts_at=starts_at)
     if slot is None or not service.active or not slot_within_horizon(slot.starts_at):
         raise SlotTaken(alternatives=slots_nearest(service=service, around=starts_at))
@@ -75,7 +92,14 @@ def appointment_book(
                 questionnaire=questionnaire,
                 consent_method=consent_method,
                 consent_recorded_by=consent_recorded_by,
+                idempotency_key=idempotency_key,
             )
+            if request.kind != CallbackRequest.Kind.BOOKING:
+                raise JourneySentAsCallback(request)
+            earlier = Appointment.objects.filter(request=request).first()
+            if earlier is not None:
+                # The same journey sent at the same instant: the other send stored the request and its booking.
+                return earlier
             try:
                 with transaction.atomic():
                     appointment = Appointment.objects.create(

@@ -118,6 +118,9 @@ class CallbackRequest(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Set when the patient stops the outcome follow-up e-mails (their one-click link); none is sent after it.
     follow_ups_stopped_at = models.DateTimeField("follow-ups stopped", null=True, blank=True, editable=False)
+    # The patient's journey (the flow id of the pages that sent it), so that a second send of the same journey
+    # (a double click, two tabs, a resubmit) finds this request instead of storing another; none for staff's.
+    idempotency_key = models.CharField(max_length=64, blank=True, default="", editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -168,6 +171,10 @@ class CallbackRequest(models.Model):
             models.CheckConstraint(
                 condition=Q(consent_method="online") | Q(consent_recorded_by__isnull=False),
                 name="cb_phone_consent_recorded_by",
+            ),
+            # One request per journey, decided by the database: two sends racing cannot both insert.
+            models.UniqueConstraint(
+                fields=["idempotency_key"], condition=~Q(idempotency_key=""), name="cb_one_request_per_journey"
             ),
         ]
         permissions = [

@@ -44,6 +44,7 @@ def callback_request_create(
     questionnaire: QuestionnaireAnswers | None = None,
     consent_method: str = ConsentMethod.ONLINE,
     consent_recorded_by=None,
+    idempotency_key: str = "",
 ) -> CallbackRequest:
     """Store a patient's request and its notifications in one transaction, then queue them after commit.
 
@@ -61,7 +62,59 @@ def callback_request_create(
 
     Without a window (the emergency path asks for no day or time) the request is "as soon as we can": its
     window runs from now to its response deadline.
+
+    With ``idempotency_key`` (the patient's journey), a journey stores at most one request: sent again, even at
+    the same instant from another tab, it stores nothing more and returns the request stored first (the
+    database's unique constraint decides between two sends racing).
     """
+    fields = {
+        "name": name,
+        "phone": phone,
+        "email": email,
+        "window_start": window_start,
+        "window_end": window_end,
+        "reason": reason,
+        "consent_version": consent_version,
+        "priority": priority,
+        "kind": kind,
+        "questionnaire": questionnaire,
+        "consent_method": consent_method,
+        "consent_recorded_by": consent_recorded_by,
+    }
+    if not idempotency_key:
+        return _callback_request_insert(**fields, idempotency_key="")
+    existing = CallbackRequest.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        logger.info("callback request %s: its journey was sent again; nothing stored", existing.reference)
+        return existing
+    try:
+        # A savepoint: a second send of the journey leaves nothing behind, not even its questionnaire answers.
+        with transaction.atomic():
+            return _callback_request_insert(**fields, idempotency_key=idempotency_key)
+    except IntegrityError:
+        existing = CallbackRequest.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        logger.info("callback request %s: its journey was sent again; nothing stored", existing.reference)
+        return existing
+
+
+def _callback_request_insert(
+    *,
+    name: str,
+    phone: str,
+    email: str,
+    window_start: dt.datetime | None,
+    window_end: dt.datetime | None,
+    reason: str,
+    consent_version: str,
+    priority: int,
+    kind: str,
+    questionnaire: QuestionnaireAnswers | None,
+    consent_method: str,
+    consent_recorded_by,
+    idempotency_key: str,
+) -> CallbackRequest:
     response = None
     if questionnaire is not None:
         response = questionnaire_response_create(
@@ -100,6 +153,7 @@ def callback_request_create(
         priority=priority,
         deadline=deadline,
         questionnaire_response=response,
+        idempotency_key=idempotency_key,
     )
     _save_with_unique_reference(request)
     notifications = notifications_for_new_request(request)
