@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from callbacks.booking.links import appointment_from_cancel_token
-from callbacks.booking.services import appointment_book, appointment_cancel
+from callbacks.booking.services import JourneySentAsCallback, appointment_book, appointment_cancel
 from callbacks.booking.slots import (
     WEEKS_AHEAD,
     Slot,
@@ -32,9 +32,12 @@ from callbacks.requests.consent import CURRENT_CONSENT_VERSION
 from callbacks.rules.booking import appointment_status_holds_time
 from callbacks.web import recheck
 from callbacks.web.details import (
+    SESSION_BOOKED_KEY,
     advice,
     continue_context,
     details_back_url,
+    journey_sent_page,
+    journey_sent_shown,
     request_refused,
     request_sent_remember,
     requests_count,
@@ -50,7 +53,6 @@ from intake.selectors import BACK_PAIN, Definition, Tier, answers_tier, definiti
 from intake.services import AnswersInvalid, Progress
 
 SESSION_CHOICES_KEY = "callbacks_booking_choices"
-SESSION_BOOKED_KEY = "callbacks_booking_last"
 DAYS_PER_PAGE = 7
 WEEKS = WEEKS_AHEAD
 
@@ -165,6 +167,8 @@ def booking_slots(request, service):
     several = service.practitioners.filter(active=True).count() > 1
     # Choosing another time for a booking on its way (from its details page): the answers given are kept.
     flow = request.GET.get("flow", "")
+    if flow and (shown := journey_sent_page(request, flow)) is not None:
+        return shown
     changing = bool(flow) and flow_load(request, flow) is not None and booking_choice(request, flow) is not None
     return render(
         request,
@@ -186,6 +190,7 @@ def booking_slots(request, service):
 
 
 @require_POST
+@journey_sent_shown
 @limit_posts_per_address("intake-step", "CLINIC_RATE_LIMIT_FORM_POSTS")
 def booking_change_time(request, flow):
     """Choose another time for a flow whose slot was taken; the answers given so far are kept."""
@@ -242,7 +247,14 @@ def booking_contact(request, *, flow: str, definition: Definition, progress: Pro
                 questionnaire=recheck.details_questionnaire(
                     definition=definition, progress=progress, complete=False, cleaned_data=data
                 ),
+                idempotency_key=flow,
             )
+        except JourneySentAsCallback as sent:
+            # This journey was sent as a callback request (an emergency turns a booking into one): show that.
+            flow_drop(request, flow)
+            choice_drop(request, flow)
+            request_sent_remember(request, sent.request, flow_id=flow)
+            return redirect("callbacks:done")
         except SlotTaken as taken:
             return _slot_taken_page(request, service=service, alternatives=taken.alternatives, flow=flow)
         except AnswersInvalid:
@@ -252,8 +264,7 @@ def booking_contact(request, *, flow: str, definition: Definition, progress: Pro
         flow_drop(request, flow)
         choice_drop(request, flow)
         requests_count(request, data["phone"])
-        request.session[SESSION_BOOKED_KEY] = appointment.pk
-        request_sent_remember(request, appointment.request)
+        request_sent_remember(request, appointment.request, flow_id=flow)
         return redirect("callbacks:booking_done")
     recheck.details_rechecks_as_questions(form)
     asked = steps_screening(definition=definition, answers=progress.answers)

@@ -28,6 +28,7 @@ from callbacks.web.details import (
     continue_context,
     details_back_url,
     emergency_questions,
+    journey_sent_shown,
     request_refused,
     request_sent_remember,
     requests_count,
@@ -72,6 +73,7 @@ def callback_request(request):
 
 
 @require_http_methods(["GET", "POST"])
+@journey_sent_shown
 @limit_posts_per_address("intake-step", "CLINIC_RATE_LIMIT_FORM_POSTS")
 def callback_request_step(request, flow, step):
     loaded = flow_load(request, flow)
@@ -142,6 +144,7 @@ def _journey(request, flow_id: str | None) -> str:
 
 
 @require_GET
+@journey_sent_shown
 def callback_request_emergency(request, flow):
     loaded = flow_load(request, flow)
     if loaded is None:
@@ -162,6 +165,7 @@ def callback_request_emergency(request, flow):
 
 
 @require_http_methods(["GET", "POST"])
+@journey_sent_shown
 def callback_request_contact(request, flow):
     loaded = flow_load(request, flow)
     if loaded is None:
@@ -212,6 +216,7 @@ def callback_request_contact(request, flow):
                 questionnaire=recheck.details_questionnaire(
                     definition=definition, progress=progress, complete=False, cleaned_data=data
                 ),
+                idempotency_key=flow,
             )
         except AnswersInvalid:
             # Only a damaged session gets here; nothing was stored. Ask the questions again.
@@ -219,7 +224,7 @@ def callback_request_contact(request, flow):
             return flow_expired(request)
         flow_drop(request, flow)
         requests_count(request, data["phone"])
-        request_sent_remember(request, created)
+        request_sent_remember(request, created, flow_id=flow)
         return redirect("callbacks:done")
     recheck.details_rechecks_as_questions(form)
     screening = steps_screening(definition=definition, answers=progress.answers)

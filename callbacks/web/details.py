@@ -3,10 +3,11 @@ back, the advice it shows (and which questions show the emergency advice inline)
 page then shows (reference, advice, link to continue)."""
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
@@ -113,11 +114,24 @@ SESSION_PRIORITY_KEY = "callbacks_last_priority"
 SESSION_CONTINUE_KEY = "callbacks_last_continue"
 # "We aim to call you by ...": set when the priority's deadline comes before the end of the window chosen.
 SESSION_CALL_BY_KEY = "callbacks_last_call_by"
+# The appointment the booking confirmation page shows.
+SESSION_BOOKED_KEY = "callbacks_booking_last"
+# The journeys this browser has sent: {flow id: request id}, the newest few.
+SESSION_SENT_KEY = "callbacks_sent_journeys"
+MAX_SENT_JOURNEYS = 5
 
 
-def request_sent_remember(request, created: CallbackRequest) -> None:
+def request_sent_remember(request, created: CallbackRequest, *, flow_id: str | None = None) -> None:
     """Remember the reference, the priority and the link to the rest of the questionnaire (not after an
-    emergency: the patient is to get help now, not answer questions)."""
+    emergency: the patient is to get help now, not answer questions), and that the journey ``flow_id`` was sent
+    as this request, so that its pages show what was sent from now on (`journey_sent_shown`)."""
+    if flow_id is not None:
+        sent = {key: value for key, value in journeys_sent(request).items() if key != flow_id}
+        newest = list(sent)[-(MAX_SENT_JOURNEYS - 1) :]
+        request.session[SESSION_SENT_KEY] = {**{key: sent[key] for key in newest}, flow_id: created.pk}
+    appointment = getattr(created, "appointment", None) if created.kind == CallbackRequest.Kind.BOOKING else None
+    if appointment is not None:
+        request.session[SESSION_BOOKED_KEY] = appointment.pk
     request.session[SESSION_REFERENCE_KEY] = created.reference
     session_request_mark(request.session, reference=created.reference)
     # The priority whose advice the patient is shown (a possible red flag they denied tells staff only).
@@ -127,6 +141,39 @@ def request_sent_remember(request, created: CallbackRequest) -> None:
     sooner = created.kind == CallbackRequest.Kind.CALLBACK and created.deadline < created.window_end
     call_by = dateformat.format(timezone.localtime(created.deadline, clinic_zone()), "l j F, H:i") if sooner else ""
     request.session[SESSION_CALL_BY_KEY] = call_by
+
+
+def journeys_sent(request) -> dict:
+    sent = request.session.get(SESSION_SENT_KEY)
+    return sent if isinstance(sent, dict) else {}
+
+
+def journey_sent_page(request, flow_id: str):
+    """For a journey this browser has sent: a redirect to the page of what was sent (the confirmation with its
+    reference and what happens next), whichever of the journey's pages was asked for; None otherwise."""
+    pk = journeys_sent(request).get(flow_id)
+    sent = CallbackRequest.objects.select_related("appointment").filter(pk=pk).first() if isinstance(pk, int) else None
+    if sent is None:
+        # Never sent here, or erased since: the journey's own pages (or "start again") follow.
+        return None
+    # The confirmation pages show this browser's last request: make it this journey's, even after another.
+    request_sent_remember(request, sent)
+    if sent.kind == CallbackRequest.Kind.BOOKING and getattr(sent, "appointment", None) is not None:
+        return redirect("callbacks:booking_done")
+    return redirect("callbacks:done")
+
+
+def journey_sent_shown(view):
+    """A page of a journey (its ``flow`` argument): once the journey is sent, any GET or POST to it shows what
+    was sent instead (Back, refresh, a re-opened tab, a second send), never "start again", never a second
+    request."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, flow, **kwargs):
+        shown = journey_sent_page(request, flow)
+        return shown if shown is not None else view(request, *args, flow=flow, **kwargs)
+
+    return wrapped
 
 
 def continue_context(request) -> dict:

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_http_methods
 
-from callbacks.web.details import advice, rechecks_advising
+from callbacks.web.details import advice, journey_sent_shown, rechecks_advising
 from callbacks.web.flow import flow_expired, flow_load, flow_save, step_url, where_next
 from clinic.ratelimit import limit_posts_per_address
 from intake.selectors import Definition, progress_rechecks, steps_screening
@@ -30,6 +30,7 @@ RECHECKS_SHOWN_FIELD = "rechecks_shown"
 
 
 @require_http_methods(["GET", "POST"])
+@journey_sent_shown
 @limit_posts_per_address("intake-step", "CLINIC_RATE_LIMIT_FORM_POSTS")
 def callback_request_recheck(request, flow):
     loaded = flow_load(request, flow)
