@@ -35,13 +35,15 @@ def tel_link(number: str, css_class: str = "") -> SafeString:
 
 
 @register.filter
-def tel_links(text: str, number: str) -> SafeString:
-    """The text (escaped unless already safe) with each mention of the number made a link, for advice written
-    in settings ("Call 999 now, ...")."""
+def tel_links(text: str) -> SafeString:
+    """The text (escaped unless already safe) with each mention of the emergency, urgent advice or clinic number
+    made a link, for advice written in settings ("Call 999 now, ...")."""
     escaped = str(conditional_escape(text))
-    needle = str(conditional_escape(str(number)))
-    if not needle:
+    numbers = {settings.CLINIC_EMERGENCY_NUMBER, settings.CLINIC_URGENT_ADVICE_NUMBER, settings.CLINIC_PHONE}
+    by_text = {str(conditional_escape(number)): number for number in numbers if number}
+    if not by_text:
         return mark_safe(escaped)
-    # Whole numbers only: "111" is not linked inside "01110".
-    pattern = re.compile(r"(?<![\w+])" + re.escape(needle) + r"(?!\w)")
-    return mark_safe(pattern.sub(lambda _: str(tel_link(number)), escaped))
+    # Whole numbers only ("111" is not linked inside "01110"), the longest first.
+    alternatives = "|".join(re.escape(found) for found in sorted(by_text, key=len, reverse=True))
+    pattern = re.compile(r"(?<![\w+])(" + alternatives + r")(?!\w)")
+    return mark_safe(pattern.sub(lambda match: str(tel_link(by_text[match.group(1)])), escaped))

@@ -17,10 +17,14 @@ def test_tel_href_is_e164_for_a_full_number_and_digits_for_a_short_code(settings
     assert rendered == "tel:+442079460000 tel:999 tel:111 tel:+12025550143"
 
 
-def test_advice_from_settings_links_its_number_and_stays_escaped():
-    template = Template("{% load phone_links %}{{ text|tel_links:number }}")
-    rendered = template.render(Context({"text": "Call 999 now <b>or</b> go to A&E (not 9999).", "number": "999"}))
-    assert rendered == 'Call <a href="tel:999">999</a> now &lt;b&gt;or&lt;/b&gt; go to A&amp;E (not 9999).'
+def test_advice_from_settings_links_the_numbers_it_names_and_stays_escaped(settings):
+    settings.CLINIC_EMERGENCY_NUMBER, settings.CLINIC_URGENT_ADVICE_NUMBER = "999", "111"
+    template = Template("{% load phone_links %}{{ text|tel_links }}")
+    rendered = template.render(Context({"text": "Call 999 now <b>or</b> 111 for A&E (not 9999 or 0111)."}))
+    assert rendered == (
+        'Call <a href="tel:999">999</a> now &lt;b&gt;or&lt;/b&gt; <a href="tel:111">111</a> for A&amp;E '
+        "(not 9999 or 0111)."
+    )
 
 
 def test_the_footer_calls_999_and_the_clinic_on_every_page(client, settings):

@@ -101,7 +101,7 @@ def test_an_emergency_answer_shows_the_advice_before_any_further_question(client
     page = client.get(response["Location"])
     html = page.content.decode()
     assert "Get medical help now" in html
-    assert "Call 911 now or go to the emergency department." in html
+    assert 'Call <a href="tel:911">911</a> now or go to the emergency department.' in html
     assert 'href="tel:911"' in html
     assert "q-age" not in html
     # The next questions cannot be reached by typing their address.
@@ -581,7 +581,7 @@ def browser_answer_until_where(page):
     page.fill("#id_preferred_date", data["preferred_date"])
     page.select_option("#id_preferred_time", data["preferred_time"])
     page.check("#id_consent")
-    page.click("button:has-text('Send my request'), input[value='Send my request']")
+    page.get_by_role("button", name="Send my request").click()
     page.click("#prepare-start")
     page.click("#prepare-next")
     page.wait_for_url("**/where/")
