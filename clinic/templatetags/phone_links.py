@@ -5,8 +5,8 @@ import re
 import phonenumbers
 from django import template
 from django.conf import settings
-from django.utils.html import conditional_escape, format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 register = template.Library()
 
@@ -36,14 +36,14 @@ def tel_link(number: str, css_class: str = "") -> SafeString:
 
 @register.filter
 def tel_links(text: str) -> SafeString:
-    """The text (escaped unless already safe) with each mention of the emergency, urgent advice or clinic number
-    made a link, for advice written in settings ("Call 999 now, ...")."""
-    escaped = str(conditional_escape(text))
-    numbers = {settings.CLINIC_EMERGENCY_NUMBER, settings.CLINIC_URGENT_ADVICE_NUMBER, settings.CLINIC_PHONE}
-    by_text = {str(conditional_escape(number)): number for number in numbers if number}
-    if not by_text:
-        return mark_safe(escaped)
-    # Whole numbers only ("111" is not linked inside "01110"), the longest first.
-    alternatives = "|".join(re.escape(found) for found in sorted(by_text, key=len, reverse=True))
-    pattern = re.compile(r"(?<![\w+])(" + alternatives + r")(?!\w)")
-    return mark_safe(pattern.sub(lambda match: str(tel_link(by_text[match.group(1)])), escaped))
+    """The text, escaped, with each mention of the emergency, urgent advice or clinic number made a link: for
+    advice written in settings ("Call 999 now, ...")."""
+    numbers = sorted(
+        {settings.CLINIC_EMERGENCY_NUMBER, settings.CLINIC_URGENT_ADVICE_NUMBER, settings.CLINIC_PHONE} - {""},
+        key=len,
+        reverse=True,
+    )
+    # Whole numbers only ("111" is not linked inside "01110"), the longest first; split() keeps the numbers found.
+    pattern = re.compile(r"(?<![\w+])(" + "|".join(re.escape(number) for number in numbers) + r")(?!\w)")
+    pieces = pattern.split(str(text)) if numbers else [str(text)]
+    return format_html_join("", "{}", ((tel_link(piece) if i % 2 else piece,) for i, piece in enumerate(pieces)))
