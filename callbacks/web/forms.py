@@ -4,7 +4,7 @@ import unicodedata
 
 from crispy_forms.bootstrap import StrictButton
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Div, Fieldset, Layout, Submit
+from crispy_forms.layout import HTML, Div, Fieldset, Layout, Submit
 from django import forms
 from django.conf import settings
 from django.urls import reverse
@@ -119,7 +119,17 @@ class CallbackRequestForm(forms.Form):
                 "preferred_time",
             )
         ]
+        # Enter (a phone's Go key) presses a form's first submit button, and without JavaScript "Show the times
+        # for this day" must stay beside the day. So a copy of the send button comes first: the same name and
+        # value, out of sight, out of the tab order and hidden from screen readers, who meet one send button.
+        default_submit = format_html(
+            '<button type="submit" name="submit" value="{}" class="visually-hidden" tabindex="-1" '
+            'aria-hidden="true" data-default-submit>{}</button>',
+            submit_label,
+            submit_label,
+        )
         self.helper.layout = Layout(
+            *([HTML(default_submit)] if self.asks_when else []),
             Fieldset("About you", "name", "phone", "email"),
             *(when if self.asks_when else []),
             Fieldset("Your request", "reason", "consent"),

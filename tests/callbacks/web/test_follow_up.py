@@ -123,7 +123,7 @@ def test_bad_input_is_shown_next_to_the_field_and_nothing_is_stored():
     response = send(Client(), follow_up, {**ANSWERS, "pain_now": "eleven", "psfs_activity_1": ""})
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Please check your answers" in html
+    assert "There is a problem" in html
     # The message sits with its field, tied to it by aria-describedby.
     assert 'id="id_q-pain_now-error"' in html and 'aria-describedby="id_q-pain_now-help id_q-pain_now-error"' in html
     follow_up.refresh_from_db()

@@ -110,7 +110,7 @@ def test_the_when_to_get_help_article_opens_with_the_emergency_banner(client, ar
     banner_at = html.index('class="alert alert-danger emergency-banner"')
     assert banner_at < html.index('<h1 id="article-title">')
     banner = html[banner_at : html.index("</section>", banner_at)]
-    assert "Call 911 now" in banner
+    assert 'Call <a href="tel:911">911</a> now' in banner
     assert "bladder or bowels" in banner
     assert "emergency department" in banner
 
