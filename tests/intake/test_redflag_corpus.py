@@ -183,6 +183,9 @@ def test_long_texts_of_any_script_and_emoji_never_fail():
         ("legs numb no pain", "both_legs"),
         ("I've had no sleep because my legs are numb", "both_legs"),
         ("İstanbul trip. No fever, legs numb", "both_legs"),
+        # Tried after the figures were final, as a patient might write them: both were missed, then added.
+        ("both my legs went from under me on the stairs", "both_legs"),
+        ("feel like im sitting on cotton wool", "saddle_numbness"),
     ],
 )
 def test_everyday_wordings_around_a_red_flag_do_not_hide_it(text, question_id):
