@@ -36,7 +36,16 @@ from callbacks.web.details import (
     requests_from_address_limited,
     urgent_questions,
 )
-from callbacks.web.flow import flow_drop, flow_expired, flow_load, flow_save, step_url, where_next
+from callbacks.web.flow import (
+    details_draft,
+    details_draft_keep,
+    flow_drop,
+    flow_expired,
+    flow_load,
+    flow_save,
+    step_url,
+    where_next,
+)
 from callbacks.web.forms import SHOW_TIMES, CallbackRequestForm, EmergencyContactForm
 from clinic.public_pages import public_form_page, public_page
 from clinic.ratelimit import limit_posts_per_address
@@ -184,13 +193,18 @@ def callback_request_contact(request, flow):
         return booking_views.booking_contact(
             request, flow=flow, definition=definition, progress=progress, choice=choice
         )
+    if request.method == "POST" and not emergency and SHOW_TIMES in request.POST:
+        # "Show the times for this day" (no JavaScript): what was typed is kept, and the page shown again lists
+        # the chosen day's times.
+        details_draft_keep(request, flow, request.POST)
+        return redirect(request.path)
+    draft = details_draft(request, flow) if request.method == "GET" and not emergency else None
     if emergency:
         form = EmergencyContactForm(request.POST or None)
     else:
-        form = CallbackRequestForm(request.POST or None, submit_label="Send my request")
+        form = CallbackRequestForm(request.POST or draft, submit_label="Send my request")
     recheck.details_rechecks_add(request, definition=definition, progress=progress, form=form)
-    if request.method == "POST" and not emergency and SHOW_TIMES in request.POST:
-        # "Show the times for this day" (no JavaScript): the same page, the chosen day's times listed.
+    if draft is not None:
         form.day_errors_only()
     elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -7,6 +7,7 @@ no answer ever travels in a URL. A flow left too long is forgotten, and only the
 import time
 
 from django.contrib import messages
+from django.http import QueryDict
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -64,6 +65,39 @@ def flow_drop(request, flow_id: str) -> None:
     flows = flows_stored(request)
     flows.pop(flow_id, None)
     request.session[SESSION_FLOWS_KEY] = flows
+    drafts = _drafts_stored(request)
+    if drafts.pop(flow_id, None) is not None:
+        request.session[SESSION_DRAFTS_KEY] = drafts
+
+
+# What a patient has typed on the details page, between "Show the times for this day" (without JavaScript) and
+# sending: that button's answer is a redirect to the page, so no page of the journey is a form's answer, which a
+# browser will not show again on Back (it offers to send the form again instead).
+SESSION_DRAFTS_KEY = "callbacks_details_drafts"
+
+
+def _drafts_stored(request) -> dict:
+    drafts = request.session.get(SESSION_DRAFTS_KEY)
+    return drafts if isinstance(drafts, dict) else {}
+
+
+def details_draft_keep(request, flow_id: str, data: QueryDict) -> None:
+    """Keep the details typed so far for this flow (the newest few flows' only)."""
+    drafts = {key: value for key, value in _drafts_stored(request).items() if key in flows_stored(request)}
+    drafts[flow_id] = {key: data.getlist(key) for key in data if key != "csrfmiddlewaretoken"}
+    request.session[SESSION_DRAFTS_KEY] = drafts
+
+
+def details_draft(request, flow_id: str) -> QueryDict | None:
+    """The details kept for this flow, as the form data they were sent as; None if there are none."""
+    draft = _drafts_stored(request).get(flow_id)
+    if not isinstance(draft, dict):
+        return None
+    data = QueryDict(mutable=True)
+    for key, values in draft.items():
+        if isinstance(values, list):
+            data.setlist(key, [str(value) for value in values])
+    return data
 
 
 def flow_expired(request):

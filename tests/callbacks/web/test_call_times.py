@@ -115,8 +115,12 @@ def test_show_the_times_lists_the_days_times_keeps_what_was_typed_and_stores_not
     contact_url = complete_questionnaire(client)
     saturday = next_open_day(weekday=SATURDAY)
     response = client.post(
-        contact_url, {**form_data(preferred_date=saturday.isoformat(), preferred_time="", phone=""), SHOW_TIMES: "1"}
+        contact_url,
+        {**form_data(preferred_date=saturday.isoformat(), preferred_time="", phone=""), SHOW_TIMES: "1"},
+        follow=True,
     )
+    # Answered with a redirect to the page (no journey page is a form's answer, which Back cannot show again).
+    assert response.redirect_chain == [(contact_url, 302)]
     assert response.status_code == 200
     assert not CallbackRequest.objects.exists()
     form = response.context["form"]
@@ -136,9 +140,19 @@ def test_show_the_times_lists_the_days_times_keeps_what_was_typed_and_stores_not
 def test_show_the_times_for_a_closed_day_says_so_on_the_day_field(client):
     contact_url = complete_questionnaire(client)
     sunday = next_open_day(weekday=SATURDAY) + dt.timedelta(days=1)
-    response = client.post(contact_url, {**form_data(preferred_date=sunday.isoformat()), SHOW_TIMES: "1"})
-    assert response.status_code == 200
+    response = client.post(contact_url, {**form_data(preferred_date=sunday.isoformat()), SHOW_TIMES: "1"}, follow=True)
+    assert response.redirect_chain == [(contact_url, 302)]
     form = response.context["form"]
     assert dict(form.errors) == {"preferred_date": ["The clinic is closed that day. Choose another day."]}
     assert times_listed(form) == []
     assert not CallbackRequest.objects.exists()
+
+
+def test_what_was_typed_before_show_the_times_goes_when_the_request_is_sent(client):
+    contact_url = complete_questionnaire(client)
+    saturday = next_open_day(weekday=SATURDAY)
+    client.post(contact_url, {**form_data(preferred_date=saturday.isoformat(), preferred_time=""), SHOW_TIMES: "1"})
+    with mock.patch("callbacks.tasks.notification_send_task.apply_async"):
+        client.post(contact_url, form_data(preferred_date=saturday.isoformat(), preferred_time="10:00"))
+    assert CallbackRequest.objects.count() == 1
+    assert "callbacks_details_drafts" not in client.session or client.session["callbacks_details_drafts"] == {}
