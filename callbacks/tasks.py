@@ -29,8 +29,8 @@ def notification_send_task(notification_id: int) -> str:
 
 
 @shared_task(name="callbacks.tasks.outbox_requeue_stale", acks_late=True, soft_time_limit=60, time_limit=90)
-def outbox_requeue_stale() -> int:
-    return outbox.outbox_requeue_stale()
+def outbox_requeue_stale(lane: str | None = None) -> int:
+    return outbox.outbox_requeue_stale(lane=lane)
 
 
 @shared_task(

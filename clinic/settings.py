@@ -11,6 +11,7 @@ import environ
 import holidays
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 from clinic.hours import parse_opening_hours
 from clinic.rates import Rate
@@ -267,14 +268,30 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # row is already committed, and the beat job queues it again once the broker is back.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# Two lanes (callbacks/notifications/lanes.py): staff notifications of emergency and urgent requests travel in
+# the urgent queue, with workers of their own (docker-compose.yml's worker-urgent), everything else in the routine
+# one. A worker started without -Q takes both. The urgent lane's beat jobs run in the urgent queue too, so a
+# routine backlog never delays them.
+CELERY_TASK_DEFAULT_QUEUE = "routine"
+CELERY_URGENT_QUEUE = "urgent"
+CELERY_TASK_QUEUES = [Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(CELERY_URGENT_QUEUE)]
 CELERY_BEAT_SCHEDULE = {
+    "outbox-requeue-urgent": {
+        "task": "callbacks.tasks.outbox_requeue_stale",
+        "schedule": env.int("OUTBOX_REQUEUE_URGENT_EVERY_SECONDS", default=15),
+        "kwargs": {"lane": "urgent"},
+        "options": {"queue": CELERY_URGENT_QUEUE},
+    },
     "outbox-requeue-stale": {
         "task": "callbacks.tasks.outbox_requeue_stale",
         "schedule": env.int("OUTBOX_REQUEUE_EVERY_SECONDS", default=60),
+        "kwargs": {"lane": "routine"},
     },
     "callbacks-escalate-overdue": {
         "task": "callbacks.tasks.callback_requests_escalate_overdue",
         "schedule": env.int("ESCALATION_CHECK_EVERY_SECONDS", default=60),
+        # It writes the escalations of overdue emergencies: never behind a routine backlog.
+        "options": {"queue": CELERY_URGENT_QUEUE},
     },
     # Reminders go out the day before a confirmed appointment; the job is idempotent, so running often is safe.
     "callbacks-appointments-remind": {

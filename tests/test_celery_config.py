@@ -46,7 +46,19 @@ def test_redis_visibility_timeout_outlasts_the_longest_retry():
 def test_beat_requeues_the_outbox_often():
     entry = app.conf.beat_schedule["outbox-requeue-stale"]
     assert entry["task"] == "callbacks.tasks.outbox_requeue_stale"
+    assert entry["kwargs"] == {"lane": "routine"}
     assert entry["schedule"] <= settings.OUTBOX_STALE_AFTER_SECONDS
+
+
+def test_the_urgent_lane_has_its_queue_and_its_beat_jobs_run_in_it():
+    assert app.conf.task_default_queue == "routine"
+    assert {queue.name for queue in app.conf.task_queues} == {"routine", "urgent"}
+    urgent = app.conf.beat_schedule["outbox-requeue-urgent"]
+    assert urgent["task"] == "callbacks.tasks.outbox_requeue_stale"
+    assert urgent["kwargs"] == {"lane": "urgent"} and urgent["options"] == {"queue": "urgent"}
+    assert urgent["schedule"] < app.conf.beat_schedule["outbox-requeue-stale"]["schedule"]
+    # The job that writes overdue emergencies' escalations is not queued behind routine mail either.
+    assert app.conf.beat_schedule["callbacks-escalate-overdue"]["options"] == {"queue": "urgent"}
 
 
 def test_broker_connection_handling_is_chosen_explicitly():

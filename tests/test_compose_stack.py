@@ -76,11 +76,14 @@ def test_compose_file_is_valid_compose():
 
 def test_compose_services_are_the_production_stack():
     services = compose_services()
-    assert set(services) == {"db", "redis", "release", "proxy", "web", "worker", "beat"}
+    assert set(services) == {"db", "redis", "release", "proxy", "web", "worker", "worker-urgent", "beat"}
     assert services["web"]["command"][0] == "gunicorn"
     assert services["worker"]["command"][:4] == ["celery", "-A", "clinic", "worker"]
+    # The urgent lane has worker processes of its own; the routine worker helps it when idle.
+    assert "--queues=urgent" in services["worker-urgent"]["command"]
+    assert "--queues=routine,urgent" in services["worker"]["command"]
     assert services["beat"]["command"][:4] == ["celery", "-A", "clinic", "beat"]
-    for name in ("db", "redis", "proxy", "web", "worker"):
+    for name in ("db", "redis", "proxy", "web", "worker", "worker-urgent"):
         assert "healthcheck" in services[name], name
 
 
@@ -195,8 +198,10 @@ def test_no_personal_data_in_logs_task_messages_urls_or_staff_emails(stack, smtp
     assert submitted.status_code == 302, submitted.text[:2000]
 
     # No worker yet: the task messages wait in Redis, whole, as the worker would receive them.
-    queued = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=E2E_REDIS_DB).lrange("celery", 0, -1)
-    assert len(queued) == 2, "staff notification and patient confirmation"
+    broker = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=E2E_REDIS_DB)
+    queued = broker.lrange("routine", 0, -1)
+    assert len(queued) == 2, "staff notification and patient confirmation, in the routine lane"
+    assert broker.llen("urgent") == 0
     task_messages = [json.loads(raw) for raw in queued]
     for message in task_messages:
         args, kwargs, _ = json.loads(base64.b64decode(message["body"]))

@@ -2,7 +2,8 @@
 
 Guarantees (docs/RELIABILITY.md shows how the tests prove them):
 - a notification row is committed in the same transaction as the request it announces;
-- only its id travels through the broker; a failed publish leaves the row pending for the beat job;
+- only its id travels through the broker, in its lane's queue (`callbacks.notifications.lanes`); a failed
+  publish leaves the row pending for the beat job;
 - sending happens while the row is locked, and a row that is no longer pending is never sent again
   (`callbacks.notifications.delivery`).
 
@@ -17,9 +18,11 @@ from collections.abc import Iterable
 from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from callbacks.models import CallbackRequest, FollowUp, Notification, WaitlistOffer
+from callbacks.notifications.lanes import ROUTINE, lane_filter, lane_queue, notification_lane
 from callbacks.notifications.routing import (
     appointment_moved_routes,
     booking_email_recipient,
@@ -130,16 +133,28 @@ def notification_for_appointment_reminder(request: CallbackRequest) -> Notificat
 
 
 def notifications_enqueue_on_commit(notifications: Iterable[Notification]) -> None:
-    ids = [notification.pk for notification in notifications]
-    transaction.on_commit(lambda: notifications_enqueue(ids))
+    rows = list(notifications)
+    ids = [notification.pk for notification in rows]
+    lanes = {notification.pk: _lane_of(notification) for notification in rows}
+    transaction.on_commit(lambda: notifications_enqueue(ids, lanes=lanes))
 
 
-def notifications_enqueue(ids: Iterable[int]) -> int:
-    """Publish one task message per id. Never raises: what cannot be queued now, the beat job queues later."""
+def _lane_of(notification: Notification) -> str:
+    # The request was written (or loaded) with the row: no query.
+    priority = notification.request.priority if notification.request_id else None
+    return notification_lane(kind=notification.kind, priority=priority)
+
+
+def notifications_enqueue(ids: Iterable[int], *, lanes: dict[int, str] | None = None) -> int:
+    """Publish one task message per id, each to its lane's queue (`lanes`; the routine lane for an id it does not
+    name). Never raises: what cannot be queued now, the beat job queues later."""
     queued = 0
+    lanes = lanes or {}
     for notification_id in ids:
         try:
-            current_app.tasks[NOTIFICATION_SEND_TASK].apply_async(args=[notification_id])
+            current_app.tasks[NOTIFICATION_SEND_TASK].apply_async(
+                args=[notification_id], queue=lane_queue(lanes.get(notification_id, ROUTINE))
+            )
         except Exception as exc:  # noqa: BLE001 - whatever the broker's failure, the patient's form must succeed
             logger.warning(
                 "notification %s not queued (%s); it stays pending for the re-queue job",
@@ -182,8 +197,9 @@ def follow_up_delivery_follow(*, notification: Notification) -> None:
     FollowUp.objects.filter(pk=notification.follow_up_id, status=before).update(status=after)
 
 
-def outbox_requeue_stale(*, limit: int = 500) -> int:
-    """Queue again the pending rows whose message is overdue (lost, or never published). Returns how many.
+def outbox_requeue_stale(*, lane: str | None = None, limit: int = 500) -> int:
+    """Queue again the pending rows of ``lane`` (None: every lane) whose message is overdue (lost, or never
+    published), the most urgent request's oldest row first. Returns how many.
 
     Each row is claimed before it is published: in one transaction the overdue rows are locked, skipping rows
     another transaction holds (a second beat re-queueing at the same moment, or a worker still sending that
@@ -194,19 +210,23 @@ def outbox_requeue_stale(*, limit: int = 500) -> int:
     """
     now = timezone.now()
     cutoff = now - dt.timedelta(seconds=settings.OUTBOX_STALE_AFTER_SECONDS)
+    overdue = Notification.objects.pending().filter(next_attempt_at__lt=cutoff)
+    if lane is not None:
+        overdue = overdue.filter(lane_filter(lane))
     with transaction.atomic():
-        ids = list(
-            Notification.objects.pending()
-            .filter(next_attempt_at__lt=cutoff)
-            .order_by("next_attempt_at")
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)[:limit]
+        rows = list(
+            overdue.order_by(F("request__priority").asc(nulls_last=True), "next_attempt_at")
+            # The rows only: the requests they announce stay free for staff to work on.
+            .select_for_update(skip_locked=True, of=("self",))
+            .values_list("pk", "kind", "request__priority")[:limit]
         )
+        ids = [pk for pk, _, _ in rows]
         if ids:
             Notification.objects.filter(pk__in=ids).update(next_attempt_at=now)
     if ids:
-        notifications_enqueue(ids)
-        logger.info("re-queued %s stale notification(s)", len(ids))
+        lanes = {pk: notification_lane(kind=kind, priority=priority) for pk, kind, priority in rows}
+        notifications_enqueue(ids, lanes=lanes)
+        logger.info("re-queued %s stale notification(s)%s", len(ids), f" in the {lane} lane" if lane else "")
     return len(ids)
 
 

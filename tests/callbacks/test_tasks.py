@@ -39,23 +39,30 @@ def test_the_outbox_queues_the_registered_send_task_with_the_id_only():
     assert tasks.notification_send_task.name == outbox.NOTIFICATION_SEND_TASK
     with mock.patch.object(tasks.notification_send_task, "apply_async") as apply_async:
         assert outbox.notifications_enqueue([41, 42]) == 2
-    assert [call.kwargs for call in apply_async.call_args_list] == [{"args": [41]}, {"args": [42]}]
+    assert [call.kwargs for call in apply_async.call_args_list] == [
+        {"args": [41], "queue": "routine"},
+        {"args": [42], "queue": "routine"},
+    ]
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    ("task", "service"),
+    ("task", "service", "arguments"),
     [
-        (tasks.outbox_requeue_stale, "callbacks.notifications.outbox.outbox_requeue_stale"),
-        (tasks.callback_requests_escalate_overdue, "callbacks.notifications.outbox.callback_requests_escalate_overdue"),
-        (tasks.callback_requests_purge_expired, "callbacks.privacy.retention.callback_requests_purge_expired"),
-        (tasks.appointments_remind, "callbacks.booking.services.appointments_remind"),
+        (tasks.outbox_requeue_stale, "callbacks.notifications.outbox.outbox_requeue_stale", {"lane": None}),
+        (
+            tasks.callback_requests_escalate_overdue,
+            "callbacks.notifications.outbox.callback_requests_escalate_overdue",
+            {},
+        ),
+        (tasks.callback_requests_purge_expired, "callbacks.privacy.retention.callback_requests_purge_expired", {}),
+        (tasks.appointments_remind, "callbacks.booking.services.appointments_remind", {}),
     ],
 )
-def test_a_beat_task_returns_what_its_service_did(task, service):
+def test_a_beat_task_returns_what_its_service_did(task, service, arguments):
     with mock.patch(service, return_value=7) as called:
         assert task.apply().get() == 7
-    called.assert_called_once_with()
+    called.assert_called_once_with(**arguments)
 
 
 @pytest.mark.django_db
@@ -75,4 +82,4 @@ def test_the_requeue_task_publishes_stale_rows_again():
     Notification.objects.filter(pk=stale.pk).update(next_attempt_at=timezone.now() - dt.timedelta(hours=1))
     with mock.patch.object(tasks.notification_send_task, "apply_async") as apply_async:
         assert tasks.outbox_requeue_stale.apply().get() == 1
-    assert apply_async.call_args.kwargs == {"args": [stale.pk]}
+    assert apply_async.call_args.kwargs == {"args": [stale.pk], "queue": "routine"}

@@ -30,10 +30,10 @@ def started(monkeypatch, settings, tmp_path):
 def test_links_follow_the_address_the_site_runs_on(started, monkeypatch):
     monkeypatch.delenv("SITE_URL", raising=False)
     call_command("runlocal", "--addrport", "127.0.0.1:8765", stdout=io.StringIO())
-    assert [env["SITE_URL"] for env in started] == ["http://127.0.0.1:8765"] * 3
+    assert [env["SITE_URL"] for env in started] == ["http://127.0.0.1:8765"] * 4
 
 
 def test_a_site_url_the_operator_set_is_kept(started, monkeypatch):
     monkeypatch.setenv("SITE_URL", "https://clinic.example")
     call_command("runlocal", stdout=io.StringIO())
-    assert [env["SITE_URL"] for env in started] == ["https://clinic.example"] * 3
+    assert [env["SITE_URL"] for env in started] == ["https://clinic.example"] * 4

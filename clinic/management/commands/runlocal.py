@@ -36,6 +36,20 @@ class Command(BaseCommand):
                 [*celery, "worker", "--loglevel=INFO", "--concurrency=2", "--without-mingle", "--without-gossip"],
                 env=environment,
             ),
+            # The urgent lane's own worker (callbacks/notifications/lanes.py), as in docker-compose.yml.
+            subprocess.Popen(
+                [
+                    *celery,
+                    "worker",
+                    "--loglevel=INFO",
+                    "--concurrency=1",
+                    "--queues=urgent",
+                    "--hostname=urgent@%h",
+                    "--without-mingle",
+                    "--without-gossip",
+                ],
+                env=environment,
+            ),
             subprocess.Popen([*celery, "beat", "--loglevel=INFO"], env=environment),
         ]
         self.stdout.write(

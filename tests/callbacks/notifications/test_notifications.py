@@ -175,7 +175,8 @@ def test_failed_notification_can_be_resent(django_capture_on_commit_callbacks, m
     ):
         assert notification_resend(notification=notification) is True
         assert notification_resend(notification=NotificationFactory(status="sent", sent_at=timezone.now())) is False
-    enqueue.assert_called_once_with([notification.pk])
+    enqueue.assert_called_once()
+    assert enqueue.call_args.args == ([notification.pk],)
     notification.refresh_from_db()
     assert (notification.status, notification.attempts) == ("pending", 0)
     assert follow_up_status(notification) in (None, "sent")
@@ -209,7 +210,7 @@ def test_requeue_picks_only_pending_rows_whose_message_is_overdue(settings):
     with mock.patch("callbacks.tasks.notification_send_task.apply_async") as apply_async:
         assert outbox_requeue_stale() == 1
         assert outbox_requeue_stale() == 0, "a re-queued row is not queued again straight away"
-    apply_async.assert_called_once_with(args=[stale.pk])
+    apply_async.assert_called_once_with(args=[stale.pk], queue="routine")
 
 
 def test_enqueue_never_raises_when_the_broker_is_down():
@@ -255,7 +256,7 @@ def test_overdue_requests_are_escalated_once(django_capture_on_commit_callbacks,
         assert outbox.callback_requests_escalate_overdue() == 0
     escalation = overdue.notifications.get(kind=Notification.Kind.ESCALATION)
     assert escalation.recipient == settings.CLINIC_ESCALATION_EMAIL
-    apply_async.assert_called_once_with(args=[escalation.pk])
+    apply_async.assert_called_once_with(args=[escalation.pk], queue="urgent")  # an urgent request: the urgent lane
 
     notification_send(notification_id=escalation.pk)
     (message,) = mail.outbox

@@ -31,7 +31,7 @@ def published():
     ids: Counter = Counter()
     lock = threading.Lock()
 
-    def publish(*, args):
+    def publish(*, args, queue):
         with lock:
             ids[args[0]] += 1
 

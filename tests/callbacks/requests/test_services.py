@@ -44,7 +44,8 @@ def test_create_queues_after_commit_only(django_capture_on_commit_callbacks):
         enqueue.assert_not_called()
         for callback in callbacks:
             callback()
-    enqueue.assert_called_once_with([request.notifications.get().pk])
+    enqueue.assert_called_once()
+    assert enqueue.call_args.args == ([request.notifications.get().pk],)
 
 
 def test_reference_clash_is_retried():

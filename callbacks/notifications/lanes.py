@@ -1,0 +1,40 @@
+"""Which Celery queue a notification travels in: the one home of the priority lanes.
+
+Staff notifications about an emergency or urgent request (the new request, a priority raised by later answers,
+an overdue escalation) travel in the urgent lane: a queue of its own with worker processes of its own, so a
+backlog of routine mail (a morning batch of follow-ups, a surge after a news story, a slow mail server) never
+stands in front of them. Everything else travels in the routine lane. A worker started without `-Q` takes both.
+"""
+
+from django.conf import settings
+from django.db.models import Q
+
+from callbacks.models import Notification
+from callbacks.rules.requests import URGENT_PRIORITIES, priority_is_urgent
+
+URGENT = "urgent"
+ROUTINE = "routine"
+LANES = (URGENT, ROUTINE)
+
+# What staff must act on now when the request is urgent or an emergency.
+STAFF_ALERT_KINDS = frozenset(
+    {Notification.Kind.STAFF_NEW_REQUEST, Notification.Kind.STAFF_PRIORITY_RAISED, Notification.Kind.ESCALATION}
+)
+
+
+def lane_queue(lane: str) -> str:
+    """The Celery queue of a lane (settings CELERY_URGENT_QUEUE and CELERY_TASK_DEFAULT_QUEUE)."""
+    return settings.CELERY_URGENT_QUEUE if lane == URGENT else settings.CELERY_TASK_DEFAULT_QUEUE
+
+
+def notification_lane(*, kind: str, priority: int | None) -> str:
+    """The lane of a notification of ``kind`` about a request of ``priority`` (None: no request)."""
+    if kind in STAFF_ALERT_KINDS and priority is not None and priority_is_urgent(priority):
+        return URGENT
+    return ROUTINE
+
+
+def lane_filter(lane: str) -> Q:
+    """The outbox rows of a lane, for a queryset of Notification."""
+    urgent = Q(kind__in=STAFF_ALERT_KINDS, request__priority__in=URGENT_PRIORITIES)
+    return urgent if lane == URGENT else ~urgent
