@@ -4,9 +4,7 @@ The chosen slot sits in the session next to the questionnaire flow it belongs to
 flow); the details page of a flow with a chosen slot books it instead of asking for a callback window.
 """
 
-import datetime as dt
 import secrets
-from urllib.parse import urlencode
 
 from crispy_forms.layout import Div, Fieldset, Layout
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,8 +15,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from callbacks.booking.links import appointment_from_cancel_token
 from callbacks.booking.services import JourneySentAsCallback, appointment_book, appointment_cancel
 from callbacks.booking.slots import (
-    PATIENT_HORIZON_DAYS,
-    WEEKS_AHEAD,
     Slot,
     SlotTaken,
     services_bookable,
@@ -27,13 +23,13 @@ from callbacks.booking.slots import (
     slot_within_horizon,
     slots_by_day,
     slots_free,
-    slots_free_per_day,
     slots_nearest,
 )
 from callbacks.models import Appointment, Priority, Service
 from callbacks.requests.consent import CURRENT_CONSENT_VERSION
 from callbacks.rules.booking import appointment_status_holds_time
 from callbacks.web import recheck
+from callbacks.web.day_picker import day_picker_context
 from callbacks.web.details import (
     SESSION_BOOKED_KEY,
     advice,
@@ -56,8 +52,6 @@ from intake.selectors import BACK_PAIN, Definition, Tier, answers_tier, definiti
 from intake.services import AnswersInvalid, Progress
 
 SESSION_CHOICES_KEY = "callbacks_booking_choices"
-DAYS_PER_PAGE = 7
-WEEKS = WEEKS_AHEAD
 
 
 class BookingContactForm(CallbackRequestForm):
@@ -164,85 +158,21 @@ def booking_slots(request, service):
     if flow and (shown := journey_sent_page(request, flow)) is not None:
         return shown
     changing = bool(flow) and flow_load(request, flow) is not None and booking_choice(request, flow) is not None
-    today = timezone.localdate()
-    day, problem = _day_asked(request.GET.get("day"), today=today)
-    week = (day - today).days // DAYS_PER_PAGE if day else _week_asked(request.GET.get("week"))
-    slots = slots_free(service=service, first_day=day, days=1) if day else []
-    if day and not slots and problem is None:
-        problem = f"There are no free times on {day:%A} {day.day} {day:%B}. Choose another day."
     keep = {"flow": flow} if changing else {}
-    context = {
-        "service": service,
-        "flow": flow if changing else "",
-        "problem": problem,
-        "week_url": _query(keep, week=week),
-        "previous_week_url": _query(keep, week=week - 1) if week > 0 else None,
-        "next_week_url": _query(keep, week=week + 1) if week + 1 < WEEKS else None,
-    }
-    if slots:
-        # Step 2: the chosen day's times, posted as before.
-        several = service.practitioners.filter(active=True).count() > 1
-        return render(
-            request,
-            "callbacks/booking/slots.html",
-            {
-                **context,
-                "day": day,
-                "day_parts": _day_parts(slots),
-                "several_practitioners": several,
-                "action": reverse("callbacks:booking_change_time", kwargs={"flow": flow})
-                if changing
-                else reverse("callbacks:booking_slots", kwargs={"service": service.pk}),
-            },
-        )
-    # Step 1: the week's days with their free-time counts.
-    first_day = today + dt.timedelta(days=week * DAYS_PER_PAGE)
-    days = slots_free_per_day(service=service, first_day=first_day, days=DAYS_PER_PAGE)
+    picker = day_picker_context(request.GET, service=service, keep=keep)
     return render(
         request,
         "callbacks/booking/slots.html",
         {
-            **context,
-            "today": today,
-            "days": [(each, _query(keep, day=each.day.isoformat())) for each in days],
-            "first_day": first_day,
-            "last_day": first_day + dt.timedelta(days=DAYS_PER_PAGE - 1),
-            "any_free": any(each.free for each in days),
+            **picker,
+            "service": service,
+            "flow": flow if changing else "",
+            # A chosen time is posted as it always was (the race-safe booking path, the "just taken" page).
+            "action": reverse("callbacks:booking_change_time", kwargs={"flow": flow})
+            if changing
+            else reverse("callbacks:booking_slots", kwargs={"service": service.pk}),
         },
     )
-
-
-def _query(keep: dict, **params) -> str:
-    return "?" + urlencode({**params, **keep})
-
-
-def _week_asked(value: str | None) -> int:
-    try:
-        return max(0, min(int(value or 0), WEEKS - 1))
-    except ValueError:
-        return 0
-
-
-def _day_asked(value: str | None, *, today: dt.date) -> tuple[dt.date | None, str | None]:
-    """The day a patient chose (``?day=YYYY-MM-DD``) if it is bookable, else None and what to tell them."""
-    if value is None:
-        return None, None
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        return None, "We could not read that day. Choose one of the days below."
-    if day < today:
-        return None, "That day has passed. Choose one of the days below."
-    if (day - today).days >= PATIENT_HORIZON_DAYS:
-        return None, f"You can book up to {WEEKS} weeks ahead online. Choose one of the days below, or call us."
-    return day, None
-
-
-def _day_parts(slots: list[Slot]) -> list[tuple[str, list[Slot]]]:
-    """A day's slots split into morning and afternoon, leaving out a part with none."""
-    morning = [slot for slot in slots if slot.local_start.hour < 12]
-    afternoon = [slot for slot in slots if slot.local_start.hour >= 12]
-    return [(name, part) for name, part in (("Morning", morning), ("Afternoon", afternoon)) if part]
 
 
 @require_POST
