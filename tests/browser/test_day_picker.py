@@ -7,10 +7,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from callbacks.booking.links import appointment_reschedule_token
 from callbacks.booking.slots import slot_key_parse, slots_free
 from callbacks.models import Appointment, Practitioner, Service, WorkingHours
 from tests.browser.test_callback_journey import answer_step
 from tests.browser.tools import DESKTOP_WIDTH, PHONE_WIDTH, axe_violations, html_errors, screenshot
+from tests.callbacks.booking.test_booking import book
 from tests.support.questionnaire import SCREENING_STEPS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -124,3 +126,22 @@ def test_the_days_and_times_pages_are_valid_html(client, busy_diary, vnu, tmp_pa
         assert response.status_code == 200, name
         documents[name] = response.content.decode()
     assert html_errors(documents, tmp_path) == {}
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_the_reschedule_link_uses_the_day_picker_on_pages_that_fit_two_screens(open_page, busy_diary, javascript):
+    day = timezone.localdate() + dt.timedelta(days=2)
+    own = slots_free(service=busy_diary, first_day=day, days=1)[0]
+    appointment = book(busy_diary, Practitioner.objects.get(pk=own.practitioner_id), own.starts_at)
+    page = open_at(open_page, PHONE_WIDTH, javascript)
+    page.goto(reverse("callbacks:booking_reschedule", kwargs={"token": appointment_reschedule_token(appointment)}))
+    check(page, "day-picker-reschedule-1-days", PHONE_WIDTH, javascript)
+    assert f"{day.day} {day:%b} 36 free" in page.locator(f'a.booking-date[href="?day={day}"]').inner_text().replace(
+        "\n", " "
+    ), "the patient's own time (and its neighbour) are not free"
+    page.locator(f'a.booking-date[href="?day={day}"]').click()
+    check(page, "day-picker-reschedule-2-times", PHONE_WIDTH, javascript)
+    page.locator("button.booking-slot").nth(10).click()
+    page.get_by_role("button", name="Yes, move my appointment").wait_for()
+    appointment.refresh_from_db()
+    assert appointment.starts_at == own.starts_at, "choosing a time only asks"

@@ -40,12 +40,17 @@ def test_get_shows_free_times_and_a_question_post_moves_once(client, service, pr
     assert url.startswith("http://") and "/book/change/" in url
     assert links.appointment_from_reschedule_token(url.rstrip("/").rpartition("/")[2]) == (appointment, 0)
 
-    # The list of times, then the question: neither changes anything (mail scanners follow GET links).
+    # The days, a day's times, then the question: none changes anything (mail scanners follow GET links).
     week = (second.local_start.date() - timezone.localdate()).days // 7
-    listing = client.get(path + f"?week={week}")
+    days = client.get(path + f"?week={week}")
+    assert days.status_code == 200
+    assert f'href="?day={second.local_start.date()}"' in days.content.decode()
+    listing = client.get(path + f"?day={second.local_start.date()}")
     assert listing.status_code == 200
     assert f'value="{second.key}"' in listing.content.decode()
-    assert f'value="{first.key}"' not in listing.content.decode()  # the patient's own time is not "free"
+    assert '<form method="get">' in listing.content.decode(), "choosing a time only asks"
+    own_day = client.get(path + f"?day={first.local_start.date()}").content.decode()
+    assert f'value="{first.key}"' not in own_day  # the patient's own time is not "free"
     question = client.get(path, {"slot": second.key})
     assert "Yes, move my appointment" in question.content.decode()
     appointment.refresh_from_db()
