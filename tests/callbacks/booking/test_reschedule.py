@@ -246,3 +246,21 @@ def test_a_patients_move_is_reminded_the_day_before_the_new_time_not_the_old(ser
     send_all(Notification.Kind.BOOKING_REMINDER)
     [reminder] = [message for message in mail.outbox if "reminder" in message.subject.lower()]
     assert timezone.localtime(later.starts_at).strftime("%H:%M") in reminder.body
+
+
+@pytest.mark.parametrize(
+    ("day", "message"),
+    [("nonsense", "We could not read that day."), ("2001-01-01", "That day has passed."), ("9999-01-01", "4 weeks")],
+)
+def test_a_reschedule_link_with_a_day_it_cannot_show_says_so_above_the_days(
+    client, service, practitioner, day, message
+):
+    first, _ = two_slots(service)
+    appointment = book(service, practitioner, first.starts_at)
+    response = client.get(reschedule_path(appointment) + f"?day={day}")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert message in re.search(r'<p class="alert alert-warning" role="alert">([^<]+)</p>', page).group(1)
+    assert len(re.findall(r'class="booking-date[" ]', page)) == 7 and 'name="slot"' not in page
+    appointment.refresh_from_db()
+    assert appointment.starts_at == first.starts_at
