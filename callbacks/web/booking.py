@@ -4,7 +4,6 @@ The chosen slot sits in the session next to the questionnaire flow it belongs to
 flow); the details page of a flow with a chosen slot books it instead of asking for a callback window.
 """
 
-import datetime as dt
 import secrets
 
 from crispy_forms.layout import Div, Fieldset, Layout
@@ -16,7 +15,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from callbacks.booking.links import appointment_from_cancel_token
 from callbacks.booking.services import JourneySentAsCallback, appointment_book, appointment_cancel
 from callbacks.booking.slots import (
-    WEEKS_AHEAD,
     Slot,
     SlotTaken,
     services_bookable,
@@ -31,6 +29,7 @@ from callbacks.models import Appointment, Priority, Service
 from callbacks.requests.consent import CURRENT_CONSENT_VERSION
 from callbacks.rules.booking import appointment_status_holds_time
 from callbacks.web import recheck
+from callbacks.web.day_picker import day_picker_context
 from callbacks.web.details import (
     SESSION_BOOKED_KEY,
     advice,
@@ -53,8 +52,6 @@ from intake.selectors import BACK_PAIN, Definition, Tier, answers_tier, definiti
 from intake.services import AnswersInvalid, Progress
 
 SESSION_CHOICES_KEY = "callbacks_booking_choices"
-DAYS_PER_PAGE = 7
-WEEKS = WEEKS_AHEAD
 
 
 class BookingContactForm(CallbackRequestForm):
@@ -141,7 +138,8 @@ def booking_services(request):
 @require_http_methods(["GET", "POST"])
 @limit_posts_per_address("intake-step", "CLINIC_RATE_LIMIT_FORM_POSTS")
 def booking_slots(request, service):
-    """A week of days with their free times; choosing one starts the questionnaire with that slot held aside."""
+    """Step 1 (``?week=``): a week of days with their free-time counts; step 2 (``?day=YYYY-MM-DD``): that day's
+    times. Posting one starts the questionnaire with that slot held aside. Plain links and forms, no script."""
     service = get_object_or_404(Service, pk=service, active=True)
     if request.method == "POST":
         slot = _free_slot(service, request.POST.get("slot", ""))
@@ -155,36 +153,24 @@ def booking_slots(request, service):
         flow_save(request, flow, Progress.start(definition))
         _choice_save(request, flow, service=service, slot=slot)
         return redirect(step_url(flow, definition.steps[0]))
-    try:
-        week = max(0, min(int(request.GET.get("week", 0)), WEEKS - 1))
-    except ValueError:
-        week = 0
-    today = timezone.localdate()
-    first_day = today + dt.timedelta(days=week * DAYS_PER_PAGE)
-    free = slots_free(service=service, first_day=first_day, days=DAYS_PER_PAGE)
-    by_day = dict(slots_by_day(free))
-    days = [(first_day + dt.timedelta(days=n), by_day.get(first_day + dt.timedelta(days=n), [])) for n in range(7)]
-    several = service.practitioners.filter(active=True).count() > 1
     # Choosing another time for a booking on its way (from its details page): the answers given are kept.
     flow = request.GET.get("flow", "")
     if flow and (shown := journey_sent_page(request, flow)) is not None:
         return shown
     changing = bool(flow) and flow_load(request, flow) is not None and booking_choice(request, flow) is not None
+    keep = {"flow": flow} if changing else {}
+    picker = day_picker_context(request.GET, service=service, keep=keep)
     return render(
         request,
         "callbacks/booking/slots.html",
         {
+            **picker,
             "service": service,
             "flow": flow if changing else "",
+            # A chosen time is posted as it always was (the race-safe booking path, the "just taken" page).
             "action": reverse("callbacks:booking_change_time", kwargs={"flow": flow})
             if changing
             else reverse("callbacks:booking_slots", kwargs={"service": service.pk}),
-            "days": days,
-            "several_practitioners": several,
-            "week": week,
-            "previous_week": week - 1 if week > 0 else None,
-            "next_week": week + 1 if week + 1 < WEEKS else None,
-            "any_free": bool(free),
         },
     )
 

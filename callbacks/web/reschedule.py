@@ -4,45 +4,18 @@ The link rules are those of the cancel link (`callbacks.booking.links`): it is s
 only shows (mail scanners follow links), the move needs a POST, and a link works for one move only.
 """
 
-import datetime as dt
-
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from callbacks.booking.links import appointment_from_reschedule_token
 from callbacks.booking.reschedule import RescheduleClosed, appointment_movable, appointment_reschedule
-from callbacks.booking.slots import WEEKS_AHEAD, SlotTaken, slot_key_parse, slots_by_day, slots_free, slots_nearest
+from callbacks.booking.slots import SlotTaken, slot_key_parse, slots_by_day, slots_nearest
 from callbacks.web import booking as booking_views
+from callbacks.web.day_picker import day_picker_context
 from clinic.ratelimit import limit_posts_per_address
 
-DAYS_PER_PAGE = 7
 TEMPLATE = "callbacks/booking/reschedule.html"
-
-
-def _week(request) -> int:
-    try:
-        return max(0, min(int(request.GET.get("week", 0)), WEEKS_AHEAD - 1))
-    except ValueError:
-        return 0
-
-
-def _choose_context(appointment, week: int) -> dict:
-    """A week of the service's free times (the patient's own time is not free, so it is not among them)."""
-    first_day = timezone.localdate() + dt.timedelta(days=week * DAYS_PER_PAGE)
-    free = slots_free(service=appointment.service, first_day=first_day, days=DAYS_PER_PAGE)
-    by_day = dict(slots_by_day(free))
-    return {
-        "days": [
-            (first_day + dt.timedelta(days=n), by_day.get(first_day + dt.timedelta(days=n), [])) for n in range(7)
-        ],
-        "any_free": bool(free),
-        "week": week,
-        "previous_week": week - 1 if week > 0 else None,
-        "next_week": week + 1 if week + 1 < WEEKS_AHEAD else None,
-        "several_practitioners": appointment.service.practitioners.filter(active=True).count() > 1,
-    }
 
 
 @require_http_methods(["GET", "POST"])
@@ -60,7 +33,9 @@ def booking_reschedule(request, token):
         return render(request, TEMPLATE, {**context, "state": "closed"}, status=410)
     key = request.POST.get("slot", "") if request.method == "POST" else request.GET.get("slot", "")
     if not key:
-        return render(request, TEMPLATE, {**context, "state": "choose", **_choose_context(appointment, _week(request))})
+        # The day picker; the patient's own time is not free, so it is not among the times.
+        picker = day_picker_context(request.GET, service=appointment.service)
+        return render(request, TEMPLATE, {**context, "state": "choose", **picker})
     slot = booking_views._free_slot(appointment.service, key)
     if slot is None:
         return _taken(request, context, appointment, key)

@@ -29,6 +29,8 @@ def test_a_patient_moves_their_appointment_by_the_emailed_link(open_page, clinic
     check_page(page, "reschedule-1-choose", width)
     assert page.get_by_role("heading", name="Change your appointment").is_visible()
 
+    page.locator(f'a.booking-date[href="?day={day}"]').click()  # the day, then a time on it
+    check_page(page, "reschedule-1-choose-time", width)
     chosen = page.locator("button.booking-slot").nth(3)
     new_key = chosen.get_attribute("value")
     chosen.click()

@@ -330,7 +330,12 @@ def test_without_a_bookable_service_booking_links_are_hidden_and_the_callback_of
     assert re.search(r'class="btn btn-primary btn-lg" href="/request-a-callback/">Request a callback', home)
 
 
-def test_services_and_slots_pages_show_free_times_as_buttons(client, service, practitioner):
+def day_url(service, slot) -> str:
+    """The booking page's step 2: the free times of the slot's day."""
+    return reverse("callbacks:booking_slots", kwargs={"service": service.pk}) + f"?day={slot.local_start.date()}"
+
+
+def test_services_and_slots_pages_show_days_then_free_times_as_buttons(client, service, practitioner):
     page = client.get(reverse("callbacks:booking_services")).content.decode()
     assert "Initial assessment" in page
     slots_url = reverse("callbacks:booking_slots", kwargs={"service": service.pk})
@@ -338,6 +343,8 @@ def test_services_and_slots_pages_show_free_times_as_buttons(client, service, pr
     page = response.content.decode()
     assert response.status_code == 200
     slot = a_free_slot(service)
+    assert 'name="slot"' not in page and f'href="?day={slot.local_start.date()}"' in page
+    page = client.get(day_url(service, slot)).content.decode()
     assert f'name="slot" value="{slot.key}"' in page
     assert "<script" not in page.split("</footer>")[0] and 'style="' not in page
     assert client.get(slots_url + "?week=3").status_code == 200
@@ -390,7 +397,7 @@ def test_an_emergency_answer_makes_an_emergency_callback_and_books_no_slot(clien
     assert (request.priority, request.kind) == (Priority.EMERGENCY, CallbackRequest.Kind.CALLBACK)
     assert "Do not wait for our call" in client.get(done["Location"]).content.decode()
     # The slot is still free for someone else.
-    assert slot.key in client.get(reverse("callbacks:booking_slots", kwargs={"service": service.pk})).content.decode()
+    assert slot.key in client.get(day_url(service, slot)).content.decode()
 
 
 def test_a_booking_turned_emergency_by_later_answers_releases_its_slot(client, service, practitioner, settings):
@@ -420,7 +427,7 @@ def test_a_booking_turned_emergency_by_later_answers_releases_its_slot(client, s
     assert "appointment time this booking held has been released" in message.body
     assert "chest" not in message.body.lower()
     # The time is offered again.
-    assert slot.key in client.get(reverse("callbacks:booking_slots", kwargs={"service": service.pk})).content.decode()
+    assert slot.key in client.get(day_url(service, slot)).content.decode()
 
 
 def test_slot_taken_at_submit_shows_409_with_alternatives_and_saves_nothing(client, service, practitioner):
@@ -733,7 +740,11 @@ def test_choosing_another_time_from_the_details_page_keeps_every_answer(client, 
     answers = dict(client.session["callbacks_intake_flows"][flow]["answers"])
     page = client.get(details_url).content.decode()
     change = re.search(r'<a href="([^"]+)">Choose another time</a> \(your answers are kept\)', page).group(1)
-    slots_page = client.get(change.replace("&amp;", "&")).content.decode()
+    days_page = client.get(change.replace("&amp;", "&")).content.decode()
+    assert "Choosing another time: your answers are kept." in days_page
+    # The day's link keeps the journey: its times are posted to the change-time address.
+    day_link = re.search(rf'href="(\?day={second.local_start.date()}[^"]*)"', days_page).group(1)
+    slots_page = client.get(change.split("?")[0] + day_link.replace("&amp;", "&")).content.decode()
     assert "Choosing another time: your answers are kept." in slots_page
     action = re.search(r'<form method="post" action="([^"]+)"', slots_page).group(1)
     assert action == reverse("callbacks:booking_change_time", kwargs={"flow": flow})

@@ -40,12 +40,17 @@ def test_get_shows_free_times_and_a_question_post_moves_once(client, service, pr
     assert url.startswith("http://") and "/book/change/" in url
     assert links.appointment_from_reschedule_token(url.rstrip("/").rpartition("/")[2]) == (appointment, 0)
 
-    # The list of times, then the question: neither changes anything (mail scanners follow GET links).
+    # The days, a day's times, then the question: none changes anything (mail scanners follow GET links).
     week = (second.local_start.date() - timezone.localdate()).days // 7
-    listing = client.get(path + f"?week={week}")
+    days = client.get(path + f"?week={week}")
+    assert days.status_code == 200
+    assert f'href="?day={second.local_start.date()}"' in days.content.decode()
+    listing = client.get(path + f"?day={second.local_start.date()}")
     assert listing.status_code == 200
     assert f'value="{second.key}"' in listing.content.decode()
-    assert f'value="{first.key}"' not in listing.content.decode()  # the patient's own time is not "free"
+    assert '<form method="get">' in listing.content.decode(), "choosing a time only asks"
+    own_day = client.get(path + f"?day={first.local_start.date()}").content.decode()
+    assert f'value="{first.key}"' not in own_day  # the patient's own time is not "free"
     question = client.get(path, {"slot": second.key})
     assert "Yes, move my appointment" in question.content.decode()
     appointment.refresh_from_db()
@@ -241,3 +246,21 @@ def test_a_patients_move_is_reminded_the_day_before_the_new_time_not_the_old(ser
     send_all(Notification.Kind.BOOKING_REMINDER)
     [reminder] = [message for message in mail.outbox if "reminder" in message.subject.lower()]
     assert timezone.localtime(later.starts_at).strftime("%H:%M") in reminder.body
+
+
+@pytest.mark.parametrize(
+    ("day", "message"),
+    [("nonsense", "We could not read that day."), ("2001-01-01", "That day has passed."), ("9999-01-01", "4 weeks")],
+)
+def test_a_reschedule_link_with_a_day_it_cannot_show_says_so_above_the_days(
+    client, service, practitioner, day, message
+):
+    first, _ = two_slots(service)
+    appointment = book(service, practitioner, first.starts_at)
+    response = client.get(reschedule_path(appointment) + f"?day={day}")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert message in re.search(r'<p class="alert alert-warning" role="alert">([^<]+)</p>', page).group(1)
+    assert len(re.findall(r'class="booking-date[" ]', page)) == 7 and 'name="slot"' not in page
+    appointment.refresh_from_db()
+    assert appointment.starts_at == first.starts_at
