@@ -11,7 +11,7 @@ import environ
 import holidays
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from clinic.hours import parse_opening_hours
 from clinic.rates import Rate
@@ -274,7 +274,13 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 # routine backlog never delays them.
 CELERY_TASK_DEFAULT_QUEUE = "routine"
 CELERY_URGENT_QUEUE = "urgent"
-CELERY_TASK_QUEUES = [Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(CELERY_URGENT_QUEUE)]
+# Each queue its own exchange and key. A Queue given a name alone is bound to the default exchange and key (both
+# lanes' queues under one key); Redis is published to by queue name and keeps them apart anyway, an AMQP broker
+# would not.
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name, type="direct"), routing_key=name)
+    for name in (CELERY_TASK_DEFAULT_QUEUE, CELERY_URGENT_QUEUE)
+]
 CELERY_BEAT_SCHEDULE = {
     "outbox-requeue-urgent": {
         "task": "callbacks.tasks.outbox_requeue_stale",

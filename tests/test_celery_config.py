@@ -53,6 +53,10 @@ def test_beat_requeues_the_outbox_often():
 def test_the_urgent_lane_has_its_queue_and_its_beat_jobs_run_in_it():
     assert app.conf.task_default_queue == "routine"
     assert {queue.name for queue in app.conf.task_queues} == {"routine", "urgent"}
+    # Each lane's messages reach its own queue only (a queue bound to the default key would get both lanes').
+    for name in ("routine", "urgent"):
+        queue = app.amqp.queues[name]
+        assert (queue.exchange.name, queue.routing_key) == (name, name)
     urgent = app.conf.beat_schedule["outbox-requeue-urgent"]
     assert urgent["task"] == "callbacks.tasks.outbox_requeue_stale"
     assert urgent["kwargs"] == {"lane": "urgent"} and urgent["options"] == {"queue": "urgent"}

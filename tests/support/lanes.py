@@ -55,9 +55,12 @@ def pending_count(stack: Stack) -> int:
 def emergency_behind_backlog(stack: Stack, smtp, *, backlog: int, timeout: float = 120) -> dict:
     """With ``backlog`` routine e-mails queued and the workers busy on them, send an emergency request; returns
     the seconds until its staff e-mail arrived and how much of the backlog was still waiting then."""
-    routine_backlog(stack, backlog)
     stack.start("worker")
     stack.start("worker-urgent")
+    for name in ("worker", "worker-urgent"):
+        # Published once the workers have declared their queues: each lane's messages must reach its queue only.
+        wait_until(lambda name=name: " ready." in stack.log(name), timeout=60, what=f"{name} ready\n{stack.log(name)}")
+    routine_backlog(stack, backlog)
     wait_until(lambda: len(smtp.messages) >= 4, timeout=60, what=f"the routine backlog to flow\n{stack.log('worker')}")
     sent_at = time.time()
     reference = emergency_request(stack.base_url)
