@@ -53,7 +53,7 @@ def test_beat_requeues_the_outbox_often():
 def test_the_urgent_lane_has_its_queue_and_its_beat_jobs_run_in_it():
     assert app.conf.task_default_queue == "routine"
     assert {queue.name for queue in app.conf.task_queues} == {"routine", "urgent"}
-    # Each lane's messages reach its own queue only (a queue bound to the default key would get both lanes').
+    # Each lane's queue has its own exchange and key (under the default key an AMQP broker would mix the lanes).
     for name in ("routine", "urgent"):
         queue = app.amqp.queues[name]
         assert (queue.exchange.name, queue.routing_key) == (name, name)
