@@ -548,8 +548,9 @@ def test_admin_decline_frees_the_slot_and_tells_the_patient(staff_client, servic
     [message] = [m for m in mail.outbox if "could not keep" in m.subject]
     assert message.to == ["alex@example.com"]
     # No link to change what is no longer there; a calendar file that takes the tentative event out.
-    assert "/cancel/" not in message.body and "/reschedule/" not in message.body
+    assert "/book/cancel/" not in message.body and "/book/change/" not in message.body
     [(filename, ics, _)] = message.attachments
+    assert filename == "appointment.ics"
     event = parse_ics(ics)
     assert "METHOD:CANCEL" in ics and (event["STATUS"], event["SEQUENCE"]) == ("CANCELLED", "1")
 

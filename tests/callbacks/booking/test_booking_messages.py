@@ -183,7 +183,8 @@ def test_staff_move_emails_the_patient_only_with_the_new_time_and_kills_the_old_
     method, event = calendar_of(message)
     assert (method, str(event["STATUS"]), event["SEQUENCE"]) == ("PUBLISH", "CONFIRMED", 2)
     assert event.decoded("DTSTART") == later.starts_at
-    assert client.get(old_link).status_code == 410  # the link sent for the old time has been replaced
+    stale = client.get(old_link)  # the link sent for the old time has been replaced
+    assert stale.status_code == 410 and "has been moved since this link was sent" in stale.content.decode()
 
 
 def test_book_confirm_move_move_cancel_sends_one_event_with_a_strictly_rising_sequence(
