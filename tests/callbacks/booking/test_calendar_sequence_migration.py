@@ -61,4 +61,4 @@ def carried_over_checked():
     executor.migrate(AFTER)
     new = executor.loader.project_state(AFTER).apps
     carried = dict(new.get_model("callbacks", "Appointment").objects.values_list("pk", "calendar_sequence"))
-    assert carried == expected == {pk: seq for pk, seq in zip(expected, [0, 1, 5], strict=True)}
+    assert carried == expected == dict(zip(expected, [0, 1, 5], strict=True))
