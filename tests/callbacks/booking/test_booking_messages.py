@@ -18,7 +18,7 @@ from callbacks.booking.desk import appointment_cancel_by_clinic, appointment_mov
 from callbacks.booking.links import appointment_cancel_token, appointment_reschedule_token
 from callbacks.booking.services import appointment_cancel, appointment_confirm, appointment_decline, appointments_remind
 from callbacks.booking.slots import slots_free
-from callbacks.models import Notification
+from callbacks.models import CallbackRequest, Notification
 from callbacks.notifications.delivery import notification_send
 from callbacks.web.details import SESSION_BOOKED_KEY
 from tests.callbacks.booking.test_booking import book
@@ -274,3 +274,14 @@ def test_the_done_page_says_confirmed_once_staff_confirmed(client, service, prac
     page = done_page(client, appointment)
     assert "<strong>Confirmed</strong>" in page and "Your appointment is confirmed" in page
     assert "Waiting for the clinic" not in page and "not confirmed yet" not in page
+
+
+def test_the_done_page_names_the_confirm_by_time_and_never_one_already_gone(client, service, practitioner):
+    appointment = book(service, practitioner, free_slots(service)[0].starts_at)
+    confirm_by = min(appointment.request.deadline, appointment.starts_at)
+    expected = timezone.localtime(confirm_by).strftime("%A %-d %B, %H:%M")
+    assert f'<strong id="confirm-by">{expected}</strong>' in done_page(client, appointment)
+    # Overdue: the patient is not told a time that has passed, only that it is not confirmed yet.
+    CallbackRequest.objects.filter(pk=appointment.request_id).update(deadline=timezone.now() - dt.timedelta(hours=1))
+    page = done_page(client, appointment)
+    assert "This is not confirmed yet." in page and 'id="confirm-by"' not in page
