@@ -15,12 +15,13 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from callbacks.booking.calendar import appointment_calendar_change
 from callbacks.booking.events import slot_freed_announce
 from callbacks.booking.reschedule import appointment_movable
 from callbacks.booking.services import appointment_book, appointment_confirm, appointment_reminder_reset
 from callbacks.booking.slots import OVERLAP_CONSTRAINT, SlotTaken, slot_offered, slots_nearest
 from callbacks.models import Appointment, ConsentMethod, Notification, RequestEvent, Service
-from callbacks.notifications.outbox import notification_queue_once
+from callbacks.notifications.outbox import notification_queue_once, notifications_for_appointment_moved
 from callbacks.requests.consent import CURRENT_CONSENT_VERSION
 from callbacks.requests.workflow import moment_label
 from callbacks.rules.booking import appointment_status_holds_time
@@ -92,7 +93,10 @@ def appointment_move(
     practitioner_id: int | None = None,
 ) -> Appointment:
     """Move a requested or confirmed appointment to another offered slot (same service; the same or another
-    practitioner who offers it). One transaction: the appointment, its request's time and the history line.
+    practitioner who offers it). One transaction: the appointment, its request's time, the history line and the
+    patient's e-mail with the new time and a calendar file that moves their event (when they gave an address).
+    The revision rises, as for the patient's own move: reschedule links sent before stop working, and the e-mail
+    brings fresh ones.
 
     Raises `SlotTaken` with the nearest free alternatives when the new slot is not offered or is held by
     someone else (the database decides); raises `ValueError` when the appointment cannot be moved (not
@@ -114,9 +118,10 @@ def appointment_move(
         before = _label(locked)
         freed = (locked.practitioner_id, locked.starts_at, locked.ends_at)
         locked.practitioner_id, locked.starts_at, locked.ends_at = slot.practitioner_id, slot.starts_at, slot.ends_at
+        locked.revision += 1
         try:
             with transaction.atomic():
-                locked.save(update_fields=["practitioner", "starts_at", "ends_at"])
+                locked.save(update_fields=["practitioner", "starts_at", "ends_at", "revision"])
         except IntegrityError as exc:
             if OVERLAP_CONSTRAINT not in str(exc):
                 raise
@@ -127,6 +132,9 @@ def appointment_move(
         request.save(update_fields=["window_start", "window_end", "updated_at"])
         locked.practitioner.name = slot.practitioner_name
         _history(locked, actor=user, before=before, after=_label(locked))
+        notifications_for_appointment_moved(
+            request, by_patient=False, calendar_sequence=appointment_calendar_change(locked)
+        )
         appointment_reminder_reset(locked)
         slot_freed_announce(practitioner_id=freed[0], starts_at=freed[1], ends_at=freed[2])
     logger.info("appointment %s moved by user %s", locked.pk, user.pk)
@@ -148,6 +156,10 @@ def appointment_cancel_by_clinic(*, appointment: Appointment, user: AbstractBase
     locked.save(update_fields=["status"])
     slot_freed_announce(practitioner_id=locked.practitioner_id, starts_at=locked.starts_at, ends_at=locked.ends_at)
     _history(locked, actor=user, before=before, after="Cancelled by the clinic")
-    notification_queue_once(request=locked.request, kind=Notification.Kind.BOOKING_CANCELLED_BY_CLINIC)
+    notification_queue_once(
+        request=locked.request,
+        kind=Notification.Kind.BOOKING_CANCELLED_BY_CLINIC,
+        calendar_sequence=appointment_calendar_change(locked),
+    )
     logger.info("appointment %s cancelled by user %s", locked.pk, user.pk)
     return True

@@ -1,7 +1,8 @@
 """A patient moves their appointment to another free slot, through the signed link in their e-mail.
 
 The move is one transaction on the appointment's own row: its time (and practitioner) change, its revision
-rises (the link it came from stops working; calendars see a higher SEQUENCE on the same UID), the request's
+rises (the link it came from stops working), its calendar SEQUENCE rises (the patient's calendar moves the one
+event), the request's
 window follows, the request's history says the patient moved it, staff and the patient are told through the
 outbox, and the freed time is announced to the waitlist. Whether the new time is free is decided by the database
 alone, as for a new booking (the no-overlap constraint also checks updates): two patients moving into one slot at
@@ -16,6 +17,7 @@ import logging
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from callbacks.booking.calendar import appointment_calendar_change
 from callbacks.booking.events import slot_freed_announce
 from callbacks.booking.services import appointment_reminder_reset
 from callbacks.booking.slots import OVERLAP_CONSTRAINT, SlotTaken, slot_offered, slots_nearest
@@ -92,7 +94,9 @@ def appointment_reschedule(
                 before=f"{moment_label(freed[1])} with {appointment.practitioner.name}",
                 after=f"{moment_label(slot.starts_at)} with {slot.practitioner_name}",
             )
-            notifications_for_appointment_moved(request)
+            notifications_for_appointment_moved(
+                request, by_patient=True, calendar_sequence=appointment_calendar_change(locked)
+            )
             appointment_reminder_reset(locked)
             slot_freed_announce(practitioner_id=freed[0], starts_at=freed[1], ends_at=freed[2])
     except _Clash:

@@ -14,6 +14,7 @@ import logging
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from callbacks.booking.calendar import appointment_calendar_change
 from callbacks.booking.events import slot_freed_announce
 from callbacks.booking.slots import OVERLAP_CONSTRAINT, SlotTaken, slot_offered, slot_within_horizon, slots_nearest
 from callbacks.models import Appointment, CallbackRequest, ConsentMethod, Notification, Service
@@ -121,6 +122,14 @@ def appointment_book(
     return appointment
 
 
+def appointment_confirm_by(appointment: Appointment, *, now: dt.datetime | None = None) -> dt.datetime | None:
+    """When the patient can expect a requested appointment to be confirmed (or declined): the request's response
+    deadline, or the appointment's start if that comes first. None once that time has passed (an overdue
+    request): a patient is never told a time already gone."""
+    confirm_by = min(appointment.request.deadline, appointment.starts_at)
+    return confirm_by if confirm_by > (now or timezone.now()) else None
+
+
 @transaction.atomic
 def appointment_confirm(*, appointment: Appointment, user) -> bool:
     """Confirm a requested appointment, mark its request booked (with history) and e-mail the patient with a
@@ -136,7 +145,11 @@ def appointment_confirm(*, appointment: Appointment, user) -> bool:
         callback_request_status_change(request=locked.request, status=CallbackRequest.Status.BOOKED, actor=user)
     # A confirmed appointment makes a patient whatever the request's status was (idempotent with the above).
     follow_up_schedule(request=locked.request)
-    notification_queue_once(request=locked.request, kind=Notification.Kind.BOOKING_CONFIRMED)
+    notification_queue_once(
+        request=locked.request,
+        kind=Notification.Kind.BOOKING_CONFIRMED,
+        calendar_sequence=appointment_calendar_change(locked),
+    )
     logger.info("appointment %s confirmed by user %s", locked.pk, user.pk)
     return True
 
@@ -150,7 +163,12 @@ def appointment_decline(*, appointment: Appointment, user) -> bool:
     locked.status = Appointment.Status.DECLINED
     locked.decided_by, locked.decided_at = user, timezone.now()
     locked.save(update_fields=["status", "decided_by", "decided_at"])
-    notification_queue_once(request=locked.request, kind=Notification.Kind.BOOKING_DECLINED)
+    # The first e-mail put the time in the patient's calendar as tentative: the decline takes it out again.
+    notification_queue_once(
+        request=locked.request,
+        kind=Notification.Kind.BOOKING_DECLINED,
+        calendar_sequence=appointment_calendar_change(locked),
+    )
     slot_freed_announce(practitioner_id=locked.practitioner_id, starts_at=locked.starts_at, ends_at=locked.ends_at)
     logger.info("appointment %s declined by user %s", locked.pk, user.pk)
     return True
@@ -158,8 +176,9 @@ def appointment_decline(*, appointment: Appointment, user) -> bool:
 
 @transaction.atomic
 def appointment_cancel(*, appointment: Appointment, now: dt.datetime | None = None) -> bool:
-    """The patient cancels (through a signed link): the slot is free again and the front desk is told; a request
-    that was booked by this appointment is closed as declined by the patient (see `callback_requests_expired`).
+    """The patient cancels (through a signed link): the slot is free again, the front desk is told, and the
+    patient (when they gave an address) gets an e-mail whose calendar file removes the event; a request that was
+    booked by this appointment is closed as declined by the patient (see `callback_requests_expired`).
 
     False when there is nothing to cancel (already cancelled or declined, or the appointment has started).
     """
@@ -179,6 +198,11 @@ def appointment_cancel(*, appointment: Appointment, now: dt.datetime | None = No
             actor=patient_link_actor(),
         )
     notification_queue_once(request=locked.request, kind=Notification.Kind.BOOKING_CANCELLED)
+    notification_queue_once(
+        request=locked.request,
+        kind=Notification.Kind.BOOKING_CANCELLED_BY_PATIENT,
+        calendar_sequence=appointment_calendar_change(locked),
+    )
     slot_freed_announce(practitioner_id=locked.practitioner_id, starts_at=locked.starts_at, ends_at=locked.ends_at)
     logger.info("appointment %s cancelled by the patient", locked.pk)
     return True
@@ -217,7 +241,7 @@ def appointments_remind(*, now: dt.datetime | None = None) -> int:
                 continue  # another run has it
             appointment.reminder_sent_at = now
             appointment.save(update_fields=["reminder_sent_at"])
-            notification_for_appointment_reminder(appointment.request)
+            notification_for_appointment_reminder(appointment.request, calendar_sequence=appointment.calendar_sequence)
             reminded += 1
     if reminded:
         logger.info("queued %s appointment reminder(s)", reminded)

@@ -158,9 +158,13 @@ class Appointment(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
-    # Raised each time the patient moves the appointment: the calendar event's SEQUENCE grows with it, and a
-    # reschedule link names the revision it was sent for, so it works once.
+    # Raised each time the appointment moves (the patient's link or the front desk): a reschedule link names the
+    # revision it was sent for, so it works once.
     revision = models.PositiveIntegerField(default=0, editable=False)
+    # The SEQUENCE of the last calendar file sent for this appointment (0 with the first e-mail), raised by every
+    # change that sends the patient a new file (`callbacks.booking.calendar.appointment_calendar_change`), so the
+    # files a patient receives for one UID only ever go up, whatever the mix of confirm, moves and cancel.
+    calendar_sequence = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = AppointmentQuerySet.as_manager()

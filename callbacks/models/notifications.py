@@ -34,6 +34,7 @@ class Notification(models.Model):
         BOOKING_REMINDER = "booking_reminder", "Appointment reminder (patient)"
         BOOKING_CANCELLED = "booking_cancelled", "Appointment cancelled by the patient (staff)"
         BOOKING_CANCELLED_BY_CLINIC = "booking_cancelled_clinic", "Appointment cancelled by the clinic (patient)"
+        BOOKING_CANCELLED_BY_PATIENT = "booking_patient_cancel", "Appointment cancelled by the patient (patient)"
         BOOKING_RESCHEDULED = "booking_rescheduled", "Appointment moved by the patient (staff)"
         BOOKING_MOVED = "booking_moved", "Appointment moved (patient)"
         WAITLIST_OFFER = "waitlist_offer", "Waitlist offer (patient)"
@@ -77,6 +78,9 @@ class Notification(models.Model):
         default=timezone.now, help_text="When the queued message is due; the beat job re-queues it if it is overdue."
     )
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The SEQUENCE of the calendar file this e-mail carries, fixed when the row is written (an appointment's
+    # later changes must not renumber a file still waiting to go out). Empty for e-mails without one.
+    calendar_sequence = models.PositiveIntegerField(null=True, blank=True, editable=False)
 
     objects = NotificationQuerySet.as_manager()
 

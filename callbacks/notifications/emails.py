@@ -1,5 +1,5 @@
 """The e-mail a notification row becomes: subject and body from its kind's templates, and for a booking the
-appointment's details, its cancel link and (for confirmations and reminders) its calendar file."""
+appointment's details, its reschedule and cancel links and its calendar file."""
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -8,18 +8,27 @@ from django.urls import reverse
 
 from callbacks.booking.calendar import appointment_ics
 from callbacks.booking.links import appointment_cancel_url, appointment_reschedule_url, waitlist_offer_url
+from callbacks.booking.reschedule import appointment_movable
+from callbacks.booking.services import appointment_confirm_by
 from callbacks.models import Appointment, CallbackRequest, FollowUp, Notification, Priority, WaitlistOffer
 from callbacks.requests.advice import request_advice_priority
 from callbacks.requests.followup_links import follow_up_answer_url, follow_ups_stop_url
 from callbacks.requests.links import questionnaire_continue_url
 
-# The patient's first e-mail carries the time as tentative (staff have not confirmed it yet); the confirmation
-# and reminder carry it confirmed, with the same UID and a higher SEQUENCE, so calendars update the one event.
+# Every patient e-mail about an appointment carries its calendar file, so the patient's calendar follows: the
+# first e-mail the time as tentative, the confirmation and reminder as confirmed, a move the new time, and a
+# decline or cancellation a METHOD:CANCEL that removes it (same UID, higher SEQUENCE; see
+# `callbacks.booking.calendar`).
 ICS_KINDS = (
     Notification.Kind.PATIENT_CONFIRMATION,
     Notification.Kind.BOOKING_CONFIRMED,
     Notification.Kind.BOOKING_REMINDER,
     Notification.Kind.BOOKING_MOVED,
+)
+CANCEL_ICS_KINDS = (
+    Notification.Kind.BOOKING_DECLINED,
+    Notification.Kind.BOOKING_CANCELLED_BY_CLINIC,
+    Notification.Kind.BOOKING_CANCELLED_BY_PATIENT,
 )
 
 
@@ -27,8 +36,20 @@ def admin_url_for(request: CallbackRequest) -> str:
     return settings.SITE_URL + reverse("admin:callbacks_callbackrequest_change", args=[request.pk])
 
 
+def notification_calendar_sequence(notification: Notification, appointment: Appointment) -> int:
+    """The SEQUENCE of the row's calendar file: the number it was written with. The first e-mail is written with
+    the request, before the appointment exists, and is always the first file (0); rows written before the
+    numbers were kept carry the appointment's current one."""
+    if notification.calendar_sequence is not None:
+        return notification.calendar_sequence
+    if notification.kind == Notification.Kind.PATIENT_CONFIRMATION:
+        return 0
+    return appointment.calendar_sequence
+
+
 def booking_email_context(notification: Notification) -> dict:
-    """What the e-mail templates of a booking need, and the calendar file to attach (for confirmations)."""
+    """What the e-mail templates of a booking need: the appointment, its state in words, the reschedule and
+    cancel links while it can still be changed, and the calendar file to attach."""
     appointment = (
         Appointment.objects.select_related("service", "practitioner").filter(request_id=notification.request_id).first()
     )
@@ -37,11 +58,22 @@ def booking_email_context(notification: Notification) -> dict:
     context = {
         "appointment": appointment,
         "clinic_address": settings.CLINIC_ADDRESS,
-        "cancel_url": appointment_cancel_url(appointment),
-        "reschedule_url": appointment_reschedule_url(appointment),
+        "confirmed": appointment.status == Appointment.Status.CONFIRMED,
+        "confirm_by": appointment_confirm_by(appointment),
     }
-    if notification.kind in ICS_KINDS:
-        context["ics"] = appointment_ics(appointment)
+    # A cancelled or declined appointment has nothing left to change: its e-mails carry no link, and an e-mail
+    # written before the cancellation but sent after it carries neither links nor a file that would put it back.
+    if appointment_movable(appointment):
+        context["cancel_url"] = appointment_cancel_url(appointment)
+        context["reschedule_url"] = appointment_reschedule_url(appointment)
+        if notification.kind in ICS_KINDS:
+            context["ics"] = appointment_ics(
+                appointment, sequence=notification_calendar_sequence(notification, appointment)
+            )
+    if notification.kind in CANCEL_ICS_KINDS:
+        context["ics"] = appointment_ics(
+            appointment, sequence=notification_calendar_sequence(notification, appointment), cancelled=True
+        )
     return context
 
 

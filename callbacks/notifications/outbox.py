@@ -50,11 +50,20 @@ def notifications_for_new_request(request: CallbackRequest) -> list[Notification
     return Notification.objects.bulk_create(rows)
 
 
-def notifications_for_appointment_moved(request: CallbackRequest) -> list[Notification]:
-    """Write and queue (after commit) the e-mails of a patient's move; one set per move."""
+def notifications_for_appointment_moved(
+    request: CallbackRequest, *, by_patient: bool, calendar_sequence: int
+) -> list[Notification]:
+    """Write and queue (after commit) the e-mails of a move (by the patient's link, or by the front desk); one
+    set per move. The patient's e-mail carries the calendar file numbered ``calendar_sequence``."""
     rows = Notification.objects.bulk_create(
-        Notification(request=request, kind=route.kind, channel=route.channel, recipient=route.recipient)
-        for route in appointment_moved_routes(request)
+        Notification(
+            request=request,
+            kind=route.kind,
+            channel=route.channel,
+            recipient=route.recipient,
+            calendar_sequence=calendar_sequence if route.kind == Notification.Kind.BOOKING_MOVED else None,
+        )
+        for route in appointment_moved_routes(request, by_patient=by_patient)
     )
     notifications_enqueue_on_commit(rows)
     return rows
@@ -102,23 +111,28 @@ def notifications_for_staff_wrong_codes(*, user, wrong_codes: int) -> list[Notif
     return rows
 
 
-def notification_queue_once(*, request: CallbackRequest, kind: str) -> bool:
+def notification_queue_once(*, request: CallbackRequest, kind: str, calendar_sequence: int | None = None) -> bool:
     """Write and queue (after commit) the appointment e-mail of ``kind``, once per request (the outbox's unique
-    constraint). False when nobody is to get it (a patient without an address) or it was written before."""
+    constraint), with its calendar file numbered ``calendar_sequence`` when it carries one. False when nobody is to
+    get it (a patient without an address) or it was written before."""
     recipient = booking_email_recipient(request=request, kind=kind)
     if not recipient:
         return False
     notification, created = Notification.objects.get_or_create(
-        request=request, kind=kind, channel=Notification.Channel.EMAIL, defaults={"recipient": recipient}
+        request=request,
+        kind=kind,
+        channel=Notification.Channel.EMAIL,
+        defaults={"recipient": recipient, "calendar_sequence": calendar_sequence},
     )
     if created:
         notifications_enqueue_on_commit([notification])
     return created
 
 
-def notification_for_appointment_reminder(request: CallbackRequest) -> Notification | None:
+def notification_for_appointment_reminder(request: CallbackRequest, *, calendar_sequence: int) -> Notification | None:
     """Write and queue (after commit) a reminder of the request's appointment; None when the patient gave no
-    address. One per appointment time: the caller stamps the appointment in the same transaction."""
+    address. One per appointment time: the caller stamps the appointment in the same transaction. Its calendar
+    file repeats the last one sent (``calendar_sequence``): nothing changed."""
     recipient = booking_email_recipient(request=request, kind=Notification.Kind.BOOKING_REMINDER)
     if not recipient:
         return None
@@ -127,6 +141,7 @@ def notification_for_appointment_reminder(request: CallbackRequest) -> Notificat
         kind=Notification.Kind.BOOKING_REMINDER,
         channel=Notification.Channel.EMAIL,
         recipient=recipient,
+        calendar_sequence=calendar_sequence,
     )
     notifications_enqueue_on_commit([notification])
     return notification

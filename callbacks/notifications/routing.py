@@ -4,11 +4,11 @@ Staff hear of every new request (emergency and urgent ones at the urgent address
 set; the rest at the front desk), and again, the same way, when later answers raise its priority; the patient
 gets a confirmation when they gave an e-mail address and the clinic sends confirmations; the escalation address
 hears of an overdue request; the patient hears of staff decisions on an appointment (and of the clinic cancelling
-it) and gets a reminder; the front desk hears of a patient's cancellation, and staff and the patient of a
-patient's move; a waitlisted patient is offered a freed slot; a patient gets each outcome follow-up; a member of
-staff and the administrators hear of wrong authenticator codes on that member's account. Nobody else, and no
-health details to anyone (the templates carry the reference, priority and a staff link only).
-"""
+it) and gets a reminder; the front desk and the patient hear of a patient's cancellation; staff and the patient
+hear of a patient's move, and the patient of the front desk's move; a waitlisted patient is offered a freed
+slot; a patient gets each outcome follow-up; a member of staff and the administrators hear of wrong
+authenticator codes on that member's account. Nobody else, and no health details to anyone (the templates carry
+the reference, priority and a staff link only)."""
 
 from dataclasses import dataclass
 
@@ -23,7 +23,14 @@ Channel = Notification.Channel
 
 # E-mails about an appointment that go to the patient, when they gave an address.
 PATIENT_BOOKING_KINDS = frozenset(
-    {Kind.BOOKING_CONFIRMED, Kind.BOOKING_DECLINED, Kind.BOOKING_REMINDER, Kind.BOOKING_CANCELLED_BY_CLINIC}
+    {
+        Kind.BOOKING_CONFIRMED,
+        Kind.BOOKING_DECLINED,
+        Kind.BOOKING_REMINDER,
+        Kind.BOOKING_CANCELLED_BY_CLINIC,
+        Kind.BOOKING_CANCELLED_BY_PATIENT,
+        Kind.BOOKING_MOVED,
+    }
 )
 
 # Every kind whose recipient is the patient: their address is shown to staff only on the request's own page,
@@ -76,10 +83,12 @@ def booking_email_recipient(*, request: CallbackRequest, kind: str) -> str:
     raise ValueError(f"{kind!r} is not an appointment e-mail")
 
 
-def appointment_moved_routes(request: CallbackRequest) -> list[Route]:
-    """A patient moved their appointment: staff by the request's priority (reference and times only), and the
-    patient, whose calendar event is updated, when they gave an address."""
-    routes = [Route(Kind.BOOKING_RESCHEDULED, Channel.EMAIL, staff_address_for(request.priority))]
+def appointment_moved_routes(request: CallbackRequest, *, by_patient: bool) -> list[Route]:
+    """An appointment moved: the patient, whose calendar event is updated, when they gave an address; and when
+    the patient moved it themselves, staff by the request's priority (reference and times only)."""
+    routes = []
+    if by_patient:
+        routes.append(Route(Kind.BOOKING_RESCHEDULED, Channel.EMAIL, staff_address_for(request.priority)))
     if request.email:
         routes.append(Route(Kind.BOOKING_MOVED, Channel.EMAIL, request.email))
     return routes

@@ -13,7 +13,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from callbacks.booking.links import appointment_from_cancel_token
-from callbacks.booking.services import JourneySentAsCallback, appointment_book, appointment_cancel
+from callbacks.booking.services import (
+    JourneySentAsCallback,
+    appointment_book,
+    appointment_cancel,
+    appointment_confirm_by,
+)
 from callbacks.booking.slots import (
     Slot,
     SlotTaken,
@@ -290,6 +295,7 @@ def booking_done(request):
         {
             **advice(),
             "appointment": appointment,
+            "confirm_by": appointment_confirm_by(appointment),
             "reference": appointment.request.reference,
             "emergency": priority == Priority.EMERGENCY,
             "urgent": priority == Priority.URGENT,

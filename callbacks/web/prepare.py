@@ -170,5 +170,6 @@ def questionnaire_continue_check(request, token):
             "form": form,
             "questions": form.questions(),
             "overview_url": _prepare_url(token),
+            "booking": callback_request.kind == CallbackRequest.Kind.BOOKING,
         },
     )

@@ -63,6 +63,11 @@ def test_a_patient_books_a_free_slot(open_page, clinic_diary, queued_notificatio
     assert appointment.status == Appointment.Status.REQUESTED
     assert appointment.request.reference in page.content()
     assert page.locator("#prepare-start").is_visible(), "the rest of the questions follow the booking"
+    # Issue 24: the patient reads plainly that it is not confirmed yet, and by when it should be.
+    assert page.locator("#appointment-status").inner_text() == "Waiting for the clinic to confirm"
+    assert page.locator("#confirm-by").is_visible()
+    assert "prepare for your appointment" in page.locator("#prepare-heading").inner_text()
+    assert " held " not in page.locator("main").inner_text()
 
 
 def test_a_slot_taken_meanwhile_gets_the_nearest_free_times_page(open_page, clinic_diary, queued_notifications):

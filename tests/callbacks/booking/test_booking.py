@@ -371,7 +371,7 @@ def test_whole_booking_flow_books_the_slot_and_confirms_it(client, service, prac
     assert appointment.request.reference in done
     assert slot.local_start.strftime("%H:%M") in done
     # The rest of the questionnaire follows the booking, saved page by page.
-    assert "Help us prepare for your call" in done
+    assert "Help us prepare for your appointment" in done and "prepare for your call" not in done
     link = re.search(r'id="prepare-start" href="([^"]+)"', done).group(1)
     with mock.patch("callbacks.tasks.notification_send_task.apply_async"):
         assert post_step(client, f"{link}where/", NO_RED_FLAGS["where"]).status_code == 302
@@ -553,7 +553,13 @@ def test_admin_decline_frees_the_slot_and_tells_the_patient(staff_client, servic
     assert slot in slots_free(service=service)
     send_all(Notification.Kind.BOOKING_DECLINED)
     [message] = [m for m in mail.outbox if "could not keep" in m.subject]
-    assert message.to == ["alex@example.com"] and not message.attachments
+    assert message.to == ["alex@example.com"]
+    # No link to change what is no longer there; a calendar file that takes the tentative event out.
+    assert "/book/cancel/" not in message.body and "/book/change/" not in message.body
+    [(filename, ics, _)] = message.attachments
+    assert filename == "appointment.ics"
+    event = parse_ics(ics)
+    assert "METHOD:CANCEL" in ics and (event["STATUS"], event["SEQUENCE"]) == ("CANCELLED", "1")
 
 
 def test_admin_lists_flagged_bookings_and_the_setup_screens_open(staff_client, service, practitioner):

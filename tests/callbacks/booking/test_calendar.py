@@ -6,7 +6,7 @@ import icalendar
 import pytest
 from django.utils import timezone
 
-from callbacks.booking.calendar import appointment_ics
+from callbacks.booking.calendar import appointment_calendar_change, appointment_ics
 from callbacks.models import Appointment, Practitioner, Service
 from tests.callbacks.booking.test_booking import appointment_row
 
@@ -64,7 +64,19 @@ def test_method_uid_times_and_the_sequence_that_updates_the_same_event(appointme
     assert tentative.decoded("DTEND") == appointment.ends_at
     assert tentative.decoded("DTSTART").utcoffset() == dt.timedelta(0)
     assert (str(tentative["STATUS"]), tentative["SEQUENCE"]) == ("TENTATIVE", 0)
+    assert str(tentative["ORGANIZER"]) == "mailto:clinic@back.example"
     appointment.status = Appointment.Status.CONFIRMED
+    assert appointment_calendar_change(appointment) == 1
     _, confirmed = parsed(appointment_ics(appointment))
     assert str(confirmed["UID"]) == str(tentative["UID"])
     assert (str(confirmed["STATUS"]), confirmed["SEQUENCE"]) == ("CONFIRMED", 1)
+    appointment.refresh_from_db()
+    assert appointment.calendar_sequence == 1  # saved, not only on the instance
+    # A file written earlier keeps its own number; a cancellation is METHOD:CANCEL for the same event.
+    cancel_calendar, cancelled = parsed(appointment_ics(appointment, sequence=5, cancelled=True))
+    assert str(cancel_calendar["METHOD"]) == "CANCEL"
+    assert (str(cancelled["UID"]), str(cancelled["STATUS"]), cancelled["SEQUENCE"]) == (
+        str(tentative["UID"]),
+        "CANCELLED",
+        5,
+    )
