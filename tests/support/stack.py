@@ -37,8 +37,11 @@ def compose_services() -> dict:
 class Stack:
     """A fresh PostgreSQL database, a Redis database number, and the compose services as processes."""
 
-    def __init__(self, tmp_path: Path, *, redis_url: str, smtp_url: str, extra_env: dict | None = None):
+    def __init__(
+        self, tmp_path: Path, *, redis_url: str, smtp_url: str, extra_env: dict | None = None, postgres_port: int = 5432
+    ):
         self.tmp_path = tmp_path
+        self.postgres_port = postgres_port
         self.database = f"clinic_e2e_{uuid.uuid4().hex[:10]}"
         self.web_port = free_port()
         self.proxy_port = free_port()
@@ -52,7 +55,7 @@ class Stack:
             "DJANGO_SECRET_KEY": "e2e-" + uuid.uuid4().hex * 2,
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
-            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{self.database}",
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:{postgres_port}/{self.database}",
             "CELERY_BROKER_URL": redis_url,
             "CACHE_URL": redis_url,
             "EMAIL_URL": smtp_url,
@@ -68,6 +71,10 @@ class Stack:
             "CLINIC_RATE_LIMIT_REQUESTS_PER_PHONE": "10000/d",
             **(extra_env or {}),
         }
+
+    @property
+    def admin_url(self) -> str:
+        return POSTGRES_ADMIN_URL.replace(":5432/", f":{self.postgres_port}/")
 
     @property
     def base_url(self) -> str:
@@ -187,15 +194,15 @@ http {{
             process.wait(timeout=10)
 
     def create_database(self) -> None:
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{self.database}"')
 
     def drop_database(self) -> None:
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
-        with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{self.database}") as conn:
+        with psycopg.connect(f"postgresql://postgres@127.0.0.1:{self.postgres_port}/{self.database}") as conn:
             return conn.execute(sql, params).fetchall()
 
     def wait_healthy(self, timeout: float = 60) -> None:

@@ -7,6 +7,7 @@ from unittest import mock
 
 import pytest
 from django.core import mail
+from django.db import OperationalError
 from django.utils import timezone
 
 from callbacks.models import FollowUp, Notification, Priority
@@ -263,3 +264,35 @@ def test_overdue_requests_are_escalated_once(django_capture_on_commit_callbacks,
     assert message.subject.startswith(f"[Overdue] Urgent request {overdue.reference}")
     assert overdue.name not in message.body
     assert f"/admin/callbacks/callbackrequest/{overdue.pk}/change/" in message.body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_sent_just_as_the_database_goes_away_is_recorded_sent_when_it_is_back(mailoutbox):
+    notification = NotificationFactory()
+    calls = []
+
+    def save_then_lose_the_database(self, *args, **kwargs):
+        calls.append(1)
+        raise OperationalError("server closed the connection unexpectedly")
+
+    with mock.patch.object(Notification, "save", save_then_lose_the_database):
+        assert notification_send(notification_id=notification.pk) == "sent"
+    assert calls and len(mailoutbox) == 1
+    notification.refresh_from_db()
+    assert (notification.status, notification.attempts) == ("sent", 1) and notification.sent_at is not None
+    # A second message for the row (the beat job, a duplicate) finds it sent: nothing more goes out.
+    assert notification_send(notification_id=notification.pk) == "sent"
+    assert len(mailoutbox) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_lost_before_anything_was_sent_leaves_the_row_pending(mailoutbox):
+    notification = NotificationFactory()
+    with (
+        mock.patch("callbacks.notifications.delivery.notification_deliver", side_effect=AssertionError("not called")),
+        mock.patch.object(Notification.objects, "select_for_update", side_effect=OperationalError("gone")),
+        pytest.raises(OperationalError),
+    ):
+        notification_send(notification_id=notification.pk)
+    notification.refresh_from_db()
+    assert notification.status == "pending" and len(mailoutbox) == 0
