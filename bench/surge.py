@@ -1,0 +1,185 @@
+"""A surge: the whole patient journey at a rising rate through nginx, production settings, until the first error or
+until p95 of the final POST passes 1 s (issue 28). Figures: test-artifacts/bench-surge.json and docs/bench-surge.svg.
+
+    python3 -m venv .venv-surge && .venv-surge/bin/pip install -r bench/requirements-surge.txt   # once
+    .venv/bin/python bench/surge.py                  # about 5 minutes; --locust PATH, --stage-seconds, --patients
+
+What runs: docker-compose.yml's `release`, `web` (gunicorn, 3 sync workers), `worker` and `worker-urgent` commands
+as local processes (tests/support/stack.py) on a fresh PostgreSQL database and a Redis of the run's own, behind
+Debian's nginx with the clinic's proxy rules (its per-address limits included: each simulated patient has an
+address of its own on loopback), and an SMTP server on loopback. Locust (bench/surge_locustfile.py) walks each
+patient through the questionnaire and the details, 0.5 journeys a second per patient, more patients every stage.
+Afterwards: every journey that ended with a reference must be one stored request and exactly one staff e-mail.
+Target (issue 28): at least 50 finished requests a second with p95 under 500 ms and 0 lost.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import django
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
+django.setup()
+
+from tests.callbacks.web.test_forms import form_data  # noqa: E402
+from tests.support.net import wait_until  # noqa: E402
+from tests.support.questionnaire import NO_RED_FLAGS, SCREENING_STEPS, step_data  # noqa: E402
+from tests.support.redis_server import RedisServer  # noqa: E402
+from tests.support.smtp import SmtpServer  # noqa: E402
+from tests.support.stack import ROOT, Stack  # noqa: E402
+
+TARGET_RATE = 50
+TARGET_P95_S = 0.5
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def stages_from(journeys: list[dict], *, start: float, stage_seconds: int, patients: list[int]) -> list[dict]:
+    rows = []
+    for number, count in enumerate(patients):
+        begin, end = start + number * stage_seconds, start + (number + 1) * stage_seconds
+        # The first third of a stage is the ramp from the last one: measured on the rest.
+        steady = [j for j in journeys if begin + stage_seconds / 3 <= j["t"] < end]
+        if not steady:
+            continue
+        latencies = [j["final_post_s"] for j in steady]
+        rows.append(
+            {
+                "patients": count,
+                "offered_per_s": count * 0.5,
+                "finished_per_s": round(len(steady) / (stage_seconds * 2 / 3), 1),
+                "p50_ms": round(statistics.median(latencies) * 1000),
+                "p95_ms": round(percentile(latencies, 0.95) * 1000),
+                "p99_ms": round(percentile(latencies, 0.99) * 1000),
+            }
+        )
+    return rows
+
+
+def _tick(x: float, y: float, value: float) -> str:
+    return f'<text x="{x:.0f}" y="{y:.0f}" text-anchor="middle">{value:g}</text>'
+
+
+def chart(rows: list[dict], path: Path) -> None:
+    """An SVG line chart: finished requests a second (left axis) and p95 of the final POST (right axis)."""
+    width, height, pad = 640, 320, 50
+    max_rate = max([r["finished_per_s"] for r in rows] + [TARGET_RATE]) * 1.1
+    max_ms = max([r["p95_ms"] for r in rows] + [1000]) * 1.1
+    max_offered = max(r["offered_per_s"] for r in rows)
+
+    def x(offered):
+        return pad + (width - 2 * pad) * offered / max_offered
+
+    def y(value, top):
+        return height - pad - (height - 2 * pad) * value / top
+
+    rate = " ".join(f"{x(r['offered_per_s']):.0f},{y(r['finished_per_s'], max_rate):.0f}" for r in rows)
+    p95 = " ".join(f"{x(r['offered_per_s']):.0f},{y(r['p95_ms'], max_ms):.0f}" for r in rows)
+    target = y(TARGET_RATE, max_rate)
+    path.write_text(
+        f"""<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}"
+ font-family="sans-serif" font-size="12">
+<title>Surge: finished requests a second and p95 of the final POST against the offered rate</title>
+<rect width="100%" height="100%" fill="white"/>
+<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="black"/>
+<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{height - pad}" stroke="black"/>
+<line x1="{width - pad}" y1="{pad}" x2="{width - pad}" y2="{height - pad}" stroke="black"/>
+<line x1="{pad}" y1="{target:.0f}" x2="{width - pad}" y2="{target:.0f}" stroke="#1f77b4" stroke-dasharray="4 4"/>
+<text x="{pad + 4}" y="{target - 4:.0f}" fill="#1f77b4">target {TARGET_RATE}/s</text>
+<polyline points="{rate}" fill="none" stroke="#1f77b4" stroke-width="2"/>
+<polyline points="{p95}" fill="none" stroke="#d62728" stroke-width="2"/>
+<text x="{width / 2:.0f}" y="{height - 15}" text-anchor="middle">offered journeys a second</text>
+<text x="10" y="{pad - 15}" fill="#1f77b4">finished/s (max {max_rate:.0f})</text>
+<text x="{width - 10}" y="{pad - 15}" fill="#d62728" text-anchor="end">p95 final POST, ms (max {max_ms:.0f})</text>
+{"".join(_tick(x(r["offered_per_s"]), height - pad + 15, r["offered_per_s"]) for r in rows)}
+</svg>
+"""
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--locust", default=str(ROOT / ".venv-surge" / "bin" / "locust"))
+    parser.add_argument("--stage-seconds", type=int, default=30)
+    parser.add_argument("--patients", default="10,20,40,60,80,100,140,180,240")
+    options = parser.parse_args()
+    patients = [int(n) for n in options.patients.split(",")]
+    steps = [step_data(NO_RED_FLAGS[step]) for step in SCREENING_STEPS] + [form_data()]
+    with tempfile.TemporaryDirectory() as folder, SmtpServer() as smtp:
+        path = Path(folder)
+        redis_server = RedisServer(path)
+        redis_server.start()
+        stack = Stack(path, redis_url=redis_server.url, smtp_url=smtp.url, extra_env={"CLINIC_PROXY_COUNT": "1"})
+        log = path / "journeys.jsonl"
+        try:
+            stack.prepare()
+            for name in ("web", "worker", "worker-urgent"):
+                stack.start(name)
+            stack.wait_healthy()
+            stack.start_proxy()
+            start = time.time()
+            locust = subprocess.run(
+                [
+                    options.locust, "-f", str(ROOT / "bench" / "surge_locustfile.py"), "--headless",
+                    "--host", stack.proxy_url, "--only-summary", "--loglevel", "WARNING",
+                    "--csv", str(path / "locust"),
+                ],
+                env={
+                    **os.environ,
+                    "SURGE_LOG": str(log),
+                    "SURGE_STEPS": json.dumps(steps),
+                    "SURGE_PATIENTS": options.patients,
+                    "SURGE_STAGE_SECONDS": str(options.stage_seconds),
+                },
+                capture_output=True,
+                text=True,
+                timeout=options.stage_seconds * len(patients) + 120,
+                check=False,
+            )  # fmt: skip
+            journeys = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+            failures = (path / "locust_failures.csv").read_text() if (path / "locust_failures.csv").exists() else ""
+            stored = stack.query("SELECT count(*) FROM callbacks_callbackrequest")[0][0]
+            wait_until(lambda: len(smtp.messages) >= stored, timeout=600, what="every staff e-mail")
+            time.sleep(5)
+            ids = Counter(message["Message-ID"] for message in smtp.messages)
+        finally:
+            stack.stop()
+            redis_server.stop()
+    rows = stages_from(journeys, start=start, stage_seconds=options.stage_seconds, patients=patients)
+    sustained = [r for r in rows if r["p95_ms"] <= TARGET_P95_S * 1000]
+    best = max(sustained, key=lambda r: r["finished_per_s"]) if sustained else None
+    result = {
+        "stages": rows,
+        "journeys_finished": len(journeys),
+        "requests_stored": stored,
+        "staff_emails": len(ids),
+        "duplicates": sum(count - 1 for count in ids.values()),
+        "lost": len(journeys) - stored,
+        "stopped_by": failures.strip().splitlines()[1:3] if failures.strip() else "p95 over 1 s or the last stage",
+        "sustained_per_s_with_p95_under_500ms": best["finished_per_s"] if best else 0,
+        "target_per_s": TARGET_RATE,
+        "locust_exit": locust.returncode,
+        "locust_summary": locust.stdout[-3000:],
+    }
+    (ROOT / "test-artifacts").mkdir(exist_ok=True)
+    (ROOT / "test-artifacts" / "bench-surge.json").write_text(json.dumps(result, indent=2))
+    if rows:
+        chart(rows, ROOT / "docs" / "bench-surge.svg")
+    print(json.dumps({k: v for k, v in result.items() if k != "locust_summary"}, indent=2))
+    return 0 if result["lost"] == 0 and result["duplicates"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""Locust's side of bench/surge.py: patients walking the whole callback journey through nginx, at a rising rate.
+
+Each simulated patient comes from an address of its own on loopback (127.0.0.2 onwards), as patients do: nginx
+limits each address to 10 requests a second. Each journey's final POST (the details) is timed and written, with
+its status, to the file named by SURGE_LOG. The shape raises the number of patients every SURGE_STAGE_SECONDS
+and stops at the first failed request or when the last stage's p95 of the final POST passes 1 s.
+"""
+
+import json
+import os
+import re
+import threading
+import time
+
+from locust import HttpUser, LoadTestShape, constant_throughput, task
+from requests.adapters import HTTPAdapter
+
+JOURNEYS_PER_PATIENT_PER_SECOND = 0.5
+STAGES = [int(n) for n in os.environ.get("SURGE_PATIENTS", "10,20,40,60,80,100,140,180,240").split(",")]
+STAGE_SECONDS = int(os.environ.get("SURGE_STAGE_SECONDS", "30"))
+LOG = open(os.environ.get("SURGE_LOG", "surge-journeys.jsonl"), "a", buffering=1)  # noqa: SIM115
+LOG_LOCK = threading.Lock()
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+STEPS = json.loads(os.environ["SURGE_STEPS"])  # [{field: value}] per questionnaire step, then the details
+_next_address = iter(range(2, 1_000_000))
+
+
+class SourceAddress(HTTPAdapter):
+    def __init__(self, address, **kwargs):
+        self.address = address
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["source_address"] = (self.address, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
+class Patient(HttpUser):
+    wait_time = constant_throughput(JOURNEYS_PER_PATIENT_PER_SECOND)
+
+    def on_start(self):
+        n = next(_next_address)
+        address = f"127.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
+        self.client.mount("http://", SourceAddress(address))
+        self.number = n
+
+    def _headers(self, cookies):
+        # Production cookies are Secure and the proxy says https: carry them by hand, as tests/support/stack.py does.
+        return {"X-Forwarded-Proto": "https", "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
+
+    @task
+    def journey(self):
+        cookies: dict[str, str] = {}
+        path = "/request-a-callback/"
+        for number, fields in enumerate(STEPS):
+            name = "details POST" if number == len(STEPS) - 1 else "step POST"
+            page = self.client.get(path, headers=self._headers(cookies), allow_redirects=False, name="page GET")
+            cookies.update(page.cookies.get_dict())
+            token = CSRF.search(page.text)
+            if page.status_code != 200 or token is None:
+                return
+            data = {**fields, "csrfmiddlewaretoken": token.group(1)}
+            if number == len(STEPS) - 1:
+                data["phone"] = f"07400 {self.number % 1000000:06d}"
+                data["name"] = f"Surge Patient {self.number}"
+            headers = {**self._headers(cookies), "Referer": self.host.replace("http://", "https://") + path}
+            started = time.perf_counter()
+            with self.client.post(
+                path, data=data, headers=headers, allow_redirects=False, name=name, catch_response=True
+            ) as response:
+                elapsed = time.perf_counter() - started
+                if response.status_code != 302:
+                    response.failure(f"{response.status_code}")
+                    return
+            cookies.update(response.cookies.get_dict())
+            path = response.headers["Location"]
+        with LOG_LOCK:
+            LOG.write(json.dumps({"t": time.time(), "final_post_s": elapsed, "status": 302}) + "\n")
+
+
+class RisingRate(LoadTestShape):
+    def tick(self):
+        run_time = self.get_run_time()
+        stage = int(run_time // STAGE_SECONDS)
+        stats = self.runner.stats
+        if stats.total.num_failures > 0:
+            return None
+        final = stats.get("details POST", "POST")
+        if stage > 0 and final.num_requests > 20 and final.get_current_response_time_percentile(0.95) > 1000:
+            return None
+        if stage >= len(STAGES):
+            return None
+        return STAGES[stage], STAGES[stage]
