@@ -1,5 +1,6 @@
 """May a new online callback request be sent now? The one home of the clinic's hours for online requests, its
-daily cap of routine requests and a pause staff set (issue 24, item 8; docs/CLINICAL_SAFETY.md, hazard H-21).
+daily cap of routine requests and a pause staff set (issue 24, item 8; hazard `capacity_turns_away` in
+docs/CLINICAL_SAFETY.md).
 
 - Urgent and emergency requests are never refused for capacity, and do not count against the cap.
 - The cap is counted in the database (`capacity_place_take`): a conditional UPDATE of the day's counter row, so

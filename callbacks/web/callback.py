@@ -202,7 +202,8 @@ def callback_request_contact(request, flow):
     closed_back_url = details_back_url(
         flow, asked=steps_screening(definition=definition, answers=progress.answers), emergency=False
     )
-    # Urgent and emergency answers are never refused for capacity (hazard H-21); routine ones wait for opening.
+    # Urgent and emergency answers are never refused for capacity (hazard `capacity_turns_away`); routine ones
+    # wait for the form to open.
     urgent = emergency or tier in (Tier.EMERGENCY, Tier.URGENT)
     intake = intake_now(now=now)
     if not request_may_send(intake=intake, urgent=urgent, held_at=held_at, now=now):
