@@ -150,3 +150,17 @@ def test_a_journey_started_while_closed_holds_no_place(client):
     fill_today()
     assert "We have no more online places today" in send(client, contact_url, form_data()).content.decode()
     assert CallbackRequest.objects.count() == 0
+
+
+def test_the_last_place_taken_by_another_patient_while_the_page_was_open_stores_nothing(client):
+    # Started while closed (no place held); the page's check passed just before another patient took the last
+    # place: the count in the database decides, and the patient is told the day is full.
+    pause()
+    contact_url = complete_questionnaire(client)
+    IntakeCapacity.objects.all().delete()
+    fill_today()
+    with mock.patch("callbacks.web.callback.request_may_send", return_value=True):
+        page = send(client, contact_url, form_data())
+    assert page.status_code == 200
+    assert "We have no more online places today" in page.content.decode()
+    assert CallbackRequest.objects.count() == 0 and places_taken() == 3
