@@ -37,7 +37,7 @@ def grants_remove(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("callbacks", "0024_request_idempotency_key"),
+        ("callbacks", "0025_appointment_calendar_sequence"),
     ]
 
     operations = [
