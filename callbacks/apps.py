@@ -115,14 +115,20 @@ class ClinicAdminSite(AdminSite):
         return apps
 
     def index(self, request, extra_context=None):
+        from django.urls import reverse
+
         from callbacks.admin.chart import bar_chart
         from callbacks.models import CallbackRequest
+        from callbacks.requests.capacity import capacity_today
         from callbacks.requests.selectors import callback_requests_per_day, triage_day_at_a_glance
 
         extra_context = dict(extra_context or {})
         if request.user.has_perm(f"callbacks.view_{CallbackRequest._meta.model_name}"):
             extra_context["glance"] = triage_day_at_a_glance()
             extra_context["requests_chart"] = bar_chart(callback_requests_per_day(days=settings.ADMIN_CHART_DAYS))
+            extra_context["capacity_today"] = capacity_today()
+            if request.user.has_perm("callbacks.view_intakecapacity"):
+                extra_context["capacity_url"] = reverse("admin:callbacks_intakecapacity_changelist")
         extra_context["desk_links"] = self._desk_links(request)
         apps = self.get_app_list(request)
         extra_context["clinic_apps"] = [app for app in apps if app["app_label"] not in TECHNICAL_APPS]

@@ -338,6 +338,14 @@ PHONENUMBER_DB_FORMAT = "E164"
 CLINIC_OPENING_HOURS = parse_opening_hours(
     env.str("CLINIC_OPENING_HOURS", default="mon-fri 08:00-18:00; sat 09:00-13:00")
 )
+# Online callback requests (issue 24 item 8): first values of the capacity page in the admin, which wins once
+# staff save it. Hours as CLINIC_OPENING_HOURS ("" = at any time); a daily cap of routine requests (0 = none).
+CLINIC_REQUEST_HOURS = env.str("CLINIC_REQUEST_HOURS", default="")
+if CLINIC_REQUEST_HOURS.strip():
+    parse_opening_hours(CLINIC_REQUEST_HOURS)
+CLINIC_REQUEST_DAILY_CAP = env.int("CLINIC_REQUEST_DAILY_CAP", default=0)
+# A patient who started while requests were taken may still send this long after their last page.
+CLINIC_REQUEST_GRACE_MINUTES = env.int("CLINIC_REQUEST_GRACE_MINUTES", default=30)
 # Bank holidays close the clinic (no slots, no callback windows, the response deadline stops): the country's
 # ISO code and, where holidays differ by region, the subdivision (GB: ENG, SCT, WLS, NIR). An empty country
 # turns bank holidays off; staff add other closures in the admin.

@@ -15,6 +15,7 @@ from callbacks.models.booking import (
     TsTzRange,
     WorkingHours,
 )
+from callbacks.models.capacity import IntakeCapacity, RequestDayCount
 from callbacks.models.followups import FollowUp, FollowUpQuerySet
 from callbacks.models.notifications import REPEATABLE_KINDS, Notification, NotificationQuerySet
 from callbacks.models.privacy import PrivacyLogEntry
@@ -43,12 +44,14 @@ __all__ = [
     "ConsentMethod",
     "FollowUp",
     "FollowUpQuerySet",
+    "IntakeCapacity",
     "Notification",
     "NotificationQuerySet",
     "PostgresExclusionConstraint",
     "Practitioner",
     "Priority",
     "PrivacyLogEntry",
+    "RequestDayCount",
     "RequestEvent",
     "Service",
     "StaffNote",

@@ -15,6 +15,7 @@ from callbacks.notifications.outbox import (
     notifications_for_new_request,
     notifications_for_priority_raised,
 )
+from callbacks.requests.capacity import capacity_place_take
 from callbacks.requests.closures import request_response_deadline
 from callbacks.requests.consent import consent_text_sha256
 from callbacks.requests.references import reference_generate
@@ -45,6 +46,8 @@ def callback_request_create(
     consent_method: str = ConsentMethod.ONLINE,
     consent_recorded_by=None,
     idempotency_key: str = "",
+    capacity_counted: bool = False,
+    capacity_held: bool = False,
 ) -> CallbackRequest:
     """Store a patient's request and its notifications in one transaction, then queue them after commit.
 
@@ -66,6 +69,10 @@ def callback_request_create(
     With ``idempotency_key`` (the patient's journey), a journey stores at most one request: sent again, even at
     the same instant from another tab, it stores nothing more and returns the request stored first (the
     database's unique constraint decides between two sends racing).
+
+    With ``capacity_counted`` (a patient's online callback request), a routine request takes one of the day's
+    places (`callbacks.requests.capacity.capacity_place_take`): when none is left it raises `CapacityFull` and
+    stores nothing, unless ``capacity_held`` (the journey kept its place through the grace period).
     """
     fields = {
         "name": name,
@@ -80,6 +87,8 @@ def callback_request_create(
         "questionnaire": questionnaire,
         "consent_method": consent_method,
         "consent_recorded_by": consent_recorded_by,
+        "capacity_counted": capacity_counted,
+        "capacity_held": capacity_held,
     }
     if not idempotency_key:
         return _callback_request_insert(**fields, idempotency_key="")
@@ -114,6 +123,8 @@ def _callback_request_insert(
     consent_method: str,
     consent_recorded_by,
     idempotency_key: str,
+    capacity_counted: bool,
+    capacity_held: bool,
 ) -> CallbackRequest:
     response = None
     if questionnaire is not None:
@@ -126,6 +137,8 @@ def _callback_request_insert(
         )
         priority = min(Priority(priority), Priority(questionnaire_response_staff_priority(response=response)))
     received_at = timezone.now()
+    if capacity_counted:
+        capacity_place_take(received_at=received_at, priority=priority, held=capacity_held)
     by_priority = request_response_deadline(priority=priority, received_at=received_at)
     if window_start is None or window_end is None:
         window_start, window_end = received_at, max(by_priority, received_at + ASAP_MIN_WINDOW)

@@ -14,13 +14,16 @@ import secrets
 from django.conf import settings
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from callbacks.models import Priority
 from callbacks.requests import services
+from callbacks.requests.capacity import CapacityFull, held_within_grace, intake_now, request_may_send
 from callbacks.requests.consent import CONSENT_TEXTS, CURRENT_CONSENT_VERSION
 from callbacks.web import booking as booking_views
 from callbacks.web import recheck
+from callbacks.web.capacity import capacity_context, journey_held_at, journey_hold, request_closed
 from callbacks.web.details import (
     SESSION_PRIORITY_KEY,
     SESSION_REFERENCE_KEY,
@@ -106,11 +109,13 @@ def _step_page(request, *, flow_id: str | None, definition: Definition, progress
     form = StepForm(
         request.POST if request.method == "POST" else None, definition=definition, step=step, answers=progress.answers
     )
+    intake = intake_now()
     if request.method == "POST":
         if form.is_valid():
             progress_step_save(definition=definition, progress=progress, step=step, step_answers=form.step_answers)
             flow_id = flow_id or secrets.token_urlsafe(9)
             flow_save(request, flow_id, progress)
+            journey_hold(request, flow_id, intake)
             return redirect(where_next(flow_id, definition, progress, after=step))
         # An emergency answer is acted on at once, whatever else on the page is unanswered or wrong.
         given = {**progress.answers, **form.valid_answers}
@@ -123,11 +128,17 @@ def _step_page(request, *, flow_id: str | None, definition: Definition, progress
     previous, _ = step_neighbours(definition=definition, answers=progress.answers, step=step)
     position = screening.index(step) + 1 if step in screening else 1
     given = {**progress.answers, **form.valid_answers} if form.is_bound else progress.answers
+    journey = _journey(request, flow_id)
+    # Closed, paused or full: said before the patient types, and the safety questions still asked (their advice
+    # is given whatever the capacity). A journey still holding its place is not told.
+    held = flow_id is not None and held_within_grace(held_at=journey_held_at(request, flow_id), now=timezone.now())
+    shows_capacity = journey == "Request a callback" and not held
     return render(
         request,
         "callbacks/request_step.html",
         {
             **advice(),
+            **(capacity_context(intake) if shows_capacity else {}),
             "definition": definition,
             "step": step,
             "form": form,
@@ -136,7 +147,7 @@ def _step_page(request, *, flow_id: str | None, definition: Definition, progress
             "urgent_questions": urgent_questions(definition, [step]),
             "urgent_now": answers_tier(definition=definition, answers=given) is Tier.URGENT,
             "is_first": step is definition.steps[0],
-            "journey": _journey(request, flow_id),
+            "journey": journey,
             "position": position,
             # The details page is the last part.
             "total": len(screening) + 1,
@@ -193,6 +204,19 @@ def callback_request_contact(request, flow):
         return booking_views.booking_contact(
             request, flow=flow, definition=definition, progress=progress, choice=choice
         )
+    tier = answers_tier(definition=definition, answers=progress.answers)
+    now = timezone.now()
+    held_at = journey_held_at(request, flow)
+    held = held_within_grace(held_at=held_at, now=now)
+    closed_back_url = details_back_url(
+        flow, asked=steps_screening(definition=definition, answers=progress.answers), emergency=False
+    )
+    # Urgent and emergency answers are never refused for capacity (hazard `capacity_turns_away`); routine ones
+    # wait for the form to open.
+    urgent = emergency or tier in (Tier.EMERGENCY, Tier.URGENT)
+    intake = intake_now(now=now)
+    if not request_may_send(intake=intake, urgent=urgent, held_at=held_at, now=now):
+        return request_closed(request, intake, back_url=closed_back_url)
     if request.method == "POST" and not emergency and SHOW_TIMES in request.POST:
         # "Show the times for this day" (no JavaScript): what was typed is kept, and the page shown again lists
         # the chosen day's times.
@@ -231,7 +255,12 @@ def callback_request_contact(request, flow):
                     definition=definition, progress=progress, complete=False, cleaned_data=data
                 ),
                 idempotency_key=flow,
+                capacity_counted=True,
+                capacity_held=held,
             )
+        except CapacityFull:
+            # The last place went to another patient while this one typed (and held none): nothing stored.
+            return request_closed(request, intake_now(), back_url=closed_back_url)
         except AnswersInvalid:
             # Only a damaged session gets here; nothing was stored. Ask the questions again.
             flow_drop(request, flow)

@@ -186,6 +186,9 @@ def test_triage_group_has_only_what_triage_needs():
         "delete_clinicclosure",
         # The outcome report's figures (issue 19; no patient named), not its CSV download.
         "view_outcome_report",
+        # Online request capacity (issue 24): the desk knows first when the clinic is full.
+        "view_intakecapacity",
+        "change_intakecapacity",
     }
     assert "export_callbackrequest" not in codenames
     assert "delete_callbackrequest" not in codenames
