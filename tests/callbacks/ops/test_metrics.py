@@ -3,7 +3,6 @@
 import datetime as dt
 
 import pytest
-from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from callbacks.models import CallbackRequest, FollowUp, Notification, Priority
@@ -148,7 +147,7 @@ def test_an_empty_outbox_reads_zero_not_missing(client, frozen):
 
 
 def test_follow_ups_due(client, frozen):
-    due = dict(status=FollowUp.Status.SCHEDULED, sent_at=None, due_at=ago(hours=1))
+    due = {"status": FollowUp.Status.SCHEDULED, "sent_at": None, "due_at": ago(hours=1)}
     FollowUpFactory(**due)
     FollowUpFactory(**due, weeks=6)
     FollowUpFactory(status=FollowUp.Status.SCHEDULED, sent_at=None, due_at=NOW + dt.timedelta(days=1))  # not yet
