@@ -5,7 +5,7 @@ Protected: it exists only when METRICS_TOKEN is set, and answers only a request 
 ``Authorization: Bearer <METRICS_TOKEN>`` (compared in constant time); anything else gets the site's 404, as for
 an address that does not exist. It is answered before host validation and the HTTPS redirect (like /healthz), so
 Prometheus can scrape a web process on the internal network by its service name. Labels are priorities, lanes,
-queues and "beat": never a name, a reference or an answer. docs/OPERATIONS.md lists the metrics and the alerts.
+queues and "beat": never a name, a reference or an answer. README.md, "Metrics and alerts" under Operations, lists the metrics and the alerts.
 """
 
 import hmac
