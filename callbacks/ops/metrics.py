@@ -2,17 +2,18 @@
 each scrape by a custom collector, so every web process answers the same.
 
 Protected: it exists only when METRICS_TOKEN is set, and answers only a request carrying
-``Authorization: Bearer <METRICS_TOKEN>`` (compared in constant time); anything else gets the site's 404, as for
-an address that does not exist. It is answered before host validation and the HTTPS redirect (like /healthz), so
-Prometheus can scrape a web process on the internal network by its service name. Labels are priorities, lanes,
-queues and "beat": never a name, a reference or an answer. README.md, "Metrics and alerts" under Operations, lists the metrics and the alerts.
+``Authorization: Bearer <METRICS_TOKEN>`` (compared in constant time); anything else gets a bare 404, whatever
+the host and scheme, as for an address that does not exist. It is answered before host validation and the HTTPS
+redirect (like /healthz), so Prometheus can scrape a web process on the internal network by its service name;
+nginx never passes it on. Labels are priorities, lanes, queues and "beat": never a name, a reference or an
+answer. README.md, "Metrics and alerts" under Operations, lists the metrics and the alerts.
 """
 
 import hmac
 import math
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseNotFound
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -110,8 +111,8 @@ class MetricsMiddleware:
         if request.path != METRICS_PATH:
             return self.get_response(request)
         if not metrics_authorised(request.headers.get("Authorization", "")):
-            # The rest of the site renders its own 404 page (it needs a valid host, so it is raised there).
-            return self.get_response(request)
+            # The same bare 404 on any host and over plain HTTP (the site would redirect to HTTPS first).
+            return HttpResponseNotFound("Not Found\n", content_type="text/plain")
         return HttpResponse(
             generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"}
         )

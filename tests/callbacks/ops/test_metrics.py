@@ -59,6 +59,13 @@ def test_refused_without_the_right_token(client, headers):
     assert b"clinic_requests_open" not in response.content
 
 
+def test_refused_with_a_404_not_a_redirect_on_any_host_in_production(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.ALLOWED_HOSTS = ["clinic.example.org"]
+    response = client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong-token", HTTP_HOST="web:8000")
+    assert response.status_code == 404
+
+
 def test_off_when_no_token_is_set(client, settings):
     settings.METRICS_TOKEN = ""
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer ").status_code == 404
