@@ -111,3 +111,20 @@ def test_healthz_without_the_heartbeat_table_still_reports_the_database(client, 
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_without_the_database_is_503(client, monkeypatch):
+    def unreachable(**kwargs):
+        raise DatabaseError("connection refused")
+
+    monkeypatch.setattr("clinic.health.liveness", unreachable)
+    monkeypatch.setattr("clinic.health.database_answers", lambda: False)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "database": "unavailable"}
+
+
+def test_healthz_costs_one_query(client, django_assert_num_queries):
+    Heartbeat.objects.create(source="beat", at=NOW)
+    with django_assert_num_queries(1):
+        assert client.get("/healthz").json()["status"] == "ok"
