@@ -1,13 +1,25 @@
+import datetime as dt
 import logging
 import os
 
 from celery import Celery
+from celery.signals import before_task_publish
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
 
 app = Celery("clinic")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# clinic.heartbeat.HEARTBEAT_TASK; that module reads the database, which is not ready when this one loads.
+HEARTBEAT_TASK = "clinic.tasks.heartbeat"
+
+
+@before_task_publish.connect(sender=HEARTBEAT_TASK)
+def heartbeat_carries_its_sending_time(body=None, **kwargs):
+    """Beat's schedule gives a task fixed arguments; the heartbeat needs the moment beat sent it (which proves
+    beat alive), so it is added here, in the process that publishes it. Body: (args, kwargs, embed)."""
+    body[1].setdefault("sent_at", dt.datetime.now(dt.UTC).isoformat())
 
 
 class BeatSendFailureOneLine(logging.Filter):

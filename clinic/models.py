@@ -56,3 +56,13 @@ class Article(models.Model):
     def clean(self):
         if self.slug in RESERVED_SLUGS:
             raise ValidationError({"slug": f"“{self.slug}” is the address of another page; choose another slug."})
+
+
+class Heartbeat(models.Model):
+    """The last sign of life of beat or of a queue's workers (`clinic.heartbeat`): one row per source."""
+
+    source = models.CharField(max_length=40, unique=True)
+    at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.source} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -62,6 +62,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so that container health checks need neither an allowed host nor HTTPS.
     "clinic.health.HealthCheckMiddleware",
+    # Also before them: Prometheus scrapes a web process by its internal name; the bearer token guards it.
+    "callbacks.ops.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Outside everything that answers early (413, static files): Permissions-Policy and no-store on every page.
     "clinic.headers.SecurityHeadersMiddleware",
@@ -281,7 +283,22 @@ CELERY_TASK_QUEUES = [
     Queue(name, Exchange(name, type="direct"), routing_key=name)
     for name in (CELERY_TASK_DEFAULT_QUEUE, CELERY_URGENT_QUEUE)
 ]
+# The heartbeat (clinic/heartbeat.py): beat sends it into each queue this often; /healthz and the metrics call a
+# source stale when its last heartbeat is older than HEARTBEAT_STALE_AFTER_SECONDS.
+HEARTBEAT_EVERY_SECONDS = env.int("HEARTBEAT_EVERY_SECONDS", default=30)
+HEARTBEAT_STALE_AFTER_SECONDS = env.int("HEARTBEAT_STALE_AFTER_SECONDS", default=120)
+if HEARTBEAT_STALE_AFTER_SECONDS <= HEARTBEAT_EVERY_SECONDS:
+    raise ImproperlyConfigured("HEARTBEAT_STALE_AFTER_SECONDS must be longer than HEARTBEAT_EVERY_SECONDS.")
 CELERY_BEAT_SCHEDULE = {
+    **{
+        f"heartbeat-{queue}": {
+            "task": "clinic.tasks.heartbeat",
+            "schedule": HEARTBEAT_EVERY_SECONDS,
+            "kwargs": {"queue": queue},
+            "options": {"queue": queue},
+        }
+        for queue in (CELERY_TASK_DEFAULT_QUEUE, CELERY_URGENT_QUEUE)
+    },
     "outbox-requeue-urgent": {
         "task": "callbacks.tasks.outbox_requeue_stale",
         "schedule": env.int("OUTBOX_REQUEUE_URGENT_EVERY_SECONDS", default=15),
@@ -319,6 +336,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=45),
     },
 }
+
+# Metrics
+
+# The bearer token Prometheus sends to /metrics (callbacks/ops/metrics.py); empty: the endpoint does not exist (404).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # Forms
 

@@ -28,6 +28,9 @@ FAST_RECOVERY = {
     "OUTBOX_STALE_AFTER_SECONDS": "3",
     "ESCALATION_CHECK_EVERY_SECONDS": "3600",
     "CLINIC_PATIENT_CONFIRMATION_EMAIL": "false",
+    # Beat's heartbeats (tests/test_heartbeat_stack.py) would add lines of their own to the beat log read below.
+    "HEARTBEAT_EVERY_SECONDS": "3600",
+    "HEARTBEAT_STALE_AFTER_SECONDS": "7200",
 }
 
 

@@ -201,4 +201,4 @@ def test_runlocal_loads_the_articles_before_it_starts_the_servers(monkeypatch, s
     monkeypatch.setattr(subprocess, "Popen", FakeProcess)
     monkeypatch.setattr(subprocess, "run", lambda *args, **kwargs: seen_at_start.append(Article.objects.count()))
     call_command("runlocal", stdout=io.StringIO(), stderr=io.StringIO())
-    assert seen_at_start == [7, 7, 7]
+    assert seen_at_start == [7, 7, 7, 7]  # both workers, beat, the web server

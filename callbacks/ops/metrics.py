@@ -1,0 +1,118 @@
+"""The Prometheus endpoint, /metrics: the operator's figures (`callbacks.ops.figures`), read from the database at
+each scrape by a custom collector, so every web process answers the same.
+
+Protected: it exists only when METRICS_TOKEN is set, and answers only a request carrying
+``Authorization: Bearer <METRICS_TOKEN>`` (compared in constant time); anything else gets a bare 404, whatever
+the host and scheme, as for an address that does not exist. It is answered before host validation and the HTTPS
+redirect (like /healthz), so Prometheus can scrape a web process on the internal network by its service name;
+nginx never passes it on. Labels are priorities, lanes, queues and "beat": never a name, a reference or an
+answer. README.md, "Metrics and alerts" under Operations, lists the metrics and the alerts.
+"""
+
+import hmac
+import math
+
+from django.conf import settings
+from django.http import HttpResponse, HttpResponseNotFound
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from callbacks.ops.figures import ops_figures
+from clinic.heartbeat import BEAT
+
+METRICS_PATH = "/metrics"
+
+
+def _gauge(name: str, documentation: str, label: str, values: dict) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(name, documentation, labels=[label])
+    for key, value in values.items():
+        family.add_metric([key], value)
+    return family
+
+
+class ClinicCollector(Collector):
+    """Yields the figures as gauges; `ops_figures` costs four queries per scrape."""
+
+    def collect(self):
+        figures = ops_figures()
+        yield _gauge("clinic_requests_open", "Requests not closed, by priority.", "priority", figures.requests_open)
+        yield _gauge(
+            "clinic_requests_overdue",
+            "Requests nobody has reached yet whose response deadline has passed, by priority.",
+            "priority",
+            figures.requests_overdue,
+        )
+        yield _gauge(
+            "clinic_notifications_pending",
+            "Notifications waiting to be sent, by lane.",
+            "lane",
+            figures.notifications_pending,
+        )
+        yield _gauge(
+            "clinic_notifications_pending_oldest_age_seconds",
+            "Age of the oldest notification waiting to be sent, by lane (0 with none waiting).",
+            "lane",
+            figures.notifications_pending_oldest_age,
+        )
+        yield _gauge(
+            "clinic_notifications_failed",
+            "Notifications given up after their last attempt (need a person), by lane.",
+            "lane",
+            figures.notifications_failed,
+        )
+        yield _gauge(
+            "clinic_staff_alerts_pending_oldest_age_seconds",
+            "Age of the oldest staff alert (new request, raised priority, escalation) of an emergency or urgent "
+            "request still waiting to be sent, by priority (0 with none waiting).",
+            "priority",
+            figures.staff_alerts_pending_oldest_age,
+        )
+        yield GaugeMetricFamily(
+            "clinic_follow_ups_due", "Outcome follow-ups due and not yet sent.", value=figures.follow_ups_due
+        )
+        beat = next(item for item in figures.heartbeats if item.source == BEAT)
+        yield GaugeMetricFamily(
+            "clinic_beat_heartbeat_age_seconds",
+            "Seconds since beat sent the newest heartbeat a worker ran (+Inf: none yet).",
+            value=math.inf if beat.age_seconds is None else beat.age_seconds,
+        )
+        yield _gauge(
+            "clinic_worker_heartbeat_age_seconds",
+            "Seconds since a worker of the queue last ran a heartbeat (+Inf: none yet).",
+            "queue",
+            {
+                item.source.removeprefix("worker:"): math.inf if item.age_seconds is None else item.age_seconds
+                for item in figures.heartbeats
+                if item.source != BEAT
+            },
+        )
+
+
+REGISTRY = CollectorRegistry(auto_describe=False)
+REGISTRY.register(ClinicCollector())
+
+
+def metrics_authorised(header: str) -> bool:
+    token = settings.METRICS_TOKEN
+    if not token:
+        return False
+    scheme, _, given = header.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+
+
+class MetricsMiddleware:
+    """Answers /metrics for a request with the token; a 404 to anyone else."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path != METRICS_PATH:
+            return self.get_response(request)
+        if not metrics_authorised(request.headers.get("Authorization", "")):
+            # The same bare 404 on any host and over plain HTTP (the site would redirect to HTTPS first).
+            return HttpResponseNotFound("Not Found\n", content_type="text/plain")
+        return HttpResponse(
+            generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"}
+        )
