@@ -288,7 +288,9 @@ def test_a_long_outage_beat_stays_quiet_the_worker_gives_up_and_a_restarted_one_
             outage_log = stack.log("beat")[beat_log_before:]
             failed_sends = [line for line in outage_log.splitlines() if "a due task was not sent" in line]
             assert len(failed_sends) >= 5
-            assert all("Couldn't apply scheduled task outbox-requeue-stale" in line for line in failed_sends)
+            assert all("Couldn't apply scheduled task outbox-requeue-" in line for line in failed_sends), (
+                "the two lanes' re-queue jobs"
+            )
             other_lines = [
                 line
                 for line in outage_log.splitlines()
