@@ -150,10 +150,12 @@ def main() -> int:
             )  # fmt: skip
             journeys = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
             failures = (path / "locust_failures.csv").read_text() if (path / "locust_failures.csv").exists() else ""
-            stored = stack.query("SELECT count(*) FROM callbacks_callbackrequest")[0][0]
-            wait_until(lambda: len(smtp.messages) >= stored, timeout=600, what="every staff e-mail")
+            stored_names = Counter(name for (name,) in stack.query("SELECT name FROM callbacks_callbackrequest"))
+            rows = stack.query("SELECT count(*) FROM callbacks_notification")[0][0]
+            wait_until(lambda: len(smtp.messages) >= rows, timeout=600, what="every notification's e-mail")
             time.sleep(5)
             ids = Counter(message["Message-ID"] for message in smtp.messages)
+            unsent = stack.query("SELECT count(*) FROM callbacks_notification WHERE status <> 'sent'")[0][0]
         finally:
             stack.stop()
             redis_server.stop()
@@ -163,10 +165,16 @@ def main() -> int:
     result = {
         "stages": rows,
         "journeys_finished": len(journeys),
-        "requests_stored": stored,
-        "staff_emails": len(ids),
+        "requests_stored": sum(stored_names.values()),
+        # A journey whose patient was shown a reference, with no request stored, or stored twice.
+        "lost": sum(1 for j in journeys if stored_names[j["name"]] == 0),
+        "stored_twice": sum(1 for count in stored_names.values() if count > 1),
+        # Stored, but locust stopped that patient before the answer came back (the end of the run).
+        "stored_not_seen": len(set(stored_names) - {j["name"] for j in journeys}),
+        "notifications": rows,
+        "notifications_not_sent": unsent,
+        "emails_received": sum(ids.values()),
         "duplicates": sum(count - 1 for count in ids.values()),
-        "lost": len(journeys) - stored,
         "stopped_by": failures.strip().splitlines()[1:3] if failures.strip() else "p95 over 1 s or the last stage",
         "sustained_per_s_with_p95_under_500ms": best["finished_per_s"] if best else 0,
         "target_per_s": TARGET_RATE,
@@ -178,7 +186,8 @@ def main() -> int:
     if rows:
         chart(rows, ROOT / "docs" / "bench-surge.svg")
     print(json.dumps({k: v for k, v in result.items() if k != "locust_summary"}, indent=2))
-    return 0 if result["lost"] == 0 and result["duplicates"] == 0 else 1
+    exact = result["emails_received"] == result["notifications"] and result["notifications_not_sent"] == 0
+    return 0 if result["lost"] == 0 and result["stored_twice"] == 0 and result["duplicates"] == 0 and exact else 1
 
 
 if __name__ == "__main__":

@@ -75,7 +75,9 @@ class Patient(HttpUser):
             cookies.update(response.cookies.get_dict())
             path = response.headers["Location"]
         with LOG_LOCK:
-            LOG.write(json.dumps({"t": time.time(), "final_post_s": elapsed, "status": 302}) + "\n")
+            LOG.write(
+                json.dumps({"t": time.time(), "final_post_s": elapsed, "name": f"Surge Patient {self.number}"}) + "\n"
+            )
 
 
 class RisingRate(LoadTestShape):
