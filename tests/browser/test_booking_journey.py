@@ -69,6 +69,18 @@ def test_a_patient_books_a_free_slot(open_page, clinic_diary, queued_notificatio
     assert "prepare for your appointment" in page.locator("#prepare-heading").inner_text()
     assert " held " not in page.locator("main").inner_text()
 
+    # Issue 24: Back (twice) and refresh after booking show the booking and its reference, never "start again" or
+    # the callback form, and book nothing more.
+    for _ in range(2):
+        page.go_back()
+        page.wait_for_load_state()
+        page.reload()
+        page.wait_for_load_state()
+        shown = page.locator("main").inner_text()
+        assert appointment.request.reference in shown and "Please start again" not in shown, page.url
+        assert page.locator("#appointment-status").is_visible(), page.url
+    assert Appointment.objects.count() == 1
+
 
 def test_a_slot_taken_meanwhile_gets_the_nearest_free_times_page(open_page, clinic_diary, queued_notifications):
     page = open_page(PHONE_WIDTH)
