@@ -306,6 +306,8 @@ def questionnaire_response_earlier_versions(*, response: QuestionnaireResponse) 
     step_titles = {step.id: step.title for step in definition.steps} if definition else {}
     following = questionnaire_response_answers(response=response)
     earlier = []
+    if response.version == 1:
+        return ()  # never corrected: no query
     for revision in response.revisions.order_by("-version"):
         answers = revision.answers or {}
         changed = tuple(
