@@ -85,11 +85,10 @@ def test_a_finished_requests_link_shows_what_was_sent_and_offers_a_call(open_pag
 @pytest.mark.browser
 @pytest.mark.django_db
 def test_the_finished_link_and_the_consent_hint_are_valid_html(client, vnu, tmp_path):
-    documents = {"details with the consent hint": client.get(reverse("callbacks:request"))}
     url = reverse("callbacks:request")
     for step in SCREENING_STEPS:
         url = client.post(url, step_data(NO_RED_FLAGS[step]))["Location"]
-    documents["details with the consent hint"] = client.get(url)
+    documents = {"details with the consent hint": client.get(url)}
     documents["details, invalid e-mail"] = client.post(url, form_data(email="alex@"))
     sent = client.post(url, form_data())
     link = re.search(r'id="prepare-start" href="([^"]+)"', client.get(sent["Location"]).content.decode()).group(1)
