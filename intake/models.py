@@ -25,7 +25,11 @@ class QuestionnaireResponse(models.Model):
     is_complete = models.BooleanField(
         default=True, help_text="False when the request was sent from the emergency advice, before the end."
     )
+    # Answers are never overwritten: a correction stores the answers it replaces as a `ResponseRevision` of this
+    # number and counts this one up; the rows of `Answer` are always the current version.
+    version = models.PositiveIntegerField(default=1, help_text="1 until the patient corrects an answer.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    answered_at = models.DateTimeField(default=timezone.now, help_text="When answers were last added or changed.")
 
     class Meta:
         ordering = ["-created_at"]
@@ -37,6 +41,7 @@ class QuestionnaireResponse(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(definition_version__gte=1), name="intake_resp_version_positive"),
             models.CheckConstraint(condition=Q(tier__in=Tier.values), name="intake_resp_tier_valid"),
+            models.CheckConstraint(condition=Q(version__gte=1), name="intake_resp_answers_version_positive"),
         ]
 
     def __str__(self):
@@ -113,3 +118,31 @@ class AnswerChoice(models.Model):
 
     def __str__(self):
         return f"{self.question_id}={self.value}"
+
+
+class ResponseRevision(models.Model):
+    """An earlier version of a response's answers, kept when the patient corrected them (append-only).
+
+    Written only by `intake.services.questionnaire_response_step_save`, never changed afterwards: staff read
+    what the patient first said beside what they say now. ``answers`` maps question id to the value as
+    `Answer.value` gives it; ``tier`` and ``triage_reasons`` are what that version was judged to be.
+    """
+
+    response = models.ForeignKey(QuestionnaireResponse, on_delete=models.CASCADE, related_name="revisions")
+    version = models.PositiveIntegerField()
+    answers = models.JSONField(default=dict)
+    rechecks = models.JSONField(default=dict, blank=True)
+    tier = models.CharField(max_length=10, choices=Tier.choices)
+    triage_reasons = models.JSONField(default=list, blank=True)
+    answered_at = models.DateTimeField(help_text="When this version's answers were last added to.")
+    replaced_at = models.DateTimeField(default=timezone.now, help_text="When the patient's correction replaced it.")
+
+    class Meta:
+        ordering = ["response", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["response", "version"], name="intake_revision_once_per_version"),
+            models.CheckConstraint(condition=Q(version__gte=1), name="intake_revision_version_positive"),
+        ]
+
+    def __str__(self):
+        return f"response {self.response_id} version {self.version}"

@@ -119,6 +119,19 @@ class ReasonLine:
 
 
 @dataclass(frozen=True)
+class EarlierVersion:
+    """An earlier version of a response's answers, replaced by the patient's correction: what it said, with the
+    answers the correction changed or dropped marked."""
+
+    version: int
+    answered_at: Any
+    replaced_at: Any
+    tier: Tier
+    lines: tuple[SummaryLine, ...]
+    changed: tuple[str, ...]  # question ids whose answer the next version changed or dropped
+
+
+@dataclass(frozen=True)
 class ResponseSummary:
     title: str
     definition_key: str
@@ -132,6 +145,11 @@ class ResponseSummary:
     # How much was answered, by step: the titles of the steps answered and of those still open.
     parts_answered: tuple[str, ...] = ()
     parts_remaining: tuple[str, ...] = ()
+    # The current version of the answers (1 until the patient corrects one), when it was last answered, and the
+    # versions it replaced, newest first.
+    version: int = 1
+    answered_at: Any = None
+    earlier_versions: tuple[EarlierVersion, ...] = ()
 
     @property
     def parts_total(self) -> int:
@@ -271,7 +289,60 @@ def questionnaire_response_summary(*, response: QuestionnaireResponse) -> Respon
         scores=tuple(response.scores or ()),
         is_complete=response.is_complete,
         reason_lines=reason_lines,
+        version=response.version,
+        answered_at=response.answered_at,
+        earlier_versions=questionnaire_response_earlier_versions(response=response),
     )
+
+
+def questionnaire_response_earlier_versions(*, response: QuestionnaireResponse) -> tuple[EarlierVersion, ...]:
+    """The versions of the answers that the patient's corrections replaced, newest first, each as staff read it
+    (question text and answer in words), with the answers the following version changed or dropped."""
+    try:
+        definition: Definition | None = response.definition
+    except DefinitionNotFound:
+        definition = None
+    questions = definition.question_map if definition else {}
+    step_titles = {step.id: step.title for step in definition.steps} if definition else {}
+    following = questionnaire_response_answers(response=response)
+    earlier = []
+    if response.version == 1:
+        return ()  # never corrected: no query
+    for revision in response.revisions.order_by("-version"):
+        answers = revision.answers or {}
+        changed = tuple(
+            key for key, value in answers.items() if _as_set(following.get(key, _MISSING)) != _as_set(value)
+        )
+        lines = tuple(
+            SummaryLine(
+                question_id=key,
+                step_title=step_titles.get(questions[key].step_id, "") if key in questions else "",
+                question_text=questions[key].text if key in questions else key,
+                answer_text=answer_text(questions.get(key), value),
+                flag_tier=None,
+                flag_reasons=(),
+            )
+            for key, value in answers.items()
+        )
+        earlier.append(
+            EarlierVersion(
+                version=revision.version,
+                answered_at=revision.answered_at,
+                replaced_at=revision.replaced_at,
+                tier=Tier(revision.tier),
+                lines=lines,
+                changed=changed,
+            )
+        )
+        following = answers
+    return tuple(earlier)
+
+
+_MISSING = object()
+
+
+def _as_set(value: Any) -> Any:
+    return frozenset(value) if isinstance(value, list) else value
 
 
 def answer_text(question: Question | None, value: Any) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from intake.answers import AnswersInvalid, answers_clean
 from intake.definitions import AnswerType, Definition, Step, Tier, tier_highest
@@ -33,7 +34,7 @@ from intake.flow import (
     steps_asked,
 )
 from intake.forms import StepForm
-from intake.models import Answer, AnswerChoice, QuestionnaireResponse
+from intake.models import Answer, AnswerChoice, QuestionnaireResponse, ResponseRevision
 from intake.screening.forms import FIELD_PREFIX, RecheckForm, recheck_answers, recheck_fields
 from intake.triage import triage_compute
 
@@ -142,12 +143,17 @@ def questionnaire_response_step_save(
     Guarantees: the response row is locked while it changes, so two pages sent at once do not lose either;
     the answers are checked against the version the response answered (`AnswersInvalid`, nothing stored, when
     they do not fit); the tier can rise and never falls (the reasons already recorded are kept); the response
-    is marked complete once every asked step is answered.
+    is marked complete once every asked step is answered. Answers are never overwritten: when the new answers
+    change or drop one already stored (a part answered again, a safety question answered "yes" where it was
+    "no"), the answers they replace are kept as a `ResponseRevision` and the response's version counts up;
+    answers only added keep the version.
     """
     response = QuestionnaireResponse.objects.select_for_update().get(pk=response_id)
     definition = response.definition
     ids = {question.id for question in step.questions} if step is not None else set()
-    answers = {answer.question_id: answer.value for answer in response.answers.all() if answer.question_id not in ids}
+    stored = {answer.question_id: answer.value for answer in response.answers.all()}
+    stored_rechecks = dict(response.rechecks or {})
+    answers = {key: value for key, value in stored.items() if key not in ids}
     answers.update({key: value for key, value in (step_answers or {}).items() if key in ids})
     all_rechecks = dict(response.rechecks or {})
     for question_id, said_yes in (rechecks or {}).items():
@@ -158,6 +164,20 @@ def questionnaire_response_step_save(
     cleaned = answers_clean(definition=definition, answers=answers, complete=False)
     result = triage_compute(definition=definition, answers=cleaned, rechecks=all_rechecks, other_text=other_text)
     before = Tier(response.tier)
+    now = timezone.now()
+    if _answers_replaced(stored, cleaned) or _answers_replaced(stored_rechecks, all_rechecks):
+        ResponseRevision.objects.create(
+            response=response,
+            version=response.version,
+            answers=stored,
+            rechecks=stored_rechecks,
+            tier=response.tier,
+            triage_reasons=response.triage_reasons,
+            answered_at=response.answered_at,
+            replaced_at=now,
+        )
+        response.version += 1
+        response.answered_at = now
     # The latest account of each rule replaces the earlier one (a re-asked question adds its answer); a rule
     # that no longer matches keeps its earlier reason, since the tier it gave is kept.
     latest = {reason["rule_id"]: reason for reason in result.reasons_json()}
@@ -169,13 +189,27 @@ def questionnaire_response_step_save(
     response.is_complete = all(
         step_done(step=asked, answers=cleaned) for asked in steps_asked(definition=definition, answers=cleaned)
     )
-    response.save(update_fields=["tier", "triage_reasons", "scores", "is_complete", "rechecks"])
+    if _answers_replaced(cleaned, stored) or _answers_replaced(all_rechecks, stored_rechecks):
+        response.answered_at = now  # an answer was added; a changed one set it above
+    response.save(
+        update_fields=["tier", "triage_reasons", "scores", "is_complete", "rechecks", "version", "answered_at"]
+    )
     response.answers.all().delete()
     _answers_store(response=response, definition=definition, cleaned=cleaned)
     logger.info(
         "questionnaire response %s: %s stored (tier %s)", response.pk, step.id if step else "rechecks", response.tier
     )
     return StepSaved(response=response, tier_before=before, tier=Tier(response.tier))
+
+
+def _answers_replaced(stored: Mapping[str, Any], kept: Mapping[str, Any]) -> bool:
+    """Whether keeping ``kept`` would change or drop any of the ``stored`` answers (adding some does not)."""
+    return any(key not in kept or _same(kept[key]) != _same(value) for key, value in stored.items())
+
+
+def _same(value: Any) -> Any:
+    # The options of a multiple choice are one answer in whatever order they were ticked.
+    return sorted(value) if isinstance(value, list) else value
 
 
 def _answers_store(*, response: QuestionnaireResponse, definition: Definition, cleaned: Mapping[str, Any]) -> None:

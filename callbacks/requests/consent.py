@@ -5,18 +5,36 @@ A new wording gets a new version; an old version is never edited, since stored r
 
 import hashlib
 
-CONSENT_TEXTS = {
+# version -> (label, hint): the short sentence beside the box, and the plain detail under it (tied to the box by
+# aria-describedby). Together they are the text the patient agrees to, which is what is stored and hashed.
+CONSENT_WORDINGS = {
     "2026-11-1": (
         "I agree that the clinic may store and use the health information I give in this form to assess my "
         "back problem and contact me about it, as described in the privacy notice. I can withdraw this consent "
-        "and ask for my information to be deleted at any time."
+        "and ask for my information to be deleted at any time.",
+        "",
+    ),
+    # Issue 24: one 60-word sentence was too long for a label; the same promise, split and in plainer words.
+    "2026-12-1": (
+        "I agree that the clinic may keep and use what I tell it here.",
+        "We use it only to look into your back problem and to contact you about it. You can change your mind at "
+        "any time and ask us to delete it.",
     ),
 }
-CURRENT_CONSENT_VERSION = "2026-11-1"
+CONSENT_TEXTS = {version: " ".join(part for part in wording if part) for version, wording in CONSENT_WORDINGS.items()}
+CURRENT_CONSENT_VERSION = "2026-12-1"
 
 
 def consent_text(version: str = CURRENT_CONSENT_VERSION) -> str:
     return CONSENT_TEXTS[version]
+
+
+def consent_label(version: str = CURRENT_CONSENT_VERSION) -> str:
+    return CONSENT_WORDINGS[version][0]
+
+
+def consent_hint(version: str = CURRENT_CONSENT_VERSION) -> str:
+    return CONSENT_WORDINGS[version][1]
 
 
 def consent_text_sha256(version: str = CURRENT_CONSENT_VERSION) -> str:

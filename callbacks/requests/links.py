@@ -2,7 +2,9 @@
 
 The link names the request and nothing else; it expires (``CLINIC_CONTINUE_LINK_DAYS``). Because an e-mail can
 be forwarded, whoever holds it may add answers and see which parts remain, never read the answers already given
-or the patient's details (`callbacks.web.prepare` keeps to that).
+or the patient's details (`callbacks.web.prepare` keeps to that). Once the request is finished for answers
+(`callbacks.rules.requests.status_takes_answers`) the link still opens, to say which parts were sent and when,
+and takes no change.
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ def questionnaire_continue_token(request: CallbackRequest) -> str:
 
 
 def request_from_continue_token(token: str) -> CallbackRequest | None:
-    """The open request a continue link names, or None when the link is tampered with, expired, or the
-    request is closed, erased or has no questionnaire."""
+    """The request a continue link names, open or finished, or None when the link is tampered with, expired, or
+    the request is erased or has no questionnaire."""
     try:
         payload = signing.TimestampSigner(salt=CONTINUE_LINK_SALT).unsign_object(token, max_age=continue_link_max_age())
     except signing.BadSignature:  # SignatureExpired is one too
@@ -36,8 +38,7 @@ def request_from_continue_token(token: str) -> CallbackRequest | None:
     if not isinstance(payload, dict) or not isinstance(payload.get("r"), int):
         return None
     return (
-        CallbackRequest.objects.open()
-        .filter(pk=payload["r"], questionnaire_response__isnull=False)
+        CallbackRequest.objects.filter(pk=payload["r"], questionnaire_response__isnull=False)
         .select_related("questionnaire_response")
         .first()
     )

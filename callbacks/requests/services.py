@@ -20,6 +20,7 @@ from callbacks.requests.closures import request_response_deadline
 from callbacks.requests.consent import consent_text_sha256
 from callbacks.requests.references import reference_generate
 from callbacks.rules.deadline import promised_deadline
+from callbacks.rules.requests import status_takes_answers
 from intake.selectors import Step, questionnaire_response_staff_priority
 from intake.services import QuestionnaireAnswers, questionnaire_response_create, questionnaire_response_step_save
 
@@ -175,6 +176,11 @@ def _callback_request_insert(
     return request
 
 
+class RequestAnswersFinished(Exception):
+    """The request is finished for the patient's answers (`callbacks.rules.requests.status_takes_answers`):
+    nothing was stored."""
+
+
 @dataclass(frozen=True)
 class QuestionnaireStepSaved:
     request: CallbackRequest
@@ -195,10 +201,15 @@ def callback_request_questionnaire_step_save(
     Guarantees: the priority can rise, never fall; on a rise the deadline moves to the earlier of the current
     one and the new priority's, and staff are notified again through the outbox (queued after commit); a rise
     to emergency releases the appointment time a booking held. Raises
-    `intake.answers.AnswersInvalid` (nothing stored) when the answers do not fit, and
-    `CallbackRequest.DoesNotExist` for a request without a questionnaire.
+    `intake.answers.AnswersInvalid` (nothing stored) when the answers do not fit,
+    `RequestAnswersFinished` (nothing stored) once the clinic has spoken with the patient or closed the request
+    (checked under the row lock, so a page sent as staff close the request changes nothing), and
+    `CallbackRequest.DoesNotExist` for a request without a questionnaire. Answers already stored are never
+    overwritten: a correction is kept as a new version beside the old one (`intake.services`).
     """
     request = CallbackRequest.objects.select_for_update().get(pk=request_id, questionnaire_response__isnull=False)
+    if not status_takes_answers(request.status):
+        raise RequestAnswersFinished(request.reference)
     saved = questionnaire_response_step_save(
         response_id=request.questionnaire_response_id,
         step=step,

@@ -52,6 +52,12 @@ URGENT_PRIORITIES = frozenset({Priority.EMERGENCY, Priority.URGENT})
 # Nobody has reached the patient yet: the response deadline's clock runs, and the request can be overdue.
 AWAITING_RESPONSE_STATUSES = (RequestStatus.NEW, RequestStatus.IN_PROGRESS)
 
+# Finished, for the patient's answers: the clinic has spoken with the patient or closed the request, so the answers
+# are what staff read and acted on. The patient's links then show what was sent and take no change (a change is
+# a phone call); before that a correction is stored as a new version beside the old one (`intake.services`).
+# "Booked" still takes answers: the patient prepares for the appointment.
+ANSWERS_FINISHED_STATUSES = (RequestStatus.CONTACTED, RequestStatus.CLOSED)
+
 # Which status may follow which. "New" is never returned to: it means nobody has touched the request yet.
 # A closed request can be reopened (a patient calls back, a wrong outcome was chosen); that clears its outcome.
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -82,6 +88,11 @@ def priority_is_urgent(priority: int) -> bool:
 
 def status_awaits_response(status: str) -> bool:
     return status in AWAITING_RESPONSE_STATUSES
+
+
+def status_takes_answers(status: str) -> bool:
+    """Whether a patient's link may still add or correct answers on a request in this status."""
+    return status not in ANSWERS_FINISHED_STATUSES
 
 
 def status_label(value: str) -> str:

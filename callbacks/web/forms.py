@@ -12,16 +12,17 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from callbacks.requests.closures import clinic_closed_days, clinic_closed_on
-from callbacks.requests.consent import CURRENT_CONSENT_VERSION, consent_text
+from callbacks.requests.consent import CURRENT_CONSENT_VERSION, consent_hint, consent_label
 from callbacks.requests.email_address import email_address_check
 from callbacks.requests.phone import phone_example, phone_to_e164
 from callbacks.requests.windows import (
     callback_block_starts,
+    callback_hours_text,
+    callback_window_label,
     callback_window_still_open,
     callback_windows,
     callback_windows_offered,
 )
-from clinic.hours import WEEKDAYS
 from clinic.text import HIDDEN_CHARACTERS_MESSAGE, text_has_hidden_characters, text_without_invisible_characters
 
 # What a browser sends for a ticked checkbox. Django's checkbox would take any other text ("no", "0") as ticked.
@@ -44,12 +45,14 @@ class CallbackRequestForm(forms.Form):
         error_messages={"required": "Enter a phone number so we can call you back."},
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel", "type": "tel"}),
     )
-    email = forms.EmailField(
+    # A CharField, not an EmailField: `email_address_check` already includes Django's e-mail check, and the two
+    # together would show the same message twice.
+    email = forms.CharField(
         label="E-mail (optional)",
         required=False,
         max_length=254,
         help_text="Only to send you your reference number.",
-        error_messages={"invalid": "Enter an e-mail address like name@example.com, or leave it empty."},
+        error_messages={"max_length": "An e-mail address has at most 254 characters. Check it, or leave it empty."},
         validators=[email_address_check],
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
@@ -72,7 +75,7 @@ class CallbackRequestForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     consent = forms.BooleanField(
-        label=consent_text(CURRENT_CONSENT_VERSION),
+        label=consent_label(CURRENT_CONSENT_VERSION),
         error_messages={"required": "We can only take your request if you agree to this."},
     )
 
@@ -91,8 +94,9 @@ class CallbackRequestForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["phone"].help_text = f"For example {phone_example()}."
         self.fields["consent"].help_text = format_html(
-            'What we keep, why and for how long: our <a href="{}" target="_blank">privacy notice</a> '
+            '{} What we keep, why and for how long: our <a href="{}" target="_blank">privacy notice</a> '
             "(opens in a new tab).",
+            consent_hint(CURRENT_CONSENT_VERSION),
             reverse("callbacks:privacy"),
         )
         self.helper = FormHelper()
@@ -155,13 +159,13 @@ class CallbackRequestForm(forms.Form):
         ]
         day = self._day_chosen()
         time_field.widget.choices = [("", "Choose a time" if day in offered else NO_TIMES_THAT_DAY)] + [
-            (start.strftime("%H:%M"), self._window_label(start)) for start in offered.get(day, [])
+            (start.strftime("%H:%M"), callback_window_label(day, start)) for start in offered.get(day, [])
         ]
         time_field.widget.attrs.update(
             {
                 "data-call-times": json.dumps(
                     {
-                        day.isoformat(): [[f"{start:%H:%M}", self._window_label(start)] for start in starts]
+                        day.isoformat(): [[f"{start:%H:%M}", callback_window_label(day, start)] for start in starts]
                         for day, starts in offered.items()
                     },
                     separators=(",", ":"),
@@ -171,7 +175,7 @@ class CallbackRequestForm(forms.Form):
         )
         # The browser's date picker offers no past day, nor one beyond the booking horizon (checked again below).
         date_field.widget.attrs.update(min=today.isoformat(), max=last.isoformat())
-        date_field.help_text = f"We call during opening hours ({self._hours_text()})."
+        date_field.help_text = f"We call during opening hours ({callback_hours_text()})."
 
     def _day_chosen(self) -> dt.date | None:
         """The day whose times the list shows: the one sent, else the first day with a time left."""
@@ -205,13 +209,6 @@ class CallbackRequestForm(forms.Form):
             dt.datetime.combine(dt.date.min, start) + dt.timedelta(minutes=settings.CLINIC_CALLBACK_WINDOW_MINUTES)
         ).time()
         return f"{start:%H:%M} to {end:%H:%M}"
-
-    @staticmethod
-    def _hours_text() -> str:
-        parts = []
-        for day, (opens, closes) in sorted(settings.CLINIC_OPENING_HOURS.items()):
-            parts.append(f"{WEEKDAYS[day].capitalize()} {opens:%H:%M}-{closes:%H:%M}")
-        return ", ".join(parts)
 
     def clean_name(self):
         if text_has_hidden_characters(self.cleaned_data["name"]):

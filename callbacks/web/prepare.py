@@ -4,6 +4,11 @@ Reached by a signed link (`callbacks.requests.links`) from the confirmation page
 page is stored on the request when it is sent and re-triaged: a priority can rise (staff are told again, the
 patient sees the advice at once), never fall. The link may have been forwarded, so these pages show which parts
 remain and never an answer already given or the patient's details: every page starts empty.
+
+A part sent again (Back, or its address kept) is a correction: the answers it replaces are kept as an earlier
+version for staff. Once the request is finished for answers (the clinic has spoken with the patient or closed
+it), the link says which parts were sent and when, and how to change something (a phone call); no page of it
+stores anything.
 """
 
 from django.conf import settings
@@ -15,7 +20,8 @@ from django.views.decorators.http import require_http_methods
 from callbacks.models import CallbackRequest, Priority
 from callbacks.requests.advice import request_advice_priority
 from callbacks.requests.links import request_from_continue_token
-from callbacks.requests.services import callback_request_questionnaire_step_save
+from callbacks.requests.services import RequestAnswersFinished, callback_request_questionnaire_step_save
+from callbacks.rules.requests import status_takes_answers
 from callbacks.web.details import advice as _advice
 from callbacks.web.details import rechecks_advising
 from clinic.ratelimit import limit_posts_per_address
@@ -57,13 +63,42 @@ def _advice_shown(request) -> dict:
     return {"raised_to": request.session.pop(SESSION_ADVICE_KEY, "")}
 
 
+FINISHED_MESSAGE = (
+    "The clinic has already dealt with your request, so we have not changed your answers. "
+    "To change something, please call us."
+)
+
+
+def _finished(request, token):
+    """A page sent to a finished request's link: nothing is stored, and the overview says why."""
+    if request.method == "POST":
+        messages.info(request, FINISHED_MESSAGE)
+    return redirect(_prepare_url(token))
+
+
+def _sent(request, callback_request, progress):
+    """What a finished request's link shows: which parts were sent and when, never the answers themselves."""
+    return render(
+        request,
+        "callbacks/prepare/sent.html",
+        {
+            **_advice(),
+            "parts_sent": [step.title for step in progress.answered],
+            "answered_at": callback_request.questionnaire_response.answered_at,
+            "booking": callback_request.kind == CallbackRequest.Kind.BOOKING,
+        },
+    )
+
+
 @require_http_methods(["GET"])
 def questionnaire_continue(request, token):
-    """Which parts remain, and the way into the next one."""
+    """Which parts remain, and the way into the next one; for a finished request, what was sent."""
     callback_request = request_from_continue_token(token)
     if callback_request is None:
         return _link_gone(request)
     progress = questionnaire_response_progress(response=callback_request.questionnaire_response)
+    if not status_takes_answers(callback_request.status):
+        return _sent(request, callback_request, progress)
     # The safety questions were answered with the request; these pages are about the parts after them.
     answered = [step for step in progress.answered if not step.screening]
     remaining = [step for step in progress.remaining if not step.screening]
@@ -73,6 +108,7 @@ def questionnaire_continue(request, token):
         {
             **_advice(),
             **_advice_shown(request),
+            "answered_at": callback_request.questionnaire_response.answered_at,
             "remaining": [(step, _prepare_url(token, step)) for step in remaining],
             "answered_count": len(answered),
             "total": len(answered) + len(remaining),
@@ -88,6 +124,8 @@ def questionnaire_continue_step(request, token, step):
     callback_request = request_from_continue_token(token)
     if callback_request is None:
         return _link_gone(request)
+    if not status_takes_answers(callback_request.status):
+        return _finished(request, token)
     response = callback_request.questionnaire_response
     definition = response.definition
     current = next((s for s in definition.steps if s.id == step and not s.screening), None)
@@ -105,6 +143,8 @@ def questionnaire_continue_step(request, token, step):
         except AnswersInvalid:
             messages.info(request, "We could not keep those answers. Please try this part again.")
             return redirect(_prepare_url(token, current))
+        except RequestAnswersFinished:
+            return _finished(request, token)
         _advice_owed(request, saved)
         pending = questionnaire_response_rechecks(
             response=saved.request.questionnaire_response, other_text={"reason": saved.request.reason}
@@ -132,6 +172,7 @@ def questionnaire_continue_step(request, token, step):
             "questions": form.question_views(),
             "position": parts.index(current) + 1 if current in parts else 1,
             "total": len(parts),
+            "sent_before": current in progress.answered,
             "overview_url": _prepare_url(token),
             "booking": callback_request.kind == CallbackRequest.Kind.BOOKING,
         },
@@ -145,6 +186,9 @@ def questionnaire_continue_check(request, token):
     callback_request = request_from_continue_token(token)
     if callback_request is None:
         return _link_gone(request)
+    if not status_takes_answers(callback_request.status):
+        request.session.pop(SESSION_RECHECK_KEY, None)
+        return _finished(request, token)
     if request.session.get(SESSION_RECHECK_KEY) != callback_request.pk:
         return redirect(_prepare_url(token))
     pending = questionnaire_response_rechecks(
@@ -155,9 +199,13 @@ def questionnaire_continue_check(request, token):
         return redirect(_prepare_url(token))
     form = RecheckForm(request.POST if request.method == "POST" else None, rechecks=pending)
     if request.method == "POST" and form.is_valid():
-        saved = callback_request_questionnaire_step_save(
-            request_id=callback_request.pk, step=None, rechecks=form.answers
-        )
+        try:
+            saved = callback_request_questionnaire_step_save(
+                request_id=callback_request.pk, step=None, rechecks=form.answers
+            )
+        except RequestAnswersFinished:
+            request.session.pop(SESSION_RECHECK_KEY, None)
+            return _finished(request, token)
         request.session.pop(SESSION_RECHECK_KEY, None)
         _advice_owed(request, saved, asked_again=True)
         return redirect(_prepare_url(token))

@@ -6,13 +6,17 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 
 from intake.answers import AnswersInvalid
-from intake.models import Answer, AnswerChoice, QuestionnaireResponse
+from intake.models import Answer, AnswerChoice, QuestionnaireResponse, ResponseRevision
 from intake.selectors import (
     questionnaire_response_answers,
     questionnaire_response_staff_priority,
     questionnaire_response_summary,
 )
-from intake.services import questionnaire_response_create, questionnaire_responses_delete
+from intake.services import (
+    questionnaire_response_create,
+    questionnaire_response_step_save,
+    questionnaire_responses_delete,
+)
 from tests.intake.conftest import ROUTINE_ANSWERS
 
 pytestmark = pytest.mark.django_db
@@ -156,3 +160,32 @@ def test_deleting_responses_takes_their_answers_and_ignores_missing_ids(back_pai
 def test_the_staff_priority_of_a_response_follows_its_tier(back_pain):
     assert questionnaire_response_staff_priority(response=store(back_pain)) == 4  # routine
     assert questionnaire_response_staff_priority(response=store(back_pain, saddle_numbness=True)) == 1  # emergency
+
+
+def test_a_step_saved_again_with_other_answers_keeps_the_earlier_version_and_deleting_takes_both(back_pain):
+    response = store(back_pain)
+    first_answered_at = response.answered_at
+    where = next(step for step in back_pain.steps if step.id == "where")
+    before = {answer.question_id: answer.value for answer in response.answers.all()}
+    # The same answers again change nothing: no version.
+    same = {question.id: before[question.id] for question in where.questions if question.id in before}
+    questionnaire_response_step_save(response_id=response.pk, step=where, step_answers=same)
+    response.refresh_from_db()
+    assert response.version == 1 and not response.revisions.exists()
+
+    saved = questionnaire_response_step_save(
+        response_id=response.pk, step=where, step_answers={**same, "pain_areas": ["neck"]}
+    )
+    response.refresh_from_db()
+    assert saved.response.version == response.version == 2
+    assert response.answers.get(question_id="pain_areas").value == ["neck"]
+    [revision] = response.revisions.all()
+    assert revision.version == 1 and revision.answers == before
+    assert revision.answered_at == first_answered_at <= revision.replaced_at == response.answered_at
+    summary = questionnaire_response_summary(response=response)
+    [earlier] = summary.earlier_versions
+    assert earlier.changed == ("pain_areas",)
+    assert summary.version == 2
+
+    assert questionnaire_responses_delete(response_ids=[response.pk]) == 1
+    assert not ResponseRevision.objects.exists()

@@ -2,8 +2,10 @@
 item 6). Without JavaScript a button asks the server for the day's times; with it, call_times.js reads the
 same list from the select's data attribute (walked in tests/browser/test_callback_journey.py)."""
 
+import calendar
 import datetime as dt
 import json
+import re
 from unittest import mock
 
 import pytest
@@ -38,7 +40,13 @@ def test_a_saturday_lists_only_its_morning_and_a_weekday_every_block():
     saturday = next_open_day(weekday=SATURDAY)
     form = CallbackRequestForm(form_data(preferred_date=saturday.isoformat(), preferred_time=""))
     assert times_listed(form) == ["08:00", "10:00", "12:00"]
-    assert dict(form.fields["preferred_time"].widget.choices)["08:00"] == "08:00 to 10:00"
+    # Trimmed to the day's hours (09:00-13:00): never a time the hint says the clinic is closed.
+    labels = dict(form.fields["preferred_time"].widget.choices)
+    assert [labels[start] for start in ["08:00", "10:00", "12:00"]] == [
+        "09:00 to 10:00",
+        "10:00 to 12:00",
+        "12:00 to 13:00",
+    ]
     tuesday = next_open_day(weekday=1)
     form = CallbackRequestForm(form_data(preferred_date=tuesday.isoformat(), preferred_time=""))
     assert times_listed(form) == WEEKDAY_TIMES
@@ -156,3 +164,43 @@ def test_what_was_typed_before_show_the_times_goes_when_the_request_is_sent(clie
         client.post(contact_url, form_data(preferred_date=saturday.isoformat(), preferred_time="10:00"))
     assert CallbackRequest.objects.count() == 1
     assert "callbacks_details_drafts" not in client.session or client.session["callbacks_details_drafts"] == {}
+
+
+def hint_hours(hint: str) -> dict[str, tuple[str, str]]:
+    """The hours the hint gives, by day name: "Monday to Friday 08:00 to 18:00, Saturday 09:00 to 13:00"."""
+    names = list(calendar.day_name)
+    hours = {}
+    for first, last, opens, closes in re.findall(r"(\w+)(?: to (\w+))? (\d\d:\d\d) to (\d\d:\d\d)", hint):
+        for name in names[names.index(first) : names.index(last or first) + 1]:
+            hours[name] = (opens, closes)
+    return hours
+
+
+ODD_HOURS = {0: (dt.time(8), dt.time(18)), 1: (dt.time(8), dt.time(18)), 3: (dt.time(9, 30), dt.time(17, 15))}
+
+
+@pytest.mark.parametrize("opening_hours", ["configured", "odd"])
+@pytest.mark.parametrize("weekday", range(7))
+def test_the_hint_and_the_times_offered_agree_on_every_weekday(weekday, opening_hours, settings):
+    """The hint's hours for a day are exactly the span of the times offered that day, and the JavaScript list
+    says the same as the server's (issue 24, item 9: Saturday offered 08:00 under a 09:00 hint)."""
+    if opening_hours == "odd":
+        settings.CLINIC_OPENING_HOURS = ODD_HOURS
+    day = timezone.localdate() + dt.timedelta(days=1)
+    day += dt.timedelta(days=(weekday - day.weekday()) % 7)
+    form = CallbackRequestForm(form_data(preferred_date=day.isoformat(), preferred_time=""))
+    hours = hint_hours(form.fields["preferred_date"].help_text)
+    labels = [label for value, label in form.fields["preferred_time"].widget.choices if value]
+    if weekday not in settings.CLINIC_OPENING_HOURS:
+        assert day.strftime("%A") not in hours and labels == []
+        return
+    assert (labels[0].split(" to ")[0], labels[-1].split(" to ")[1]) == hours[day.strftime("%A")]
+    scripted = json.loads(form.fields["preferred_time"].widget.attrs["data-call-times"])[day.isoformat()]
+    assert [label for _, label in scripted] == labels
+
+
+def test_the_hint_runs_days_with_the_same_hours_together():
+    form = CallbackRequestForm()
+    assert form.fields["preferred_date"].help_text == (
+        "We call during opening hours (Monday to Friday 08:00 to 18:00, Saturday 09:00 to 13:00)."
+    )
