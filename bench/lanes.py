@@ -4,7 +4,7 @@ while 2,000 routine notifications are queued on a mail server that takes 200 ms 
     .venv/bin/python bench/lanes.py                 # about 1 minute on 2 cores; --backlog, --delay, --runs
     .venv/bin/python bench/lanes.py --single-lane   # the same with one worker and one queue, as before the lanes
 
-What runs: docker-compose.yml's `release`, `web`, `worker` (both lanes) and `worker-urgent` (the urgent lane)
+What runs: docker-compose.yml's `release`, `web`, `worker` (the routine lane) and `worker-urgent` (the urgent lane)
 commands as local processes (tests/support/stack.py), with production settings, against a fresh PostgreSQL
 database, a Redis server of the run's own (tests/support/redis_server.py) and an SMTP server on loopback
 (tests/support/smtp.py) that waits --delay seconds before accepting each message. The backlog is routine

@@ -7,10 +7,11 @@ they need no token.
 """
 
 import logging
+import re
 import sys
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
@@ -21,6 +22,8 @@ logger = logging.getLogger(__name__)
 
 # How long the "try again in a moment" page asks the browser to wait (a PostgreSQL restart takes seconds).
 RETRY_AFTER_SECONDS = 10
+# Fields never written back into the page, wherever they come from.
+_SECRET = re.compile(r"password|otp|token|secret", re.IGNORECASE)
 
 
 def bad_request(request, exception):
@@ -36,7 +39,8 @@ def page_not_found(request, exception):
 
 
 def server_error(request):
-    if isinstance(sys.exc_info()[1], DatabaseError):
+    # The database not answering (not a bug such as an IntegrityError, which trying again would not mend).
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
         return database_unavailable(request)
     # No request context: whatever failed (the database, a context processor) must not fail this page too.
     return HttpResponseServerError(loader.get_template("500.html").render())
@@ -51,15 +55,16 @@ def database_unavailable(request):
         sent = [(name, value) for name, values in request.POST.lists() for value in values]
     except Exception:  # noqa: BLE001 - a body that cannot be read again: the page still helps, without it
         sent = []
-    if request.method != "POST":
-        sent = []
+    if request.method != "POST" or request.path.startswith(f"/{settings.ADMIN_URL_PATH}"):
+        sent = []  # staff sign in again; a password or a code is never written into a page
+    sent = [(name, value) for name, value in sent if name == "csrfmiddlewaretoken" or not _SECRET.search(name)]
     logger.warning("database unavailable: %s %s answered 503", request.method, loggable_path(request.path))
     page = loader.get_template("503_database.html").render(
         {
             "clinic_name": settings.CLINIC_NAME,
             "clinic_phone": settings.CLINIC_PHONE,
             "emergency_number": settings.CLINIC_EMERGENCY_NUMBER,
-            "posted": request.method == "POST",
+            "posted": bool(sent),
             "fields": sent,
             "action": request.get_full_path(),
             "retry_after": RETRY_AFTER_SECONDS,

@@ -30,6 +30,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 
@@ -241,16 +242,21 @@ class PublicPageMiddleware:
 # The first page of a form
 
 
-def public_form_page(view):
+def public_form_page(view=None, *, vary: Callable[[], str] | None = None):
     """Serve `view`'s form page to anonymous visitors from this process's memory, with the visitor's own CSRF
-    token put in on every request. Not cacheable elsewhere: the token belongs to the visitor (no-store)."""
+    token put in on every request. Not cacheable elsewhere: the token belongs to the visitor (no-store).
+
+    ``vary`` names what else the page shows that can change without a new content version (whether online
+    requests are taken now, say): a page is kept per value it returns, read on every visit."""
+    if view is None:
+        return lambda inner: public_form_page(inner, vary=vary)
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         if not _anonymous_visit(request):
             return view(request, *args, **kwargs)
         # Apart from the public pages' keys: PublicPageMiddleware must never find a form page.
-        key = (_version_current(), f"form:{request.path}")
+        key = (_version_current(), f"form:{request.path}", vary() if vary else "")
         page = _memory_get(key)
         if page is None:
             response = view(request, *args, **kwargs)

@@ -79,9 +79,9 @@ def test_compose_services_are_the_production_stack():
     assert set(services) == {"db", "redis", "release", "proxy", "web", "worker", "worker-urgent", "beat"}
     assert services["web"]["command"][0] == "gunicorn"
     assert services["worker"]["command"][:4] == ["celery", "-A", "clinic", "worker"]
-    # The urgent lane has worker processes of its own; the routine worker helps it when idle.
+    # Each lane has worker processes of its own (each lane's heartbeat then says whether it is served).
     assert "--queues=urgent" in services["worker-urgent"]["command"]
-    assert "--queues=routine,urgent" in services["worker"]["command"]
+    assert "--queues=routine" in services["worker"]["command"]
     assert services["beat"]["command"][:4] == ["celery", "-A", "clinic", "beat"]
     for name in ("db", "redis", "proxy", "web", "worker", "worker-urgent"):
         assert "healthcheck" in services[name], name

@@ -126,7 +126,8 @@ def appointment_confirm_by(appointment: Appointment, *, now: dt.datetime | None 
     """When the patient can expect a requested appointment to be confirmed (or declined): the request's response
     deadline, or the appointment's start if that comes first. None once that time has passed (an overdue
     request): a patient is never told a time already gone."""
-    confirm_by = min(appointment.request.deadline, appointment.starts_at)
+    deadline = appointment.request.deadline
+    confirm_by = min(deadline, appointment.starts_at) if deadline else appointment.starts_at
     return confirm_by if confirm_by > (now or timezone.now()) else None
 
 

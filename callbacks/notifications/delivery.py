@@ -79,8 +79,9 @@ def notification_send(*, notification_id: int) -> str:
 
 
 # How long a worker keeps trying to record a message it has sent while the database is away: inside the send
-# task's soft time limit (60 s), and longer than a PostgreSQL restart takes.
-SENT_RECORD_TRY_SECONDS = 40
+# task's soft time limit (60 s) even after a send that took the whole EMAIL_TIMEOUT (20 s), and longer than a
+# PostgreSQL restart takes.
+SENT_RECORD_TRY_SECONDS = 30
 
 
 def _sent_record_after_outage(notification: Notification) -> None:

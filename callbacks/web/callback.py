@@ -23,7 +23,13 @@ from callbacks.requests.capacity import CapacityFull, held_within_grace, intake_
 from callbacks.requests.consent import CONSENT_TEXTS, CURRENT_CONSENT_VERSION
 from callbacks.web import booking as booking_views
 from callbacks.web import recheck
-from callbacks.web.capacity import capacity_context, journey_held_at, journey_hold, request_closed
+from callbacks.web.capacity import (
+    capacity_context,
+    capacity_page_key,
+    journey_held_at,
+    journey_hold,
+    request_closed,
+)
 from callbacks.web.details import (
     SESSION_PRIORITY_KEY,
     SESSION_REFERENCE_KEY,
@@ -77,7 +83,7 @@ __all__ = ["SESSION_PRIORITY_KEY", "SESSION_REFERENCE_KEY"]
 
 @require_http_methods(["GET", "POST"])
 @limit_posts_per_address("intake-step", "CLINIC_RATE_LIMIT_FORM_POSTS")
-@public_form_page
+@public_form_page(vary=capacity_page_key)
 def callback_request(request):
     """The start of a new request: the safety questions of the current questionnaire version."""
     definition = definition_current(BACK_PAIN)
@@ -212,11 +218,18 @@ def callback_request_contact(request, flow):
         flow, asked=steps_screening(definition=definition, answers=progress.answers), emergency=False
     )
     # Urgent and emergency answers are never refused for capacity (hazard `capacity_turns_away`); routine ones
-    # wait for the form to open.
-    urgent = emergency or tier in (Tier.EMERGENCY, Tier.URGENT)
+    # wait for the form to open. A reason that may tell of a red flag is asked about first, whatever the capacity.
+    reason = str(request.POST.get("reason", ""))[:2000] if request.method == "POST" else ""
+    asks_again = bool(reason) and bool(
+        progress_rechecks(definition=definition, progress=progress, other_text={"reason": reason})
+    )
+    urgent = emergency or asks_again or tier in (Tier.EMERGENCY, Tier.URGENT)
     intake = intake_now(now=now)
     if not request_may_send(intake=intake, urgent=urgent, held_at=held_at, now=now):
         return request_closed(request, intake, back_url=closed_back_url)
+    if request.method == "POST":
+        # Any page sent while requests are taken renews the journey's place (the grace runs from the last one).
+        journey_hold(request, flow, intake)
     if request.method == "POST" and not emergency and SHOW_TIMES in request.POST:
         # "Show the times for this day" (no JavaScript): what was typed is kept, and the page shown again lists
         # the chosen day's times.

@@ -6,7 +6,7 @@ import time
 
 from django.shortcuts import render
 
-from callbacks.requests.capacity import Closed, Intake
+from callbacks.requests.capacity import Closed, Intake, intake_now
 from callbacks.web.details import advice
 
 # {flow id: when its last page was sent while requests were taken (epoch seconds)}
@@ -51,6 +51,12 @@ def capacity_context(intake: Intake) -> dict:
         "capacity_reason": intake.pause_reason,
         "capacity_opens_at": intake.opens_at,
     }
+
+
+def capacity_page_key() -> str:
+    """What the first page says about capacity now, as a key for the kept copy of that page
+    (`clinic.public_pages.public_form_page`): a pause, the hours or a full day change the page at once."""
+    return repr(sorted(capacity_context(intake_now()).items()))
 
 
 def request_closed(request, intake: Intake, *, back_url: str):

@@ -62,10 +62,12 @@ def callback_request_recheck(request, flow):
 
 
 def details_rechecks_add(request, *, definition: Definition, progress: Progress, form) -> None:
-    """Add to a sent details form the safety questions that its reason box calls for (none on a GET)."""
-    if request.method != "POST":
+    """Add to a details form the safety questions that its reason box calls for: the form as sent, or as kept
+    after "Show the times for this day" (with its answers to those questions); none on a fresh page."""
+    if not form.is_bound:
         return
-    reason = str(request.POST.get(REASON_FIELD, ""))[:2000]
+    data = form.data
+    reason = str(data.get(REASON_FIELD, ""))[:2000]
     pending = progress_rechecks(definition=definition, progress=progress, other_text={REASON_FIELD: reason})
     if not pending:
         return
@@ -73,9 +75,9 @@ def details_rechecks_add(request, *, definition: Definition, progress: Progress,
     form.fields.update(fields)
     # Asked for the first time, a question is a question, not an error (`details_rechecks_as_questions`); the page
     # names the questions it showed, so that sent again unanswered they are errors.
-    shown = str(request.POST.get(RECHECKS_SHOWN_FIELD, "")).split()
+    shown = str(data.get(RECHECKS_SHOWN_FIELD, "")).split()
     form.rechecks_first_asked = [
-        name for name in fields if name not in request.POST and name.removeprefix(FIELD_PREFIX) not in shown
+        name for name in fields if name not in data and name.removeprefix(FIELD_PREFIX) not in shown
     ]
     shown_input = HTML(
         f'<input type="hidden" name="{RECHECKS_SHOWN_FIELD}" value="'

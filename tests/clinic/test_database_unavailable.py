@@ -6,11 +6,12 @@ from html import unescape
 from unittest import mock
 
 import pytest
-from django.db import OperationalError
-from django.test import Client
+from django.db import IntegrityError, OperationalError
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from callbacks.models import CallbackRequest
+from clinic.errors import database_unavailable
 from tests.callbacks.web.test_forms import form_data
 from tests.callbacks.web.test_intake_flow import complete_questionnaire
 from tests.support.questionnaire import NO_RED_FLAGS, step_data
@@ -92,3 +93,25 @@ def test_any_other_failure_is_still_the_plain_500(patient):
         response = patient.post(details_url, form_data())
     assert response.status_code == 500
     assert "Something went wrong on our side" in response.content.decode()
+
+
+def test_a_bug_in_the_database_layer_is_not_called_a_restart(patient):
+    details_url = complete_questionnaire(patient)
+    with mock.patch("callbacks.web.callback.flow_load", side_effect=IntegrityError("duplicate key")):
+        response = patient.post(details_url, form_data())
+    assert response.status_code == 500 and "Try again" not in response.content.decode()
+
+
+def test_a_password_or_a_code_is_never_written_into_the_page(patient, settings):
+    details_url = complete_questionnaire(patient)
+    with mock.patch("callbacks.web.callback.flow_load", side_effect=DOWN):
+        response = patient.post(details_url, {**form_data(), "password": "hunter2", "otp_token": "424242"})
+    page = response.content.decode()
+    assert response.status_code == 503 and "hunter2" not in page and "424242" not in page
+    assert ("name", form_data()["name"]) in hidden_fields(page)
+    # A staff sign-in while the database is down: the plain "reload" page, nothing of what was sent.
+    staff = database_unavailable(
+        RequestFactory().post(f"/{settings.ADMIN_URL_PATH}login/", {"username": "jo", "password": "hunter2"})
+    )
+    page = staff.content.decode()
+    assert staff.status_code == 503 and "hunter2" not in page and '"jo"' not in page and "<form" not in page

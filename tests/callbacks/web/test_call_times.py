@@ -204,3 +204,26 @@ def test_the_hint_runs_days_with_the_same_hours_together():
     assert form.fields["preferred_date"].help_text == (
         "We call during opening hours (Monday to Friday 08:00 to 18:00, Saturday 09:00 to 13:00)."
     )
+
+
+def test_show_the_times_keeps_the_safety_questions_the_reason_asked_and_their_answers(client):
+    """The kept page is the same page: a reason that asked a safety question again still asks it, with the
+    patient's answer and its advice, after "Show the times for this day"."""
+    contact_url = complete_questionnaire(client)
+    reason = "Back pain and I can't feel my bum"
+    first = client.post(contact_url, form_data(reason=reason)).content.decode()
+    assert "Before we send your request" in first and 'name="recheck_saddle_numbness"' in first
+    saturday = next_open_day(weekday=SATURDAY)
+    page = client.post(
+        contact_url,
+        {
+            **form_data(reason=reason, preferred_date=saturday.isoformat(), recheck_saddle_numbness="yes"),
+            "rechecks_shown": "saddle_numbness",
+            SHOW_TIMES: "1",
+        },
+        follow=True,
+    ).content.decode()
+    assert "Before we send your request" in page
+    assert re.search(r'name="recheck_saddle_numbness" value="yes"[^>]*checked', page), "the answer is kept"
+    assert 'id="emergency-inline"' in page
+    assert not CallbackRequest.objects.exists()

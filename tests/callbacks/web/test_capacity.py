@@ -164,3 +164,24 @@ def test_the_last_place_taken_by_another_patient_while_the_page_was_open_stores_
     assert page.status_code == 200
     assert "We have no more online places today" in page.content.decode()
     assert CallbackRequest.objects.count() == 0 and places_taken() == 3
+
+
+def test_a_reason_telling_of_a_red_flag_is_asked_about_even_after_the_grace(client, settings):
+    """Hazard capacity_turns_away: a patient whose place has lapsed but whose reason may tell of a red flag is
+    asked the safety question again, never told "your answers do not suggest you need help today"."""
+    settings.CLINIC_REQUEST_GRACE_MINUTES = 0
+    contact_url = complete_questionnaire(client)
+    pause()
+    page = send(client, contact_url, form_data(reason="Back pain and I can't feel my bum")).content.decode()
+    assert "Nothing has been sent" not in page and "do not suggest" not in page
+    assert "Before we send your request" in page and 'name="recheck_saddle_numbness"' in page
+
+
+def test_the_first_page_kept_in_memory_follows_a_pause_and_its_end(client):
+    first = client.get(reverse("callbacks:request")).content.decode()
+    assert "Online requests are paused" not in first
+    pause()
+    paused = client.get(reverse("callbacks:request")).content.decode()
+    assert "Online requests are paused for now" in paused
+    IntakeCapacity.objects.update(suspended_until=None, suspension_reason="")
+    assert "Online requests are paused" not in client.get(reverse("callbacks:request")).content.decode()
