@@ -60,6 +60,10 @@ def booking_email_context(notification: Notification) -> dict:
         "clinic_address": settings.CLINIC_ADDRESS,
         "confirmed": appointment.status == Appointment.Status.CONFIRMED,
         "confirm_by": appointment_confirm_by(appointment),
+        # Released because later answers made it an emergency: the patient's own advice comes first.
+        "emergency": notification.kind == Notification.Kind.BOOKING_CANCELLED_BY_CLINIC
+        and request_advice_priority(appointment.request) == Priority.EMERGENCY,
+        "emergency_advice": settings.CLINIC_EMERGENCY_ADVICE.replace("{number}", settings.CLINIC_EMERGENCY_NUMBER),
     }
     # A cancelled or declined appointment has nothing left to change: its e-mails carry no link, and an e-mail
     # written before the cancellation but sent after it carries neither links nor a file that would put it back.

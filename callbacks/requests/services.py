@@ -9,8 +9,9 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from callbacks.models import Appointment, CallbackRequest, ConsentMethod, Priority
+from callbacks.models import Appointment, CallbackRequest, ConsentMethod, Notification, Priority
 from callbacks.notifications.outbox import (
+    notification_queue_once,
     notifications_enqueue_on_commit,
     notifications_for_new_request,
     notifications_for_priority_raised,
@@ -221,12 +222,26 @@ def callback_request_questionnaire_step_save(
     raised = callback_request_priority_raise(request=request, priority=priority)
     if raised:
         if priority == Priority.EMERGENCY:
-            # An emergency is not kept waiting for a routine appointment: the time it held goes back on offer.
-            Appointment.objects.holding().filter(request=request).update(
-                status=Appointment.Status.CANCELLED, decided_at=timezone.now()
-            )
+            _appointments_release_for_emergency(request)
         notifications_enqueue_on_commit(notifications_for_priority_raised(request))
     return QuestionnaireStepSaved(request=request, priority_raised=raised)
+
+
+def _appointments_release_for_emergency(request: CallbackRequest) -> None:
+    """An emergency is not kept waiting for a routine appointment: the time it held goes back on offer, and the
+    patient (if they gave an address) gets the cancellation with a calendar file that takes the event out of
+    their calendar, and the emergency advice again; staff are told by the priority-raised notification."""
+    for appointment in Appointment.objects.holding().select_for_update().filter(request=request):
+        appointment.status = Appointment.Status.CANCELLED
+        appointment.decided_at = timezone.now()
+        # A new calendar file: a higher SEQUENCE, as `callbacks.booking.calendar.appointment_calendar_change`.
+        appointment.calendar_sequence += 1
+        appointment.save(update_fields=["status", "decided_at", "calendar_sequence"])
+        notification_queue_once(
+            request=request,
+            kind=Notification.Kind.BOOKING_CANCELLED_BY_CLINIC,
+            calendar_sequence=appointment.calendar_sequence,
+        )
 
 
 def callback_request_priority_raise(*, request: CallbackRequest, priority: int) -> bool:

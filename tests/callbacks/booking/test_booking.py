@@ -12,6 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from icalendar import Calendar
 
 from callbacks.booking import links
 from callbacks.booking.links import appointment_cancel_token, appointment_cancel_url
@@ -426,6 +427,18 @@ def test_a_booking_turned_emergency_by_later_answers_releases_its_slot(client, s
     [message] = [m for m in mail.outbox if "Priority raised" in m.subject]
     assert "appointment time this booking held has been released" in message.body
     assert "chest" not in message.body.lower()
+    # The patient hears too: the emergency advice first, no link to another time, and a calendar file that takes
+    # the event out of their calendar (the same event, a higher SEQUENCE than the first file's).
+    cancelled = Notification.objects.get(kind=Notification.Kind.BOOKING_CANCELLED_BY_CLINIC)
+    assert cancelled.recipient == CONTACT["email"]
+    notification_send(notification_id=cancelled.pk)
+    [patient_mail] = [m for m in mail.outbox if m.to == [CONTACT["email"]] and "cancelled" in m.subject]
+    assert patient_mail.body.startswith("GET MEDICAL HELP NOW")
+    assert "book a different time" not in patient_mail.body and "chest" not in patient_mail.body.lower()
+    [(_, ics, _)] = patient_mail.attachments
+    event = Calendar.from_ical(ics).walk("VEVENT")[0]
+    assert Calendar.from_ical(ics)["METHOD"] == "CANCEL" and event["STATUS"] == "CANCELLED"
+    assert int(event["SEQUENCE"]) == appointment.calendar_sequence >= 1
     # The time is offered again.
     assert slot.key in client.get(day_url(service, slot)).content.decode()
 
