@@ -122,6 +122,13 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     # Fail fast: a page must not wait on a stopped Redis.
     CACHES["default"].setdefault("OPTIONS", {}).update({"socket_connect_timeout": 0.5, "socket_timeout": 0.5})
 
+# Backups (`manage.py backup`, `make backup`): where the dated files go, and the GnuPG key they are encrypted to
+# (its public half must be in the keyring of the user who runs the backup; empty: not encrypted).
+CLINIC_BACKUP_DIR = Path(env.str("CLINIC_BACKUP_DIR", default=str(VAR_DIR / "backups")))
+CLINIC_BACKUP_GPG_RECIPIENT = env.str("CLINIC_BACKUP_GPG_RECIPIENT", default="")
+# Days a backup in CLINIC_BACKUP_DIR is kept; each backup deletes the older ones (0: keep them all).
+CLINIC_BACKUP_KEEP_DAYS = env.int("CLINIC_BACKUP_KEEP_DAYS", default=35)
+
 # django-axes first: it refuses a locked-out sign-in before the password is even checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
