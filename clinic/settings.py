@@ -271,6 +271,10 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# One beat runs the schedule however many are started (clinic/beat.py): the others wait for its lock, which lives
+# CLINIC_BEAT_LOCK_SECONDS and is renewed on every tick; a beat that died is replaced within that time.
+CELERY_BEAT_SCHEDULER = "clinic.beat:SingleBeatScheduler"
+CLINIC_BEAT_LOCK_SECONDS = env.int("CLINIC_BEAT_LOCK_SECONDS", default=30)
 # A publish to a stopped broker must fail fast: the form's response must not wait on it. The outbox
 # row is already committed, and the beat job queues it again once the broker is back.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
