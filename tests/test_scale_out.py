@@ -155,6 +155,13 @@ def test_two_beats_started_together_queue_each_periodic_job_once_and_the_second_
         stack.stop()
 
 
+def healthy(url: str) -> bool:
+    try:
+        return requests.get(f"{url}/healthz", timeout=5).status_code == 200
+    except (requests.ConnectionError, requests.Timeout):  # not listening yet
+        return False
+
+
 def article_title_edit(stack: Stack, title: str) -> None:
     """Staff's edit, through the service the admin calls (clinic.articles.services.article_save)."""
     code = (
@@ -201,7 +208,7 @@ def test_two_webs_two_workers_and_two_beats_behind_nginx(tmp_path, own_redis):
             stack.wait_healthy()
             second_port = stack.add_web("web-2")
             wait_until(
-                lambda: requests.get(f"http://127.0.0.1:{second_port}/healthz", timeout=5).ok,
+                lambda: healthy(f"http://127.0.0.1:{second_port}"),
                 timeout=60,
                 what=f"the second gunicorn\n{stack.log('web-2')}",
             )
