@@ -94,10 +94,13 @@ def database_tables(database: Mapping[str, Any]) -> list[str]:
     if database["ENGINE"] == POSTGRES:
         import psycopg
 
-        with psycopg.connect(**_psycopg_params(database)) as conn:
-            rows = conn.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename"
-            ).fetchall()
+        try:
+            with psycopg.connect(**_psycopg_params(database)) as conn:
+                rows = conn.execute(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename"
+                ).fetchall()
+        except psycopg.OperationalError as error:
+            raise BackupError(f"Cannot reach the database {database['NAME']}: {error}") from error
         return [row[0] for row in rows]
     if database["ENGINE"] == SQLITE:
         if not str(database["NAME"]).startswith("file:") and not Path(database["NAME"]).exists():

@@ -369,3 +369,20 @@ def test_the_compose_make_targets_back_up_and_restore_through_the_db_containers_
     source_params = {**postgres_database, "dbname": connection.settings_dict["NAME"]}
     with psycopg.connect(**source_params) as source, psycopg.connect(**postgres_database) as copy:
         assert postgres_fingerprint(copy, tables) == postgres_fingerprint(source, tables)
+
+
+@pytest.mark.postgres
+def test_a_restore_into_a_database_that_does_not_exist_says_so_plainly(tmp_path):
+    backup = tmp_path / "clinic.dump"
+    backup.write_bytes(b"PGDMP")
+    missing = {**connection.settings_dict, "NAME": f"clinic_missing_{uuid.uuid4().hex[:8]}"}
+    url = postgres_url(
+        {"user": missing["USER"], "host": missing["HOST"] or "127.0.0.1", "port": missing["PORT"] or 5432}
+        | {"dbname": missing["NAME"]}
+    )
+
+    refused = manage("restore", str(backup), database_url=url)
+
+    assert refused.returncode == 1
+    assert f"Cannot reach the database {missing['NAME']}" in refused.stderr
+    assert "Traceback" not in refused.stderr

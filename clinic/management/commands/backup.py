@@ -39,7 +39,7 @@ class Command(BaseCommand):
         )
         try:
             written = database_backup(database=settings_dict, path=path, gpg_recipient=gpg_recipient)
-        except BackupError as error:
+        except (BackupError, OSError) as error:
             raise CommandError(str(error)) from error
         self.stdout.write(str(written))
         if not output:

@@ -24,6 +24,6 @@ class Command(BaseCommand):
         connections[database].close()
         try:
             database_restore(database=settings_dict, path=path, replace=replace)
-        except BackupError as error:
+        except (BackupError, OSError) as error:
             raise CommandError(str(error)) from error
         self.stdout.write(f"Restored {path} into {settings_dict['NAME']}.")
