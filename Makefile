@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # The PostgreSQL pass of `make test` (pytest-django creates and drops test_<name>).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/clinic
 
-.PHONY: run test lint audit browser-tools
+.PHONY: run test lint audit browser-tools backup restore backup-compose restore-compose
 # Test-only tools from the npm registry (axe-core, the Nu HTML Checker), pinned by tests/browser/package-lock.json.
 BROWSER_TOOLS := tests/browser/node_modules/.package-lock.json
 
@@ -44,3 +44,46 @@ browser-tools:
 test: lint browser-tools
 	$(BIN)/python -m pytest -m "not postgres and not e2e and not browser"
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest
+
+# Backups (README, "Operations"). `make backup` and `make restore FILE=...` work on DATABASE_URL (the embedded
+# SQLite by default, with its online backup API) through `manage.py backup` / `manage.py restore`, which encrypt
+# to CLINIC_BACKUP_GPG_RECIPIENT and keep CLINIC_BACKUP_KEEP_DAYS of files in CLINIC_BACKUP_DIR.
+backup: $(VENV)/.installed
+	$(BIN)/python manage.py backup
+
+restore: $(VENV)/.installed
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=var/backups/clinic-...sqlite3 [REPLACE=1]"; exit 2; }
+	$(BIN)/python manage.py restore "$(FILE)" $(if $(REPLACE),--replace)
+
+# The compose stack: pg_dump and pg_restore run inside the db container, the file (encrypted on this host with
+# gpg when GPG_RECIPIENT is set) stays on this host. RESTORE_DB restores into another database (the drill).
+BACKUP_DIR ?= var/backups
+BACKUP_KEEP_DAYS ?= 35
+COMPOSE_DB ?= docker compose exec -T db
+POSTGRES_USER ?= clinic
+POSTGRES_DB ?= clinic
+RESTORE_DB ?= $(POSTGRES_DB)
+GPG_RECIPIENT ?= $(CLINIC_BACKUP_GPG_RECIPIENT)
+backup-compose restore-compose: SHELL := /bin/bash
+
+backup-compose:
+	@set -eu -o pipefail; umask 077; mkdir -p "$(BACKUP_DIR)"; \
+	file="$(BACKUP_DIR)/clinic-$$(date -u +%Y%m%dT%H%M%SZ).dump"; \
+	if [ -n "$(GPG_RECIPIENT)" ]; then \
+	  file="$$file.gpg"; \
+	  $(COMPOSE_DB) pg_dump -U $(POSTGRES_USER) -Fc $(POSTGRES_DB) \
+	  | gpg --batch --yes --trust-model always --recipient "$(GPG_RECIPIENT)" --encrypt > "$$file.partial"; \
+	else \
+	  $(COMPOSE_DB) pg_dump -U $(POSTGRES_USER) -Fc $(POSTGRES_DB) > "$$file.partial"; \
+	fi; \
+	mv "$$file.partial" "$$file"; \
+	find "$(BACKUP_DIR)" -maxdepth 1 -name 'clinic-*' -type f -mtime +$(BACKUP_KEEP_DAYS) -delete; \
+	echo "$$file"
+
+restore-compose:
+	@test -n "$(FILE)" || { echo "usage: make restore-compose FILE=var/backups/clinic-...dump [RESTORE_DB=clinic_drill] [REPLACE=1]"; exit 2; }
+	@set -eu -o pipefail; \
+	case "$(FILE)" in *.gpg) gpg --batch --decrypt "$(FILE)";; *) cat "$(FILE)";; esac \
+	| $(COMPOSE_DB) pg_restore -U $(POSTGRES_USER) -d $(RESTORE_DB) --no-owner --no-privileges \
+	  --single-transaction --exit-on-error $(if $(REPLACE),--clean --if-exists); \
+	echo "Restored $(FILE) into $(RESTORE_DB)."

@@ -124,6 +124,13 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     # Fail fast: a page must not wait on a stopped Redis.
     CACHES["default"].setdefault("OPTIONS", {}).update({"socket_connect_timeout": 0.5, "socket_timeout": 0.5})
 
+# Backups (`manage.py backup`, `make backup`): where the dated files go, and the GnuPG key they are encrypted to
+# (its public half must be in the keyring of the user who runs the backup; empty: not encrypted).
+CLINIC_BACKUP_DIR = Path(env.str("CLINIC_BACKUP_DIR", default=str(VAR_DIR / "backups")))
+CLINIC_BACKUP_GPG_RECIPIENT = env.str("CLINIC_BACKUP_GPG_RECIPIENT", default="")
+# Days a backup in CLINIC_BACKUP_DIR is kept; each backup deletes the older ones (0: keep them all).
+CLINIC_BACKUP_KEEP_DAYS = env.int("CLINIC_BACKUP_KEEP_DAYS", default=35)
+
 # django-axes first: it refuses a locked-out sign-in before the password is even checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -266,6 +273,10 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# One beat runs the schedule however many are started (clinic/beat.py): the others wait for its lock, which lives
+# CLINIC_BEAT_LOCK_SECONDS and is renewed on every tick; a beat that died is replaced within that time.
+CELERY_BEAT_SCHEDULER = "clinic.beat:SingleBeatScheduler"
+CLINIC_BEAT_LOCK_SECONDS = env.int("CLINIC_BEAT_LOCK_SECONDS", default=30)
 # A publish to a stopped broker must fail fast: the form's response must not wait on it. The outbox
 # row is already committed, and the beat job queues it again once the broker is back.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}

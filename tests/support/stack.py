@@ -44,6 +44,8 @@ class Stack:
         self.postgres_port = postgres_port
         self.database = f"clinic_e2e_{uuid.uuid4().hex[:10]}"
         self.web_port = free_port()
+        # Every gunicorn the proxy balances over: the "web" service's port, and those of add_web().
+        self.web_ports = [self.web_port]
         self.proxy_port = free_port()
         self.processes: dict[str, subprocess.Popen] = {}
         self.var_dir = tmp_path / "var"
@@ -96,6 +98,7 @@ class Stack:
         config = folder / "nginx.conf"
         # Run as root (CI containers), nginx would hand its workers to "nobody", who cannot enter tmp_path.
         user = "user root;" if os.geteuid() == 0 else ""
+        servers = "\n".join(f"        server 127.0.0.1:{port};" for port in self.web_ports)
         config.write_text(
             f"""
 daemon off;
@@ -113,7 +116,7 @@ http {{
     include {rules}/http.conf;
     proxy_cache_path {folder}/cache levels=1:2 keys_zone=clinic:10m max_size=256m inactive=10m use_temp_path=off;
     upstream clinic_web {{
-        server 127.0.0.1:{self.web_port};
+{servers}
         keepalive 16;
     }}
     server {{
@@ -154,20 +157,24 @@ http {{
             return [sys.executable, *args]
         return [str(Path(sys.executable).parent / program), *args]
 
-    def service_command(self, name: str) -> list[str]:
+    def service_command(self, name: str, *, port: int | None = None) -> list[str]:
         command = list(compose_services()[name]["command"])
         if "--bind" in command:
-            command[command.index("--bind") + 1] = f"127.0.0.1:{self.web_port}"
+            command[command.index("--bind") + 1] = f"127.0.0.1:{port or self.web_port}"
         command = [arg.replace("/app/var", str(self.var_dir)) for arg in command]
         return self._executable(command)
 
     def run_once(self, command: list[str]) -> subprocess.CompletedProcess:
         return subprocess.run(command, cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=300, check=False)
 
-    def start(self, name: str) -> subprocess.Popen:
+    def start(
+        self, name: str, *, service: str | None = None, port: int | None = None, extra_args: tuple[str, ...] = ()
+    ) -> subprocess.Popen:
+        """Start compose service ``service`` (default: ``name``) as the process ``name``: a second instance of a
+        service (what `docker compose up --scale` gives) is the same service under another name."""
         log = open(self.tmp_path / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process in stop()
         process = subprocess.Popen(
-            self.service_command(name),
+            [*self.service_command(service or name, port=port), *extra_args],
             cwd=ROOT,
             env=self.env,
             stdout=log,
@@ -176,6 +183,14 @@ http {{
         )
         self.processes[name] = process
         return process
+
+    def add_web(self, name: str) -> int:
+        """Another gunicorn of the web service on a port of its own, behind the proxy (start it before the
+        proxy). Returns its port."""
+        port = free_port()
+        self.web_ports.append(port)
+        self.start(name, service="web", port=port)
+        return port
 
     def log(self, name: str) -> str:
         path = self.tmp_path / f"{name}.log"
