@@ -110,6 +110,11 @@ class SingleBeatScheduler(PersistentScheduler):
         self.beat_lock = self._lock_for_broker()
         self._wait_for_lock()
         super().setup_schedule()
+        # Connect to the broker now, while it answers (the lock was just taken there): made lazily at the first
+        # due task instead, a broker down by then would stop beat, where a connected beat only logs each failed
+        # send and carries on (docs/RELIABILITY.md, the long outage).
+        with contextlib.suppress(Exception):
+            self.producer  # noqa: B018 - Celery's cached producer, made here
 
     def tick(self, *args, **kwargs):
         if not self.beat_lock.renew():

@@ -85,7 +85,7 @@ def test_twenty_simultaneous_bookings_of_one_slot_give_exactly_one_appointment(s
 
     def patient(number: int):
         browser = PatientBrowser(stack.base_url)
-        response = browser.post_form(slots_path, {"slot": slot})
+        response = browser.post_form(slots_path + f"?day={day}", {"slot": slot})  # the day's page has the form
         assert response.status_code == 302, response.text[:2000]
         path = response.headers["Location"]
         for step in SCREENING_STEPS:

@@ -25,6 +25,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
 PATIENTS = 24
 OUTAGE_SECONDS = 10
+ARRIVAL_EVERY_SECONDS = 0.6
 HIDDEN = re.compile(r'<input type="hidden" name="([^"]*)" value="([^"]*)">')
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
@@ -126,11 +127,14 @@ def test_postgresql_stopped_for_ten_seconds_during_traffic(tmp_path, cluster):
                 wait_until(lambda: _healthy(stack), timeout=60, what="/healthz after the restart")
                 return started - stopped, time.monotonic() - started
 
-            with ThreadPoolExecutor(max_workers=7) as pool:
+            def patient(n: int) -> str:
+                # Patients arrive one every 0.6 s, so that journeys are under way before, during and after it.
+                time.sleep(n * ARRIVAL_EVERY_SECONDS)
+                return Patient(stack.base_url, seen, lock).request_callback(n)
+
+            with ThreadPoolExecutor(max_workers=PATIENTS + 1) as pool:
                 restart = pool.submit(outage)
-                references = list(
-                    pool.map(lambda n: Patient(stack.base_url, seen, lock).request_callback(n), range(PATIENTS))
-                )
+                references = list(pool.map(patient, range(PATIENTS)))
                 stopped_for, recovered_after = restart.result()
 
             # Every patient ended with a reference, one request each, nothing half-way.

@@ -40,6 +40,7 @@ FAST_JOBS = {
     "OUTBOX_REQUEUE_URGENT_EVERY_SECONDS": str(JOB_EVERY),
     "ESCALATION_CHECK_EVERY_SECONDS": str(JOB_EVERY),
     "FOLLOW_UP_CHECK_EVERY_SECONDS": str(JOB_EVERY),
+    "HEARTBEAT_EVERY_SECONDS": str(JOB_EVERY),
 }
 
 
@@ -87,7 +88,9 @@ class QueueWatcher:
                 continue
             message = json.loads(popped[1])
             _, kwargs, _ = json.loads(base64.b64decode(message["body"]))
-            job = message["headers"]["task"] + (f"[{kwargs['lane']}]" if "lane" in kwargs else "")
+            # One job per lane's re-queue and per queue's heartbeat.
+            part = kwargs.get("lane") or kwargs.get("queue")
+            job = message["headers"]["task"] + (f"[{part}]" if part else "")
             self.arrivals[job].append(time.monotonic())
 
     def __enter__(self):
@@ -122,6 +125,8 @@ def test_two_beats_started_together_queue_each_periodic_job_once_and_the_second_
                 "callbacks.tasks.outbox_requeue_stale[urgent]",
                 "callbacks.tasks.callback_requests_escalate_overdue",
                 "callbacks.tasks.follow_ups_send_due",
+                "clinic.tasks.heartbeat[routine]",
+                "clinic.tasks.heartbeat[urgent]",
             }, runs
             for job, times in runs.items():
                 # One beat: a run every JOB_EVERY seconds (4 or 5 in the window); two would give twice as many,
