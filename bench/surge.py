@@ -148,11 +148,14 @@ def main() -> int:
                 timeout=options.stage_seconds * len(patients) + 120,
                 check=False,
             )  # fmt: skip
+            # Requests locust gave up on at its stop are still finished by gunicorn: let them land before counting.
+            time.sleep(10)
             journeys = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
             failures = (path / "locust_failures.csv").read_text() if (path / "locust_failures.csv").exists() else ""
             stored_names = Counter(name for (name,) in stack.query("SELECT name FROM callbacks_callbackrequest"))
-            rows = stack.query("SELECT count(*) FROM callbacks_notification")[0][0]
-            wait_until(lambda: len(smtp.messages) >= rows, timeout=600, what="every notification's e-mail")
+            notifications = stack.query("SELECT count(*) FROM callbacks_notification")[0][0]
+            kinds = dict(stack.query("SELECT kind, count(*) FROM callbacks_notification GROUP BY kind"))
+            wait_until(lambda: len(smtp.messages) >= notifications, timeout=600, what="every notification's e-mail")
             time.sleep(5)
             ids = Counter(message["Message-ID"] for message in smtp.messages)
             unsent = stack.query("SELECT count(*) FROM callbacks_notification WHERE status <> 'sent'")[0][0]
@@ -171,7 +174,8 @@ def main() -> int:
         "stored_twice": sum(1 for count in stored_names.values() if count > 1),
         # Stored, but locust stopped that patient before the answer came back (the end of the run).
         "stored_not_seen": len(set(stored_names) - {j["name"] for j in journeys}),
-        "notifications": rows,
+        "notifications": notifications,
+        "notifications_by_kind": kinds,
         "notifications_not_sent": unsent,
         "emails_received": sum(ids.values()),
         "duplicates": sum(count - 1 for count in ids.values()),

@@ -43,6 +43,7 @@ class Patient(HttpUser):
         address = f"127.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
         self.client.mount("http://", SourceAddress(address))
         self.number = n
+        self.journeys = 0
 
     def _headers(self, cookies):
         # Production cookies are Secure and the proxy says https: carry them by hand, as tests/support/stack.py does.
@@ -50,10 +51,12 @@ class Patient(HttpUser):
 
     @task
     def journey(self):
+        self.journeys += 1
+        patient_name = f"Surge Patient {self.number}-{self.journeys}"
         cookies: dict[str, str] = {}
         path = "/request-a-callback/"
         for number, fields in enumerate(STEPS):
-            name = "details POST" if number == len(STEPS) - 1 else "step POST"
+            label = "details POST" if number == len(STEPS) - 1 else "step POST"
             page = self.client.get(path, headers=self._headers(cookies), allow_redirects=False, name="page GET")
             cookies.update(page.cookies.get_dict())
             token = CSRF.search(page.text)
@@ -62,11 +65,11 @@ class Patient(HttpUser):
             data = {**fields, "csrfmiddlewaretoken": token.group(1)}
             if number == len(STEPS) - 1:
                 data["phone"] = f"07400 {self.number % 1000000:06d}"
-                data["name"] = f"Surge Patient {self.number}"
+                data["name"] = patient_name
             headers = {**self._headers(cookies), "Referer": self.host.replace("http://", "https://") + path}
             started = time.perf_counter()
             with self.client.post(
-                path, data=data, headers=headers, allow_redirects=False, name=name, catch_response=True
+                path, data=data, headers=headers, allow_redirects=False, name=label, catch_response=True
             ) as response:
                 elapsed = time.perf_counter() - started
                 if response.status_code != 302:
@@ -75,9 +78,7 @@ class Patient(HttpUser):
             cookies.update(response.cookies.get_dict())
             path = response.headers["Location"]
         with LOG_LOCK:
-            LOG.write(
-                json.dumps({"t": time.time(), "final_post_s": elapsed, "name": f"Surge Patient {self.number}"}) + "\n"
-            )
+            LOG.write(json.dumps({"t": time.time(), "final_post_s": elapsed, "name": patient_name}) + "\n")
 
 
 class RisingRate(LoadTestShape):
