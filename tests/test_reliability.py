@@ -266,7 +266,13 @@ def test_a_long_outage_beat_stays_quiet_the_worker_gives_up_and_a_restarted_one_
             worker = stack.start("worker")
             beat = stack.start("beat")
             stack.wait_healthy()
-            wait_until(lambda: "ready" in stack.log("worker"), timeout=60, what=f"the worker\n{stack.log('worker')}")
+            # Running, not just started: the worker has taken a beat job off Redis and finished it (stopped in
+            # the instant after "ready", Redis can catch the worker still connecting, which exits differently).
+            wait_until(
+                lambda: "outbox_requeue_stale" in stack.log("worker") and "succeeded" in stack.log("worker"),
+                timeout=60,
+                what=f"the worker to run a beat job\n{stack.log('worker')}",
+            )
             beat_log_before = len(stack.log("beat"))
 
             own_redis.stop()

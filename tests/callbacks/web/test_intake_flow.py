@@ -579,6 +579,10 @@ def browser_answer_until_where(page):
     page.fill("#id_name", data["name"])
     page.fill("#id_phone", data["phone"])
     page.fill("#id_preferred_date", data["preferred_date"])
+    show_times = page.get_by_role("button", name="Show the times for this day")
+    if show_times.is_visible():  # without JavaScript the chosen day's times come from the server
+        show_times.click()
+        page.wait_for_load_state()
     page.select_option("#id_preferred_time", data["preferred_time"])
     page.check("#id_consent")
     page.get_by_role("button", name="Send my request").click()
