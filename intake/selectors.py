@@ -236,12 +236,8 @@ def questionnaire_response_summary(*, response: QuestionnaireResponse) -> Respon
     Read against the definition version the patient answered. If that file has gone from the repository the
     summary still shows every answer, by question id.
     """
-    try:
-        definition: Definition | None = response.definition
-    except DefinitionNotFound:
-        definition = None
-    questions = definition.question_map if definition else {}
-    step_titles = {step.id: step.title for step in definition.steps} if definition else {}
+    definition = _definition_or_none(response)
+    questions, step_titles = _questions_and_step_titles(definition)
     reasons = tuple(Reason.from_json(item) for item in response.triage_reasons)
     flags: dict[str, list[Reason]] = {}
     for reason in reasons:
@@ -298,16 +294,11 @@ def questionnaire_response_summary(*, response: QuestionnaireResponse) -> Respon
 def questionnaire_response_earlier_versions(*, response: QuestionnaireResponse) -> tuple[EarlierVersion, ...]:
     """The versions of the answers that the patient's corrections replaced, newest first, each as staff read it
     (question text and answer in words), with the answers the following version changed or dropped."""
-    try:
-        definition: Definition | None = response.definition
-    except DefinitionNotFound:
-        definition = None
-    questions = definition.question_map if definition else {}
-    step_titles = {step.id: step.title for step in definition.steps} if definition else {}
-    following = questionnaire_response_answers(response=response)
-    earlier = []
     if response.version == 1:
         return ()  # never corrected: no query
+    questions, step_titles = _questions_and_step_titles(_definition_or_none(response))
+    following = questionnaire_response_answers(response=response)
+    earlier = []
     for revision in response.revisions.order_by("-version"):
         answers = revision.answers or {}
         changed = tuple(
@@ -339,6 +330,21 @@ def questionnaire_response_earlier_versions(*, response: QuestionnaireResponse) 
 
 
 _MISSING = object()
+
+
+def _definition_or_none(response: QuestionnaireResponse) -> Definition | None:
+    """The definition version the patient answered; None if that file has gone from the repository."""
+    try:
+        return response.definition
+    except DefinitionNotFound:
+        return None
+
+
+def _questions_and_step_titles(definition: Definition | None) -> tuple[dict, dict[str, str]]:
+    """The questions by id and the steps' titles by id, for reading answers to staff (empty without a definition)."""
+    if definition is None:
+        return {}, {}
+    return definition.question_map, {step.id: step.title for step in definition.steps}
 
 
 def _as_set(value: Any) -> Any:

@@ -1,10 +1,13 @@
 """Shared fixtures. Tests that need a service fail in CI (CI=true) when it is missing, and skip elsewhere."""
 
 import os
+import shutil
 import socket
 
 import pytest
 from django.conf import settings
+
+from tests.support.redis_server import RedisServer
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
@@ -85,3 +88,14 @@ def chromium():
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A Redis server of the test's own on a free port, which a fault test may stop without touching the machine's."""
+    if shutil.which("redis-server") is None and not os.path.exists("/usr/bin/redis-server"):
+        service_missing("redis-server is not installed (Debian package redis-server)")
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()

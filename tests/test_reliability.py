@@ -15,7 +15,6 @@ import pytest
 from tests.callbacks.web.test_forms import form_data
 from tests.support.lanes import emergency_behind_backlog
 from tests.support.net import wait_until
-from tests.support.redis_server import RedisServer
 from tests.support.smtp import SmtpServer
 from tests.support.stack import ROOT, PatientBrowser, Stack
 
@@ -41,14 +40,6 @@ def record(name: str, figures: dict) -> None:
     results = json.loads(path.read_text()) if path.exists() else {}
     results[name] = figures
     path.write_text(json.dumps(results, indent=2, sort_keys=True))
-
-
-@pytest.fixture
-def own_redis(tmp_path):
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 def make_stack(tmp_path, own_redis, smtp, **extra_env):

@@ -23,7 +23,6 @@ from requests.adapters import HTTPAdapter
 from clinic.public_pages import VERSION_RECHECK_SECONDS
 from tests.callbacks.web.test_forms import form_data
 from tests.support.net import wait_until
-from tests.support.redis_server import RedisServer
 from tests.support.smtp import SmtpServer
 from tests.support.stack import PatientBrowser, Stack
 from tests.test_reliability import record
@@ -61,14 +60,6 @@ def patient_at(base_url: str, n: int) -> PatientBrowser:
     patient = PatientBrowser(base_url)
     patient.http.mount("http://", SourceAddressAdapter(f"127.0.{n // 250}.{n % 250 + 2}"))
     return patient
-
-
-@pytest.fixture
-def own_redis(tmp_path):
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 class QueueWatcher:

@@ -1,14 +1,10 @@
 """The beat lock (clinic/beat.py): one beat holds it, another waits; a lost lock is taken back only when free.
 Two real beats against one Redis are in tests/test_scale_out.py."""
 
-import shutil
-
-import pytest
 from celery.beat import PersistentScheduler
 
 from clinic.beat import LOCK_KEY, FileBeatLock, RedisBeatLock, SingleBeatScheduler
 from clinic.celery import app
-from tests.support.redis_server import RedisServer
 
 
 def test_celery_runs_the_single_beat_scheduler():
@@ -23,16 +19,6 @@ def test_the_file_lock_is_held_by_one_process_at_a_time(tmp_path):
     first.release()
     assert second.try_acquire()
     second.release()
-
-
-@pytest.fixture
-def own_redis(tmp_path):
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed")
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_the_redis_lock_waits_renews_and_stops_a_beat_whose_lock_was_taken(own_redis):

@@ -19,23 +19,13 @@ from callbacks.models import CallbackRequest, Priority
 from callbacks.requests.services import RequestAnswersFinished, callback_request_questionnaire_step_save
 from callbacks.rules.requests import RequestStatus, status_takes_answers
 from intake.selectors import Definition
-from tests.callbacks.web.test_intake_flow import post_step, prepare_link, send_request
+from tests.callbacks.web.test_intake_flow import prepare_link, send_request
+from tests.callbacks.web.test_prepare import saved
 from tests.callbacks.web.test_redflag_recheck import BOTH_LEGS, CAUDA_EQUINA_WORDS, answer_every_step
 from tests.factories import UserFactory
 from tests.support.questionnaire import NO_RED_FLAGS
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def sent(client, django_capture_on_commit_callbacks):
-    request, confirmation = send_request(client, django_capture_on_commit_callbacks, email="alex@example.com")
-    return request, prepare_link(confirmation)
-
-
-def saved(client, url, answers, shown=()):
-    with mock.patch("callbacks.tasks.notification_send_task.apply_async"):
-        return post_step(client, url, answers, shown)
 
 
 def text(response) -> str:

@@ -29,13 +29,6 @@ from tests.support.questionnaire import NO_RED_FLAGS, PREPARE_STEPS
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def sent(client, django_capture_on_commit_callbacks):
-    """A routine request sent on the short path: (request, link to the rest of the questionnaire)."""
-    request, confirmation = send_request(client, django_capture_on_commit_callbacks, email="alex@example.com")
-    return request, prepare_link(confirmation)
-
-
 def saved(client, url, answers, shown=()):
     with mock.patch("callbacks.tasks.notification_send_task.apply_async"):
         return post_step(client, url, answers, shown)
