@@ -20,9 +20,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from callbacks.admin.desk_forms import CallerBookingForm, MoveForm, SlotSearchForm, local_today
 from callbacks.admin.display import priority_badge_html
+from callbacks.admin.request_booking import RequestBookingForm, caller_matches, request_for_booking
 from callbacks.booking import desk, feeds
 from callbacks.booking import services as booking
 from callbacks.booking.diary import diary_days
+from callbacks.booking.from_request import RequestNotBookable, request_bookable
+from callbacks.booking.from_request import appointment_book_for_request as book_for_request
 from callbacks.booking.reschedule import appointment_movable
 from callbacks.booking.slots import SlotTaken, slots_free
 from callbacks.models import Appointment, Practitioner
@@ -218,8 +221,14 @@ def move_view(model_admin, request, object_id: str):
 
 def book_view(model_admin, request):
     """Choose a service (and a practitioner, and from which day) to list the free times; then the caller's
-    details, their consent as read to them, and optionally the safety questions; POST books."""
+    details, their consent as read to them, and optionally the safety questions; POST books.
+
+    With ``?request=<id>`` (a request's "Book an appointment") the form is prefilled from that request and the
+    appointment joins it (`callbacks.booking.from_request`). Without, a caller whose phone number is a known
+    patient is not booked straight away: the page shows that patient's open requests to book for instead, and
+    "Book as a new request" to go ahead."""
     _require(request, CAN_BOOK)
+    for_request = request_for_booking(request.GET.get("request"))
     search = SlotSearchForm(request.GET or None, initial={"day": local_today()})
     slots, service = [], None
     if search.is_bound and search.is_valid():
@@ -232,26 +241,82 @@ def book_view(model_admin, request):
             practitioner_id=practitioner.pk if practitioner else None,
         )
     definition = definition_current(BACK_PAIN)
-    form = CallerBookingForm(request.POST or None, slots=slots, definition=definition)
+    attach = for_request is not None and request_bookable(for_request)
+    if for_request is not None:
+        form = RequestBookingForm(
+            request.POST or None, slots=slots, definition=definition, for_request=for_request, attach=attach
+        )
+        # The page names the request's patient, like the diary's lists.
+        privacy.callback_requests_list_record(references=[for_request.reference], actor=request.user)
+    else:
+        form = CallerBookingForm(request.POST or None, slots=slots, definition=definition)
+    matches = []
     if request.method == "POST" and service is not None and form.is_valid():
-        appointment = _book(request, form, service, definition)
-        if appointment is not None:
-            return HttpResponseRedirect(
-                reverse("admin:callbacks_callbackrequest_change", args=[appointment.request_id])
+        if for_request is None and not request.POST.get("book_anyway"):
+            matches = caller_matches(form.cleaned_data["phone"])
+        if matches:
+            privacy.callback_requests_list_record(
+                references=[r.reference for m in matches for r in (*m.bookable, *m.other_open)], actor=request.user
             )
+        else:
+            appointment = (_book_onto if attach else _book)(request, form, service, definition)
+            if appointment is not None:
+                return HttpResponseRedirect(
+                    reverse("admin:callbacks_callbackrequest_change", args=[appointment.request_id])
+                )
     elif request.method == "POST" and service is None:
         messages.error(request, "Choose a service and show its free times first.")
+    query = request.GET.copy()
+    query.pop("request", None)
     return _page(
         model_admin,
         request,
         "book.html",
-        "Book for a caller",
+        f"Book an appointment for {for_request.reference}" if for_request else "Book for a caller",
         search=search,
         service=service,
         form=form,
         slots=slots,
         action_url=request.get_full_path(),
+        for_request=for_request,
+        attach=attach,
+        matches=matches,
+        book_for_url=f"{reverse('admin:callbacks_appointment_book')}?{query.urlencode()}&request=",
     )
+
+
+def _book_onto(request, form: RequestBookingForm, service, definition) -> Appointment | None:
+    data = form.cleaned_data
+    slot = data.get("slot_obj")
+    if slot is None:
+        form.add_error("slot", "That time is not offered any more. Choose one of the free times listed.")
+        return None
+    answers = data["answers"]
+    try:
+        appointment = book_for_request(
+            request=form.for_request,
+            service=service,
+            practitioner_id=slot.practitioner_id,
+            starts_at=slot.starts_at,
+            staff=request.user,
+            questionnaire=QuestionnaireAnswers(definition=definition, answers=answers, complete=False)
+            if answers
+            else None,
+            confirm=data["confirm_now"],
+        )
+    except SlotTaken:
+        form.add_error("slot", "Someone else has just booked that time. Choose another one.")
+        return None
+    except RequestNotBookable:
+        form.add_error(None, f"{form.for_request.reference} is closed or already has an appointment.")
+        return None
+    except AnswersInvalid as exc:
+        form.add_error(None, "The safety answers could not be stored: " + " ".join(exc.messages))
+        return None
+    state = appointment.get_status_display().lower()
+    note = " Triage flagged it: read the answers before confirming." if appointment.flagged else ""
+    messages.success(request, f"Booked {appointment.request.reference} ({state}) for {appointment}.{note}")
+    return appointment
 
 
 def _book(request, form: CallerBookingForm, service, definition) -> Appointment | None:

@@ -29,6 +29,7 @@ from callbacks.admin.filters import AssignedFilter, OverdueFilter, StatusFilter
 from callbacks.admin.inlines import NotificationInline
 from callbacks.admin.outcome_report import OutcomeReportAdminMixin
 from callbacks.admin.paging import QueuePaginator
+from callbacks.admin.patients import RequestPatientAdminMixin
 from callbacks.admin.privacy import ListedPrivacyMixin, PrivacyAdminMixin
 from callbacks.admin.workflow import WORKFLOW_ACTIONS, WorkflowAdminMixin
 from callbacks.models import Appointment, CallbackRequest, ConsentMethod, Priority
@@ -49,6 +50,7 @@ class CallbackRequestAdmin(
     OfferedLookupsOnlyMixin,
     ListedPrivacyMixin,
     PrivacyAdminMixin,
+    RequestPatientAdminMixin,
     WorkflowAdminMixin,
     ExportAdminMixin,
     OutcomeReportAdminMixin,
@@ -136,6 +138,11 @@ class CallbackRequestAdmin(
         variants = phone_search_variants(search_term)
         if variants:
             results |= queryset.filter(phone__in=variants)
+        # A reference finds the patient's other requests with it: one person's requests come up together.
+        reference = search_term.strip().upper()
+        if reference.startswith("CB-"):
+            patient = CallbackRequest.objects.filter(reference=reference).values("patient_id")
+            results |= queryset.filter(patient_id__in=patient)
         return results, may_have_duplicates
 
     # Bulk actions: each row goes through the workflow; the message says what happened and what was refused.
@@ -199,7 +206,13 @@ class CallbackRequestAdmin(
     # One request's page
 
     def get_urls(self):
-        return [*self.workflow_urls(), *self.privacy_urls(), *self.outcome_report_urls(), *super().get_urls()]
+        return [
+            *self.workflow_urls(),
+            *self.privacy_urls(),
+            *self.patient_urls(),
+            *self.outcome_report_urls(),
+            *super().get_urls(),
+        ]
 
     def has_add_permission(self, request):
         # Requests come in through the public form, which records the patient's consent.
@@ -219,6 +232,7 @@ class CallbackRequestAdmin(
         summary = questionnaire_response_summary(response=response) if response else None
         return {
             **self.appointment_context(request, obj),
+            **self.patient_context(request, obj),
             **self.scores_context(obj),
             "triage": obj,
             "triage_now": timezone.now(),
@@ -265,16 +279,22 @@ class CallbackRequestAdmin(
         }
 
     def appointment_context(self, request, obj) -> dict[str, Any]:
-        """A booking's appointment on its request's page, with the diary's one-click decisions."""
+        """A booking's appointment on its request's page, with the diary's one-click decisions; for a request
+        without one, "Book an appointment" (the desk's booking form, prefilled from the request)."""
+        book_url = ""
+        if request.user.has_perm("callbacks.add_appointment"):
+            book_url = reverse("admin:callbacks_appointment_book") + f"?request={obj.pk}"
         if obj.kind != CallbackRequest.Kind.BOOKING:
-            return {"appointment": None}
+            return {"appointment": None, "book_from_request_url": book_url}
         appointment = Appointment.objects.select_related("service", "practitioner").filter(request=obj).first()
         if appointment is None:
-            return {"appointment": None}
+            return {"appointment": None, "book_from_request_url": book_url}
         day = timezone.localtime(appointment.starts_at, clinic_zone()).date()
         return {
             "appointment": appointment,
             "appointment_can_act": request.user.has_perm("callbacks.change_appointment"),
+            # Held or not, the request has its appointment: another one is a new request for the same patient.
+            "book_from_request_url": book_url if not appointment.holds_time else "",
             "appointment_urls": {
                 action: reverse("admin:callbacks_appointment_diary_action", args=[appointment.pk, action])
                 for action in ("confirm", "decline", "cancel")

@@ -18,6 +18,7 @@ from callbacks.models.booking import (
 from callbacks.models.capacity import IntakeCapacity, RequestDayCount
 from callbacks.models.followups import FollowUp, FollowUpQuerySet
 from callbacks.models.notifications import REPEATABLE_KINDS, Notification, NotificationQuerySet
+from callbacks.models.patients import Patient, PatientLinkEvent, patient_number
 from callbacks.models.privacy import PrivacyLogEntry
 from callbacks.models.requests import (
     AppendOnlyModel,
@@ -47,6 +48,8 @@ __all__ = [
     "IntakeCapacity",
     "Notification",
     "NotificationQuerySet",
+    "Patient",
+    "PatientLinkEvent",
     "PostgresExclusionConstraint",
     "Practitioner",
     "Priority",
@@ -59,4 +62,5 @@ __all__ = [
     "WaitlistEntry",
     "WaitlistOffer",
     "WorkingHours",
+    "patient_number",
 ]

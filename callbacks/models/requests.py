@@ -105,6 +105,11 @@ class CallbackRequest(models.Model):
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The person this request is from (`callbacks.patients`): every request gets one when it arrives; none only
+    # for a request stored before patients existed and not yet given one (the bench's raw fill).
+    patient = models.ForeignKey(
+        "callbacks.Patient", null=True, blank=True, on_delete=models.PROTECT, related_name="requests"
+    )
     # The intake questionnaire answered with this request (none for requests made before intake existed).
     questionnaire_response = models.OneToOneField(
         "intake.QuestionnaireResponse",

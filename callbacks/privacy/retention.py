@@ -23,6 +23,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from callbacks.models import Appointment, CallAttempt, CallbackRequest, PrivacyLogEntry, RequestEvent, StaffNote
+from callbacks.patients.services import patients_empty_delete
 from callbacks.privacy.sessions import sessions_expired_delete
 from callbacks.requests.selectors import follow_up_response_ids
 from intake.services import questionnaire_responses_delete
@@ -67,16 +68,18 @@ def callback_requests_purge_expired(*, now: dt.datetime | None = None, batch_siz
                 callback_requests_expired(now=now)
                 .select_for_update(skip_locked=True)
                 .order_by("pk")
-                .values_list("pk", "questionnaire_response_id")[:batch_size]
+                .values_list("pk", "questionnaire_response_id", "patient_id")[:batch_size]
             )
             if not batch:
                 break
-            request_ids = [pk for pk, _ in batch]
+            request_ids = [pk for pk, _, _ in batch]
             follow_up_responses = follow_up_response_ids(request_ids=request_ids)
             CallbackRequest.objects.filter(pk__in=request_ids).delete()
             questionnaire_responses_delete(
-                response_ids=[*(response_id for _, response_id in batch), *follow_up_responses]
+                response_ids=[*(response_id for _, response_id, _ in batch), *follow_up_responses]
             )
+            # A patient left with no request goes too; one with a request kept (a booking) stays.
+            patients_empty_delete(patient_ids={patient_id for _, _, patient_id in batch if patient_id})
         deleted += len(batch)
     # Unfinished answers never became a request: they go with their session once it has ended.
     sessions = sessions_expired_delete(now=now)

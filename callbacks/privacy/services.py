@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from callbacks.models import CallbackRequest, FollowUp, PrivacyLogEntry, RequestEvent
+from callbacks.patients.services import patient_delete_if_empty
 from callbacks.privacy.export import export_document
 from callbacks.privacy.sessions import sessions_of_request_delete
 from callbacks.privacy.waitlist import waitlist_entries_of_request, waitlist_entry_erase
@@ -176,6 +177,8 @@ def callback_request_erase(*, request: CallbackRequest, actor: AbstractBaseUser)
     response_ids = [locked.questionnaire_response_id, *follow_up_response_ids(request_ids=[locked.pk])]
     # The request (and its follow-ups) protect their responses, so the request goes first.
     locked.delete()
+    # A patient whose last request this was goes too (their name and phone would outlive it otherwise).
+    patient_delete_if_empty(patient_id=locked.patient_id)
     questionnaire_responses_delete(response_ids=response_ids)
     sessions = sessions_of_request_delete(reference=reference)
     entry = PrivacyLogEntry.objects.create(action=PrivacyLogEntry.Action.ERASED, reference=reference, actor=actor)

@@ -16,6 +16,7 @@ from callbacks.notifications.outbox import (
     notifications_for_new_request,
     notifications_for_priority_raised,
 )
+from callbacks.patients.services import patient_attach_new_request
 from callbacks.requests.capacity import capacity_place_take
 from callbacks.requests.closures import request_response_deadline
 from callbacks.requests.consent import consent_text_sha256
@@ -171,6 +172,7 @@ def _callback_request_insert(
         idempotency_key=idempotency_key,
     )
     _save_with_unique_reference(request)
+    patient_attach_new_request(request=request, actor=consent_recorded_by)
     notifications = notifications_for_new_request(request)
     notifications_enqueue_on_commit(notifications)
     logger.info("callback request %s created (id %s, priority %s)", request.reference, request.pk, priority)

@@ -1,0 +1,131 @@
+"""Booking an appointment for a request already in the queue: the appointment joins THAT request (no second
+request, so one set of follow-ups), which becomes a booking whose status and deadline follow as for any booking.
+
+Which requests can take one (`request_bookable`): not closed, and holding no appointment yet (a request holds at
+most one). For any other, the front desk books a new request with the same details, which the matching rule
+links to the same patient.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from callbacks.booking.services import appointment_confirm
+from callbacks.booking.slots import OVERLAP_CONSTRAINT, SlotTaken, slot_offered, slot_within_horizon, slots_nearest
+from callbacks.models import Appointment, CallbackRequest, RequestEvent, Service
+from callbacks.requests.services import callback_request_priority_raise
+from callbacks.requests.workflow import moment_label
+from callbacks.rules.deadline import promised_deadline
+from intake.selectors import questionnaire_response_staff_priority
+from intake.services import QuestionnaireAnswers, questionnaire_response_create
+
+logger = logging.getLogger(__name__)
+
+
+class RequestNotBookable(Exception):
+    """The request is closed or already holds an appointment; nothing was saved."""
+
+
+def request_bookable(request: CallbackRequest) -> bool:
+    """Whether an appointment can be booked onto this request itself (see above)."""
+    return request.status != CallbackRequest.Status.CLOSED and not Appointment.objects.filter(request=request).exists()
+
+
+class _Clash(Exception):
+    pass
+
+
+def _history(request: CallbackRequest, actor, now, field: str, before: str, after: str) -> None:
+    RequestEvent.objects.create(
+        request=request, actor=actor, at=now, action=RequestEvent.Action.EDITED, field=field, before=before, after=after
+    )
+
+
+def appointment_book_for_request(
+    *,
+    request: CallbackRequest,
+    service: Service,
+    practitioner_id: int,
+    starts_at: dt.datetime,
+    staff: AbstractBaseUser,
+    questionnaire: QuestionnaireAnswers | None = None,
+    confirm: bool = False,
+) -> Appointment:
+    """Book a free slot onto ``request``: one transaction holds the slot (the database decides, as for every
+    booking), makes the request a booking whose time is the appointment and whose deadline is the earlier of its
+    own and the appointment's start (`promised_deadline`, as a new booking's), and writes each change into its
+    history. ``questionnaire`` (the safety questions asked on the phone) is stored with the request only when it
+    has no answers yet, and can raise its priority, never lower it.
+
+    With ``confirm`` the appointment is confirmed at once unless triage flagged it (`appointment_confirm`: the
+    request becomes "Booked", follow-ups are planned once, the patient is e-mailed a calendar file).
+
+    Raises `SlotTaken` (with alternatives) when the slot is not offered or is held; `RequestNotBookable` when the
+    request is closed or holds an appointment; `intake.services.AnswersInvalid` for answers that do not fit.
+    Nothing is saved then.
+    """
+    slot = slot_offered(service=service, practitioner_id=practitioner_id, starts_at=starts_at)
+    if slot is None or not service.active or not slot_within_horizon(slot.starts_at):
+        raise SlotTaken(alternatives=slots_nearest(service=service, around=starts_at))
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            locked = CallbackRequest.objects.select_for_update().get(pk=request.pk)
+            if not request_bookable(locked):
+                raise RequestNotBookable(locked.reference)
+            if questionnaire is not None and locked.questionnaire_response_id is None:
+                response = questionnaire_response_create(
+                    definition=questionnaire.definition,
+                    answers=questionnaire.answers,
+                    complete=questionnaire.complete,
+                    other_text={"reason": locked.reason},
+                )
+                locked.questionnaire_response = response
+                locked.save(update_fields=["questionnaire_response", "updated_at"])
+                callback_request_priority_raise(
+                    request=locked, priority=questionnaire_response_staff_priority(response=response)
+                )
+            try:
+                with transaction.atomic():
+                    appointment = Appointment.objects.create(
+                        practitioner_id=slot.practitioner_id,
+                        service=service,
+                        starts_at=slot.starts_at,
+                        ends_at=slot.ends_at,
+                        request=locked,
+                    )
+            except IntegrityError as exc:
+                if OVERLAP_CONSTRAINT not in str(exc):
+                    raise
+                raise _Clash from exc
+            before_kind, before_deadline = locked.get_kind_display(), locked.deadline
+            locked.kind = CallbackRequest.Kind.BOOKING
+            # A booking's "window" is the appointment itself: the queue shows when it is.
+            locked.window_start, locked.window_end = slot.starts_at, slot.ends_at
+            locked.deadline = promised_deadline(
+                priority=locked.priority,
+                booking=True,
+                window_start=slot.starts_at,
+                window_end=slot.ends_at,
+                by_priority=locked.deadline or slot.starts_at,
+            )
+            locked.save(update_fields=["kind", "window_start", "window_end", "deadline", "updated_at"])
+            label = f"{appointment.service.name}, {moment_label(slot.starts_at)} with {slot.practitioner_name}"
+            _history(locked, staff, now, "appointment", "", label)
+            if before_kind != locked.get_kind_display():
+                _history(locked, staff, now, "kind", before_kind, locked.get_kind_display())
+            if before_deadline != locked.deadline:
+                _history(locked, staff, now, "deadline", moment_label(before_deadline), moment_label(locked.deadline))
+    except _Clash:
+        logger.info("slot %s already held; booking for a request refused", slot.key)
+        raise SlotTaken(alternatives=slots_nearest(service=service, around=starts_at)) from None
+    logger.info("appointment %s booked onto request %s by user %s", appointment.pk, locked.reference, staff.pk)
+    if confirm and not appointment.flagged:
+        appointment_confirm(appointment=appointment, user=staff)
+        appointment.refresh_from_db()
+    return appointment
