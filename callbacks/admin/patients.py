@@ -152,7 +152,7 @@ class PatientAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
                 "title": title,
                 "change_url": reverse("admin:callbacks_patient_change", args=[patient.pk]),
                 "references": list(
-                    CallbackRequest.objects.filter(patient=patient)
+                    CallbackRequest.objects.filter(patient_record=patient)
                     .order_by("created_at")
                     .values_list("reference", flat=True)
                 ),
@@ -210,7 +210,7 @@ class RequestPatientAdminMixin:
         ]
 
     def patient_context(self, request, obj) -> dict[str, Any]:
-        patient = obj.patient
+        patient = obj.patient_record
         others = list(patients.patient_requests(patient=patient).exclude(pk=obj.pk)) if patient else []
         return {
             "patient": patient,

@@ -141,8 +141,8 @@ class CallbackRequestAdmin(
         # A reference finds the patient's other requests with it: one person's requests come up together.
         reference = search_term.strip().upper()
         if reference.startswith("CB-"):
-            patient = CallbackRequest.objects.filter(reference=reference).values("patient_id")
-            results |= queryset.filter(patient_id__in=patient)
+            patient = CallbackRequest.objects.filter(reference=reference).values("patient_record_id")
+            results |= queryset.filter(patient_record_id__in=patient)
         return results, may_have_duplicates
 
     # Bulk actions: each row goes through the workflow; the message says what happened and what was refused.

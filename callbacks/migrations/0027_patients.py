@@ -88,7 +88,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name="callbackrequest",
-            name="patient",
+            name="patient_record",
             field=models.ForeignKey(
                 blank=True,
                 null=True,

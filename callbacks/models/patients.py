@@ -14,7 +14,7 @@ from callbacks.models.requests import AppendOnlyModel, PostgresTrigramIndex, cli
 class Patient(models.Model):
     """A person the clinic knows, with the name and phone number of the request that first made them.
 
-    Requests point here (`CallbackRequest.patient`); nothing else does. ``name_key`` is the name as the matching
+    Requests point here (`CallbackRequest.patient_record`); nothing else does. ``name_key`` is the name as the matching
     rule compares it (`callbacks.patients.matching.name_key`): a new request whose phone and name key both match
     joins this patient by itself, a request matching the phone only is offered to staff (never merged).
     """

@@ -107,7 +107,7 @@ class CallbackRequest(models.Model):
     )
     # The person this request is from (`callbacks.patients`): every request gets one when it arrives; none only
     # for a request stored before patients existed and not yet given one (the bench's raw fill).
-    patient = models.ForeignKey(
+    patient_record = models.ForeignKey(
         "callbacks.Patient", null=True, blank=True, on_delete=models.PROTECT, related_name="requests"
     )
     # The intake questionnaire answered with this request (none for requests made before intake existed).

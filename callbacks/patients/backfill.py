@@ -15,14 +15,14 @@ _POSTGRES = [
     INSERT INTO callbacks_patient (name, name_key, phone, created_at)
     SELECT DISTINCT ON (phone, key) name, key, phone, created_at
     FROM (SELECT name, lower(btrim(regexp_replace(name, '\s+', ' ', 'g'))) AS key, phone, created_at
-          FROM callbacks_callbackrequest WHERE patient_id IS NULL) AS r
+          FROM callbacks_callbackrequest WHERE patient_record_id IS NULL) AS r
     WHERE NOT EXISTS (SELECT 1 FROM callbacks_patient p WHERE p.phone = r.phone AND p.name_key = r.key)
     ORDER BY phone, key, created_at
     """,
     r"""
-    UPDATE callbacks_callbackrequest AS r SET patient_id = p.id
+    UPDATE callbacks_callbackrequest AS r SET patient_record_id = p.id
     FROM callbacks_patient AS p
-    WHERE r.patient_id IS NULL AND p.phone = r.phone
+    WHERE r.patient_record_id IS NULL AND p.phone = r.phone
       AND p.name_key = lower(btrim(regexp_replace(r.name, '\s+', ' ', 'g')))
     """,
 ]
@@ -36,7 +36,7 @@ def patients_backfill(connection) -> int:
             cursor.execute(_POSTGRES[1])
             return cursor.rowcount
         cursor.execute(
-            "SELECT id, name, phone, created_at FROM callbacks_callbackrequest WHERE patient_id IS NULL "
+            "SELECT id, name, phone, created_at FROM callbacks_callbackrequest WHERE patient_record_id IS NULL "
             "ORDER BY created_at, id"
         )
         rows = cursor.fetchall()
@@ -57,6 +57,6 @@ def patients_backfill(connection) -> int:
                     found = cursor.fetchone()
                 patients[key] = found[0]
             cursor.execute(
-                "UPDATE callbacks_callbackrequest SET patient_id = %s WHERE id = %s", [patients[key], request_id]
+                "UPDATE callbacks_callbackrequest SET patient_record_id = %s WHERE id = %s", [patients[key], request_id]
             )
         return len(rows)

@@ -29,7 +29,7 @@ def patient_offers_for_request(*, request: CallbackRequest) -> list[Patient]:
     )
     return list(
         Patient.objects.filter(phone=request.phone)
-        .exclude(pk=request.patient_id or 0)
+        .exclude(pk=request.patient_record_id or 0)
         .exclude(pk__in=turned_down.exclude(patient_id=None))
         .order_by("pk")
     )
@@ -37,13 +37,13 @@ def patient_offers_for_request(*, request: CallbackRequest) -> list[Patient]:
 
 def patient_requests(*, patient: Patient) -> QuerySet[CallbackRequest]:
     """A patient's requests, newest first, each with its appointment (if any)."""
-    return CallbackRequest.objects.filter(patient=patient).select_related("appointment").order_by("-created_at")
+    return CallbackRequest.objects.filter(patient_record=patient).select_related("appointment").order_by("-created_at")
 
 
 def patient_appointments(*, patient: Patient) -> QuerySet[Appointment]:
     """A patient's appointments (through their requests), newest first."""
     return (
-        Appointment.objects.filter(request__patient=patient)
+        Appointment.objects.filter(request__patient_record=patient)
         .select_related("request", "service", "practitioner")
         .order_by("-starts_at")
     )

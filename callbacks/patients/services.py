@@ -45,8 +45,8 @@ def patient_attach_new_request(*, request: CallbackRequest, actor: AbstractBaseU
     action = PatientLinkEvent.Action.MATCHED
     if patient is None:
         patient, action = _patient_new(request), PatientLinkEvent.Action.NEW
-    request.patient = patient
-    request.save(update_fields=["patient"])
+    request.patient_record = patient
+    request.save(update_fields=["patient_record"])
     _record(request=request, patient=patient, action=action, actor=actor)
     return patient
 
@@ -73,15 +73,15 @@ def request_patient_link(*, request: CallbackRequest, patient: Patient, actor: A
 
     Raises `PatientLinkRefused` when the request is already that patient's."""
     locked = CallbackRequest.objects.select_for_update().get(pk=request.pk)
-    if locked.patient_id == patient.pk:
+    if locked.patient_record_id == patient.pk:
         raise PatientLinkRefused(f"{locked.reference} is already linked to patient {patient.number}.")
-    previous = Patient.objects.filter(pk=locked.patient_id).first()
-    locked.patient = patient
-    locked.save(update_fields=["patient", "updated_at"])
+    previous = Patient.objects.filter(pk=locked.patient_record_id).first()
+    locked.patient_record = patient
+    locked.save(update_fields=["patient_record", "updated_at"])
     _record(request=locked, patient=patient, action=PatientLinkEvent.Action.LINKED, actor=actor, previous=previous)
     if previous is not None:
         patient_delete_if_empty(patient_id=previous.pk)
-    request.patient = patient
+    request.patient_record = patient
     logger.info("request %s linked to patient %s by user %s", locked.reference, patient.pk, actor.pk)
     return patient
 
@@ -93,17 +93,17 @@ def request_patient_unlink(*, request: CallbackRequest, actor: AbstractBaseUser)
 
     Raises `PatientLinkRefused` when the request is its patient's only one (there is nothing to unlink from)."""
     locked = CallbackRequest.objects.select_for_update().get(pk=request.pk)
-    previous = Patient.objects.filter(pk=locked.patient_id).first()
+    previous = Patient.objects.filter(pk=locked.patient_record_id).first()
     if previous is not None and not previous.requests.exclude(pk=locked.pk).exists():
         raise PatientLinkRefused(f"{locked.reference} is the only request of patient {previous.number}.")
     patient = _patient_new(locked)
-    locked.patient = patient
-    locked.save(update_fields=["patient", "updated_at"])
+    locked.patient_record = patient
+    locked.save(update_fields=["patient_record", "updated_at"])
     _record(request=locked, patient=patient, action=PatientLinkEvent.Action.UNLINKED, actor=actor, previous=previous)
     if previous is not None:
         # Unlinking says "not the same person": the page does not offer the patient it left straight back.
         _record(request=locked, patient=previous, action=PatientLinkEvent.Action.NOT_SAME, actor=actor)
-    request.patient = patient
+    request.patient_record = patient
     logger.info("request %s unlinked from patient %s by user %s", locked.reference, previous and previous.pk, actor.pk)
     return patient
 

@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 def patient_export_document(patient: Patient) -> dict:
     """The patient as the clinic holds them, and each of their requests' own document, oldest first."""
-    requests = CallbackRequest.objects.filter(patient=patient).order_by("created_at", "pk")
+    requests = CallbackRequest.objects.filter(patient_record=patient).order_by("created_at", "pk")
     return {
         "format": f"clinic-patient-data/{EXPORT_FORMAT_VERSION}",
         "clinic": settings.CLINIC_NAME,
@@ -39,7 +39,7 @@ def patient_export(*, patient: Patient, actor: AbstractBaseUser) -> bytes:
     each request's reference and one for the patient's number."""
     document = patient_export_document(patient)
     now = timezone.now()
-    requests = list(CallbackRequest.objects.filter(patient=patient).only("pk", "reference"))
+    requests = list(CallbackRequest.objects.filter(patient_record=patient).only("pk", "reference"))
     RequestEvent.objects.bulk_create(
         RequestEvent(request=request, actor=actor, at=now, action=RequestEvent.Action.EXPORTED, after="JSON file")
         for request in requests
@@ -59,7 +59,7 @@ def patient_erase(*, patient: Patient, actor: AbstractBaseUser) -> list[str]:
     one entry per request and one for the patient's number. Returns the erased requests' references."""
     locked = Patient.objects.select_for_update().get(pk=patient.pk)
     references = []
-    for request in CallbackRequest.objects.filter(patient=locked).order_by("pk"):
+    for request in CallbackRequest.objects.filter(patient_record=locked).order_by("pk"):
         callback_request_erase(request=request, actor=actor)
         references.append(request.reference)
     number = locked.number

@@ -68,7 +68,7 @@ def callback_requests_purge_expired(*, now: dt.datetime | None = None, batch_siz
                 callback_requests_expired(now=now)
                 .select_for_update(skip_locked=True)
                 .order_by("pk")
-                .values_list("pk", "questionnaire_response_id", "patient_id")[:batch_size]
+                .values_list("pk", "questionnaire_response_id", "patient_record_id")[:batch_size]
             )
             if not batch:
                 break

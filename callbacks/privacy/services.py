@@ -178,7 +178,7 @@ def callback_request_erase(*, request: CallbackRequest, actor: AbstractBaseUser)
     # The request (and its follow-ups) protect their responses, so the request goes first.
     locked.delete()
     # A patient whose last request this was goes too (their name and phone would outlive it otherwise).
-    patient_delete_if_empty(patient_id=locked.patient_id)
+    patient_delete_if_empty(patient_id=locked.patient_record_id)
     questionnaire_responses_delete(response_ids=response_ids)
     sessions = sessions_of_request_delete(reference=reference)
     entry = PrivacyLogEntry.objects.create(action=PrivacyLogEntry.Action.ERASED, reference=reference, actor=actor)

@@ -188,6 +188,10 @@ def test_triage_group_has_only_what_triage_needs():
         "view_outcome_report",
         # Online request capacity (issue 24): the desk knows first when the clinic is full.
         "view_intakecapacity",
+        # One patient across many requests (issue 26): see patients, link and unlink requests, read the links.
+        "view_patient",
+        "change_patient",
+        "view_patientlinkevent",
         "change_intakecapacity",
     }
     assert "export_callbackrequest" not in codenames

@@ -52,21 +52,21 @@ def test_the_name_key_ignores_case_and_spacing(name, key):
 def test_the_same_phone_and_name_join_the_same_patient_by_themselves_and_it_is_recorded():
     first = new_request()
     second = new_request(name="  jane SMITH")
-    assert first.patient is not None
-    assert second.patient_id == first.patient_id
+    assert first.patient_record is not None
+    assert second.patient_record_id == first.patient_record_id
     event = PatientLinkEvent.objects.get(request=second)
     assert event.action == PatientLinkEvent.Action.MATCHED
     assert event.actor is None
-    assert event.patient_number == first.patient.number
+    assert event.patient_number == first.patient_record.number
     assert PatientLinkEvent.objects.get(request=first).action == PatientLinkEvent.Action.NEW
 
 
 def test_the_same_phone_with_another_name_is_offered_never_merged():
     first = new_request()
     other = new_request(name="Tom Smith")
-    assert other.patient_id != first.patient_id
-    assert patient_offers_for_request(request=other) == [first.patient]
-    assert patient_offers_for_request(request=first) == [other.patient]
+    assert other.patient_record_id != first.patient_record_id
+    assert patient_offers_for_request(request=other) == [first.patient_record]
+    assert patient_offers_for_request(request=first) == [other.patient_record]
     assert patient_offers_for_request(request=new_request(phone="+447400999888")) == []
 
 
@@ -81,10 +81,10 @@ def test_staff_link_a_phone_only_match_and_the_empty_patient_goes():
     staff = UserFactory()
     first = new_request()
     other = new_request(name="J. Smith")
-    left = other.patient_id
-    request_patient_link(request=other, patient=first.patient, actor=staff)
+    left = other.patient_record_id
+    request_patient_link(request=other, patient=first.patient_record, actor=staff)
     other.refresh_from_db()
-    assert other.patient_id == first.patient_id
+    assert other.patient_record_id == first.patient_record_id
     assert not Patient.objects.filter(pk=left).exists()
     event = PatientLinkEvent.objects.filter(request=other).first()
     assert (event.action, event.actor, event.previous_number) == (
@@ -94,14 +94,14 @@ def test_staff_link_a_phone_only_match_and_the_empty_patient_goes():
     )
     assert patient_offers_for_request(request=other) == []
     with pytest.raises(PatientLinkRefused, match="already linked"):
-        request_patient_link(request=other, patient=first.patient, actor=staff)
+        request_patient_link(request=other, patient=first.patient_record, actor=staff)
 
 
 def test_not_the_same_person_stops_the_offer_and_is_kept():
     staff = UserFactory()
     first = new_request()
     other = new_request(name="Tom Smith")
-    request_patient_not_same(request=other, patient=first.patient, actor=staff)
+    request_patient_not_same(request=other, patient=first.patient_record, actor=staff)
     assert patient_offers_for_request(request=other) == []
     assert PatientLinkEvent.objects.filter(request=other, action=PatientLinkEvent.Action.NOT_SAME).count() == 1
 
@@ -114,8 +114,8 @@ def test_unlinking_gives_the_request_a_patient_of_its_own_and_history_keeps_both
         request_patient_unlink(request=new_request(phone="+447400999888"), actor=staff)
     patient = request_patient_unlink(request=second, actor=staff)
     second.refresh_from_db()
-    assert second.patient == patient != first.patient
-    assert first.patient.requests.count() == 1
+    assert second.patient_record == patient != first.patient_record
+    assert first.patient_record.requests.count() == 1
     actions = list(PatientLinkEvent.objects.filter(request=second).values_list("action", flat=True))
     assert PatientLinkEvent.Action.UNLINKED in actions and PatientLinkEvent.Action.NOT_SAME in actions
     # The patient it left is not offered straight back.
@@ -132,9 +132,9 @@ def test_the_backfill_groups_stored_requests_by_phone_and_name_and_runs_again_ha
     assert patients_backfill(connection) == 4
     for request in (a1, a2, b, c):
         request.refresh_from_db()
-    assert a1.patient_id == a2.patient_id
-    assert len({a1.patient_id, b.patient_id, c.patient_id}) == 3
-    assert a1.patient.name_key == "ann lee"
+    assert a1.patient_record_id == a2.patient_record_id
+    assert len({a1.patient_record_id, b.patient_record_id, c.patient_record_id}) == 3
+    assert a1.patient_record.name_key == "ann lee"
     assert patients_backfill(connection) == 0
     assert Patient.objects.count() == 3
 
@@ -143,15 +143,15 @@ def test_a_patients_data_is_downloaded_together_and_recorded_on_every_request():
     staff = UserFactory()
     first = new_request()
     second = new_request()
-    document = json.loads(patient_export(patient=first.patient, actor=staff))
-    assert document["patient"]["number"] == first.patient.number
+    document = json.loads(patient_export(patient=first.patient_record, actor=staff))
+    assert document["patient"]["number"] == first.patient_record.number
     assert [r["request"]["reference"] for r in document["requests"]] == [first.reference, second.reference]
     for request in (first, second):
         assert RequestEvent.objects.filter(request=request, action=RequestEvent.Action.EXPORTED).count() == 1
     logged = set(
         PrivacyLogEntry.objects.filter(action=PrivacyLogEntry.Action.EXPORTED).values_list("reference", flat=True)
     )
-    assert logged == {first.patient.number, first.reference, second.reference}
+    assert logged == {first.patient_record.number, first.reference, second.reference}
 
 
 def test_a_patient_is_erased_with_all_their_requests_and_the_log_keeps_only_references():
@@ -159,10 +159,10 @@ def test_a_patient_is_erased_with_all_their_requests_and_the_log_keeps_only_refe
     first = new_request()
     second = new_request()
     stranger = new_request(phone="+447400999888")
-    number = first.patient.number
-    assert patient_erase(patient=first.patient, actor=staff) == [first.reference, second.reference]
+    number = first.patient_record.number
+    assert patient_erase(patient=first.patient_record, actor=staff) == [first.reference, second.reference]
     assert not CallbackRequest.objects.filter(pk__in=[first.pk, second.pk]).exists()
-    assert not Patient.objects.filter(pk=first.patient_id).exists()
+    assert not Patient.objects.filter(pk=first.patient_record_id).exists()
     assert CallbackRequest.objects.filter(pk=stranger.pk).exists()
     erased = set(
         PrivacyLogEntry.objects.filter(action=PrivacyLogEntry.Action.ERASED).values_list("reference", flat=True)
@@ -174,11 +174,11 @@ def test_erasing_or_purging_a_last_request_takes_its_patient_too():
     staff = UserFactory()
     only = new_request()
     callback_request_erase(request=only, actor=staff)
-    assert not Patient.objects.filter(pk=only.patient_id).exists()
+    assert not Patient.objects.filter(pk=only.patient_record_id).exists()
     kept, old = new_request(), new_request(phone="+447400999888")
     old_time = timezone.now() - dt.timedelta(days=4000)
     CallbackRequest.objects.filter(pk=old.pk).update(created_at=old_time, updated_at=old_time)
     RequestEvent.objects.filter(request=old).update(at=old_time)
     assert callback_requests_purge_expired() >= 1
-    assert not Patient.objects.filter(pk=old.patient_id).exists()
-    assert Patient.objects.filter(pk=kept.patient_id).exists()
+    assert not Patient.objects.filter(pk=old.patient_record_id).exists()
+    assert Patient.objects.filter(pk=kept.patient_record_id).exists()
