@@ -43,7 +43,7 @@ class PatientAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
     ordering = ("-pk",)
 
     class Media:
-        css = {"all": [ADMIN_CSS]}
+        css = {"all": [ADMIN_CSS, "callbacks/admin/patients.css"]}
 
     def has_add_permission(self, request):
         # A patient is made by their first request (`callbacks.patients.services`), never by a bare form.
