@@ -178,9 +178,13 @@ def fill(count: int) -> dict[str, int]:
 
 
 _SQL_FILL = """
+INSERT INTO callbacks_patient (id, name, name_key, phone, created_at)
+SELECT i, 'Bench Patient ' || i, 'bench patient ' || i, '+4474' || lpad(i::text, 8, '0'), now()
+FROM generate_series(1, %(count)s) AS i;
+SELECT setval(pg_get_serial_sequence('callbacks_patient', 'id'), %(count)s);
 INSERT INTO callbacks_callbackrequest (reference, kind, name, phone, email, window_start, window_end, reason,
   consent_version, consent_text_sha256, consent_given_at, consent_method, status, priority, deadline, created_at,
-  updated_at, assigned_to_id, closed_at, outcome)
+  updated_at, assigned_to_id, closed_at, outcome, idempotency_key, patient_record_id)
 SELECT 'CB-S' || lpad(upper(to_hex(i)), 8, '0'), 'callback', 'Bench Patient ' || i, '+4474' || lpad(i::text, 8, '0'),
   '', created + interval '20 hours', created + interval '22 hours',
   'Lower back pain for a week, worse in the morning.', %(consent_version)s, %(sha)s, created, 'online', status,
@@ -188,7 +192,7 @@ SELECT 'CB-S' || lpad(upper(to_hex(i)), 8, '0'), 'callback', 'Bench Patient ' ||
   ELSE interval '1 day' END, created, created,
   CASE WHEN status <> 'new' OR ra < 0.3 THEN (%(staff)s::int[])[1 + floor(ra * 8)::int] END,
   CASE WHEN status = 'closed' THEN created + interval '1 day' END,
-  CASE WHEN status = 'closed' THEN (%(outcomes)s::text[])[1 + floor(ro * 7)::int] ELSE '' END
+  CASE WHEN status = 'closed' THEN (%(outcomes)s::text[])[1 + floor(ro * 7)::int] ELSE '' END, '', i
 FROM (
   SELECT i, created, ra, ro,
     CASE WHEN rp < 0.02 THEN 1 WHEN rp < 0.10 THEN 2 WHEN rp < 0.35 THEN 3 ELSE 4 END AS priority,
@@ -219,8 +223,9 @@ FROM callbacks_callbackrequest WHERE status <> 'new';
 
 
 def fill_sql(count: int) -> dict[str, int]:
-    """The proportions of `fill`, written by PostgreSQL in four statements (no notes; one call attempt and three
-    history events per request someone picked up). Much faster than the ORM for a million rows."""
+    """The proportions of `fill`, written by PostgreSQL in a few statements (no notes; one call attempt and three
+    history events per request someone picked up; each request with a patient of its own). Much faster than the ORM
+    for a million rows."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
     from django.db import connection
@@ -306,8 +311,8 @@ def main():
             started = time.perf_counter()
             print(f"Filling with {args.requests} requests...")
             totals = fill_sql(args.requests) if args.fill == "sql" else fill(args.requests)
-            # The requests were written without patients: give them theirs as migration 0027 does for a clinic's
-            # stored requests (set-based, so a million take seconds), and time it.
+            # Each request has its own patient (the SQL fill writes them with the requests); the Python fill's
+            # requests get theirs as migration 0027 gives a clinic's stored requests theirs, timed.
             from callbacks.patients.backfill import patients_backfill
 
             backfill_started = time.perf_counter()

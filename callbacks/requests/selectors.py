@@ -15,6 +15,7 @@ from callbacks.models import (
     ConsentMethod,
     FollowUp,
     Notification,
+    PatientLinkEvent,
     RequestEvent,
     StaffNote,
 )
@@ -121,10 +122,11 @@ class TimelineEntry:
 
 
 def callback_request_timeline(*, request: CallbackRequest) -> list[TimelineEntry]:
-    """Everything that happened to a request, newest first: its arrival, the workflow's changes, calls, notes.
+    """Everything that happened to a request, newest first: its arrival, the workflow's changes, calls, notes, its
+    patient links.
 
     Calls and notes come from their own records (they carry the detail); the history's own lines for them
-    are left out here so nothing shows twice. Three queries whatever the length (four for a booking taken by
+    are left out here so nothing shows twice. Four queries whatever the length (five for a booking taken by
     phone: who took it).
     """
     received = TimelineEntry(at=request.created_at, kind="received", actor="", title="Request received")
@@ -168,6 +170,18 @@ def callback_request_timeline(*, request: CallbackRequest) -> list[TimelineEntry
                 at=note.created_at, kind="note", actor=staff_display_name(note.author), title="Note", detail=note.text
             )
         )
+    # Which patient the request belongs to: the matching rule's link on arrival, staff's links and unlinks.
+    for link in PatientLinkEvent.objects.filter(request=request).select_related("actor"):
+        entries.append(
+            TimelineEntry(
+                at=link.at,
+                kind="event",
+                actor=staff_display_name(link.actor) if link.actor else "",
+                title=f"Patient: {link.get_action_display()}",
+                before=link.previous_number,
+                after=link.patient_number,
+            )
+        )
     # Same instant: keep the order of the kinds above (the arrival before anything done about it).
     order = {"received": 0, "event": 1, "call": 2, "note": 3}
     return sorted(entries, key=lambda entry: (entry.at, order[entry.kind]), reverse=True)
@@ -183,6 +197,7 @@ FIELD_TITLES = {
     "call_attempt": "Call attempt",
     "note": "Note",
     "appointment": "Appointment",
+    "kind": "Asked for",
 }
 
 

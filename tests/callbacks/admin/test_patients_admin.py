@@ -51,6 +51,7 @@ def patient_action(request, action):
 def test_the_request_page_offers_a_phone_only_match_and_links_it(desk):
     first = new_request()
     other = new_request(name="J Smith")
+    left = other.patient_record_id
     page = text(desk.get(change_url(other)))
     assert f"Same phone number: patient {first.patient_record.number}, Jane Smith. The same person?" in page
     response = desk.post(patient_action(other, "link"), {"patient": first.patient_record_id})
@@ -58,6 +59,8 @@ def test_the_request_page_offers_a_phone_only_match_and_links_it(desk):
     page = text(desk.get(change_url(other)))
     assert f"{other.reference} is now linked to patient {first.patient_record.number}" in page
     assert f"Patient {first.patient_record.number}, Jane Smith: 1 other request" in page
+    # The request's timeline says who linked it, from which patient to which.
+    assert f"Patient: Linked by staff: P-{left:06d} → {first.patient_record.number}" in page
     assert "Same phone number" not in page
 
 
