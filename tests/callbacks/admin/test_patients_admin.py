@@ -119,6 +119,8 @@ def test_searching_the_queue_by_reference_brings_the_patients_other_requests(des
 
 def test_the_privacy_officer_downloads_a_patients_whole_record(officer):
     first, second = new_request(), new_request()
+    request_page = text(officer.get(change_url(first)))
+    assert f"This request only. Patient {first.patient_record.number} has 1 other request" in request_page
     url = reverse("admin:callbacks_patient_privacy_export", args=[first.patient_record_id])
     assert f"({first.reference}, {second.reference})" in text(officer.get(url))
     response = officer.post(url)
