@@ -34,7 +34,7 @@ LINK_PERMISSION = "callbacks.change_patient"
 class PatientAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
     list_display = ("number_shown", "name", "phone_shown", "created_at")
     list_display_links = ("number_shown",)
-    search_fields = ("name", "phone", "=requests__reference")
+    search_fields = ("name", "phone")
     search_help_text = (
         "Name, phone number (typed any way: 07400 123456, +44 7400 123456...) or one of their requests' references."
     )
@@ -69,6 +69,10 @@ class PatientAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
         term = search_term.strip()
         if term.upper().startswith("P-") and term[2:].isdigit():
             return queryset.filter(pk=int(term[2:])), False
+        if term.upper().startswith("CB-"):
+            # A request's reference: its patient (a subquery on the unique reference, no join of every request).
+            owner = CallbackRequest.objects.filter(reference=term.upper()).values("patient_record_id")
+            return queryset.filter(pk__in=owner), False
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         variants = phone_search_variants(search_term)
         if variants:
