@@ -221,3 +221,27 @@ def test_book_for_a_caller_with_an_unknown_phone_books_at_once(desk, service, pr
     )
     assert response.status_code == 302
     assert Appointment.objects.count() == 1
+
+
+def test_a_request_whose_appointment_was_cancelled_books_a_new_request_for_the_same_patient(
+    desk, service, practitioner
+):
+    first = book(service, practitioner, a_free_slot(service).starts_at)
+    Appointment.objects.filter(pk=first.pk).update(status=Appointment.Status.CANCELLED)
+    request = first.request
+    page = desk.get(reverse("admin:callbacks_callbackrequest_change", args=[request.pk]))
+    assert "A new request for the same patient, with these details." in text(page)
+    slot = a_free_slot(service, days_ahead=3)
+    url = f"{BOOK}?service={service.pk}&practitioner=&day={slot.local_start.date().isoformat()}&request={request.pk}"
+    assert "is closed or already had an appointment" in text(desk.get(url))
+    # A new request: the consent is asked again, by phone; the details come prefilled.
+    refused = desk.post(url, {"slot": slot.key, "name": "Alex Example", "phone": "+447400123456", "reason": "Again."})
+    assert "Book only once the caller has agreed" in text(refused)
+    response = desk.post(
+        url,
+        {"slot": slot.key, "name": "Alex Example", "phone": "+447400123456", "reason": "Again.", "consent": "on"},
+    )
+    assert response.status_code == 302
+    new = CallbackRequest.objects.exclude(pk=request.pk).get()
+    assert new.appointment.starts_at == slot.starts_at
+    assert new.patient_record_id == request.patient_record_id
