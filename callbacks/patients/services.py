@@ -5,7 +5,7 @@ from which patient to which) in the same transaction."""
 import logging
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from callbacks.models import CallbackRequest, Patient, PatientLinkEvent, patient_number
@@ -37,10 +37,20 @@ def _patient_new(request: CallbackRequest) -> Patient:
     )
 
 
+# The class of the advisory locks below (PostgreSQL's two-number form), so they never meet another lock's numbers.
+PHONE_LOCK_CLASS = 26
+
+
 def patient_attach_new_request(*, request: CallbackRequest, actor: AbstractBaseUser | None = None) -> Patient:
     """Give a request that has just been stored its patient, by the matching rule (`callbacks.patients.matching`):
     the patient with the same phone number and name, else a new patient. Call inside the request's transaction.
-    ``actor`` is who took the request by phone (None for a patient's own), for the history line."""
+    ``actor`` is who took the request by phone (None for a patient's own), for the history line.
+
+    Two requests from one phone number arriving at the same instant take turns (a transaction lock on the number,
+    on PostgreSQL), so the second finds the patient the first made instead of making a twin."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [PHONE_LOCK_CLASS, str(request.phone)])
     patient = patient_exact_match(phone=str(request.phone), name=request.name)
     action = PatientLinkEvent.Action.MATCHED
     if patient is None:

@@ -3,6 +3,8 @@ history, the backfill of requests stored before patients, and a patient's data d
 
 import datetime as dt
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connection
@@ -182,3 +184,24 @@ def test_erasing_or_purging_a_last_request_takes_its_patient_too():
     assert callback_requests_purge_expired() >= 1
     assert not Patient.objects.filter(pk=old.patient_record_id).exists()
     assert Patient.objects.filter(pk=kept.patient_record_id).exists()
+
+
+SENDERS = 12
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_requests_from_one_number_sent_at_the_same_instant_make_one_patient():
+    barrier = threading.Barrier(SENDERS, timeout=60)
+
+    def send(_):
+        try:
+            barrier.wait()
+            return new_request().patient_record_id
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=SENDERS) as pool:
+        patients = set(pool.map(send, range(SENDERS)))
+    assert len(patients) == 1
+    assert Patient.objects.count() == 1
