@@ -136,8 +136,6 @@ class PatientAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
         return TemplateResponse(request, "admin/callbacks/patient/change_form.html", context)
 
     def _privacy_patient(self, request, object_id, permission: str) -> Patient:
-        if request.method not in ("GET", "POST"):
-            raise PermissionDenied
         if not request.user.has_perm(permission):
             raise PermissionDenied
         patient = self.get_object(request, unquote(object_id))
