@@ -145,6 +145,10 @@ class AppointmentAdmin(OfferedLookupsOnlyMixin, ListedPrivacyMixin, admin.ModelA
             path("book/", view(diary.book_view), name="callbacks_appointment_book"),
             path("my-calendar-feed/", view(diary.feed_view), name="callbacks_appointment_feed"),
             path("<str:object_id>/move/", view(diary.move_view), name="callbacks_appointment_move"),
+            path("<str:object_id>/cancel/", view(diary.cancel_view), name="callbacks_appointment_cancel"),
+            path(
+                "<str:object_id>/cancel/undo/", view(diary.cancel_undo_view), name="callbacks_appointment_cancel_undo"
+            ),
             path(
                 "<str:object_id>/diary/<slug:action>/",
                 view(diary.diary_action_view),

@@ -277,9 +277,15 @@ class CallbackRequestAdmin(
             "appointment_can_act": request.user.has_perm("callbacks.change_appointment"),
             "appointment_urls": {
                 action: reverse("admin:callbacks_appointment_diary_action", args=[appointment.pk, action])
-                for action in ("confirm", "decline", "cancel")
+                for action in ("confirm", "decline")
             }
-            | {"move": reverse("admin:callbacks_appointment_move", args=[appointment.pk])},
+            | {
+                action: reverse(f"admin:callbacks_appointment_{action}", args=[appointment.pk])
+                for action in ("move", "cancel", "cancel_undo")
+            },
+            "appointment_undo_until": appointment.cancel_undo_until
+            if appointment.cancel_undo_until and appointment.cancel_undo_until > timezone.now()
+            else None,
             "here": reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk]),
             "diary_day_url": reverse("admin:callbacks_appointment_diary")
             + f"?view=day&day={day.isoformat()}&practitioner={appointment.practitioner_id}",
