@@ -88,7 +88,7 @@ class CallbackRequestAdmin(
 
     class Media:
         css = {"all": [ADMIN_CSS, "intake/admin.css"]}
-        js = ["callbacks/admin/scroll_regions.js"]
+        js = ["callbacks/admin/scroll_regions.js", "callbacks/admin/request_page.js"]
 
     def get_fields(self, request, obj=None):
         if request.user.has_perm("callbacks.view_consent_proof"):
@@ -233,6 +233,10 @@ class CallbackRequestAdmin(
             "possible_red_flags": summary.possible_red_flags if summary else (),
             "timeline": callback_request_timeline(request=obj),
             "workflow_forms": self.workflow_forms(request, obj, bound),
+            # The form a refused action re-shows, for the error summary at the top of the page.
+            "workflow_refused": next(iter((bound or {}).values()), None),
+            # The action just done (``?done=call``): its section shows the result where the page lands.
+            "done": request.GET.get("done", ""),
             "can_change": self.has_change_permission(request, obj),
             "is_assigned_to_me": obj.assigned_to_id == request.user.pk,
             "assigned_name": staff_display_name(obj.assigned_to),

@@ -89,6 +89,11 @@ WORKFLOW_ACTIONS: dict[str, tuple[type[forms.Form], str, Callable[..., str]]] = 
 FORMS_SHOWN = ("assign", "status", "call", "schedule", "priority", "note")
 
 
+def action_anchor(action: str) -> str:
+    """The id of the form an action comes from ("Clear planned call" is a button of the "Next call" form)."""
+    return "schedule" if action == "unschedule" else action.replace("_", "-")
+
+
 class WorkflowAdminMixin:
     """The workflow controls on a request's page: one small form per action, each POSTed to its own URL."""
 
@@ -152,7 +157,8 @@ class WorkflowAdminMixin:
                 form.add_error(None, exc)
             else:
                 self.message_user(request, message, messages.SUCCESS)
-                return HttpResponseRedirect(change_url)
+                # Back to the section acted on, not the top of a long page (on a phone, thousands of pixels).
+                return HttpResponseRedirect(f"{change_url}?done={action}#act-{action_anchor(action)}")
         self.message_user(request, "Nothing was changed: " + self._error_text(form), messages.ERROR)
         page_request = copy.copy(request)
         page_request.method = "GET"
