@@ -90,8 +90,9 @@ FORMS_SHOWN = ("assign", "status", "call", "schedule", "priority", "note")
 
 
 def action_anchor(action: str) -> str:
-    """The id of the form an action comes from ("Clear planned call" is a button of the "Next call" form)."""
-    return "schedule" if action == "unschedule" else action.replace("_", "-")
+    """The id of the form an action comes back to: its own, or for "Clear planned call" the "Next call" form it is a
+    button of, and for "Assign to me" (a form that is gone once used) the assignment form."""
+    return {"unschedule": "schedule", "assign_me": "assign"}.get(action, action)
 
 
 class WorkflowAdminMixin:

@@ -227,9 +227,9 @@ def appointment_cancel_undo(*, appointment: Appointment, user: AbstractBaseUser)
         locked = (
             Appointment.objects.select_for_update().select_related("request", "practitioner").get(pk=appointment.pk)
         )
-        if locked.status != Appointment.Status.CANCELLED or locked.cancel_undo_until is None:
-            raise CancelNotUndone("This appointment has no cancellation to undo.")
-        if locked.cancel_undo_until <= now:
+        if locked.status != Appointment.Status.CANCELLED or not locked.status_before_cancel:
+            raise CancelNotUndone("This appointment has no cancellation by the clinic to undo.")
+        if locked.cancel_undo_until is None or locked.cancel_undo_until <= now:
             raise CancelNotUndone("The time to undo has passed: the patient has been told of the cancellation.")
         if locked.starts_at <= now:
             raise CancelNotUndone("The appointment's time has come: book a new one instead.")
