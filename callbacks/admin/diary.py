@@ -366,11 +366,12 @@ def book_view(model_admin, request):
 
 
 def _slot_at(slots, at: str | None, day: str | None) -> str | None:
-    """The key of the first free slot starting at ``at`` (HH:MM, clinic time) on ``day``, if there is one."""
+    """The key of the first free slot starting at ``at`` (HH:MM, clinic time) or after it on ``day``, if there is
+    one (a free stretch of the diary can start between two slot times, after a longer appointment)."""
     if not at or not day:
         return None
     for slot in slots:
-        if slot.local_start.date().isoformat() == day and f"{slot.local_start:%H:%M}" == at:
+        if slot.local_start.date().isoformat() == day and f"{slot.local_start:%H:%M}" >= at:
             return slot.key
     return None
 
