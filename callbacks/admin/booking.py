@@ -127,7 +127,17 @@ class AppointmentAdmin(OfferedLookupsOnlyMixin, ListedPrivacyMixin, admin.ModelA
     search_help_text = "Reference (e.g. CB-7KQ2M), the patient's name, or their phone number typed any way."
     actions = ["confirm", "decline"]
     list_per_page = 100
-    fields = ("service", "practitioner", "starts_at", "ends_at", "status", "request_link", "decided_by", "decided_at")
+    fields = (
+        "service",
+        "practitioner",
+        "starts_at",
+        "ends_at",
+        "status",
+        "cancel_reason",
+        "request_link",
+        "decided_by",
+        "decided_at",
+    )
     readonly_fields = fields
 
     class Media:

@@ -119,6 +119,7 @@ def diary_view(model_admin, request):
         week_view_url=link(view="week"),
         here=request.get_full_path(),
         today=local_today(),
+        horizon_last_day=booking_horizon_last_day(by_staff=True),
         is_popup=False,
     )
 

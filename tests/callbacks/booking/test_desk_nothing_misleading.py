@@ -261,6 +261,9 @@ def test_a_move_by_staff_moves_the_requests_deadline_to_the_new_time(service, pr
     request.refresh_from_db()
     assert request.deadline <= sooner.starts_at
     assert request.window_start == sooner.starts_at
+    # The patient is told, on the channel they gave (the e-mail with the calendar file that moves their event).
+    moved = Notification.objects.get(request=request, kind=Notification.Kind.BOOKING_MOVED)
+    assert moved.recipient == "alex@example.com"
 
 
 def test_the_move_page_shows_the_phone_then_days_then_a_days_times(desk, service, practitioner):
@@ -300,3 +303,17 @@ def test_the_appointments_list_finds_a_patient_by_name_phone_or_reference(desk, 
     term = appointment.request.reference if typed == "CB-" else typed
     response = desk.get(reverse("admin:callbacks_appointment_changelist"), {"q": term})
     assert list(response.context["cl"].result_list) == [appointment]
+
+
+def test_copying_hours_to_no_day_shows_the_error_summary(admin_client, practitioner):
+    url = reverse("admin:callbacks_practitioner_copy_hours", args=[practitioner.pk])
+    html = admin_client.post(url, {"from_weekday": "0"}).content.decode()
+    summary = html.index('id="error-summary"')
+    assert "Tick at least one day to copy to." in html[summary:]
+    assert 'href="#id_to_weekdays_0"' in html[summary:]
+
+
+def test_the_diary_offers_no_booking_link_on_a_closed_day_or_beyond_the_horizon(desk, service, practitioner):
+    beyond = booking_horizon_last_day(by_staff=True) + dt.timedelta(days=1)
+    html = desk.get(f"{DIARY}?view=day&day={beyond.isoformat()}").content.decode()
+    assert "Free (" in html and "desk-free-book" not in html
