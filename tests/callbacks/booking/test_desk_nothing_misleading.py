@@ -143,6 +143,7 @@ def test_a_refused_booking_without_consent_shows_the_focused_error_summary_first
     assert summary < html.index("1. Service and free times")  # at the top, before any form
     assert 'href="#id_consent"' in html[summary:]
     assert "Book only once the caller has agreed" in html[summary:]
+    assert "What you typed is kept. Nothing has been booked." in text(response)
     assert not Appointment.objects.exists()
 
 
