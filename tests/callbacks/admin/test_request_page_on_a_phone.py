@@ -20,7 +20,7 @@ def test_the_work_comes_before_the_answers_and_the_answers_fold(triage_client, e
     html = triage_client.get(change_url(emergency_request)).content.decode()
     assert html.index('id="act-call"') < html.index('id="questionnaire"')
     assert html.index('href="tel:+447700900123"') < html.index('id="questionnaire"')
-    assert '<details class="triage-fold" open data-fold-narrow>' in html
+    assert '<details class="intake-answers-fold" open data-fold-narrow>' in html
     assert "callbacks/admin/request_page.js" in html
 
 
