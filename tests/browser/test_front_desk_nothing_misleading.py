@@ -174,3 +174,40 @@ def test_an_empty_diary_time_books_and_the_printed_week_has_no_blank_page(
             len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf))
         ]
         assert max(counts) == pages, f"{view}: {max(counts)} printed pages"
+
+
+def test_the_desks_changed_pages_are_valid_html(vnu, tmp_path, settings, clinic_day):  # noqa: F811
+    from django.test import Client
+
+    from tests.browser.test_front_desk import triage_staff_group
+    from tests.browser.tools import html_errors
+    from tests.factories import UserFactory
+
+    service, practitioner, day, booking = clinic_day
+    staff = UserFactory(username="val.idator")
+    staff.groups.add(triage_staff_group())
+    client = Client()
+    client.force_login(staff)
+    move = reverse("admin:callbacks_appointment_move", args=[booking.pk])
+    cancel = reverse("admin:callbacks_appointment_cancel", args=[booking.pk])
+    book = reverse("admin:callbacks_appointment_book")
+    documents = {
+        "move: days": client.get(move).content.decode(),
+        "move: times": client.get(f"{move}?day={day.isoformat()}").content.decode(),
+        "move refused": client.post(f"{move}?day={day.isoformat()}", {"slot": ""}).content.decode(),
+        "cancel": client.get(cancel).content.decode(),
+        "cancel refused": client.post(cancel, {"reason": ""}).content.decode(),
+        "diary": client.get(reverse("admin:callbacks_appointment_diary") + f"?day={day.isoformat()}").content.decode(),
+        "book from the diary": client.get(
+            f"{book}?practitioner={practitioner.pk}&day={day.isoformat()}&at=11:00"
+        ).content.decode(),
+        "book refused": client.post(
+            f"{book}?service={service.pk}&day={day.isoformat()}", {"name": "Chris"}
+        ).content.decode(),
+        "request": client.get(
+            reverse("admin:callbacks_callbackrequest_change", args=[booking.request_id])
+        ).content.decode(),
+    }
+    client.post(cancel, {"reason": "Practitioner ill"})
+    documents["cancelled, undo offered"] = client.get(cancel).content.decode()
+    assert html_errors(documents, tmp_path) == {}
