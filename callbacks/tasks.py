@@ -4,8 +4,8 @@ from celery import shared_task
 from django.conf import settings
 from django.core.management import call_command
 
+from callbacks.booking import desk, waitlist
 from callbacks.booking import services as booking
-from callbacks.booking import waitlist
 from callbacks.notifications import delivery, outbox, transports
 from callbacks.privacy import retention as privacy
 from callbacks.requests import followup_schedule
@@ -63,3 +63,10 @@ def appointments_remind() -> int:
 @shared_task(name="callbacks.tasks.follow_ups_send_due", acks_late=True, soft_time_limit=120, time_limit=180)
 def follow_ups_send_due() -> int:
     return followup_schedule.follow_ups_send_due()
+
+
+@shared_task(
+    name="callbacks.tasks.appointment_cancellations_release", acks_late=True, soft_time_limit=60, time_limit=90
+)
+def appointment_cancellations_release() -> int:
+    return desk.appointment_cancellations_release()

@@ -342,6 +342,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "callbacks.tasks.follow_ups_send_due",
         "schedule": env.int("FOLLOW_UP_CHECK_EVERY_SECONDS", default=15 * 60),
     },
+    # A cancellation's undo time runs out: its held e-mail and the waitlist's offers go (every half-minute, so a
+    # three-minute grace ends within half a minute of its time).
+    "callbacks-cancellations-release": {
+        "task": "callbacks.tasks.appointment_cancellations_release",
+        "schedule": 30,
+    },
     "sessions-clear-expired": {
         "task": "callbacks.tasks.sessions_clear_expired",
         "schedule": crontab(hour=3, minute=45),
@@ -389,6 +395,9 @@ if CLINIC_HOLIDAYS_COUNTRY:
         holidays.country_holidays(CLINIC_HOLIDAYS_COUNTRY, subdiv=CLINIC_HOLIDAYS_SUBDIVISION or None)
     except NotImplementedError as exc:
         raise ImproperlyConfigured(f"CLINIC_HOLIDAYS_COUNTRY / CLINIC_HOLIDAYS_SUBDIVISION: {exc}") from None
+# A cancellation by the front desk can be undone for this long: the patient's e-mail and the waitlist's offers of
+# the freed time wait for it (0: they go at once and there is no undo).
+CLINIC_CANCEL_UNDO_MINUTES = env.int("CLINIC_CANCEL_UNDO_MINUTES", default=3)
 CLINIC_CALLBACK_WINDOW_MINUTES = env.int("CLINIC_CALLBACK_WINDOW_MINUTES", default=120)
 CLINIC_CALLBACK_DAYS_AHEAD = env.int("CLINIC_CALLBACK_DAYS_AHEAD", default=14)
 CLINIC_FRONT_DESK_EMAIL = env.str("CLINIC_FRONT_DESK_EMAIL", default="frontdesk@clinic.localhost")

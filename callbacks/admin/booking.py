@@ -18,6 +18,7 @@ from callbacks.admin.privacy import ListedPrivacyMixin
 from callbacks.booking import feeds
 from callbacks.booking import services as booking
 from callbacks.models import Appointment, AvailabilityException, Practitioner, Service, WorkingHours
+from callbacks.requests.phone import phone_search_variants
 from clinic.admin_lookups import OfferedLookupsOnlyMixin
 from clinic.hours import clinic_zone
 
@@ -122,15 +123,33 @@ class AppointmentAdmin(OfferedLookupsOnlyMixin, ListedPrivacyMixin, admin.ModelA
 
     date_hierarchy = "starts_at"
     ordering = ("starts_at",)
-    search_fields = ("request__reference",)
-    search_help_text = "A request's reference, e.g. CB-7KQ2M."
+    search_fields = ("request__reference", "request__name", "request__phone")
+    search_help_text = "Reference (e.g. CB-7KQ2M), the patient's name, or their phone number typed any way."
     actions = ["confirm", "decline"]
     list_per_page = 100
-    fields = ("service", "practitioner", "starts_at", "ends_at", "status", "request_link", "decided_by", "decided_at")
+    fields = (
+        "service",
+        "practitioner",
+        "starts_at",
+        "ends_at",
+        "status",
+        "cancel_reason",
+        "request_link",
+        "decided_by",
+        "decided_at",
+    )
     readonly_fields = fields
 
     class Media:
         css = {"all": [ADMIN_CSS]}
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        # As in the queue: numbers typed as patients say them ("07700 900123") find the stored E.164 form.
+        variants = phone_search_variants(search_term)
+        if variants:
+            results |= queryset.filter(request__phone__in=variants)
+        return results, may_have_duplicates
 
     def has_add_permission(self, request):
         # Appointments come from a booking (the patient's, or the desk's "Book for a caller"), never a bare form.
@@ -145,6 +164,10 @@ class AppointmentAdmin(OfferedLookupsOnlyMixin, ListedPrivacyMixin, admin.ModelA
             path("book/", view(diary.book_view), name="callbacks_appointment_book"),
             path("my-calendar-feed/", view(diary.feed_view), name="callbacks_appointment_feed"),
             path("<str:object_id>/move/", view(diary.move_view), name="callbacks_appointment_move"),
+            path("<str:object_id>/cancel/", view(diary.cancel_view), name="callbacks_appointment_cancel"),
+            path(
+                "<str:object_id>/cancel/undo/", view(diary.cancel_undo_view), name="callbacks_appointment_cancel_undo"
+            ),
             path(
                 "<str:object_id>/diary/<slug:action>/",
                 view(diary.diary_action_view),

@@ -166,5 +166,20 @@ class MoveForm(ErrorsDescribedMixin, forms.Form):
         self.fields["slot"].choices = [("", "Choose a new time")] + [(slot.key, slot_label(slot)) for slot in slots]
 
 
+class CancelForm(ErrorsDescribedMixin, forms.Form):
+    """Why the clinic cancels (kept in the request's history; never sent to the patient)."""
+
+    reason = forms.CharField(
+        label="Why is it cancelled?",
+        max_length=200,
+        help_text="For the request's history, e.g. “practitioner ill” or “patient asked by phone”. "
+        "The patient is not shown it.",
+        error_messages={"required": "Say why the appointment is cancelled."},
+    )
+
+    def clean_reason(self):
+        return " ".join(self.cleaned_data["reason"].split())
+
+
 def local_today() -> dt.date:
     return timezone.localdate(timezone=clinic_zone())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -16,10 +17,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from callbacks.admin.desk_forms import CallerBookingForm, MoveForm, SlotSearchForm, local_today
-from callbacks.admin.display import priority_badge_html
+from callbacks.admin.desk_forms import CallerBookingForm, CancelForm, MoveForm, SlotSearchForm, local_today
+from callbacks.admin.display import phone_display, priority_badge_html
 from callbacks.admin.request_booking import RequestBookingForm, caller_matches, request_for_booking
 from callbacks.booking import desk, feeds
 from callbacks.booking import services as booking
@@ -27,14 +29,15 @@ from callbacks.booking.diary import diary_days
 from callbacks.booking.from_request import RequestNotBookable, request_bookable
 from callbacks.booking.from_request import appointment_book_for_request as book_for_request
 from callbacks.booking.reschedule import appointment_movable
-from callbacks.booking.slots import SlotTaken, slots_free
+from callbacks.booking.slots import SlotNotOffered, SlotTaken, booking_horizon_last_day, slots_free
 from callbacks.models import Appointment, Practitioner
 from callbacks.privacy import services as privacy
+from callbacks.web.day_picker import day_picker_context
+from clinic.hours import clinic_zone
 from intake.selectors import BACK_PAIN, definition_current
 from intake.services import AnswersInvalid, QuestionnaireAnswers
 
 SEARCH_DAYS = 7
-MOVE_DAYS = 14
 CAN_VIEW, CAN_BOOK, CAN_ACT = "callbacks.view_appointment", "callbacks.add_appointment", "callbacks.change_appointment"
 
 
@@ -118,6 +121,8 @@ def diary_view(model_admin, request):
         day_view_url=link(view="day"),
         week_view_url=link(view="week"),
         here=request.get_full_path(),
+        today=local_today(),
+        horizon_last_day=booking_horizon_last_day(by_staff=True),
         is_popup=False,
     )
 
@@ -136,15 +141,12 @@ def _appointment(object_id: str) -> Appointment:
 DIARY_ACTIONS = {
     "confirm": (lambda appointment, user: booking.appointment_confirm(appointment=appointment, user=user), "Confirmed"),
     "decline": (lambda appointment, user: booking.appointment_decline(appointment=appointment, user=user), "Declined"),
-    "cancel": (
-        lambda appointment, user: desk.appointment_cancel_by_clinic(appointment=appointment, user=user),
-        "Cancelled",
-    ),
 }
 
 
 def diary_action_view(model_admin, request, object_id: str, action: str):
-    """One button of the diary (POST): confirm, decline or cancel one appointment, then back where it was."""
+    """One button of the diary (POST): confirm or decline one appointment, then back where it was. (Cancelling
+    asks for a reason and a confirmation first: `cancel_view`.)"""
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     if action not in DIARY_ACTIONS:
@@ -170,7 +172,8 @@ def diary_action_view(model_admin, request, object_id: str, action: str):
 
 
 def move_view(model_admin, request, object_id: str):
-    """GET: the appointment and the free times it could move to; POST: move it there."""
+    """GET: the appointment, the patient's phone and the day picker (a day, then its free times, within the front
+    desk's booking horizon); POST: move it to the chosen time."""
     _require(request, CAN_ACT)
     appointment = _appointment(object_id)
     if not appointment_movable(appointment):
@@ -181,7 +184,9 @@ def move_view(model_admin, request, object_id: str):
             messages.WARNING,
         )
         return HttpResponseRedirect(_back(request))
-    slots = slots_free(service=appointment.service, first_day=local_today(), days=MOVE_DAYS)
+    back = _back(request)
+    picker = day_picker_context(request.GET, service=appointment.service, keep={"next": back}, by_staff=True)
+    slots = [slot for _, part in picker.get("day_parts", ()) for slot in part]
     form = MoveForm(request.POST or None, slots=slots)
     if request.method == "POST" and form.is_valid():
         slot = form.slots[form.cleaned_data["slot"]]
@@ -192,6 +197,8 @@ def move_view(model_admin, request, object_id: str):
                 practitioner_id=slot.practitioner_id,
                 user=request.user,
             )
+        except SlotNotOffered as refused:
+            form.add_error("slot", refused.reason)
         except SlotTaken:
             form.add_error("slot", "Someone else has just taken that time. Choose another one.")
         except ValueError as exc:
@@ -201,7 +208,7 @@ def move_view(model_admin, request, object_id: str):
             model_admin.message_user(
                 request, f"Moved {appointment.request.reference} to {appointment}.", messages.SUCCESS
             )
-            return HttpResponseRedirect(_back(request))
+            return HttpResponseRedirect(back)
     # The page names the patient, like the diary's lists.
     privacy.callback_requests_list_record(references=[appointment.request.reference], actor=request.user)
     return _page(
@@ -210,13 +217,99 @@ def move_view(model_admin, request, object_id: str):
         "move.html",
         f"Move appointment {appointment.request.reference}",
         appointment=appointment,
+        phone_display=phone_display(str(appointment.request.phone)),
         form=form,
-        back_url=_back(request),
+        back_url=back,
+        action_url=request.get_full_path(),
+        horizon_last_day=booking_horizon_last_day(by_staff=True),
+        request_url=reverse("admin:callbacks_callbackrequest_change", args=[appointment.request_id]),
+        **picker,
+    )
+
+
+def cancel_view(model_admin, request, object_id: str):
+    """GET: "Cancel this appointment?" with a reason to give; POST: cancel it (the patient's e-mail and the
+    waitlist wait for the undo grace). After it, the page offers the undo until the grace ends."""
+    _require(request, CAN_ACT)
+    appointment = _appointment(object_id)
+    back = _back(request)
+    form = CancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if desk.appointment_cancel_by_clinic(
+            appointment=appointment, user=request.user, reason=form.cleaned_data["reason"]
+        ):
+            appointment.refresh_from_db()
+            if appointment.cancel_undo_until:
+                until = appointment.cancel_undo_until.astimezone(clinic_zone())
+                note = f" The patient is told at {until:%H:%M} unless you undo it before then."
+            else:
+                note = ""
+            model_admin.message_user(
+                request, f"Cancelled {appointment.request.reference}, {appointment}.{note}", messages.SUCCESS
+            )
+            url = reverse("admin:callbacks_appointment_cancel", args=[appointment.pk])
+            return HttpResponseRedirect(f"{url}?{urlencode({'next': back})}")
+        appointment.refresh_from_db()
+        form.add_error(
+            None,
+            f"Nothing was changed: {appointment.request.reference} is “{appointment.get_status_display()}” "
+            "or has started.",
+        )
+    privacy.callback_requests_list_record(references=[appointment.request.reference], actor=request.user)
+    undo_open = appointment.cancel_undo_until is not None and appointment.cancel_undo_until > timezone.now()
+    return _page(
+        model_admin,
+        request,
+        "cancel.html",
+        f"Cancel appointment {appointment.request.reference}",
+        appointment=appointment,
+        phone_display=phone_display(str(appointment.request.phone)),
+        form=form,
+        back_url=back,
+        undo_open=undo_open,
+        undo_until=appointment.cancel_undo_until.astimezone(clinic_zone()) if undo_open else None,
+        can_cancel=appointment_movable(appointment),
         request_url=reverse("admin:callbacks_callbackrequest_change", args=[appointment.request_id]),
     )
 
 
+def cancel_undo_view(model_admin, request, object_id: str):
+    """POST: undo the clinic's cancellation within its grace; nothing has been sent to the patient."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    _require(request, CAN_ACT)
+    appointment = _appointment(object_id)
+    try:
+        desk.appointment_cancel_undo(appointment=appointment, user=request.user)
+    except desk.CancelNotUndone as refused:
+        model_admin.message_user(request, f"Not undone: {refused.reason}", messages.ERROR)
+    else:
+        appointment.refresh_from_db()
+        model_admin.message_user(
+            request,
+            f"Cancellation undone: {appointment.request.reference} is {appointment.get_status_display().lower()} "
+            f"again for {appointment}. Nothing was sent to the patient.",
+            messages.SUCCESS,
+        )
+    return HttpResponseRedirect(_back(request))
+
+
 # Booking for a caller -----------------------------------------------------------------------------------------
+
+
+def _search_query(query) -> dict | None:
+    """The free-time search to run: the GET query as it is, or (from an empty time in the diary: a practitioner,
+    a day and ``at``, no service) that practitioner's service when they offer only one. None: nothing to run."""
+    if query.get("service"):
+        return query
+    practitioner_id = query.get("practitioner") or ""
+    if not practitioner_id.isdigit():
+        return None
+    practitioner = Practitioner.objects.filter(pk=int(practitioner_id), active=True).first()
+    services = list(practitioner.services.filter(active=True)[:2]) if practitioner else []
+    if len(services) != 1:
+        return None
+    return {**query.dict(), "service": str(services[0].pk)}
 
 
 def book_view(model_admin, request):
@@ -226,30 +319,51 @@ def book_view(model_admin, request):
     With ``?request=<id>`` (a request's "Book an appointment") the form is prefilled from that request and the
     appointment joins it (`callbacks.booking.from_request`). Without, a caller whose phone number is a known
     patient is not booked straight away: the page shows that patient's open requests to book for instead, and
-    "Book as a new request" to go ahead."""
+    "Book as a new request" to go ahead.
+
+    An empty time clicked in the diary opens this page with its practitioner, day and time (``at``, HH:MM): that
+    time is chosen already when it is free (and the service too when the practitioner offers only one)."""
     _require(request, CAN_BOOK)
     for_request = request_for_booking(request.GET.get("request"))
-    search = SlotSearchForm(request.GET or None, initial={"day": local_today()})
+    query = _search_query(request.GET)
+    initial = {"day": local_today()}
+    if query is None and request.GET:
+        initial.update({key: request.GET[key] for key in ("practitioner", "day") if request.GET.get(key)})
+    search = SlotSearchForm(query, initial=initial)
     slots, service = [], None
+    last_day = booking_horizon_last_day(by_staff=True)
     if search.is_bound and search.is_valid():
         service = search.cleaned_data["service"]
         practitioner = search.cleaned_data["practitioner"]
-        slots = slots_free(
-            service=service,
-            first_day=max(search.cleaned_data["day"] or local_today(), local_today()),
-            days=SEARCH_DAYS,
-            practitioner_id=practitioner.pk if practitioner else None,
-        )
+        first_day = max(search.cleaned_data["day"] or local_today(), local_today())
+        if first_day > last_day:
+            search.add_error("day", f"Times can be booked up to {last_day:%A %-d %B %Y}. Choose that day or sooner.")
+            service = None
+        else:
+            slots = slots_free(
+                service=service,
+                first_day=first_day,
+                days=SEARCH_DAYS,
+                practitioner_id=practitioner.pk if practitioner else None,
+                by_staff=True,
+            )
     definition = definition_current(BACK_PAIN)
     attach = for_request is not None and request_bookable(for_request)
+    chosen = _slot_at(slots, request.GET.get("at"), request.GET.get("day"))
+    initial = {"slot": chosen} if chosen else {}
     if for_request is not None:
         form = RequestBookingForm(
-            request.POST or None, slots=slots, definition=definition, for_request=for_request, attach=attach
+            request.POST or None,
+            slots=slots,
+            definition=definition,
+            for_request=for_request,
+            attach=attach,
+            initial=initial,
         )
         # The page names the request's patient, like the diary's lists.
         privacy.callback_requests_list_record(references=[for_request.reference], actor=request.user)
     else:
-        form = CallerBookingForm(request.POST or None, slots=slots, definition=definition)
+        form = CallerBookingForm(request.POST or None, slots=slots, definition=definition, initial=initial or None)
     matches = []
     if request.method == "POST" and service is not None and form.is_valid():
         if for_request is None and not request.POST.get("book_anyway"):
@@ -265,7 +379,8 @@ def book_view(model_admin, request):
                     reverse("admin:callbacks_callbackrequest_change", args=[appointment.request_id])
                 )
     elif request.method == "POST" and service is None:
-        messages.error(request, "Choose a service and show its free times first.")
+        form.is_valid()
+        form.add_error(None, "Choose a service and show its free times first.")
     query = request.GET.copy()
     query.pop("request", None)
     return _page(
@@ -277,6 +392,7 @@ def book_view(model_admin, request):
         service=service,
         form=form,
         slots=slots,
+        last_day=last_day,
         action_url=request.get_full_path(),
         for_request=for_request,
         attach=attach,
@@ -304,6 +420,9 @@ def _book_onto(request, form: RequestBookingForm, service, definition) -> Appoin
             else None,
             confirm=data["confirm_now"],
         )
+    except SlotNotOffered as refused:
+        form.add_error("slot", refused.reason)
+        return None
     except SlotTaken:
         form.add_error("slot", "Someone else has just booked that time. Choose another one.")
         return None
@@ -317,6 +436,17 @@ def _book_onto(request, form: RequestBookingForm, service, definition) -> Appoin
     note = " Triage flagged it: read the answers before confirming." if appointment.flagged else ""
     messages.success(request, f"Booked {appointment.request.reference} ({state}) for {appointment}.{note}")
     return appointment
+
+
+def _slot_at(slots, at: str | None, day: str | None) -> str | None:
+    """The key of the first free slot starting at ``at`` (HH:MM, clinic time) or after it on ``day``, if there is
+    one (a free stretch of the diary can start between two slot times, after a longer appointment)."""
+    if not at or not day:
+        return None
+    for slot in slots:
+        if slot.local_start.date().isoformat() == day and f"{slot.local_start:%H:%M}" >= at:
+            return slot.key
+    return None
 
 
 def _book(request, form: CallerBookingForm, service, definition) -> Appointment | None:
@@ -339,6 +469,9 @@ def _book(request, form: CallerBookingForm, service, definition) -> Appointment 
             questionnaire=questionnaire if data["answers"] else None,
             confirm=data["confirm_now"],
         )
+    except SlotNotOffered as refused:
+        form.add_error("slot", refused.reason)
+        return None
     except SlotTaken:
         form.add_error("slot", "Someone else has just booked that time. Choose another one.")
         return None

@@ -90,7 +90,7 @@ class CallbackRequestAdmin(
 
     class Media:
         css = {"all": [ADMIN_CSS, "intake/admin.css", "callbacks/admin/patients.css"]}
-        js = ["callbacks/admin/scroll_regions.js"]
+        js = ["callbacks/admin/scroll_regions.js", "callbacks/admin/request_page.js"]
 
     def get_fields(self, request, obj=None):
         if request.user.has_perm("callbacks.view_consent_proof"):
@@ -247,6 +247,10 @@ class CallbackRequestAdmin(
             "possible_red_flags": summary.possible_red_flags if summary else (),
             "timeline": callback_request_timeline(request=obj),
             "workflow_forms": self.workflow_forms(request, obj, bound),
+            # The form a refused action re-shows, for the error summary at the top of the page.
+            "workflow_refused": next(iter((bound or {}).values()), None),
+            # The action just done (``?done=call``): its section shows the result where the page lands.
+            "done": request.GET.get("done", ""),
             "can_change": self.has_change_permission(request, obj),
             "is_assigned_to_me": obj.assigned_to_id == request.user.pk,
             "assigned_name": staff_display_name(obj.assigned_to),
@@ -297,9 +301,15 @@ class CallbackRequestAdmin(
             "book_from_request_url": book_url if not appointment.holds_time else "",
             "appointment_urls": {
                 action: reverse("admin:callbacks_appointment_diary_action", args=[appointment.pk, action])
-                for action in ("confirm", "decline", "cancel")
+                for action in ("confirm", "decline")
             }
-            | {"move": reverse("admin:callbacks_appointment_move", args=[appointment.pk])},
+            | {
+                action: reverse(f"admin:callbacks_appointment_{action}", args=[appointment.pk])
+                for action in ("move", "cancel", "cancel_undo")
+            },
+            "appointment_undo_until": appointment.cancel_undo_until
+            if appointment.cancel_undo_until and appointment.cancel_undo_until > timezone.now()
+            else None,
             "here": reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk]),
             "diary_day_url": reverse("admin:callbacks_appointment_diary")
             + f"?view=day&day={day.isoformat()}&practitioner={appointment.practitioner_id}",

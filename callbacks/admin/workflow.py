@@ -89,6 +89,12 @@ WORKFLOW_ACTIONS: dict[str, tuple[type[forms.Form], str, Callable[..., str]]] = 
 FORMS_SHOWN = ("assign", "status", "call", "schedule", "priority", "note")
 
 
+def action_anchor(action: str) -> str:
+    """The id of the form an action comes back to: its own, or for "Clear planned call" the "Next call" form it is a
+    button of, and for "Assign to me" (a form that is gone once used) the assignment form."""
+    return {"unschedule": "schedule", "assign_me": "assign"}.get(action, action)
+
+
 class WorkflowAdminMixin:
     """The workflow controls on a request's page: one small form per action, each POSTed to its own URL."""
 
@@ -152,7 +158,8 @@ class WorkflowAdminMixin:
                 form.add_error(None, exc)
             else:
                 self.message_user(request, message, messages.SUCCESS)
-                return HttpResponseRedirect(change_url)
+                # Back to the section acted on, not the top of a long page (on a phone, thousands of pixels).
+                return HttpResponseRedirect(f"{change_url}?done={action}#act-{action_anchor(action)}")
         self.message_user(request, "Nothing was changed: " + self._error_text(form), messages.ERROR)
         page_request = copy.copy(request)
         page_request.method = "GET"

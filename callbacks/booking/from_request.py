@@ -16,7 +16,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from callbacks.booking.services import appointment_confirm
-from callbacks.booking.slots import OVERLAP_CONSTRAINT, SlotTaken, slot_offered, slot_within_horizon, slots_nearest
+from callbacks.booking.slots import (
+    OVERLAP_CONSTRAINT,
+    SlotNotOffered,
+    SlotTaken,
+    slot_offered,
+    slot_refusal_reason,
+    slots_nearest,
+)
 from callbacks.models import Appointment, CallbackRequest, RequestEvent, Service
 from callbacks.requests.services import callback_request_priority_raise
 from callbacks.requests.workflow import moment_label
@@ -65,13 +72,17 @@ def appointment_book_for_request(
     With ``confirm`` the appointment is confirmed at once unless triage flagged it (`appointment_confirm`: the
     request becomes "Booked", follow-ups are planned once, the patient is e-mailed a calendar file).
 
-    Raises `SlotTaken` (with alternatives) when the slot is not offered or is held; `RequestNotBookable` when the
+    Raises `SlotNotOffered` (saying why) when the slot is not offered and `SlotTaken` (with alternatives) when it
+    is held; `RequestNotBookable` when the
     request is closed or holds an appointment; `intake.services.AnswersInvalid` for answers that do not fit.
     Nothing is saved then.
     """
-    slot = slot_offered(service=service, practitioner_id=practitioner_id, starts_at=starts_at)
-    if slot is None or not service.active or not slot_within_horizon(slot.starts_at):
-        raise SlotTaken(alternatives=slots_nearest(service=service, around=starts_at))
+    slot = slot_offered(service=service, practitioner_id=practitioner_id, starts_at=starts_at, by_staff=True)
+    if slot is None or not service.active:
+        raise SlotNotOffered(
+            alternatives=slots_nearest(service=service, around=starts_at, by_staff=True),
+            reason=slot_refusal_reason(service=service, starts_at=starts_at, by_staff=True),
+        )
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -123,7 +134,7 @@ def appointment_book_for_request(
                 _history(locked, staff, now, "deadline", moment_label(before_deadline), moment_label(locked.deadline))
     except _Clash:
         logger.info("slot %s already held; booking for a request refused", slot.key)
-        raise SlotTaken(alternatives=slots_nearest(service=service, around=starts_at)) from None
+        raise SlotTaken(alternatives=slots_nearest(service=service, around=starts_at, by_staff=True)) from None
     logger.info("appointment %s booked onto request %s by user %s", appointment.pk, locked.reference, staff.pk)
     if confirm and not appointment.flagged:
         appointment_confirm(appointment=appointment, user=staff)

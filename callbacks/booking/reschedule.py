@@ -23,6 +23,7 @@ from callbacks.booking.services import appointment_reminder_reset
 from callbacks.booking.slots import OVERLAP_CONSTRAINT, SlotTaken, slot_offered, slots_nearest
 from callbacks.models import Appointment, RequestEvent
 from callbacks.notifications.outbox import notifications_for_appointment_moved
+from callbacks.requests.services import callback_request_window_move
 from callbacks.requests.workflow import moment_label, patient_link_actor
 from callbacks.rules.booking import appointment_status_holds_time
 
@@ -83,8 +84,7 @@ def appointment_reschedule(
                 raise _Clash from exc
             request = locked.request
             # A booking's window is its appointment: the queue shows the new time.
-            request.window_start, request.window_end = slot.starts_at, slot.ends_at
-            request.save(update_fields=["window_start", "window_end", "updated_at"])
+            callback_request_window_move(request=request, window_start=slot.starts_at, window_end=slot.ends_at)
             RequestEvent.objects.create(
                 request=request,
                 actor=patient_link_actor(),

@@ -16,7 +16,14 @@ from django.utils import timezone
 
 from callbacks.booking.calendar import appointment_calendar_change
 from callbacks.booking.events import slot_freed_announce
-from callbacks.booking.slots import OVERLAP_CONSTRAINT, SlotTaken, slot_offered, slot_within_horizon, slots_nearest
+from callbacks.booking.slots import (
+    OVERLAP_CONSTRAINT,
+    SlotNotOffered,
+    SlotTaken,
+    slot_offered,
+    slot_refusal_reason,
+    slots_nearest,
+)
 from callbacks.models import Appointment, CallbackRequest, ConsentMethod, Notification, Service
 from callbacks.notifications.outbox import notification_for_appointment_reminder, notification_queue_once
 from callbacks.requests.followup_schedule import follow_up_schedule
@@ -58,14 +65,16 @@ def appointment_book(
     consent_method: str = ConsentMethod.ONLINE,
     consent_recorded_by=None,
     idempotency_key: str = "",
+    by_staff: bool = False,
 ) -> Appointment:
     """Book a slot: the booking request (kind booking, with its intake and notifications) and the appointment.
 
     All in one transaction: either the patient holds the slot and the request exists, or nothing is saved.
     The appointment starts as requested: staff confirm or decline it (emergency and urgent triage is flagged
-    for them, never confirmed automatically). Raises SlotTaken, with the nearest free alternatives, when the
-    slot is not offered (off the schedule, or beyond the booking horizon) or another booking holds it; the
-    database decides the latter.
+    for them, never confirmed automatically). Raises `SlotNotOffered` (a `SlotTaken` that says why) when the slot
+    is not offered (off the schedule, or beyond the booking horizon: the patients', or with ``by_staff`` the
+    front desk's), and SlotTaken when another booking holds it; the database decides the latter. Both carry the
+    nearest free alternatives.
 
     With ``idempotency_key`` (the patient's journey), a journey books once: sent again, even at the same
     instant, it books nothing more and returns the appointment booked first (`callback_request_create`).
@@ -75,9 +84,12 @@ def appointment_book(
         earlier = Appointment.objects.filter(request__idempotency_key=idempotency_key).first()
         if earlier is not None:
             return earlier
-    slot = slot_offered(service=service, practitioner_id=practitioner_id, starts_at=starts_at)
-    if slot is None or not service.active or not slot_within_horizon(slot.starts_at):
-        raise SlotTaken(alternatives=slots_nearest(service=service, around=starts_at))
+    slot = slot_offered(service=service, practitioner_id=practitioner_id, starts_at=starts_at, by_staff=by_staff)
+    if slot is None or not service.active:
+        raise SlotNotOffered(
+            alternatives=slots_nearest(service=service, around=starts_at, by_staff=by_staff),
+            reason=slot_refusal_reason(service=service, starts_at=starts_at, by_staff=by_staff),
+        )
     try:
         with transaction.atomic():
             request = callback_request_create(
@@ -117,7 +129,7 @@ def appointment_book(
                 raise _Clash from exc
     except _Clash:
         logger.info("slot %s already held; booking refused", slot.key)
-        raise SlotTaken(alternatives=slots_nearest(service=service, around=starts_at)) from None
+        raise SlotTaken(alternatives=slots_nearest(service=service, around=starts_at, by_staff=by_staff)) from None
     logger.info("appointment %s booked for request %s", appointment.pk, request.reference)
     return appointment
 

@@ -23,9 +23,13 @@ SLOT_STEP = dt.timedelta(minutes=30)
 # The clinic needs some notice to prepare; a slot starting sooner is not offered.
 MIN_NOTICE = dt.timedelta(hours=2)
 WEEKS_AHEAD = 4
-# The booking horizon: patients are offered slots from today for this many days, and nothing later is bookable
-# by them, whatever a form posts (the front desk books from its own diary).
+# The booking horizons, the one home of "how far ahead can a time be booked": patients are offered slots from
+# today for PATIENT_HORIZON_DAYS days online, and nothing later is bookable by them, whatever a form posts; the
+# front desk books further ahead (a patient who asks by phone, a course of care) up to STAFF_HORIZON_DAYS. Every
+# list of free times and every booking, move and offer reads `booking_horizon_last_day`, so a time offered is a
+# time that can be booked.
 PATIENT_HORIZON_DAYS = WEEKS_AHEAD * 7
+STAFF_HORIZON_DAYS = 26 * 7
 NEAREST_ALTERNATIVES = 6
 OVERLAP_CONSTRAINT = "cb_appointment_no_overlap"
 SLOT_KEY = re.compile(r"(?P<practitioner>[0-9]{1,9})-(?P<seconds>[0-9]{1,11})")
@@ -64,12 +68,15 @@ def slot_key_parse(key: str) -> tuple[int, dt.datetime] | None:
     return int(match["practitioner"]), dt.datetime.fromtimestamp(int(match["seconds"]), tz=dt.UTC)
 
 
-def slot_within_horizon(starts_at: dt.datetime, *, now: dt.datetime | None = None) -> bool:
-    """True when a patient could have been offered a slot starting then: before the booking horizon's end."""
-    now = now or timezone.now()
-    zone = clinic_zone()
-    last_day = now.astimezone(zone).date() + dt.timedelta(days=PATIENT_HORIZON_DAYS - 1)
-    return starts_at.astimezone(zone).date() <= last_day
+def booking_horizon_last_day(*, by_staff: bool = False, now: dt.datetime | None = None) -> dt.date:
+    """The last clinic day a slot may be booked on: by a patient online, or (``by_staff``) by the front desk."""
+    days = STAFF_HORIZON_DAYS if by_staff else PATIENT_HORIZON_DAYS
+    return (now or timezone.now()).astimezone(clinic_zone()).date() + dt.timedelta(days=days - 1)
+
+
+def slot_within_horizon(starts_at: dt.datetime, *, now: dt.datetime | None = None, by_staff: bool = False) -> bool:
+    """True when a slot starting then is inside the booking horizon (the patients', or the front desk's)."""
+    return starts_at.astimezone(clinic_zone()).date() <= booking_horizon_last_day(by_staff=by_staff, now=now)
 
 
 class SlotTaken(Exception):
@@ -78,6 +85,34 @@ class SlotTaken(Exception):
     def __init__(self, alternatives: list[Slot]):
         super().__init__("That time is no longer free.")
         self.alternatives = alternatives
+
+
+class SlotNotOffered(SlotTaken):
+    """The slot is not offered at all (beyond the horizon, outside working hours, too soon, a closed day, an
+    inactive service): nobody took it, and ``reason`` says what is wrong, for staff to read. Nothing was saved."""
+
+    def __init__(self, alternatives: list[Slot], reason: str):
+        super().__init__(alternatives)
+        self.reason = reason
+
+
+def slot_refusal_reason(
+    *, service: Service, starts_at: dt.datetime, by_staff: bool = False, now: dt.datetime | None = None
+) -> str:
+    """Why a slot that `slot_offered` did not return is not offered, in the front desk's words."""
+    now = now or timezone.now()
+    if not service.active:
+        return f"{service.name} is no longer offered."
+    if not slot_within_horizon(starts_at, now=now, by_staff=by_staff):
+        last_day = booking_horizon_last_day(by_staff=by_staff, now=now)
+        return f"That time is beyond the booking horizon: times can be booked up to {last_day:%A %-d %B %Y}."
+    if starts_at < now + MIN_NOTICE:
+        return f"That time is too soon: the clinic needs {int(MIN_NOTICE.total_seconds() // 3600)} hours' notice."
+    if starts_at.astimezone(clinic_zone()).date() in clinic_closed_days(
+        starts_at.astimezone(clinic_zone()).date(), starts_at.astimezone(clinic_zone()).date()
+    ):
+        return "The clinic is closed that day."
+    return "That time is outside the practitioner's working hours, or they are away then."
 
 
 # Selectors -------------------------------------------------------------------------------------------------
@@ -93,11 +128,20 @@ def _overlaps(start: dt.datetime, end: dt.datetime, spans: Iterable[tuple[dt.dat
 
 
 def _schedule_slots(
-    *, service: Service, first_day: dt.date, days: int, now: dt.datetime, practitioner_id: int | None = None
+    *,
+    service: Service,
+    first_day: dt.date,
+    days: int,
+    now: dt.datetime,
+    practitioner_id: int | None = None,
+    by_staff: bool = False,
 ) -> list[Slot]:
-    """Slots within working hours, outside exceptions and clinic closures (bank holidays), far enough ahead;
-    appointments not considered."""
+    """Slots within working hours, outside exceptions and clinic closures (bank holidays), far enough ahead and
+    inside the booking horizon; appointments not considered."""
     zone = clinic_zone()
+    days = max(0, min(days, (booking_horizon_last_day(by_staff=by_staff, now=now) - first_day).days + 1))
+    if days == 0:
+        return []
     duration = dt.timedelta(minutes=service.duration_minutes)
     practitioners = service.practitioners.filter(active=True).prefetch_related("working_hours")
     if practitioner_id is not None:
@@ -151,11 +195,15 @@ def slots_free(
     first_day: dt.date | None = None,
     days: int = PATIENT_HORIZON_DAYS,
     practitioner_id: int | None = None,
+    by_staff: bool = False,
 ) -> list[Slot]:
-    """The free slots for ``service`` from ``first_day`` (today) for ``days`` days, in time order."""
+    """The free slots for ``service`` from ``first_day`` (today) for ``days`` days, in time order; none beyond
+    the booking horizon (the patients', or with ``by_staff`` the front desk's)."""
     now = now or timezone.now()
     first_day = first_day or now.astimezone(clinic_zone()).date()
-    slots = _schedule_slots(service=service, first_day=first_day, days=days, now=now, practitioner_id=practitioner_id)
+    slots = _schedule_slots(
+        service=service, first_day=first_day, days=days, now=now, practitioner_id=practitioner_id, by_staff=by_staff
+    )
     return _not_taken(slots)
 
 
@@ -192,12 +240,12 @@ class DayFree:
 
 
 def slots_free_per_day(
-    *, service: Service, first_day: dt.date, days: int, now: dt.datetime | None = None
+    *, service: Service, first_day: dt.date, days: int, now: dt.datetime | None = None, by_staff: bool = False
 ) -> list[DayFree]:
     """Each day from ``first_day`` for ``days`` days (every day listed, in order) with its offered and free slot
     counts, by the same rules as `slots_free`. A bounded number of queries, whatever the number of days."""
     now = now or timezone.now()
-    offered = _schedule_slots(service=service, first_day=first_day, days=days, now=now)
+    offered = _schedule_slots(service=service, first_day=first_day, days=days, now=now, by_staff=by_staff)
     offered_per_day = Counter(slot.local_start.date() for slot in offered)
     free_per_day = Counter(slot.local_start.date() for slot in _not_taken(offered))
     return [
@@ -214,21 +262,36 @@ def slots_by_day(slots: Iterable[Slot]) -> list[tuple[dt.date, list[Slot]]]:
 
 
 def slot_offered(
-    *, service: Service, practitioner_id: int, starts_at: dt.datetime, now: dt.datetime | None = None
+    *,
+    service: Service,
+    practitioner_id: int,
+    starts_at: dt.datetime,
+    now: dt.datetime | None = None,
+    by_staff: bool = False,
 ) -> Slot | None:
-    """The slot if the schedule offers it (working hours, exceptions, notice), whether or not it is taken."""
+    """The slot if the schedule offers it (working hours, exceptions, notice, closures, the booking horizon),
+    whether or not it is taken."""
     now = now or timezone.now()
     day = starts_at.astimezone(clinic_zone()).date()
-    for slot in _schedule_slots(service=service, first_day=day, days=1, now=now, practitioner_id=practitioner_id):
+    for slot in _schedule_slots(
+        service=service, first_day=day, days=1, now=now, practitioner_id=practitioner_id, by_staff=by_staff
+    ):
         if slot.starts_at == starts_at:
             return slot
     return None
 
 
 def slots_nearest(
-    *, service: Service, around: dt.datetime, limit: int = NEAREST_ALTERNATIVES, now: dt.datetime | None = None
+    *,
+    service: Service,
+    around: dt.datetime,
+    limit: int = NEAREST_ALTERNATIVES,
+    now: dt.datetime | None = None,
+    by_staff: bool = False,
 ) -> list[Slot]:
     """The free slots closest in time to ``around`` (before or after), in time order."""
-    free = slots_free(service=service, now=now)
+    free = slots_free(
+        service=service, now=now, days=STAFF_HORIZON_DAYS if by_staff else PATIENT_HORIZON_DAYS, by_staff=by_staff
+    )
     closest = sorted(free, key=lambda slot: (abs(slot.starts_at - around), slot.starts_at))[:limit]
     return sorted(closest, key=lambda slot: (slot.starts_at, slot.practitioner_name))

@@ -158,6 +158,13 @@ class Appointment(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    # A cancellation by the front desk: why (staff's words, never sent to the patient), and until when it can be
+    # undone. While ``cancel_undo_until`` is set the patient's e-mail waits in the outbox as held and the time is
+    # not yet offered to the waitlist (`callbacks.booking.desk`); the beat job releases both once it has passed.
+    cancel_reason = models.CharField(max_length=200, blank=True)
+    cancel_undo_until = models.DateTimeField(null=True, blank=True)
+    # The status an undone cancellation returns to (requested or confirmed).
+    status_before_cancel = models.CharField(max_length=10, blank=True)
     # Raised each time the appointment moves (the patient's link or the front desk): a reschedule link names the
     # revision it was sent for, so it works once.
     revision = models.PositiveIntegerField(default=0, editable=False)

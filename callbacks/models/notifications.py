@@ -47,6 +47,8 @@ class Notification(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
+        # Written but waiting for a cancellation's undo time to pass; undoing it deletes the row, so nothing goes.
+        HELD = "held", "Held (can still be undone)"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
 

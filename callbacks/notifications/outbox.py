@@ -111,22 +111,53 @@ def notifications_for_staff_wrong_codes(*, user, wrong_codes: int) -> list[Notif
     return rows
 
 
-def notification_queue_once(*, request: CallbackRequest, kind: str, calendar_sequence: int | None = None) -> bool:
+def notification_queue_once(
+    *,
+    request: CallbackRequest,
+    kind: str,
+    calendar_sequence: int | None = None,
+    held_until: dt.datetime | None = None,
+) -> bool:
     """Write and queue (after commit) the appointment e-mail of ``kind``, once per request (the outbox's unique
     constraint), with its calendar file numbered ``calendar_sequence`` when it carries one. False when nobody is to
-    get it (a patient without an address) or it was written before."""
+    get it (a patient without an address) or it was written before.
+
+    With ``held_until`` the row is written held, due then, and not queued: `notifications_release_held` sends it
+    once that time has passed, and `notifications_held_drop` takes it back before (an undone cancellation). A
+    process that dies meanwhile loses nothing: the row is in the database, and the beat job releases it."""
     recipient = booking_email_recipient(request=request, kind=kind)
     if not recipient:
         return False
+    defaults = {"recipient": recipient, "calendar_sequence": calendar_sequence}
+    if held_until is not None:
+        defaults.update(status=Notification.Status.HELD, next_attempt_at=held_until)
     notification, created = Notification.objects.get_or_create(
-        request=request,
-        kind=kind,
-        channel=Notification.Channel.EMAIL,
-        defaults={"recipient": recipient, "calendar_sequence": calendar_sequence},
+        request=request, kind=kind, channel=Notification.Channel.EMAIL, defaults=defaults
     )
-    if created:
+    if created and held_until is None:
         notifications_enqueue_on_commit([notification])
     return created
+
+
+def notifications_release_held(*, request: CallbackRequest, kind: str) -> int:
+    """Turn the request's held e-mails of ``kind`` into pending ones, due now, and queue them after commit. Call
+    in the transaction that ends their hold. Returns how many."""
+    rows = list(
+        Notification.objects.select_for_update().filter(request=request, kind=kind, status=Notification.Status.HELD)
+    )
+    now = timezone.now()
+    for row in rows:
+        row.status, row.next_attempt_at, row.request = Notification.Status.PENDING, now, request
+    Notification.objects.bulk_update(rows, ["status", "next_attempt_at"])
+    if rows:
+        notifications_enqueue_on_commit(rows)
+    return len(rows)
+
+
+def notifications_held_drop(*, request: CallbackRequest, kind: str) -> int:
+    """Delete the request's held e-mails of ``kind``: they were never sent and never will be. Returns how many."""
+    deleted, _ = Notification.objects.filter(request=request, kind=kind, status=Notification.Status.HELD).delete()
+    return deleted
 
 
 def notification_for_appointment_reminder(request: CallbackRequest, *, calendar_sequence: int) -> Notification | None:

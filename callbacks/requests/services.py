@@ -272,3 +272,21 @@ def _save_with_unique_reference(request: CallbackRequest) -> None:
             if not CallbackRequest.objects.filter(reference=request.reference).exists():
                 raise
     raise RuntimeError("Could not find a free reference; the reference space needs widening.")
+
+
+def callback_request_window_move(
+    *, request: CallbackRequest, window_start: dt.datetime, window_end: dt.datetime
+) -> None:
+    """A booking's appointment moved (by staff or by the patient's link): its request's window is the new time,
+    and its deadline is what the new time promises (`promised_deadline`: confirmed before the new start, and by
+    the priority's own deadline when that is sooner). Call in the move's transaction, the request locked."""
+    by_priority = request_response_deadline(priority=request.priority, received_at=request.created_at)
+    request.window_start, request.window_end = window_start, window_end
+    request.deadline = promised_deadline(
+        priority=request.priority,
+        booking=request.kind == CallbackRequest.Kind.BOOKING,
+        window_start=window_start,
+        window_end=window_end,
+        by_priority=by_priority,
+    )
+    request.save(update_fields=["window_start", "window_end", "deadline", "updated_at"])

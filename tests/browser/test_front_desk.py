@@ -131,18 +131,27 @@ def test_a_desk_member_books_a_caller_and_works_the_diary(open_page, settings, c
     assert f"Confirmed: {patient_booking.request.reference}" in page.locator(".messagelist").inner_text()
 
     # Move the patient's appointment to the afternoon, then cancel the caller's.
+    # The move page picks a day, then a time (issue 26 item 5).
     page.get_by_role("link", name=f"Move {patient_booking.request.reference}").click()
     page.wait_for_load_state()
-    no_axe_violations(page, "move an appointment")
-    target = next(label for label in page.locator("#id_slot option").all_inner_texts() if "14:00-14:45" in label)
-    page.get_by_label("New time").select_option(label=target)
+    no_axe_violations(page, "move an appointment: the days")
+    page.get_by_role("link", name=re.compile(rf"^{day:%a} {day.day} {day:%b}: \d+ free")).click()
+    page.wait_for_load_state()
+    no_axe_violations(page, "move an appointment: the day's times")
+    page.get_by_label("14:00\N{EN DASH}14:45").check()
     page.get_by_role("button", name="Move here").click()
     page.wait_for_load_state()
     patient_booking.refresh_from_db()
     assert timezone.localtime(patient_booking.starts_at).strftime("%H:%M") == "14:00"
-    page.get_by_role("button", name=f"Cancel {caller.reference}").click()
+    # Cancelling asks why and to confirm (test_front_desk_nothing_misleading has the undo).
+    page.get_by_role("link", name=f"Cancel {caller.reference}").click()
+    page.wait_for_load_state()
+    page.get_by_label("Why is it cancelled?").fill("The caller rang back: a clash at work")
+    page.get_by_role("button", name="Yes, cancel the appointment").click()
     page.wait_for_load_state()
     assert Appointment.objects.get(request=caller).status == Appointment.Status.CANCELLED
+    page.get_by_role("link", name="Done").click()
+    page.wait_for_load_state()
     page.get_by_role("link", name="Week view").click()
     page.wait_for_load_state()
     week = page.locator("#content").inner_text()

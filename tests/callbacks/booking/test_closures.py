@@ -38,7 +38,10 @@ def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
 
 def days_with_slots(service, first_day, days):
     return sorted(
-        {slot.local_start.date() for slot in slots_free(service=service, now=NOW, first_day=first_day, days=days)}
+        {
+            slot.local_start.date()
+            for slot in slots_free(service=service, now=NOW, first_day=first_day, days=days, by_staff=True)
+        }
     )
 
 

@@ -178,8 +178,9 @@ def test_move_off_the_schedule_or_of_a_cancelled_appointment_is_refused(service,
 
 
 def test_cancel_by_clinic_frees_the_time_tells_the_patient_once_and_records_who(
-    service, practitioner, desk_user, django_capture_on_commit_callbacks
+    service, practitioner, desk_user, django_capture_on_commit_callbacks, settings
 ):
+    settings.CLINIC_CANCEL_UNDO_MINUTES = 0  # no undo grace: the e-mail goes at once
     slot = a_free_slot(service)
     appointment = book(service, practitioner, slot.starts_at)
     with django_capture_on_commit_callbacks() as callbacks:
@@ -195,8 +196,12 @@ def test_cancel_by_clinic_frees_the_time_tells_the_patient_once_and_records_who(
     assert Notification.objects.filter(kind=Notification.Kind.BOOKING_CANCELLED_BY_CLINIC).count() == 1
 
 
-def test_the_clinics_cancellation_email_names_time_and_reference_only(service, practitioner, desk_user, mailoutbox):
+def test_the_clinics_cancellation_email_names_time_and_reference_only(
+    service, practitioner, desk_user, mailoutbox, settings
+):
     from callbacks.notifications.delivery import notification_send
+
+    settings.CLINIC_CANCEL_UNDO_MINUTES = 0
 
     appointment = book(service, practitioner, a_free_slot(service).starts_at, reason="Numb legs since Monday.")
     appointment_cancel_by_clinic(appointment=appointment, user=desk_user)
