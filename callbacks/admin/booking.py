@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from callbacks.admin import diary
+from callbacks.admin import attendance, diary
 from callbacks.admin.display import ADMIN_CSS, priority_badge_html
 from callbacks.admin.hours import WorkingHoursCopyMixin
 from callbacks.admin.privacy import ListedPrivacyMixin
@@ -145,6 +145,11 @@ class AppointmentAdmin(OfferedLookupsOnlyMixin, ListedPrivacyMixin, admin.ModelA
             path("book/", view(diary.book_view), name="callbacks_appointment_book"),
             path("my-calendar-feed/", view(diary.feed_view), name="callbacks_appointment_feed"),
             path("<str:object_id>/move/", view(diary.move_view), name="callbacks_appointment_move"),
+            path(
+                "<str:object_id>/attendance/<slug:mark>/",
+                view(attendance.attendance_view),
+                name="callbacks_appointment_attendance",
+            ),
             path(
                 "<str:object_id>/diary/<slug:action>/",
                 view(diary.diary_action_view),

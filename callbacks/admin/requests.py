@@ -268,7 +268,11 @@ class CallbackRequestAdmin(
         """A booking's appointment on its request's page, with the diary's one-click decisions."""
         if obj.kind != CallbackRequest.Kind.BOOKING:
             return {"appointment": None}
-        appointment = Appointment.objects.select_related("service", "practitioner").filter(request=obj).first()
+        appointment = (
+            Appointment.objects.select_related("service", "practitioner", "attendance_marked_by")
+            .filter(request=obj)
+            .first()
+        )
         if appointment is None:
             return {"appointment": None}
         day = timezone.localtime(appointment.starts_at, clinic_zone()).date()
