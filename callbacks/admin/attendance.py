@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
@@ -10,9 +12,13 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from callbacks.booking.attendance import appointment_attendance_mark
+from callbacks.booking.attendance_figures import AttendanceFigures, attendance_figures
 from callbacks.models import Appointment
 
 CAN_MARK = "callbacks.change_appointment"
+CAN_SEE_FIGURES = "callbacks.view_appointment"
+# The admin home's attendance figures cover the last four weeks, today included.
+HOME_FIGURES_DAYS = 28
 Attendance = Appointment.Attendance
 
 # The buttons, in the order the day goes: (mark, the button's words).
@@ -65,3 +71,10 @@ def _back(request, appointment: Appointment) -> str:
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return target
     return reverse("admin:callbacks_callbackrequest_change", args=[appointment.request_id])
+
+
+def attendance_figures_home(request, *, today) -> AttendanceFigures | None:
+    """The admin home's figures (the last `HOME_FIGURES_DAYS` days), for staff who may see the appointments."""
+    if not request.user.has_perm(CAN_SEE_FIGURES):
+        return None
+    return attendance_figures(first_day=today - dt.timedelta(days=HOME_FIGURES_DAYS - 1), last_day=today)

@@ -1,0 +1,300 @@
+"""The attendance figures of a period, for the admin home and the outcome report. Read only.
+
+- Did-not-attend rate, by service and by weekday (clinic time): of the visits marked attended or did not attend,
+  the share not attended (cancelled late is counted beside it, not in the rate). Visits starting in the period.
+- Days from request to first contact (`CallbackRequest.first_contact_at`: the first call that reached the
+  patient, or "contacted" with a reason) and to first appointment (the earliest requested or confirmed
+  appointment of the request): the median and the 92nd percentile, over the requests received in the period
+  that got there (the count says how many).
+- Utilisation per practitioner: the minutes of requested or confirmed appointments starting in the period, and of
+  those marked attended, against the minutes the practitioner was bookable (weekly hours, less the clinic's
+  closed days and their time away).
+
+Cost: a fixed number of queries (nine) whatever the period and the size of the tables, the large ones answered
+from an index on the period's start (`cb_appointment_attendance`, `cb_first_contact`, `cb_created`,
+`cb_appointment_status`). On PostgreSQL the percentiles are `percentile_cont` in the database; elsewhere
+(SQLite) the same interpolation in Python.
+Every rate, median and percentile about fewer than five (visits or requests) is withheld like the outcome
+report's (`callbacks.rules.outcomes.outcome_group_too_small`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import Count, Q
+from django.db.models.functions import ExtractIsoWeekDay
+
+from callbacks.booking.diary import _subtract
+from callbacks.booking.slots import _aware
+from callbacks.models import (
+    Appointment,
+    AvailabilityException,
+    CallbackRequest,
+    Practitioner,
+    Service,
+    WorkingHours,
+)
+from callbacks.requests.closures import clinic_closed_days
+from callbacks.rules.booking import APPOINTMENT_HOLDING_STATUSES, AppointmentAttendance
+from callbacks.rules.outcomes import OUTCOME_SMALL_GROUP_TEXT, outcome_group_too_small
+from clinic.hours import clinic_zone
+
+Attendance = AppointmentAttendance
+PERCENTILES = (0.5, 0.92)
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+SECONDS_PER_DAY = 86400
+
+
+@dataclass(frozen=True)
+class RateRow:
+    label: str
+    attended: int = 0
+    did_not_attend: int = 0
+    cancelled_late: int = 0
+
+    @property
+    def marked(self) -> int:
+        return self.attended + self.did_not_attend
+
+    @property
+    def rate(self) -> float | None:
+        return self.did_not_attend / self.marked if self.marked else None
+
+    @property
+    def rate_shown(self) -> str:
+        if outcome_group_too_small(self.marked):
+            return OUTCOME_SMALL_GROUP_TEXT + " visits"
+        return f"{self.rate * 100:.1f}%"
+
+
+@dataclass(frozen=True)
+class DaysFigure:
+    label: str
+    counted: int
+    median: float | None
+    p92: float | None
+
+    @property
+    def withheld(self) -> bool:
+        return outcome_group_too_small(self.counted)
+
+    @property
+    def median_shown(self) -> str:
+        return OUTCOME_SMALL_GROUP_TEXT if self.withheld else _days(self.median)
+
+    @property
+    def p92_shown(self) -> str:
+        return OUTCOME_SMALL_GROUP_TEXT if self.withheld else _days(self.p92)
+
+
+@dataclass(frozen=True)
+class UtilisationRow:
+    practitioner: str
+    available_minutes: int
+    booked_minutes: int
+    attended_minutes: int
+
+    @property
+    def booked_shown(self) -> str:
+        return _share(self.booked_minutes, self.available_minutes)
+
+    @property
+    def attended_shown(self) -> str:
+        return _share(self.attended_minutes, self.available_minutes)
+
+    @property
+    def hours_shown(self) -> str:
+        return f"{self.booked_minutes / 60:.1f} of {self.available_minutes / 60:.1f} h"
+
+
+@dataclass(frozen=True)
+class AttendanceFigures:
+    first_day: dt.date
+    last_day: dt.date
+    by_service: tuple[RateRow, ...]
+    by_weekday: tuple[RateRow, ...]
+    overall: RateRow
+    waits: tuple[DaysFigure, ...]
+    utilisation: tuple[UtilisationRow, ...]
+
+    @property
+    def rate_tables(self) -> tuple[tuple[str, str, tuple[RateRow, ...]], ...]:
+        """(what the rows are, a key for the page's ids, the rows): the did-not-attend breakdowns in page order."""
+        return (("service", "service", self.by_service), ("weekday", "weekday", self.by_weekday))
+
+
+def _days(value: float | None) -> str:
+    return "none" if value is None else f"{value:.1f} days"
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part / whole * 100:.0f}%" if whole else "not bookable"
+
+
+def attendance_figures(*, first_day: dt.date, last_day: dt.date) -> AttendanceFigures:
+    """The figures for the clinic days ``first_day`` to ``last_day``, both included."""
+    zone = clinic_zone()
+    start = dt.datetime.combine(first_day, dt.time(), tzinfo=zone)
+    end = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(), tzinfo=zone)
+    by_service, by_weekday, overall = _did_not_attend(start, end)
+    return AttendanceFigures(
+        first_day=first_day,
+        last_day=last_day,
+        by_service=by_service,
+        by_weekday=by_weekday,
+        overall=overall,
+        waits=(
+            _days_figure("Request to first contact", *_first_contact_sql(start, end)),
+            _days_figure("Request to first appointment", *_first_appointment_sql(start, end)),
+        ),
+        utilisation=_utilisation(first_day, last_day, start, end),
+    )
+
+
+def _did_not_attend(start: dt.datetime, end: dt.datetime) -> tuple[tuple[RateRow, ...], tuple[RateRow, ...], RateRow]:
+    counted = (Attendance.ATTENDED, Attendance.DID_NOT_ATTEND, Attendance.CANCELLED_LATE)
+    rows = _attendance_counts(start, end, counted)
+    services: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    weekdays: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    total: dict[str, int] = defaultdict(int)
+    for service_id, weekday, attendance, count in rows:
+        services[service_id][attendance] += count
+        weekdays[weekday][attendance] += count
+        total[attendance] += count
+    names = dict(Service.objects.filter(pk__in=services).values_list("pk", "name"))
+    by_service = tuple(
+        sorted((_rate_row(names.get(pk, "?"), counts) for pk, counts in services.items()), key=lambda r: r.label)
+    )
+    by_weekday = tuple(_rate_row(WEEKDAYS[day - 1], weekdays[day]) for day in range(1, 8) if day in weekdays)
+    return by_service, by_weekday, _rate_row("All services", total)
+
+
+def _attendance_counts(start: dt.datetime, end: dt.datetime, counted: tuple[str, ...]):
+    return (
+        Appointment.objects.filter(starts_at__gte=start, starts_at__lt=end, attendance__in=counted)
+        .annotate(weekday=ExtractIsoWeekDay("starts_at", tzinfo=clinic_zone()))
+        .values("service_id", "weekday", "attendance")
+        .order_by()
+        .annotate(count=Count("pk"))
+        .values_list("service_id", "weekday", "attendance", "count")
+    )
+
+
+def _rate_row(label: str, counts: dict[str, int]) -> RateRow:
+    return RateRow(
+        label=label,
+        attended=counts.get(Attendance.ATTENDED, 0),
+        did_not_attend=counts.get(Attendance.DID_NOT_ATTEND, 0),
+        cancelled_late=counts.get(Attendance.CANCELLED_LATE, 0),
+    )
+
+
+def _seconds_between(later: str, earlier: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"EXTRACT(EPOCH FROM ({later}) - ({earlier}))"
+    return f"(julianday({later}) - julianday({earlier})) * {SECONDS_PER_DAY}"
+
+
+def _first_contact_sql(start: dt.datetime, end: dt.datetime) -> tuple[str, list]:
+    table = CallbackRequest._meta.db_table
+    seconds = _seconds_between("first_contact_at", "created_at")
+    sql = (
+        f"SELECT {seconds} AS seconds FROM {table} "  # noqa: S608 - constant names and expressions; values are parameters
+        "WHERE created_at >= %s AND created_at < %s AND first_contact_at IS NOT NULL"
+    )
+    return sql, [start, end]
+
+
+def _first_appointment_sql(start: dt.datetime, end: dt.datetime) -> tuple[str, list]:
+    requests, appointments = CallbackRequest._meta.db_table, Appointment._meta.db_table
+    seconds = _seconds_between("MIN(a.starts_at)", "r.created_at")
+    holding = ", ".join(["%s"] * len(APPOINTMENT_HOLDING_STATUSES))
+    sql = (
+        f"SELECT {seconds} AS seconds FROM {requests} r JOIN {appointments} a ON a.request_id = r.id "  # noqa: S608
+        f"WHERE r.created_at >= %s AND r.created_at < %s AND a.status IN ({holding}) GROUP BY r.id, r.created_at"
+    )
+    return sql, [start, end, *APPOINTMENT_HOLDING_STATUSES]
+
+
+def _days_figure(label: str, inner_sql: str, params: list) -> DaysFigure:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT count(*), percentile_cont(%s) WITHIN GROUP (ORDER BY seconds), "  # noqa: S608
+                f"percentile_cont(%s) WITHIN GROUP (ORDER BY seconds) FROM ({inner_sql}) AS waits",
+                [*PERCENTILES, *params],
+            )
+            counted, median, p92 = cursor.fetchone()
+        else:
+            cursor.execute(f"SELECT seconds FROM ({inner_sql}) AS waits ORDER BY seconds", params)  # noqa: S608
+            values = [row[0] for row in cursor.fetchall()]
+            counted = len(values)
+            median, p92 = (percentile_cont(values, fraction) for fraction in PERCENTILES)
+    to_days = lambda seconds: None if seconds is None else float(seconds) / SECONDS_PER_DAY  # noqa: E731
+    return DaysFigure(label=label, counted=counted, median=to_days(median), p92=to_days(p92))
+
+
+def percentile_cont(ordered: list[float], fraction: float) -> float | None:
+    """PostgreSQL's percentile_cont: linear interpolation between the two nearest values of a sorted list."""
+    if not ordered:
+        return None
+    position = fraction * (len(ordered) - 1)
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def _utilisation(first_day: dt.date, last_day: dt.date, start: dt.datetime, end: dt.datetime):
+    table = Appointment._meta.db_table
+    minutes = _seconds_between("ends_at", "starts_at")
+    holding = ", ".join(["%s"] * len(APPOINTMENT_HOLDING_STATUSES))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT practitioner_id, SUM({minutes}) / 60, "  # noqa: S608
+            f"SUM(CASE WHEN attendance = %s THEN {minutes} ELSE 0 END) / 60 FROM {table} "
+            f"WHERE starts_at >= %s AND starts_at < %s AND status IN ({holding}) GROUP BY practitioner_id",
+            [Attendance.ATTENDED, start, end, *APPOINTMENT_HOLDING_STATUSES],
+        )
+        booked = {pk: (round(b or 0), round(a or 0)) for pk, b, a in cursor.fetchall()}
+    practitioners = list(Practitioner.objects.filter(Q(pk__in=list(booked)) | Q(active=True)).order_by("name", "pk"))
+    available = _available_minutes(practitioners, first_day, last_day, start, end)
+    return tuple(
+        UtilisationRow(
+            practitioner=practitioner.name,
+            available_minutes=available.get(practitioner.pk, 0),
+            booked_minutes=booked.get(practitioner.pk, (0, 0))[0],
+            attended_minutes=booked.get(practitioner.pk, (0, 0))[1],
+        )
+        for practitioner in practitioners
+    )
+
+
+def _available_minutes(practitioners, first_day, last_day, start, end) -> dict[int, int]:
+    """Bookable minutes per practitioner: weekly hours on the days the clinic is open, less their time away."""
+    zone = clinic_zone()
+    ids = [practitioner.pk for practitioner in practitioners]
+    hours: dict[int, list[WorkingHours]] = defaultdict(list)
+    for block in WorkingHours.objects.filter(practitioner_id__in=ids):
+        hours[block.practitioner_id].append(block)
+    away: dict[int, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
+    for exception in AvailabilityException.objects.filter(practitioner_id__in=ids, start__lt=end, end__gt=start):
+        away[exception.practitioner_id].append((exception.start, exception.end))
+    closed = clinic_closed_days(first_day, last_day)
+    totals: dict[int, int] = defaultdict(int)
+    day = first_day
+    while day <= last_day:
+        if day not in closed:
+            for pk in ids:
+                spans = [
+                    (_aware(day, block.start, zone), _aware(day, block.end, zone))
+                    for block in hours[pk]
+                    if block.weekday == day.weekday()
+                ]
+                free = _subtract(spans, away[pk]) if away[pk] else spans
+                totals[pk] += sum(int((span_end - span_start).total_seconds() // 60) for span_start, span_end in free)
+        day += dt.timedelta(days=1)
+    return totals
