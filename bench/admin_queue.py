@@ -180,7 +180,7 @@ def fill(count: int) -> dict[str, int]:
 _SQL_FILL = """
 INSERT INTO callbacks_callbackrequest (reference, kind, name, phone, email, window_start, window_end, reason,
   consent_version, consent_text_sha256, consent_given_at, consent_method, status, priority, deadline, created_at,
-  updated_at, assigned_to_id, closed_at, outcome)
+  updated_at, assigned_to_id, closed_at, outcome, idempotency_key)
 SELECT 'CB-S' || lpad(upper(to_hex(i)), 8, '0'), 'callback', 'Bench Patient ' || i, '+4474' || lpad(i::text, 8, '0'),
   '', created + interval '20 hours', created + interval '22 hours',
   'Lower back pain for a week, worse in the morning.', %(consent_version)s, %(sha)s, created, 'online', status,
@@ -188,7 +188,7 @@ SELECT 'CB-S' || lpad(upper(to_hex(i)), 8, '0'), 'callback', 'Bench Patient ' ||
   ELSE interval '1 day' END, created, created,
   CASE WHEN status <> 'new' OR ra < 0.3 THEN (%(staff)s::int[])[1 + floor(ra * 8)::int] END,
   CASE WHEN status = 'closed' THEN created + interval '1 day' END,
-  CASE WHEN status = 'closed' THEN (%(outcomes)s::text[])[1 + floor(ro * 7)::int] ELSE '' END
+  CASE WHEN status = 'closed' THEN (%(outcomes)s::text[])[1 + floor(ro * 7)::int] ELSE '' END, ''
 FROM (
   SELECT i, created, ra, ro,
     CASE WHEN rp < 0.02 THEN 1 WHEN rp < 0.10 THEN 2 WHEN rp < 0.35 THEN 3 ELSE 4 END AS priority,
@@ -216,6 +216,70 @@ INSERT INTO callbacks_callattempt (request_id, made_by_id, made_at, outcome, not
 SELECT id, coalesce(assigned_to_id, %(first_staff)s), created_at + interval '30 minutes', 'no_answer', ''
 FROM callbacks_callbackrequest WHERE status <> 'new';
 """
+
+
+# Issue 26's attendance figures: a first contact for every request someone reached, and an appointment for about
+# one request in ten (three services, 100 practitioners working 08:00-20:00 on weekdays), laid out on the hour two
+# days after the request so that no practitioner is booked twice (the exclusion constraint skips any clash);
+# those in the past marked attended (85%), did not attend (10%) or cancelled late (5%).
+_SQL_ATTENDANCE = """
+UPDATE callbacks_callbackrequest SET first_contact_at = created_at + random() * interval '72 hours'
+WHERE status IN ('contacted', 'booked', 'closed');
+INSERT INTO callbacks_appointment (practitioner_id, service_id, starts_at, ends_at, status, request_id, revision,
+  calendar_sequence, created_at, attendance)
+SELECT (%(practitioners)s::int[])[1 + j %% 100], (%(services)s::int[])[1 + j %% 3], starts,
+  starts + interval '45 minutes', 'confirmed', id, 0, 0, created_at,
+  CASE WHEN starts > now() THEN '' WHEN r < 0.85 THEN 'attended' WHEN r < 0.95 THEN 'dna' ELSE 'late_cancel' END
+FROM (
+  SELECT id, created_at, random() AS r, row_number() OVER (ORDER BY created_at) AS j,
+    date_trunc('hour', created_at) + interval '2 days' AS starts
+  FROM callbacks_callbackrequest WHERE status IN ('booked', 'closed') AND random() < 0.11
+) AS booked
+ON CONFLICT DO NOTHING;
+"""
+
+
+def fill_attendance() -> dict[str, int]:
+    """The appointments, attendance marks and first contacts the attendance figures read (`_SQL_ATTENDANCE`)."""
+    from django.db import connection
+
+    from callbacks.models import Practitioner, Service, WorkingHours
+
+    services = [Service.objects.create(name=f"Bench service {n}", duration_minutes=45).pk for n in range(3)]
+    practitioners = []
+    for n in range(100):
+        practitioner = Practitioner.objects.create(name=f"Bench Practitioner {n:03d}")
+        WorkingHours.objects.bulk_create(
+            WorkingHours(practitioner=practitioner, weekday=day, start=dt.time(8), end=dt.time(20)) for day in range(5)
+        )
+        practitioners.append(practitioner.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(_SQL_ATTENDANCE, {"practitioners": practitioners, "services": services})
+        cursor.execute("SELECT count(*), count(*) FILTER (WHERE attendance <> '') FROM callbacks_appointment")
+        appointments, marked = cursor.fetchone()
+    return {"appointments": appointments, "attendance_marked": marked}
+
+
+def time_call(function, loads: int) -> dict[str, float]:
+    """The same figures as `time_page` for a function called directly (one warm-up call first)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    function()
+    with CaptureQueriesContext(connection) as queries:
+        function()
+    durations = []
+    for _ in range(loads):
+        started = time.perf_counter()
+        function()
+        durations.append((time.perf_counter() - started) * 1000)
+    durations.sort()
+    return {
+        "median_ms": statistics.median(durations),
+        "p95_ms": durations[max(0, round(0.95 * len(durations)) - 1)],
+        "max_ms": durations[-1],
+        "queries": len(queries),
+    }
 
 
 def fill_sql(count: int) -> dict[str, int]:
@@ -279,6 +343,26 @@ def time_page(client, url: str, loads: int) -> dict[str, float]:
     }
 
 
+def attendance_timings(loads: int) -> list[tuple[str, dict[str, float]]]:
+    """The attendance figures alone, for the admin home's 28 days, the report's 90 and the whole 120 days."""
+    from django.utils import timezone
+
+    from callbacks.booking.attendance_figures import attendance_figures
+    from clinic.hours import clinic_zone
+
+    today = timezone.localtime(timezone.now(), clinic_zone()).date()
+    return [
+        (
+            f"Attendance figures alone, last {days} days",
+            time_call(
+                lambda days=days: attendance_figures(first_day=today - dt.timedelta(days=days - 1), last_day=today),
+                loads,
+            ),
+        )
+        for days in (28, 90, 120)
+    ]
+
+
 def main():
     args = parse_args()
     os.environ["DATABASE_URL"] = args.database_url
@@ -306,6 +390,7 @@ def main():
             started = time.perf_counter()
             print(f"Filling with {args.requests} requests...")
             totals = fill_sql(args.requests) if args.fill == "sql" else fill(args.requests)
+            totals.update(fill_attendance())
             with connection.cursor() as cursor:
                 # What autovacuum does soon after a bulk load: statistics, and the visibility map that lets
                 # PostgreSQL count from an index alone.
@@ -326,7 +411,11 @@ def main():
             (f"Queue, all statuses, page {deep_page}", changelist + f"?status=all&p={deep_page}"),
             ("Search by phone as typed (07400 001234)", changelist + "?q=07400+001234"),
             ("Search by name", changelist + "?q=Patient+4242"),
-            ("Admin home (day at a glance + 42-day chart)", reverse("admin:index")),
+            ("Admin home (glance, chart, 28-day attendance)", reverse("admin:index")),
+            (
+                "Outcome report (last 90 days, with attendance)",
+                reverse("admin:callbacks_callbackrequest_outcome_report"),
+            ),
             ("One request's page", reverse("admin:callbacks_callbackrequest_change", args=[busiest.pk])),
         ]
         # Production-like: no debug cursor or template debugging; plain static storage (no manifest needed).
@@ -341,6 +430,7 @@ def main():
             client = Client()
             client.force_login(user)
             results = [(label, time_page(client, url, args.loads)) for label, url in pages]
+            results += attendance_timings(args.loads)
         server = connection.cursor().connection.info.server_version
         print(
             f"\n{total} requests ({open_count} open); {args.loads} loads per page after one warm-up; "

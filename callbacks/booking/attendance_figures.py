@@ -274,7 +274,10 @@ def _utilisation(first_day: dt.date, last_day: dt.date, start: dt.datetime, end:
 
 
 def _available_minutes(practitioners, first_day, last_day, start, end) -> dict[int, int]:
-    """Bookable minutes per practitioner: weekly hours on the days the clinic is open, less their time away."""
+    """Bookable minutes per practitioner: weekly hours on the days the clinic is open, less their time away.
+
+    Counted per weekday (how many open Mondays, ...) times each practitioner's hours that weekday, then corrected
+    on the few days someone is away: the same whatever the period's length."""
     zone = clinic_zone()
     ids = [practitioner.pk for practitioner in practitioners]
     hours: dict[int, list[WorkingHours]] = defaultdict(list)
@@ -284,17 +287,47 @@ def _available_minutes(practitioners, first_day, last_day, start, end) -> dict[i
     for exception in AvailabilityException.objects.filter(practitioner_id__in=ids, start__lt=end, end__gt=start):
         away[exception.practitioner_id].append((exception.start, exception.end))
     closed = clinic_closed_days(first_day, last_day)
-    totals: dict[int, int] = defaultdict(int)
-    day = first_day
-    while day <= last_day:
-        if day not in closed:
-            for pk in ids:
-                spans = [
-                    (_aware(day, block.start, zone), _aware(day, block.end, zone))
-                    for block in hours[pk]
-                    if block.weekday == day.weekday()
-                ]
-                free = _subtract(spans, away[pk]) if away[pk] else spans
-                totals[pk] += sum(int((span_end - span_start).total_seconds() // 60) for span_start, span_end in free)
-        day += dt.timedelta(days=1)
+    open_days = [
+        first_day + dt.timedelta(days=offset)
+        for offset in range((last_day - first_day).days + 1)
+        if first_day + dt.timedelta(days=offset) not in closed
+    ]
+    open_weekdays = [0] * 7
+    for day in open_days:
+        open_weekdays[day.weekday()] += 1
+
+    def spans(pk: int, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
+        return [
+            (_aware(day, block.start, zone), _aware(day, block.end, zone))
+            for block in hours[pk]
+            if block.weekday == day.weekday()
+        ]
+
+    def minutes(parts) -> int:
+        return sum(int((part_end - part_start).total_seconds() // 60) for part_start, part_end in parts)
+
+    totals: dict[int, int] = {}
+    for pk in ids:
+        weekly = [0] * 7
+        for block in hours[pk]:
+            weekly[block.weekday] += (block.end.hour * 60 + block.end.minute) - (
+                block.start.hour * 60 + block.start.minute
+            )
+        totals[pk] = sum(weekly[weekday] * open_weekdays[weekday] for weekday in range(7))
+        if not away[pk]:
+            continue
+        away_days = {
+            day
+            for day in open_days
+            for away_start, away_end in away[pk]
+            if _day_touches(day, away_start, away_end, zone)
+        }
+        for day in away_days:
+            working = spans(pk, day)
+            totals[pk] += minutes(_subtract(working, away[pk])) - minutes(working)
     return totals
+
+
+def _day_touches(day: dt.date, span_start: dt.datetime, span_end: dt.datetime, zone) -> bool:
+    day_start = dt.datetime.combine(day, dt.time(), tzinfo=zone)
+    return span_start < day_start + dt.timedelta(days=1) and span_end > day_start
