@@ -113,8 +113,8 @@ class WhenFilter(admin.SimpleListFilter):
 
 @admin.register(Appointment)
 class AppointmentAdmin(OfferedLookupsOnlyMixin, ListedPrivacyMixin, admin.ModelAdmin):
-    list_display = ("when", "practitioner", "service", "status_shown", "triage", "request_link")
-    list_filter = (WhenFilter, "status", "practitioner", "service")
+    list_display = ("when", "practitioner", "service", "status_shown", "attendance_shown", "triage", "request_link")
+    list_filter = (WhenFilter, "status", "attendance", "practitioner", "service")
     list_select_related = ("practitioner", "service", "request")
 
     def listed_reference(self, appointment):
@@ -126,7 +126,19 @@ class AppointmentAdmin(OfferedLookupsOnlyMixin, ListedPrivacyMixin, admin.ModelA
     search_help_text = "A request's reference, e.g. CB-7KQ2M."
     actions = ["confirm", "decline"]
     list_per_page = 100
-    fields = ("service", "practitioner", "starts_at", "ends_at", "status", "request_link", "decided_by", "decided_at")
+    fields = (
+        "service",
+        "practitioner",
+        "starts_at",
+        "ends_at",
+        "status",
+        "request_link",
+        "decided_by",
+        "decided_at",
+        "attendance",
+        "attendance_marked_by",
+        "attendance_marked_at",
+    )
     readonly_fields = fields
 
     class Media:
@@ -181,6 +193,10 @@ class AppointmentAdmin(OfferedLookupsOnlyMixin, ListedPrivacyMixin, admin.ModelA
     @admin.display(description="Status", ordering="status")
     def status_shown(self, appointment):
         return appointment.get_status_display()
+
+    @admin.display(description="Attendance", ordering="attendance")
+    def attendance_shown(self, appointment):
+        return appointment.get_attendance_display() or format_html('<span class="triage-muted">{}</span>', "Not marked")
 
     @admin.display(description="Triage", ordering="request__priority")
     def triage(self, appointment):

@@ -73,3 +73,14 @@ def test_marking_needs_the_appointment_change_permission(client, service, practi
     url = reverse("admin:callbacks_appointment_attendance", args=[visit.pk, "attended"])
     assert client.post(url).status_code == 403
     assert f"Mark {visit.request.reference}" not in client.get(diary_url(visit)).content.decode()
+
+
+def test_the_appointments_list_shows_and_filters_attendance(admin_client, service, practitioner):
+    attended = AppointmentFactory(service=service, practitioner=practitioner, attendance="attended")
+    unmarked = AppointmentFactory(
+        service=service, practitioner=practitioner, starts_at=timezone.now() - dt.timedelta(days=1)
+    )
+    page = admin_client.get(reverse("admin:callbacks_appointment_changelist") + "?attendance__exact=attended")
+    text = page.content.decode()
+    assert attended.request.reference in text and unmarked.request.reference not in text
+    assert ">Attended<" in text
