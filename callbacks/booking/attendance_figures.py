@@ -68,7 +68,7 @@ class RateRow:
     @property
     def rate_shown(self) -> str:
         if outcome_group_too_small(self.marked):
-            return OUTCOME_SMALL_GROUP_TEXT + " visits"
+            return OUTCOME_SMALL_GROUP_TEXT
         return f"{self.rate * 100:.1f}%"
 
 
@@ -129,7 +129,8 @@ class AttendanceFigures:
 
 
 def _days(value: float | None) -> str:
-    return "none" if value is None else f"{value:.1f} days"
+    # "or 0.0": a wait that rounds to nothing reads 0.0, never -0.0.
+    return "none" if value is None else f"{round(value, 1) or 0.0:.1f} days"
 
 
 def _share(part: int, whole: int) -> str:

@@ -56,7 +56,7 @@ def test_did_not_attend_rate_by_service_and_weekday(service, practitioner):
     assert (by_service[service.name].attended, by_service[service.name].did_not_attend) == (6, 2)
     assert by_service[service.name].cancelled_late == 1
     assert by_service[service.name].rate_shown == "25.0%"
-    assert by_service[other.name].rate_shown == "fewer than 5 visits"
+    assert by_service[other.name].rate_shown == "fewer than 5"
     assert [row.label for row in figures.by_weekday] == ["Monday", "Tuesday"]
     assert figures.overall.did_not_attend == 3
 
