@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from callbacks.booking.attendance import appointment_attendance_mark
-from callbacks.booking.attendance_figures import AttendanceFigures, attendance_figures
+from callbacks.booking.attendance_figures import AttendanceFigures, attendance_figures_cached
 from callbacks.models import Appointment
 
 CAN_MARK = "callbacks.change_appointment"
@@ -77,4 +77,4 @@ def attendance_figures_home(request, *, today) -> AttendanceFigures | None:
     """The admin home's figures (the last `HOME_FIGURES_DAYS` days), for staff who may see the appointments."""
     if not request.user.has_perm(CAN_SEE_FIGURES):
         return None
-    return attendance_figures(first_day=today - dt.timedelta(days=HOME_FIGURES_DAYS - 1), last_day=today)
+    return attendance_figures_cached(first_day=today - dt.timedelta(days=HOME_FIGURES_DAYS - 1), last_day=today)

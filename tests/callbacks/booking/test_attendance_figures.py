@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from callbacks.booking.attendance_figures import attendance_figures, percentile_cont
+from callbacks.booking.attendance_figures import attendance_figures, histogram_percentile
 from callbacks.models import AvailabilityException, ClinicClosure, Practitioner, Service, WorkingHours
 from clinic.hours import clinic_zone
 from tests.factories import AppointmentFactory, CallbackRequestFactory
@@ -24,12 +24,20 @@ def at(day: dt.date, hour: int) -> dt.datetime:
 
 
 @pytest.mark.parametrize(
-    ("values", "fraction", "expected"),
-    [([], 0.5, None), ([4.0], 0.92, 4.0), ([1, 2, 3, 4], 0.5, 2.5), ([0, 10], 0.92, 9.2), ([1, 2, 3], 0.5, 2)],
+    ("histogram", "fraction", "expected"),
+    [
+        ([], 0.5, None),
+        ([(4.0, 1)], 0.92, 4.0),
+        ([(1, 1), (2, 1), (3, 1), (4, 1)], 0.5, 2.5),
+        ([(0, 1), (10, 1)], 0.92, 9.2),
+        # Counts stand for repeated values: 1, 1, 1, 5 -> median 1, 92nd percentile 1 + 0.76 * 4.
+        ([(1, 3), (5, 1)], 0.5, 1),
+        ([(1, 3), (5, 1)], 0.92, 1 + 0.76 * 4),
+    ],
 )
-def test_percentile_is_postgresqls_interpolation(values, fraction, expected):
-    assert percentile_cont(values, fraction) == pytest.approx(expected) if expected is not None else True
-    assert (percentile_cont(values, fraction) is None) == (expected is None)
+def test_percentiles_are_postgresqls_interpolation_of_the_histogram(histogram, fraction, expected):
+    value = histogram_percentile(histogram, fraction)
+    assert value == (pytest.approx(expected) if expected is not None else None)
 
 
 def test_did_not_attend_rate_by_service_and_weekday(service, practitioner):
@@ -138,3 +146,13 @@ def test_the_admin_home_and_the_outcome_report_show_them(admin_client, service, 
     assert "Utilisation per practitioner" in home and practitioner.name in home
     report = admin_client.get(reverse("admin:callbacks_callbackrequest_outcome_report")).content.decode()
     assert "Did not attend, by weekday" in report and "Days waited" in report
+
+
+def test_the_pages_read_the_figures_from_the_cache_for_ten_minutes(service, practitioner, django_assert_num_queries):
+    from callbacks.booking.attendance_figures import attendance_figures_cached
+
+    AppointmentFactory(service=service, practitioner=practitioner, starts_at=at(MONDAY, 10), attendance="dna")
+    first = attendance_figures_cached(first_day=MONDAY, last_day=MONDAY)
+    with django_assert_num_queries(0):
+        again = attendance_figures_cached(first_day=MONDAY, last_day=MONDAY)
+    assert again == first and again.overall.did_not_attend == 1
