@@ -87,7 +87,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='callbackrequest',
-            index=models.Index(fields=['created_at', 'first_contact_at'], name='cb_first_contact'),
+            index=models.Index(fields=['created_at', 'first_contact_at', 'id'], name='cb_first_contact'),
         ),
         migrations.RunPython(first_contact_backfill, migrations.RunPython.noop),
         migrations.RunPython(unseen_follow_ups_withdraw, migrations.RunPython.noop),
