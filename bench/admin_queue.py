@@ -6,9 +6,11 @@
 
 Creates the database named in --database-url (default postgres://postgres@127.0.0.1:5432/clinic_bench6),
 migrates it, fills it with requests spread over the last 120 days (priorities, statuses, assignment, call
-attempts, notes, history events and notifications in realistic proportions), then loads each staff page
+attempts, notes, history events and notifications in realistic proportions; appointments with attendance marks and
+first contacts for the attendance figures, `fill_attendance`), then loads each staff page
 --loads times through Django's test client, signed in as a member of the "Triage staff" group, and prints the
-median, 95th percentile and the number of SQL queries of each. The database is dropped at the end unless --keep.
+median, 95th percentile and the number of SQL queries of each, then the attendance figures counted without the
+cache for 28, 90 and 120 days. The database is dropped at the end unless --keep.
 
 In-process (no web server, no network): the figures are the time Django and PostgreSQL take to build the page.
 """
