@@ -6,9 +6,11 @@
 
 Creates the database named in --database-url (default postgres://postgres@127.0.0.1:5432/clinic_bench6),
 migrates it, fills it with requests spread over the last 120 days (priorities, statuses, assignment, call
-attempts, notes, history events and notifications in realistic proportions), then loads each staff page
+attempts, notes, history events and notifications in realistic proportions; appointments with attendance marks and
+first contacts for the attendance figures, `fill_attendance`), then loads each staff page
 --loads times through Django's test client, signed in as a member of the "Triage staff" group, and prints the
-median, 95th percentile and the number of SQL queries of each. The database is dropped at the end unless --keep.
+median, 95th percentile and the number of SQL queries of each, then the attendance figures counted without the
+cache for 28, 90 and 120 days. The database is dropped at the end unless --keep.
 
 In-process (no web server, no network): the figures are the time Django and PostgreSQL take to build the page.
 """
@@ -222,6 +224,70 @@ FROM callbacks_callbackrequest WHERE status <> 'new';
 """
 
 
+# Issue 26's attendance figures: a first contact for every request someone reached, and an appointment for about
+# one request in ten (three services, 100 practitioners working 08:00-20:00 on weekdays), laid out on the hour two
+# days after the request so that no practitioner is booked twice (the exclusion constraint skips any clash);
+# those in the past marked attended (85%), did not attend (10%) or cancelled late (5%).
+_SQL_ATTENDANCE = """
+UPDATE callbacks_callbackrequest SET first_contact_at = created_at + random() * interval '72 hours'
+WHERE status IN ('contacted', 'booked', 'closed');
+INSERT INTO callbacks_appointment (practitioner_id, service_id, starts_at, ends_at, status, request_id, revision,
+  calendar_sequence, created_at, attendance)
+SELECT (%(practitioners)s::int[])[1 + j %% 100], (%(services)s::int[])[1 + j %% 3], starts,
+  starts + interval '45 minutes', 'confirmed', id, 0, 0, created_at,
+  CASE WHEN starts > now() THEN '' WHEN r < 0.85 THEN 'attended' WHEN r < 0.95 THEN 'dna' ELSE 'late_cancel' END
+FROM (
+  SELECT id, created_at, random() AS r, row_number() OVER (ORDER BY created_at) AS j,
+    date_trunc('hour', created_at) + interval '2 days' AS starts
+  FROM callbacks_callbackrequest WHERE status IN ('booked', 'closed') AND random() < 0.11
+) AS booked
+ON CONFLICT DO NOTHING;
+"""
+
+
+def fill_attendance() -> dict[str, int]:
+    """The appointments, attendance marks and first contacts the attendance figures read (`_SQL_ATTENDANCE`)."""
+    from django.db import connection
+
+    from callbacks.models import Practitioner, Service, WorkingHours
+
+    services = [Service.objects.create(name=f"Bench service {n}", duration_minutes=45).pk for n in range(3)]
+    practitioners = []
+    for n in range(100):
+        practitioner = Practitioner.objects.create(name=f"Bench Practitioner {n:03d}")
+        WorkingHours.objects.bulk_create(
+            WorkingHours(practitioner=practitioner, weekday=day, start=dt.time(8), end=dt.time(20)) for day in range(5)
+        )
+        practitioners.append(practitioner.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(_SQL_ATTENDANCE, {"practitioners": practitioners, "services": services})
+        cursor.execute("SELECT count(*), count(*) FILTER (WHERE attendance <> '') FROM callbacks_appointment")
+        appointments, marked = cursor.fetchone()
+    return {"appointments": appointments, "attendance_marked": marked}
+
+
+def time_call(function, loads: int) -> dict[str, float]:
+    """The same figures as `time_page` for a function called directly (one warm-up call first)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    function()
+    with CaptureQueriesContext(connection) as queries:
+        function()
+    durations = []
+    for _ in range(loads):
+        started = time.perf_counter()
+        function()
+        durations.append((time.perf_counter() - started) * 1000)
+    durations.sort()
+    return {
+        "median_ms": statistics.median(durations),
+        "p95_ms": durations[max(0, round(0.95 * len(durations)) - 1)],
+        "max_ms": durations[-1],
+        "queries": len(queries),
+    }
+
+
 def fill_sql(count: int) -> dict[str, int]:
     """The proportions of `fill`, written by PostgreSQL in a few statements (no notes; one call attempt and three
     history events per request someone picked up; each request with a patient of its own). Much faster than the ORM
@@ -284,6 +350,26 @@ def time_page(client, url: str, loads: int) -> dict[str, float]:
     }
 
 
+def attendance_timings(loads: int) -> list[tuple[str, dict[str, float]]]:
+    """The attendance figures alone, for the admin home's 28 days, the report's 90 and the whole 120 days."""
+    from django.utils import timezone
+
+    from callbacks.booking.attendance_figures import attendance_figures
+    from clinic.hours import clinic_zone
+
+    today = timezone.localtime(timezone.now(), clinic_zone()).date()
+    return [
+        (
+            f"Attendance figures alone, last {days} days",
+            time_call(
+                lambda days=days: attendance_figures(first_day=today - dt.timedelta(days=days - 1), last_day=today),
+                loads,
+            ),
+        )
+        for days in (28, 90, 120)
+    ]
+
+
 def main():
     args = parse_args()
     os.environ["DATABASE_URL"] = args.database_url
@@ -318,6 +404,7 @@ def main():
             backfill_started = time.perf_counter()
             totals["patients_given"] = patients_backfill(connection)
             print(f"  patients given in {time.perf_counter() - backfill_started:.0f} s")
+            totals.update(fill_attendance())
             with connection.cursor() as cursor:
                 # What autovacuum does soon after a bulk load: statistics, and the visibility map that lets
                 # PostgreSQL count from an index alone.
@@ -338,7 +425,11 @@ def main():
             (f"Queue, all statuses, page {deep_page}", changelist + f"?status=all&p={deep_page}"),
             ("Search by phone as typed (07400 001234)", changelist + "?q=07400+001234"),
             ("Search by name", changelist + "?q=Patient+4242"),
-            ("Admin home (day at a glance + 42-day chart)", reverse("admin:index")),
+            ("Admin home (glance, chart, 28-day attendance)", reverse("admin:index")),
+            (
+                "Outcome report (last 90 days, with attendance)",
+                reverse("admin:callbacks_callbackrequest_outcome_report"),
+            ),
             ("One request's page", reverse("admin:callbacks_callbackrequest_change", args=[busiest.pk])),
             ("Patients, search by phone as typed", reverse("admin:callbacks_patient_changelist") + "?q=07400+001234"),
             ("One patient's page", reverse("admin:callbacks_patient_change", args=[busiest.patient_record_id or 0])),
@@ -355,6 +446,7 @@ def main():
             client = Client()
             client.force_login(user)
             results = [(label, time_page(client, url, args.loads)) for label, url in pages]
+            results += attendance_timings(args.loads)
         server = connection.cursor().connection.info.server_version
         print(
             f"\n{total} requests ({open_count} open); {args.loads} loads per page after one warm-up; "

@@ -117,7 +117,9 @@ class ClinicAdminSite(AdminSite):
     def index(self, request, extra_context=None):
         from django.urls import reverse
 
+        from callbacks.admin.attendance import attendance_figures_home
         from callbacks.admin.chart import bar_chart
+        from callbacks.admin.outcome_report import clinic_today
         from callbacks.models import CallbackRequest
         from callbacks.requests.capacity import capacity_today
         from callbacks.requests.selectors import callback_requests_per_day, triage_day_at_a_glance
@@ -127,6 +129,7 @@ class ClinicAdminSite(AdminSite):
             extra_context["glance"] = triage_day_at_a_glance()
             extra_context["requests_chart"] = bar_chart(callback_requests_per_day(days=settings.ADMIN_CHART_DAYS))
             extra_context["capacity_today"] = capacity_today()
+            extra_context["attendance"] = attendance_figures_home(request, today=clinic_today())
             if request.user.has_perm("callbacks.view_intakecapacity"):
                 extra_context["capacity_url"] = reverse("admin:callbacks_intakecapacity_changelist")
         extra_context["desk_links"] = self._desk_links(request)

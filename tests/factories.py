@@ -4,7 +4,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from callbacks.models import CallbackRequest, FollowUp, Notification
+from callbacks.models import Appointment, CallbackRequest, FollowUp, Notification
 from callbacks.requests.consent import CURRENT_CONSENT_VERSION, consent_text_sha256
 from callbacks.requests.references import reference_generate
 from clinic.articles.services import article_save
@@ -57,6 +57,21 @@ class FollowUpFactory(factory.django.DjangoModelFactory):
     due_at = factory.LazyFunction(timezone.now)
     status = FollowUp.Status.SENT
     sent_at = factory.LazyFunction(timezone.now)
+
+
+class AppointmentFactory(factory.django.DjangoModelFactory):
+    """A confirmed appointment with its booking request, written straight to the table (the booking services refuse
+    times in the past, which attendance needs). ``practitioner`` and ``service`` must be given."""
+
+    class Meta:
+        model = Appointment
+
+    request = factory.SubFactory(
+        CallbackRequestFactory, kind=CallbackRequest.Kind.BOOKING, status=CallbackRequest.Status.BOOKED
+    )
+    starts_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(hours=1))
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + dt.timedelta(minutes=45))
+    status = Appointment.Status.CONFIRMED
 
 
 class ArticleFactory(factory.django.DjangoModelFactory):

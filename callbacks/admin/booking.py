@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from callbacks.admin import diary
+from callbacks.admin import attendance, diary
 from callbacks.admin.display import ADMIN_CSS, priority_badge_html
 from callbacks.admin.hours import WorkingHoursCopyMixin
 from callbacks.admin.privacy import ListedPrivacyMixin
@@ -114,8 +114,8 @@ class WhenFilter(admin.SimpleListFilter):
 
 @admin.register(Appointment)
 class AppointmentAdmin(OfferedLookupsOnlyMixin, ListedPrivacyMixin, admin.ModelAdmin):
-    list_display = ("when", "practitioner", "service", "status_shown", "triage", "request_link")
-    list_filter = (WhenFilter, "status", "practitioner", "service")
+    list_display = ("when", "practitioner", "service", "status_shown", "attendance_shown", "triage", "request_link")
+    list_filter = (WhenFilter, "status", "attendance", "practitioner", "service")
     list_select_related = ("practitioner", "service", "request")
 
     def listed_reference(self, appointment):
@@ -137,6 +137,9 @@ class AppointmentAdmin(OfferedLookupsOnlyMixin, ListedPrivacyMixin, admin.ModelA
         "request_link",
         "decided_by",
         "decided_at",
+        "attendance",
+        "attendance_marked_by",
+        "attendance_marked_at",
     )
     readonly_fields = fields
 
@@ -169,6 +172,11 @@ class AppointmentAdmin(OfferedLookupsOnlyMixin, ListedPrivacyMixin, admin.ModelA
                 "<str:object_id>/cancel/undo/", view(diary.cancel_undo_view), name="callbacks_appointment_cancel_undo"
             ),
             path(
+                "<str:object_id>/attendance/<slug:mark>/",
+                view(attendance.attendance_view),
+                name="callbacks_appointment_attendance",
+            ),
+            path(
                 "<str:object_id>/diary/<slug:action>/",
                 view(diary.diary_action_view),
                 name="callbacks_appointment_diary_action",
@@ -199,6 +207,10 @@ class AppointmentAdmin(OfferedLookupsOnlyMixin, ListedPrivacyMixin, admin.ModelA
     @admin.display(description="Status", ordering="status")
     def status_shown(self, appointment):
         return appointment.get_status_display()
+
+    @admin.display(description="Attendance", ordering="attendance")
+    def attendance_shown(self, appointment):
+        return appointment.get_attendance_display() or format_html('<span class="triage-muted">{}</span>', "Not marked")
 
     @admin.display(description="Triage", ordering="request__priority")
     def triage(self, appointment):

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from callbacks.admin.export import csv_safe
 from callbacks.admin.forms import ErrorsDescribedMixin
+from callbacks.booking.attendance_figures import attendance_figures_cached
 from callbacks.privacy.services import outcome_report_export_record, outcome_report_view_record
 from callbacks.requests.outcome_report import GroupRow, OutcomeReport, outcome_report
 from callbacks.rules.outcomes import OUTCOME_MEASURES
@@ -123,6 +124,10 @@ class OutcomeReportAdminMixin:
             "title": "Outcome report",
             "form": form,
             "report": report,
+            # The attendance figures of the same period (issue 26): did not attend, waits, utilisation.
+            "attendance": attendance_figures_cached(first_day=report.date_from, last_day=report.date_to)
+            if report
+            else None,
             "measures": OUTCOME_MEASURES,
             "can_export": can_export,
             "csv_query": f"date_from={report.date_from.isoformat()}&date_to={report.date_to.isoformat()}&format=csv"

@@ -290,7 +290,11 @@ class CallbackRequestAdmin(
             book_url = reverse("admin:callbacks_appointment_book") + f"?request={obj.pk}"
         if obj.kind != CallbackRequest.Kind.BOOKING:
             return {"appointment": None, "book_from_request_url": book_url}
-        appointment = Appointment.objects.select_related("service", "practitioner").filter(request=obj).first()
+        appointment = (
+            Appointment.objects.select_related("service", "practitioner", "attendance_marked_by")
+            .filter(request=obj)
+            .first()
+        )
         if appointment is None:
             return {"appointment": None, "book_from_request_url": book_url}
         day = timezone.localtime(appointment.starts_at, clinic_zone()).date()

@@ -19,6 +19,7 @@ from callbacks.admin.display import (
 from callbacks.admin.forms import AssignForm, CallAttemptForm, NoteForm, PriorityForm, ScheduleForm, StatusForm
 from callbacks.models import CallbackRequest, Priority
 from callbacks.requests import workflow
+from callbacks.requests.followup_schedule import follow_up_send_now
 from callbacks.rules.staff import staff_display_name
 from clinic.hours import clinic_zone
 
@@ -72,6 +73,11 @@ def _do_note(obj, data, user):
     return "Note added."
 
 
+def _do_follow_up_now(obj, data, user):
+    follow_up = follow_up_send_now(request=obj, actor=user)
+    return f"The {follow_up.weeks}-week follow-up is on its way to the patient; later ones keep their dates."
+
+
 class ConfirmForm(forms.Form):
     """For buttons that carry no input ("Assign to me")."""
 
@@ -85,6 +91,7 @@ WORKFLOW_ACTIONS: dict[str, tuple[type[forms.Form], str, Callable[..., str]]] = 
     "unschedule": (ConfirmForm, "callbacks.change_callbackrequest", _do_unschedule),
     "priority": (PriorityForm, "callbacks.change_callbackrequest", _do_priority),
     "note": (NoteForm, "callbacks.add_staffnote", _do_note),
+    "follow_up_now": (ConfirmForm, "callbacks.change_callbackrequest", _do_follow_up_now),
 }
 FORMS_SHOWN = ("assign", "status", "call", "schedule", "priority", "note")
 

@@ -95,7 +95,7 @@ def diary_days(*, first_day: dt.date, days: int, practitioner_id: int | None = N
     for appointment in (
         Appointment.objects.holding()
         .filter(practitioner_id__in=ids, starts_at__lt=range_end, ends_at__gt=range_start)
-        .select_related("service", "request", "practitioner")
+        .select_related("service", "request", "practitioner", "attendance_marked_by")
         .order_by("starts_at")
     ):
         booked.setdefault(appointment.practitioner_id, []).append(appointment)

@@ -26,7 +26,6 @@ from callbacks.booking.slots import (
 )
 from callbacks.models import Appointment, CallbackRequest, ConsentMethod, Notification, Service
 from callbacks.notifications.outbox import notification_for_appointment_reminder, notification_queue_once
-from callbacks.requests.followup_schedule import follow_up_schedule
 from callbacks.requests.services import callback_request_create
 from callbacks.requests.workflow import callback_request_status_change, patient_link_actor
 from callbacks.rules.booking import appointment_status_holds_time
@@ -156,8 +155,7 @@ def appointment_confirm(*, appointment: Appointment, user) -> bool:
     if CallbackRequest.Status.BOOKED in ALLOWED_TRANSITIONS[locked.request.status]:
         # The request has done its job: it leaves the response-deadline queue and counts as a patient.
         callback_request_status_change(request=locked.request, status=CallbackRequest.Status.BOOKED, actor=user)
-    # A confirmed appointment makes a patient whatever the request's status was (idempotent with the above).
-    follow_up_schedule(request=locked.request)
+    # No follow-ups yet: they are timed from the first attended visit (`callbacks.booking.attendance`).
     notification_queue_once(
         request=locked.request,
         kind=Notification.Kind.BOOKING_CONFIRMED,

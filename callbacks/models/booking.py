@@ -9,7 +9,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from callbacks.models.requests import CallbackRequest, clinic_time_text
-from callbacks.rules.booking import APPOINTMENT_HOLDING_STATUSES, AppointmentStatus, appointment_status_holds_time
+from callbacks.rules.booking import (
+    APPOINTMENT_HOLDING_STATUSES,
+    AppointmentAttendance,
+    AppointmentStatus,
+    appointment_status_holds_time,
+)
 from callbacks.rules.requests import (
     priority_is_urgent,
 )
@@ -146,6 +151,7 @@ class Appointment(models.Model):
     """
 
     Status = AppointmentStatus
+    Attendance = AppointmentAttendance
 
     practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="appointments")
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="appointments")
@@ -172,6 +178,13 @@ class Appointment(models.Model):
     # change that sends the patient a new file (`callbacks.booking.calendar.appointment_calendar_change`), so the
     # files a patient receives for one UID only ever go up, whatever the mix of confirm, moves and cancel.
     calendar_sequence = models.PositiveIntegerField(default=0, editable=False)
+    # What became of the visit (`callbacks.booking.attendance`): the latest mark, who made it and when; every mark,
+    # corrections included, is in the request's history.
+    attendance = models.CharField(max_length=12, choices=Attendance.choices, blank=True, default="")
+    attendance_marked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    attendance_marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = AppointmentQuerySet.as_manager()
@@ -181,6 +194,8 @@ class Appointment(models.Model):
         indexes = [
             models.Index(fields=["practitioner", "starts_at"], name="cb_appointment_diary"),
             models.Index(fields=["status", "starts_at"], name="cb_appointment_status"),
+            # The attendance figures of a period (did-not-attend rate by service and weekday) read this alone.
+            models.Index(fields=["starts_at", "service", "attendance"], name="cb_appointment_attendance"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="cb_appointment_order"),

@@ -24,6 +24,7 @@ class PrivacyLogEntry(AppendOnlyModel):
         ERASED = "erased", "Erased patient data"
         PURGED = "purged", "Purged by retention"
         REPORTED = "reported", "Read or exported the outcome report"
+        FOLLOW_UP_SENT = "follow_up", "Sent a follow-up questionnaire on request"
 
     action = models.CharField(max_length=10, choices=Action.choices)
     reference = models.CharField(max_length=12, blank=True, help_text="Empty for a retention purge run.")

@@ -126,6 +126,9 @@ class CallbackRequest(models.Model):
     # The patient's journey (the flow id of the pages that sent it), so that a second send of the same journey
     # (a double click, two tabs, a resubmit) finds this request instead of storing another; none for staff's.
     idempotency_key = models.CharField(max_length=64, blank=True, default="", editable=False)
+    # When staff first reached the patient (a call logged as reached, or "contacted" with a reason), for the
+    # attendance figures' days from request to first contact; set once (`callbacks.requests.workflow`).
+    first_contact_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -137,6 +140,9 @@ class CallbackRequest(models.Model):
             models.Index(fields=["priority", "deadline", "created_at"], name="cb_queue_order"),
             models.Index(fields=["status"], name="cb_status"),
             models.Index(fields=["created_at"], name="cb_created"),
+            # The attendance figures of a period read the days from request to first contact, and the requests
+            # their appointments join, from this index alone (docs/BENCHMARKS.md).
+            models.Index(fields=["created_at", "first_contact_at", "id"], name="cb_first_contact"),
             models.Index(fields=["phone"], name="cb_phone"),
             # The staff queue with a clinic's whole history in the table (docs/BENCHMARKS.md, 1,000,000 requests):
             # the open requests in the queue's order, for one staff member's own, and the overdue ones, each
@@ -264,6 +270,7 @@ class RequestEvent(AppendOnlyModel):
         EDITED = "edited", "Edit"
         EXPORTED = "exported", "Patient data downloaded"
         FOLLOW_UP = "follow_up", "Outcome follow-up"
+        ATTENDANCE = "attendance", "Attendance"
 
     request = models.ForeignKey(CallbackRequest, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

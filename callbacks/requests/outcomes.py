@@ -108,6 +108,11 @@ class ScoresOverTime:
     def has_scores(self) -> bool:
         return bool(self.rows)
 
+    @property
+    def has_waiting_follow_up(self) -> bool:
+        """A follow-up is scheduled and not sent: staff can send the next one now (`follow_up_send_now`)."""
+        return any(line.status == FollowUp.Status.SCHEDULED for line in self.follow_ups)
+
 
 def time_point_label(weeks: int) -> str:
     return "Intake" if weeks == INTAKE_WEEKS else f"Week {weeks}"

@@ -22,8 +22,6 @@ from django.utils.formats import date_format
 
 from callbacks.models import CallAttempt, CallbackRequest, Priority, RequestEvent, StaffNote
 from callbacks.requests.closures import request_response_deadline
-from callbacks.requests.followup_schedule import follow_up_schedule
-from callbacks.rules.followups import request_is_patient
 from callbacks.rules.requests import (
     STATUS_AFTER_CALL,
     status_awaits_response,
@@ -186,10 +184,17 @@ def callback_request_status_change(
 
 def callback_request_red_flag_reopen(*, request: CallbackRequest, actor: AbstractBaseUser) -> bool:
     """A red flag reported after staff had answered the request (booked, contacted or closed): it goes back to
-    "in progress", so it awaits a response again, shows in the queue and runs to a deadline counted from now
-    for its priority. Returns whether it moved. The system does this, not staff, so it is not one of the staff's
-    transitions (staff cannot move a booked request back); the history records both changes under ``actor``.
-    The appointment, if any, stays: staff decide what becomes of it."""
+    the queue (`callback_request_queue_return`). The appointment, if any, stays: staff decide what becomes of it."""
+    return callback_request_queue_return(request=request, actor=actor)
+
+
+def callback_request_queue_return(*, request: CallbackRequest, actor: AbstractBaseUser) -> bool:
+    """Put a request staff had answered (booked, contacted or closed) back in the queue for a call: it goes back
+    to "in progress", so it awaits a response again, shows in the queue and runs to a deadline counted from now
+    for its priority (`request_response_deadline`, skipping closed days). Returns whether it moved; a request
+    already awaiting a response keeps its deadline. The system does this (a red flag in a later answer, a patient
+    who did not attend), not staff, so it is not one of the staff's transitions (staff cannot move a booked
+    request back); the history records both changes under ``actor``."""
     locked = _locked(request)
     if status_awaits_response(locked.status):
         return False
@@ -232,6 +237,9 @@ def _apply_status(
     # Nobody will make a planned call on a closed request.
     if status == Status.CLOSED and _planned_call_drop(locked, actor=actor, at=now):
         changed.append("next_attempt_at")
+    if status == Status.CONTACTED and locked.first_contact_at is None:
+        locked.first_contact_at = now
+        changed.append("first_contact_at")
     locked.save(update_fields=changed)
     request_event_record(
         request=locked,
@@ -252,11 +260,10 @@ def _apply_status(
             before=CallbackRequest.Outcome(before_outcome).label if before_outcome else EMPTY,
             after=CallbackRequest.Outcome(outcome).label if outcome else EMPTY,
         )
-    for field in ("status", "outcome", "closed_at", "next_attempt_at"):
+    for field in ("status", "outcome", "closed_at", "next_attempt_at", "first_contact_at"):
         setattr(request, field, getattr(locked, field))
-    # Becoming a patient starts the outcome follow-ups (once: the schedule ignores a second transition).
-    if request_is_patient(status=status, outcome=outcome):
-        follow_up_schedule(request=locked, started_at=now)
+    # The outcome follow-ups are not started here: they are timed from the first attended visit
+    # (`callbacks.booking.attendance`), so nobody is asked how the treatment went before being seen.
     return locked
 
 
@@ -298,6 +305,12 @@ def call_attempt_log(
     if _planned_call_drop(locked, actor=actor, at=now):
         locked.save(update_fields=["next_attempt_at", "updated_at"])
         request.next_attempt_at = None
+    if outcome == CallAttempt.Outcome.REACHED and (
+        locked.first_contact_at is None or made_at < locked.first_contact_at
+    ):
+        # The call's own time, not now: a call logged afterwards still counts from when it was made.
+        locked.first_contact_at = request.first_contact_at = made_at
+        locked.save(update_fields=["first_contact_at"])
     next_status = STATUS_AFTER_CALL[outcome].get(locked.status)
     if next_status:
         _apply_status(locked, request, status=next_status, outcome="", actor=actor, now=now)

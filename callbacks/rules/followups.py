@@ -1,14 +1,12 @@
-"""Outcome follow-ups: what state one can be in, when a request has become a patient, and when each is due.
+"""Outcome follow-ups: what state one can be in, and when each is due (counted from the first attended visit).
 
-The schedule is ``settings.CLINIC_FOLLOW_UP_WEEKS`` (weeks after the request became a patient, read at start-up by
-`clinic.setting_parsers.follow_up_weeks_parse`); these rules are the one place that uses it.
+The schedule is ``settings.CLINIC_FOLLOW_UP_WEEKS`` (weeks after the patient's first attended visit, read at
+start-up by `clinic.setting_parsers.follow_up_weeks_parse`).
 """
 
 import datetime as dt
 
 from django.db import models
-
-from callbacks.rules.requests import RequestOutcome, RequestStatus
 
 
 class FollowUpStatus(models.TextChoices):
@@ -28,11 +26,6 @@ FOLLOW_UP_FINAL_STATUSES = (FollowUpStatus.ANSWERED, FollowUpStatus.STOPPED, Fol
 # The states in which a follow-up's link can be answered: its e-mail went out, and a mail server that failed the
 # reply may still have taken the message, so a patient holding the link of a "failed" one can use it.
 FOLLOW_UP_ANSWERABLE_STATUSES = (FollowUpStatus.SENT, FollowUpStatus.FAILED)
-
-
-def request_is_patient(*, status: str, outcome: str = "") -> bool:
-    """A request has become a patient once it is booked, or closed because an appointment was made."""
-    return status == RequestStatus.BOOKED or (status == RequestStatus.CLOSED and outcome == RequestOutcome.APPOINTMENT)
 
 
 def follow_up_due_at(*, started_at: dt.datetime, weeks: int) -> dt.datetime:

@@ -34,29 +34,29 @@ def book(request):
     callback_request_status_change(request=request, status=Status.BOOKED, actor=UserFactory())
 
 
-def test_booking_a_request_schedules_its_follow_ups_once(settings):
+def test_the_schedule_is_written_once_per_week_from_its_start(settings):
     settings.CLINIC_FOLLOW_UP_WEEKS = (2, 6, 12)
     request = CallbackRequestFactory(email="patient@example.test")
-    before = timezone.now()
-    book(request)
+    seen = timezone.now() - dt.timedelta(days=1)
+    assert follow_up_schedule(request=request, started_at=seen) == 3
     rows = list(FollowUp.objects.filter(request=request))
     assert [row.weeks for row in rows] == [2, 6, 12]
     assert all(row.status == FollowUp.Status.SCHEDULED and row.sent_at is None for row in rows)
-    assert rows[0].due_at - before >= dt.timedelta(weeks=2)
-    assert rows[0].due_at - before < dt.timedelta(weeks=2, minutes=1)
-    # Booked again after a step back: the first schedule stands, nothing is added.
-    callback_request_status_change(request=request, status=Status.CONTACTED, actor=UserFactory(), reason="Rang us")
-    book(request)
-    assert FollowUp.objects.filter(request=request).count() == 3
+    assert rows[0].due_at == seen + dt.timedelta(weeks=2)
+    # A second call adds nothing and moves nothing.
     assert follow_up_schedule(request=request) == 0
     assert list(FollowUp.objects.filter(request=request).values_list("due_at", flat=True)) == [r.due_at for r in rows]
 
 
-@pytest.mark.parametrize(("outcome", "scheduled"), [("appointment", 3), ("declined", 0), ("referred", 0)])
-def test_closing_with_an_appointment_schedules_follow_ups_and_other_outcomes_do_not(outcome, scheduled):
+@pytest.mark.parametrize("outcome", ["appointment", "declined", "referred"])
+def test_booking_or_closing_schedules_no_follow_ups_before_the_patient_is_seen(outcome):
+    """Issue 26: a patient booked for 2 January is not asked on 21 December how the treatment went. The
+    follow-ups wait for the first attended visit (tests/callbacks/booking/test_attendance.py)."""
     request = CallbackRequestFactory()
+    book(request)
+    assert not FollowUp.objects.filter(request=request).exists()
     callback_request_status_change(request=request, status=Status.CLOSED, outcome=outcome, actor=UserFactory())
-    assert FollowUp.objects.filter(request=request).count() == scheduled
+    assert not FollowUp.objects.filter(request=request).exists()
 
 
 def test_other_statuses_schedule_nothing_and_an_empty_setting_sends_none(settings):
