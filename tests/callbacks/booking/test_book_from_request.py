@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from callbacks.booking.attendance import appointment_attendance_mark
 from callbacks.booking.from_request import RequestNotBookable, appointment_book_for_request
 from callbacks.booking.slots import SlotTaken
 from callbacks.models import Appointment, CallbackRequest, FollowUp, Priority, RequestEvent
@@ -76,7 +77,10 @@ def test_a_request_booked_from_its_page_holds_the_appointment_itself(service, pr
     assert (request.window_start, request.window_end) == (slot.starts_at, slot.ends_at)
     assert appointment.status == Appointment.Status.CONFIRMED
     assert request.status == CallbackRequest.Status.BOOKED
-    # One set of follow-ups, for the one request.
+    # Once the patient has been seen: one set of follow-ups, for the one request.
+    appointment_attendance_mark(
+        appointment=appointment, attendance="attended", user=staff, now=slot.starts_at + dt.timedelta(minutes=5)
+    )
     assert (
         FollowUp.objects.filter(request__patient_record=request.patient_record).values("request").distinct().count()
         == 1
