@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from callbacks.admin import diary
-from callbacks.admin.display import ADMIN_CSS, priority_badge_html
+from callbacks.admin.display import ADMIN_CSS, screening_badges_html
 from callbacks.admin.hours import WorkingHoursCopyMixin
 from callbacks.admin.privacy import ListedPrivacyMixin
 from callbacks.booking import feeds
@@ -179,7 +179,7 @@ class AppointmentAdmin(OfferedLookupsOnlyMixin, ListedPrivacyMixin, admin.ModelA
 
     @admin.display(description="Triage", ordering="request__priority")
     def triage(self, appointment):
-        badge = priority_badge_html(appointment.request.priority)
+        badge = screening_badges_html(appointment.request)
         if appointment.flagged:
             return format_html("{} {}", badge, format_html("<strong>{}</strong>", "Check the intake first"))
         return badge

@@ -14,28 +14,34 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from callbacks.admin.chart import line_chart
 from callbacks.admin.display import (
     ADMIN_CSS,
+    NOT_SCREENED_BADGE,
     POSSIBLE_RED_FLAG_MARKER,
     deadline_html,
+    local_moment,
     phone_display,
+    phone_link_html,
     priority_badge_html,
 )
 from callbacks.admin.export import ExportAdminMixin
-from callbacks.admin.filters import AssignedFilter, OverdueFilter, StatusFilter
+from callbacks.admin.filters import AssignedFilter, CalledFilter, OverdueFilter, ScreenedFilter, StatusFilter
 from callbacks.admin.inlines import NotificationInline
 from callbacks.admin.outcome_report import OutcomeReportAdminMixin
 from callbacks.admin.paging import QueuePaginator
 from callbacks.admin.privacy import ListedPrivacyMixin, PrivacyAdminMixin
+from callbacks.admin.screening import ScreeningAdminMixin
 from callbacks.admin.workflow import WORKFLOW_ACTIONS, WorkflowAdminMixin
 from callbacks.models import Appointment, CallbackRequest, ConsentMethod, Priority
 from callbacks.requests import workflow
+from callbacks.requests.calls import call_claim_holder, requests_with_call_claim
 from callbacks.requests.outcomes import callback_request_scores_over_time
 from callbacks.requests.phone import phone_search_variants
 from callbacks.requests.selectors import QUEUE_ORDER, callback_request_queue, callback_request_timeline
+from callbacks.rules.screening import request_screened
 from callbacks.rules.staff import staff_display_name
 from clinic.admin_lookups import OfferedLookupsOnlyMixin
 from clinic.hours import clinic_zone
@@ -50,6 +56,7 @@ class CallbackRequestAdmin(
     ListedPrivacyMixin,
     PrivacyAdminMixin,
     WorkflowAdminMixin,
+    ScreeningAdminMixin,
     ExportAdminMixin,
     OutcomeReportAdminMixin,
     admin.ModelAdmin,
@@ -61,16 +68,28 @@ class CallbackRequestAdmin(
         "status",
         "deadline_left",
         "patient",
+        "phone_link",
+        "window",
+        "kind_shown",
+        "attempts",
         "assigned",
         "created_at",
     )
     list_display_links = ("reference",)
-    list_filter = (StatusFilter, "priority", OverdueFilter, AssignedFilter, ("created_at", admin.DateFieldListFilter))
+    list_filter = (
+        StatusFilter,
+        "priority",
+        OverdueFilter,
+        CalledFilter,
+        AssignedFilter,
+        ScreenedFilter,
+        ("created_at", admin.DateFieldListFilter),
+    )
     # "Emergency or urgent, open" on the admin home (admin/callbacks/day_at_a_glance.html).
     linked_lookups = frozenset({"priority__lte"})
     search_fields = ("reference", "name", "phone")
     search_help_text = "Reference, name or phone number (typed any way: 07400 123456, +44 7400 123456...)."
-    list_select_related = ("assigned_to",)
+    list_select_related = ("assigned_to", "last_call_by")
     list_per_page = 50
     # Listing every request of a large table numbers its pages from PostgreSQL's estimate (callbacks.admin.paging).
     paginator = QueuePaginator
@@ -105,7 +124,8 @@ class CallbackRequestAdmin(
     # The queue
 
     def get_queryset(self, request):
-        return callback_request_queue()
+        # "Being called by" is worked out for the viewer in the page's own query.
+        return requests_with_call_claim(callback_request_queue(), viewer=request.user)
 
     def changelist_view(self, request, extra_context=None):
         return super().changelist_view(request, {"title": "Callback queue", **(extra_context or {})})
@@ -116,9 +136,33 @@ class CallbackRequestAdmin(
 
     @admin.display(description="Priority", ordering="priority")
     def priority_badge(self, obj):
+        badges = [priority_badge_html(obj.priority)]
         if getattr(obj, "has_possible_red_flag", False):
-            return format_html("{} {}", priority_badge_html(obj.priority), POSSIBLE_RED_FLAG_MARKER)
-        return priority_badge_html(obj.priority)
+            badges.append(POSSIBLE_RED_FLAG_MARKER)
+        if not request_screened(obj):
+            badges.append(NOT_SCREENED_BADGE)
+        return format_html_join(" ", "{}", ((badge,) for badge in badges))
+
+    @admin.display(description="Phone")
+    def phone_link(self, obj):
+        return phone_link_html(str(obj.phone))
+
+    @admin.display(description="Window", ordering="window_start")
+    def window(self, obj):
+        start, end = local_moment(obj.window_start), timezone.localtime(obj.window_end, clinic_zone())
+        if obj.kind == CallbackRequest.Kind.BOOKING:
+            return format_html('<span class="triage-muted">{}</span> {}', "Appointment", start)
+        return f"{start}-{end:%H:%M}"
+
+    @admin.display(description="Kind", ordering="kind")
+    def kind_shown(self, obj):
+        return obj.get_kind_display()
+
+    @admin.display(description="Calls", ordering="calls_logged")
+    def attempts(self, obj):
+        if not obj.calls_logged:
+            return format_html('<span class="triage-muted">{}</span>', "Not yet called")
+        return f"{obj.calls_logged} logged"
 
     @admin.display(description="Deadline", ordering="deadline")
     def deadline_left(self, obj):
@@ -127,8 +171,16 @@ class CallbackRequestAdmin(
     @admin.display(description="Assigned to", ordering="assigned_to__username")
     def assigned(self, obj):
         if obj.assigned_to is None:
-            return format_html('<span class="triage-muted">{}</span>', "Unassigned")
-        return staff_display_name(obj.assigned_to)
+            who = format_html('<span class="triage-muted">{}</span>', "Unassigned")
+        else:
+            who = staff_display_name(obj.assigned_to)
+        if getattr(obj, "being_called", False):
+            return format_html(
+                '{}<br><strong class="triage-being-called">Being called by {}</strong>',
+                who,
+                staff_display_name(obj.last_call_by),
+            )
+        return who
 
     def get_search_results(self, request, queryset, search_term):
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
@@ -199,7 +251,13 @@ class CallbackRequestAdmin(
     # One request's page
 
     def get_urls(self):
-        return [*self.workflow_urls(), *self.privacy_urls(), *self.outcome_report_urls(), *super().get_urls()]
+        return [
+            *self.workflow_urls(),
+            *self.privacy_urls(),
+            *self.outcome_report_urls(),
+            *self.screening_urls(),
+            *super().get_urls(),
+        ]
 
     def has_add_permission(self, request):
         # Requests come in through the public form, which records the patient's consent.
@@ -235,6 +293,10 @@ class CallbackRequestAdmin(
             "workflow_forms": self.workflow_forms(request, obj, bound),
             "can_change": self.has_change_permission(request, obj),
             "is_assigned_to_me": obj.assigned_to_id == request.user.pk,
+            "being_called_by": call_claim_holder(obj, viewer=request.user),
+            "screened": request_screened(obj),
+            "not_screened_badge": NOT_SCREENED_BADGE,
+            "screen_url": reverse("admin:callbacks_callbackrequest_screen", args=[obj.pk]),
             "assigned_name": staff_display_name(obj.assigned_to),
             "workflow_urls": {
                 action: reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_workflow", args=[obj.pk, action])

@@ -183,6 +183,7 @@ FIELD_TITLES = {
     "call_attempt": "Call attempt",
     "note": "Note",
     "appointment": "Appointment",
+    "screening": "Safety questions",
 }
 
 
