@@ -89,7 +89,7 @@ class CallbackRequestAdmin(
     linked_lookups = frozenset({"priority__lte"})
     search_fields = ("reference", "name", "phone")
     search_help_text = "Reference, name or phone number (typed any way: 07400 123456, +44 7400 123456...)."
-    list_select_related = ("assigned_to", "last_call_by")
+    list_select_related = ("assigned_to",)
     list_per_page = 50
     # Listing every request of a large table numbers its pages from PostgreSQL's estimate (callbacks.admin.paging).
     paginator = QueuePaginator
@@ -125,7 +125,9 @@ class CallbackRequestAdmin(
 
     def get_queryset(self, request):
         # "Being called by" is worked out for the viewer in the page's own query.
-        return requests_with_call_claim(callback_request_queue(), viewer=request.user)
+        # (The queue selector's select_related stops the admin applying list_select_related: name them here.)
+        queue = callback_request_queue().select_related("last_call_by")
+        return requests_with_call_claim(queue, viewer=request.user)
 
     def changelist_view(self, request, extra_context=None):
         return super().changelist_view(request, {"title": "Callback queue", **(extra_context or {})})
