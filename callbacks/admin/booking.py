@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from callbacks.admin import diary
+from callbacks.admin import courses, diary
 from callbacks.admin.display import ADMIN_CSS, screening_badges_html
 from callbacks.admin.hours import WorkingHoursCopyMixin
 from callbacks.admin.privacy import ListedPrivacyMixin
@@ -143,6 +143,12 @@ class AppointmentAdmin(OfferedLookupsOnlyMixin, ListedPrivacyMixin, admin.ModelA
         return [
             path("diary/", view(diary.diary_view), name="callbacks_appointment_diary"),
             path("book/", view(diary.book_view), name="callbacks_appointment_book"),
+            path("course/", view(courses.course_book_view), name="callbacks_appointment_course"),
+            path(
+                "course/<str:course_id>/cancel-rest/",
+                view(courses.course_cancel_rest_view),
+                name="callbacks_appointment_course_cancel_rest",
+            ),
             path("my-calendar-feed/", view(diary.feed_view), name="callbacks_appointment_feed"),
             path("<str:object_id>/move/", view(diary.move_view), name="callbacks_appointment_move"),
             path(
@@ -157,6 +163,7 @@ class AppointmentAdmin(OfferedLookupsOnlyMixin, ListedPrivacyMixin, admin.ModelA
         extra = {
             "diary_url": reverse("admin:callbacks_appointment_diary"),
             "book_url": reverse("admin:callbacks_appointment_book"),
+            "course_url": reverse("admin:callbacks_appointment_course"),
             "can_book": request.user.has_perm("callbacks.add_appointment"),
         }
         return super().changelist_view(request, {**extra, **(extra_context or {})})

@@ -35,6 +35,7 @@ from callbacks.admin.paging import QueuePaginator
 from callbacks.admin.privacy import ListedPrivacyMixin, PrivacyAdminMixin
 from callbacks.admin.screening import ScreeningAdminMixin
 from callbacks.admin.workflow import WORKFLOW_ACTIONS, WorkflowAdminMixin
+from callbacks.booking.courses import course_rest, course_sessions
 from callbacks.models import Appointment, CallbackRequest, ConsentMethod, Priority
 from callbacks.requests import workflow
 from callbacks.requests.calls import call_claim_holder, requests_with_call_claim
@@ -332,7 +333,9 @@ class CallbackRequestAdmin(
         """A booking's appointment on its request's page, with the diary's one-click decisions."""
         if obj.kind != CallbackRequest.Kind.BOOKING:
             return {"appointment": None}
-        appointment = Appointment.objects.select_related("service", "practitioner").filter(request=obj).first()
+        appointment = (
+            Appointment.objects.select_related("service", "practitioner", "course").filter(request=obj).first()
+        )
         if appointment is None:
             return {"appointment": None}
         day = timezone.localtime(appointment.starts_at, clinic_zone()).date()
@@ -347,4 +350,20 @@ class CallbackRequestAdmin(
             "here": reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk]),
             "diary_day_url": reverse("admin:callbacks_appointment_diary")
             + f"?view=day&day={day.isoformat()}&practitioner={appointment.practitioner_id}",
+            **self.course_context(appointment),
+        }
+
+    def course_context(self, appointment) -> dict[str, Any]:
+        """A course's session: every session of the course, and the one action on the rest."""
+        if appointment.course_id is None:
+            return {"course": None}
+        sessions = course_sessions(appointment.course)
+        return {
+            "course": appointment.course,
+            "course_sessions": sessions,
+            "course_session_number": next(i for i, s in enumerate(sessions, start=1) if s.pk == appointment.pk),
+            "course_rest_count": len(course_rest(appointment.course)),
+            "course_cancel_rest_url": reverse(
+                "admin:callbacks_appointment_course_cancel_rest", args=[appointment.course_id]
+            ),
         }

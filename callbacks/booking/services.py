@@ -16,7 +16,14 @@ from django.utils import timezone
 
 from callbacks.booking.calendar import appointment_calendar_change
 from callbacks.booking.events import slot_freed_announce
-from callbacks.booking.slots import OVERLAP_CONSTRAINT, SlotTaken, slot_offered, slot_within_horizon, slots_nearest
+from callbacks.booking.slots import (
+    OVERLAP_CONSTRAINT,
+    PATIENT_HORIZON_DAYS,
+    SlotTaken,
+    slot_offered,
+    slot_within_horizon,
+    slots_nearest,
+)
 from callbacks.models import Appointment, CallbackRequest, ConsentMethod, Notification, Service
 from callbacks.notifications.outbox import notification_for_appointment_reminder, notification_queue_once
 from callbacks.requests.followup_schedule import follow_up_schedule
@@ -58,6 +65,9 @@ def appointment_book(
     consent_method: str = ConsentMethod.ONLINE,
     consent_recorded_by=None,
     idempotency_key: str = "",
+    horizon_days: int = PATIENT_HORIZON_DAYS,
+    notify_staff: bool = True,
+    notify_patient: bool = True,
 ) -> Appointment:
     """Book a slot: the booking request (kind booking, with its intake and notifications) and the appointment.
 
@@ -70,13 +80,17 @@ def appointment_book(
     With ``idempotency_key`` (the patient's journey), a journey books once: sent again, even at the same
     instant, it books nothing more and returns the appointment booked first (`callback_request_create`).
     Raises `JourneySentAsCallback` when the journey was sent as a callback request instead.
+
+    A course of care (`callbacks.booking.courses`) books each session through here, further ahead
+    (``horizon_days``), and tells the patient once for the whole course: ``notify_staff`` and ``notify_patient``
+    turn off the new request's own notifications (`callback_request_create`).
     """
     if idempotency_key:
         earlier = Appointment.objects.filter(request__idempotency_key=idempotency_key).first()
         if earlier is not None:
             return earlier
     slot = slot_offered(service=service, practitioner_id=practitioner_id, starts_at=starts_at)
-    if slot is None or not service.active or not slot_within_horizon(slot.starts_at):
+    if slot is None or not service.active or not slot_within_horizon(slot.starts_at, days=horizon_days):
         raise SlotTaken(alternatives=slots_nearest(service=service, around=starts_at))
     try:
         with transaction.atomic():
@@ -94,6 +108,8 @@ def appointment_book(
                 consent_method=consent_method,
                 consent_recorded_by=consent_recorded_by,
                 idempotency_key=idempotency_key,
+                notify_staff=notify_staff,
+                notify_patient=notify_patient,
             )
             if request.kind != CallbackRequest.Kind.BOOKING:
                 raise JourneySentAsCallback(request)
@@ -132,9 +148,10 @@ def appointment_confirm_by(appointment: Appointment, *, now: dt.datetime | None 
 
 
 @transaction.atomic
-def appointment_confirm(*, appointment: Appointment, user) -> bool:
+def appointment_confirm(*, appointment: Appointment, user, notify_patient: bool = True) -> bool:
     """Confirm a requested appointment, mark its request booked (with history) and e-mail the patient with a
-    calendar file. False, changing nothing, if the appointment was not waiting for a decision."""
+    calendar file (unless ``notify_patient`` is off: a course of care tells the patient once, for every session).
+    False, changing nothing, if the appointment was not waiting for a decision."""
     locked = Appointment.objects.select_for_update().select_related("request").get(pk=appointment.pk)
     if locked.status != Appointment.Status.REQUESTED:
         return False
@@ -146,11 +163,12 @@ def appointment_confirm(*, appointment: Appointment, user) -> bool:
         callback_request_status_change(request=locked.request, status=CallbackRequest.Status.BOOKED, actor=user)
     # A confirmed appointment makes a patient whatever the request's status was (idempotent with the above).
     follow_up_schedule(request=locked.request)
-    notification_queue_once(
-        request=locked.request,
-        kind=Notification.Kind.BOOKING_CONFIRMED,
-        calendar_sequence=appointment_calendar_change(locked),
-    )
+    if notify_patient:
+        notification_queue_once(
+            request=locked.request,
+            kind=Notification.Kind.BOOKING_CONFIRMED,
+            calendar_sequence=appointment_calendar_change(locked),
+        )
     logger.info("appointment %s confirmed by user %s", locked.pk, user.pk)
     return True
 

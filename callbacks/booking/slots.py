@@ -64,11 +64,14 @@ def slot_key_parse(key: str) -> tuple[int, dt.datetime] | None:
     return int(match["practitioner"]), dt.datetime.fromtimestamp(int(match["seconds"]), tz=dt.UTC)
 
 
-def slot_within_horizon(starts_at: dt.datetime, *, now: dt.datetime | None = None) -> bool:
-    """True when a patient could have been offered a slot starting then: before the booking horizon's end."""
+def slot_within_horizon(
+    starts_at: dt.datetime, *, now: dt.datetime | None = None, days: int = PATIENT_HORIZON_DAYS
+) -> bool:
+    """True when a patient could have been offered a slot starting then: before the booking horizon's end (``days``
+    from today: the patients' own, or a course of care's, `callbacks.booking.courses`)."""
     now = now or timezone.now()
     zone = clinic_zone()
-    last_day = now.astimezone(zone).date() + dt.timedelta(days=PATIENT_HORIZON_DAYS - 1)
+    last_day = now.astimezone(zone).date() + dt.timedelta(days=days - 1)
     return starts_at.astimezone(zone).date() <= last_day
 
 

@@ -150,6 +150,10 @@ class CourseOfCare(models.Model):
     practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="+")
     cadence = models.CharField(max_length=12, choices=Cadence.choices)
     sessions_asked = models.PositiveSmallIntegerField("sessions asked for")
+    # The first session's request: the one that carries the course's outcome follow-ups and its e-mail.
+    first_request = models.ForeignKey(
+        CallbackRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 

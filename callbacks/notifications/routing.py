@@ -30,6 +30,7 @@ PATIENT_BOOKING_KINDS = frozenset(
         Kind.BOOKING_CANCELLED_BY_CLINIC,
         Kind.BOOKING_CANCELLED_BY_PATIENT,
         Kind.BOOKING_MOVED,
+        Kind.COURSE_BOOKED,
     }
 )
 

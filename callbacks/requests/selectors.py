@@ -184,6 +184,7 @@ FIELD_TITLES = {
     "note": "Note",
     "appointment": "Appointment",
     "screening": "Safety questions",
+    "course": "Course of care",
 }
 
 
