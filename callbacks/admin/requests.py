@@ -107,7 +107,7 @@ class CallbackRequestAdmin(
     inlines = [NotificationInline]
 
     class Media:
-        css = {"all": [ADMIN_CSS, "intake/admin.css"]}
+        css = {"all": [ADMIN_CSS, "intake/admin.css", "callbacks/admin/filters.css"]}
         js = ["callbacks/admin/scroll_regions.js"]
 
     def get_fields(self, request, obj=None):
