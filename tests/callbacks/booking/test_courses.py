@@ -24,6 +24,7 @@ from callbacks.booking.courses import (
 )
 from callbacks.booking.desk import appointment_move
 from callbacks.booking.links import appointment_cancel_url
+from callbacks.booking.reschedule import appointment_reschedule
 from callbacks.booking.services import appointment_cancel
 from callbacks.booking.slots import SlotTaken
 from callbacks.models import (
@@ -214,7 +215,15 @@ def test_each_session_moves_and_cancels_on_its_own(service, practitioner, desk_u
     assert moved.starts_at == local(monday + dt.timedelta(days=8), 11)
     moved_mail = Notification.objects.get(request=second.request, kind=Kind.BOOKING_MOVED)
     assert moved_mail.calendar_sequence == 1
-    # The patient's own link cancels one session only.
+    # The patient's own links move and cancel one session only.
+    rescheduled = appointment_reschedule(
+        appointment=first,
+        revision=first.revision,
+        practitioner_id=practitioner.pk,
+        starts_at=local(monday + dt.timedelta(days=1), 14),
+    )
+    assert rescheduled.starts_at == local(monday + dt.timedelta(days=1), 14)
+    assert Notification.objects.filter(kind=Kind.BOOKING_MOVED, request=first.request).count() == 1
     assert appointment_cancel(appointment=third)
     statuses = dict(course.appointments.values_list("pk", "status"))
     assert statuses == {
