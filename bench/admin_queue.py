@@ -182,7 +182,7 @@ def fill(count: int) -> dict[str, int]:
 _SQL_FILL = """
 INSERT INTO callbacks_callbackrequest (reference, kind, name, phone, email, window_start, window_end, reason,
   consent_version, consent_text_sha256, consent_given_at, consent_method, status, priority, deadline, created_at,
-  updated_at, assigned_to_id, closed_at, outcome)
+  updated_at, assigned_to_id, closed_at, outcome, idempotency_key)
 SELECT 'CB-S' || lpad(upper(to_hex(i)), 8, '0'), 'callback', 'Bench Patient ' || i, '+4474' || lpad(i::text, 8, '0'),
   '', created + interval '20 hours', created + interval '22 hours',
   'Lower back pain for a week, worse in the morning.', %(consent_version)s, %(sha)s, created, 'online', status,
@@ -190,7 +190,7 @@ SELECT 'CB-S' || lpad(upper(to_hex(i)), 8, '0'), 'callback', 'Bench Patient ' ||
   ELSE interval '1 day' END, created, created,
   CASE WHEN status <> 'new' OR ra < 0.3 THEN (%(staff)s::int[])[1 + floor(ra * 8)::int] END,
   CASE WHEN status = 'closed' THEN created + interval '1 day' END,
-  CASE WHEN status = 'closed' THEN (%(outcomes)s::text[])[1 + floor(ro * 7)::int] ELSE '' END
+  CASE WHEN status = 'closed' THEN (%(outcomes)s::text[])[1 + floor(ro * 7)::int] ELSE '' END, ''
 FROM (
   SELECT i, created, ra, ro,
     CASE WHEN rp < 0.02 THEN 1 WHEN rp < 0.10 THEN 2 WHEN rp < 0.35 THEN 3 ELSE 4 END AS priority,
