@@ -62,7 +62,9 @@ class CallbackRequestAdmin(
     OutcomeReportAdminMixin,
     admin.ModelAdmin,
 ):
-    # The key columns first: on a narrow screen the queue becomes stacked cards in this order (triage.css).
+    # The key columns first: on a narrow screen the queue becomes stacked cards in this order (triage.css). When a
+    # request arrived is on its page and in the "By created at" filter: the queue's row has room for what a caller
+    # needs instead (phone, kind and window, calls).
     list_display = (
         "reference",
         "priority_badge",
@@ -71,10 +73,8 @@ class CallbackRequestAdmin(
         "patient",
         "phone_link",
         "window",
-        "kind_shown",
         "attempts",
         "assigned",
-        "created_at",
     )
     list_display_links = ("reference",)
     list_filter = (
@@ -155,14 +155,10 @@ class CallbackRequestAdmin(
 
     @admin.display(description="Window")
     def window(self, obj):
+        """Callback and the window the patient asked for, or booking and the appointment's time."""
         start, end = local_moment(obj.window_start), timezone.localtime(obj.window_end, clinic_zone())
-        if obj.kind == CallbackRequest.Kind.BOOKING:
-            return format_html('<span class="triage-muted">{}</span> {}', "Appointment", start)
-        return f"{start}-{end:%H:%M}"
-
-    @admin.display(description="Kind")
-    def kind_shown(self, obj):
-        return obj.get_kind_display()
+        when = start if obj.kind == CallbackRequest.Kind.BOOKING else f"{start}-{end:%H:%M}"
+        return format_html('<strong class="triage-kind">{}</strong><br>{}', obj.get_kind_display(), when)
 
     @admin.display(description="Calls")
     def attempts(self, obj):

@@ -118,6 +118,11 @@ def test_the_queue_for_callers_and_an_unscreened_request(open_page, settings, cl
     assert "Not yet called" in rows.filter(has_text="CB-NEW01").inner_text()
     booking_row = rows.filter(has_text=patient_booking.request.reference)
     assert "Booking" in booking_row.inner_text() and "Not screened" in booking_row.inner_text()
+    assert "Callback" in rung_row.inner_text()
+    if width == DESKTOP_WIDTH:
+        results = page.locator("#changelist .results")
+        overflow = page.evaluate("(el) => el.scrollWidth - el.clientWidth", results.element_handle())
+        assert overflow <= 0, f"every column is seen without scrolling sideways ({overflow} px more)"
     no_axe_violations(page, f"queue at {width}")
     screenshot(page, "callers-1-queue", width)
 

@@ -89,7 +89,8 @@ def test_the_queue_shows_phone_to_tap_window_kind_and_calls(fran):
     assert '<a class="triage-phone" href="tel:+447400123456">+44 7400 123456</a>' in html
     page = text(response)
     assert f"{start:%a} {start.day} {start:%b}, 10:00-12:00" in page
-    assert "Callback" in page and "Booking" in page
+    assert "Callback " + f"{start:%a} {start.day} {start:%b}, 10:00-12:00" in page
+    assert "Booking" in page
     assert "2 logged" in page
     assert "Not yet called" in page  # the booking
 
