@@ -270,12 +270,3 @@ def course_cancel_rest(*, course: CourseOfCare, user: AbstractBaseUser) -> list[
                 cancelled.append(appointment)
     logger.info("course %s: %s session(s) cancelled by user %s", course.pk, len(cancelled), user.pk)
     return cancelled
-
-
-def course_label(appointment: Appointment) -> str:
-    """ "Session 2 of 6 (weekly)" for a course's session; "" for a single booking."""
-    if appointment.course_id is None:
-        return ""
-    sessions = course_sessions(appointment.course)
-    number = next(index for index, session in enumerate(sessions, start=1) if session.pk == appointment.pk)
-    return f"Session {number} of {len(sessions)} ({appointment.course.get_cadence_display().lower()})"
