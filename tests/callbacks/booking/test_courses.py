@@ -294,6 +294,9 @@ def test_the_desk_plans_chooses_some_sessions_and_books_them(desk, service, prac
     assert "Cancel the rest of the course (2)" in request_page
     # Without the safety questions every session is marked.
     assert "Not screened" in request_page
+    diary = text(desk.get(f"{reverse('admin:callbacks_appointment_diary')}?view=week&day={monday.isoformat()}"))
+    first = course.appointments.order_by("starts_at").first()
+    assert f"Confirmed Course Routine Not screened {first.request.reference} Casey Course" in diary
 
 
 def test_a_refused_course_form_shows_the_problem_at_the_top_and_books_nothing(desk, service, practitioner):
