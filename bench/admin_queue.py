@@ -168,6 +168,8 @@ def fill(count: int) -> dict[str, int]:
         RequestEvent.objects.bulk_create(events)
         Notification.objects.bulk_create(notifications)
         CallAttempt.objects.bulk_create(attempts)
+        # What `call_attempt_log` keeps on the request as each call is logged.
+        CallbackRequest.objects.filter(pk__in={attempt.request_id for attempt in attempts}).update(calls_logged=1)
         StaffNote.objects.bulk_create(notes)
         totals["requests"] += len(requests)
         totals["events"] += len(events)
@@ -221,6 +223,9 @@ WHERE status <> 'new';
 INSERT INTO callbacks_callattempt (request_id, made_by_id, made_at, outcome, note)
 SELECT id, coalesce(assigned_to_id, %(first_staff)s), created_at + interval '30 minutes', 'no_answer', ''
 FROM callbacks_callbackrequest WHERE status <> 'new';
+UPDATE callbacks_callbackrequest SET calls_logged = 1, last_call_at = created_at + interval '30 minutes',
+  last_call_by_id = coalesce(assigned_to_id, %(first_staff)s)
+WHERE status <> 'new';
 """
 
 
@@ -422,6 +427,8 @@ def main():
             ("Queue (open requests, first page of 50)", changelist),
             ("Queue, overdue only", changelist + "?overdue=yes"),
             ("Queue, assigned to me", changelist + "?assigned=me"),
+            ("Queue, not yet called", changelist + "?called=no"),
+            ("Queue, not screened", changelist + "?screened=no"),
             (f"Queue, all statuses, page {deep_page}", changelist + f"?status=all&p={deep_page}"),
             ("Search by phone as typed (07400 001234)", changelist + "?q=07400+001234"),
             ("Search by name", changelist + "?q=Patient+4242"),

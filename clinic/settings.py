@@ -415,6 +415,9 @@ CLINIC_URGENT_ADVICE = env.str("CLINIC_URGENT_ADVICE", default=_URGENT_ADVICE)
 # Practitioners' calendar feeds show each appointment's reference and time; the patient's name only when this
 # is on (anyone holding a practitioner's feed address would see the names).
 CLINIC_CALENDAR_FEED_NAMES = env.bool("CLINIC_CALENDAR_FEED_NAMES", default=False)
+# Minutes after a call is logged during which the queue and the request's page tell everyone else "being called
+# by" the caller, so that two people do not ring the same patient.
+CLINIC_CALL_CLAIM_MINUTES = env.int("CLINIC_CALL_CLAIM_MINUTES", default=5)
 # Absolute address of the site, for links in e-mails (which have no request to build one from).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 ADMIN_URL_PATH = env.str("DJANGO_ADMIN_URL_PATH", default="admin/").strip("/") + "/"

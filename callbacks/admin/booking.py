@@ -11,8 +11,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from callbacks.admin import attendance, diary
-from callbacks.admin.display import ADMIN_CSS, priority_badge_html
+from callbacks.admin import attendance, courses, diary
+from callbacks.admin.display import ADMIN_CSS, screening_badges_html
 from callbacks.admin.hours import WorkingHoursCopyMixin
 from callbacks.admin.privacy import ListedPrivacyMixin
 from callbacks.booking import feeds
@@ -165,6 +165,12 @@ class AppointmentAdmin(OfferedLookupsOnlyMixin, ListedPrivacyMixin, admin.ModelA
         return [
             path("diary/", view(diary.diary_view), name="callbacks_appointment_diary"),
             path("book/", view(diary.book_view), name="callbacks_appointment_book"),
+            path("course/", view(courses.course_book_view), name="callbacks_appointment_course"),
+            path(
+                "course/<str:course_id>/cancel-rest/",
+                view(courses.course_cancel_rest_view),
+                name="callbacks_appointment_course_cancel_rest",
+            ),
             path("my-calendar-feed/", view(diary.feed_view), name="callbacks_appointment_feed"),
             path("<str:object_id>/move/", view(diary.move_view), name="callbacks_appointment_move"),
             path("<str:object_id>/cancel/", view(diary.cancel_view), name="callbacks_appointment_cancel"),
@@ -188,6 +194,7 @@ class AppointmentAdmin(OfferedLookupsOnlyMixin, ListedPrivacyMixin, admin.ModelA
         extra = {
             "diary_url": reverse("admin:callbacks_appointment_diary"),
             "book_url": reverse("admin:callbacks_appointment_book"),
+            "course_url": reverse("admin:callbacks_appointment_course"),
             "can_book": request.user.has_perm("callbacks.add_appointment"),
         }
         return super().changelist_view(request, {**extra, **(extra_context or {})})
@@ -214,7 +221,7 @@ class AppointmentAdmin(OfferedLookupsOnlyMixin, ListedPrivacyMixin, admin.ModelA
 
     @admin.display(description="Triage", ordering="request__priority")
     def triage(self, appointment):
-        badge = priority_badge_html(appointment.request.priority)
+        badge = screening_badges_html(appointment.request)
         if appointment.flagged:
             return format_html("{} {}", badge, format_html("<strong>{}</strong>", "Check the intake first"))
         return badge

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from callbacks.admin.desk_forms import CallerBookingForm, CancelForm, MoveForm, SlotSearchForm, local_today
-from callbacks.admin.display import phone_display, priority_badge_html
+from callbacks.admin.display import phone_display, screening_badges_html
 from callbacks.admin.request_booking import RequestBookingForm, caller_matches, request_for_booking
 from callbacks.booking import desk, feeds
 from callbacks.booking import services as booking
@@ -97,7 +97,7 @@ def diary_view(model_admin, request):
     for diary_day in days:
         for column in diary_day.columns:
             for item in column.appointments:
-                item.appointment.badge = priority_badge_html(item.appointment.request.priority)
+                item.appointment.badge = screening_badges_html(item.appointment.request)
                 shown.append(item.appointment.request.reference)
     # The diary shows patients' names: whom it showed, and to whom, goes in the privacy log like the queue.
     privacy.callback_requests_list_record(references=shown, actor=request.user)

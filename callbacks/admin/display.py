@@ -13,6 +13,7 @@ from django.utils.timesince import timesince, timeuntil
 from callbacks.models import CallbackRequest, Notification, Priority
 from callbacks.notifications.routing import notification_goes_to_patient
 from callbacks.rules.requests import status_awaits_response
+from callbacks.rules.screening import request_screened
 from clinic.hours import clinic_zone
 
 PRIORITY_BADGES = {
@@ -27,6 +28,13 @@ POSSIBLE_RED_FLAG_MARKER = format_html(
     "The patient's own words or marks point at a red flag: check with them",
     "Possible red flag",
 )
+# Next to the priority of a request whose safety questions were never answered (`callbacks.rules.screening`): its
+# "Routine" is a default, not a triage result.
+NOT_SCREENED_BADGE = format_html(
+    '<span class="triage-badge triage-badge--unscreened" title="{}">{}</span>',
+    "The safety questions were not asked: ask them before or at the visit",
+    "Not screened",
+)
 ADMIN_CSS = "callbacks/admin/triage.css"
 
 
@@ -40,6 +48,18 @@ def phone_display(e164: str) -> str:
         return phonenumbers.format_number(phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     except phonenumbers.NumberParseException:
         return e164
+
+
+def screening_badges_html(request_obj: CallbackRequest):
+    """The priority, and "Not screened" beside it when the safety questions were never answered."""
+    if request_screened(request_obj):
+        return priority_badge_html(request_obj.priority)
+    return format_html("{} {}", priority_badge_html(request_obj.priority), NOT_SCREENED_BADGE)
+
+
+def phone_link_html(e164: str):
+    """A number staff tap to call (tel:), shown as they read it out."""
+    return format_html('<a class="triage-phone" href="tel:{}">{}</a>', e164, phone_display(e164))
 
 
 def local_moment(value) -> str:

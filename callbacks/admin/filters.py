@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from callbacks.models import CallbackRequest
 from callbacks.rules.requests import AWAITING_RESPONSE_STATUSES
+from callbacks.rules.screening import NOT_SCREENED
 
 Status = CallbackRequest.Status
 
@@ -74,4 +75,38 @@ class AssignedFilter(admin.SimpleListFilter):
             return queryset.filter(assigned_to__isnull=True)
         if self.value() == "others":
             return queryset.filter(assigned_to__isnull=False).exclude(assigned_to=request.user)
+        return queryset
+
+
+class CalledFilter(admin.SimpleListFilter):
+    """Who has not been rung yet: the calls logged are counted on the request (the open-queue index carries it)."""
+
+    title = "calls"
+    parameter_name = "called"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Not yet called"), ("yes", "Called at least once")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(calls_logged=0)
+        if self.value() == "yes":
+            return queryset.filter(calls_logged__gt=0)
+        return queryset
+
+
+class ScreenedFilter(admin.SimpleListFilter):
+    """Requests whose safety questions were never answered (`callbacks.rules.screening`)."""
+
+    title = "safety questions"
+    parameter_name = "screened"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Not screened"), ("yes", "Screened")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(NOT_SCREENED)
+        if self.value() == "yes":
+            return queryset.exclude(NOT_SCREENED)
         return queryset

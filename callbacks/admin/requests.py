@@ -14,29 +14,36 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from callbacks.admin.chart import line_chart
 from callbacks.admin.display import (
     ADMIN_CSS,
+    NOT_SCREENED_BADGE,
     POSSIBLE_RED_FLAG_MARKER,
     deadline_html,
+    local_moment,
     phone_display,
+    phone_link_html,
     priority_badge_html,
 )
 from callbacks.admin.export import ExportAdminMixin
-from callbacks.admin.filters import AssignedFilter, OverdueFilter, StatusFilter
+from callbacks.admin.filters import AssignedFilter, CalledFilter, OverdueFilter, ScreenedFilter, StatusFilter
 from callbacks.admin.inlines import NotificationInline
 from callbacks.admin.outcome_report import OutcomeReportAdminMixin
 from callbacks.admin.paging import QueuePaginator
 from callbacks.admin.patients import RequestPatientAdminMixin
 from callbacks.admin.privacy import ListedPrivacyMixin, PrivacyAdminMixin
+from callbacks.admin.screening import ScreeningAdminMixin
 from callbacks.admin.workflow import WORKFLOW_ACTIONS, WorkflowAdminMixin
+from callbacks.booking.courses import course_rest, course_sessions
 from callbacks.models import Appointment, CallbackRequest, ConsentMethod, Priority
 from callbacks.requests import workflow
+from callbacks.requests.calls import call_claim_holder, requests_with_call_claim
 from callbacks.requests.outcomes import callback_request_scores_over_time
 from callbacks.requests.phone import phone_search_variants
 from callbacks.requests.selectors import QUEUE_ORDER, callback_request_queue, callback_request_timeline
+from callbacks.rules.screening import request_screened
 from callbacks.rules.staff import staff_display_name
 from clinic.admin_lookups import OfferedLookupsOnlyMixin
 from clinic.hours import clinic_zone
@@ -52,22 +59,35 @@ class CallbackRequestAdmin(
     PrivacyAdminMixin,
     RequestPatientAdminMixin,
     WorkflowAdminMixin,
+    ScreeningAdminMixin,
     ExportAdminMixin,
     OutcomeReportAdminMixin,
     admin.ModelAdmin,
 ):
-    # The key columns first: on a narrow screen the queue becomes stacked cards in this order (triage.css).
+    # The key columns first: on a narrow screen the queue becomes stacked cards in this order (triage.css). When a
+    # request arrived is on its page and in the "By created at" filter: the queue's row has room for what a caller
+    # needs instead (phone, kind and window, calls).
     list_display = (
         "reference",
         "priority_badge",
         "status",
         "deadline_left",
         "patient",
+        "phone_link",
+        "window",
+        "attempts",
         "assigned",
-        "created_at",
     )
     list_display_links = ("reference",)
-    list_filter = (StatusFilter, "priority", OverdueFilter, AssignedFilter, ("created_at", admin.DateFieldListFilter))
+    list_filter = (
+        StatusFilter,
+        "priority",
+        OverdueFilter,
+        CalledFilter,
+        AssignedFilter,
+        ScreenedFilter,
+        ("created_at", admin.DateFieldListFilter),
+    )
     # "Emergency or urgent, open" on the admin home (admin/callbacks/day_at_a_glance.html).
     linked_lookups = frozenset({"priority__lte"})
     search_fields = ("reference", "name", "phone")
@@ -89,7 +109,7 @@ class CallbackRequestAdmin(
     inlines = [NotificationInline]
 
     class Media:
-        css = {"all": [ADMIN_CSS, "intake/admin.css", "callbacks/admin/patients.css"]}
+        css = {"all": [ADMIN_CSS, "intake/admin.css", "callbacks/admin/patients.css", "callbacks/admin/filters.css"]}
         js = ["callbacks/admin/scroll_regions.js", "callbacks/admin/request_page.js"]
 
     def get_fields(self, request, obj=None):
@@ -107,7 +127,10 @@ class CallbackRequestAdmin(
     # The queue
 
     def get_queryset(self, request):
-        return callback_request_queue()
+        # "Being called by" is worked out for the viewer in the page's own query.
+        # (The queue selector's select_related stops the admin applying list_select_related: name them here.)
+        queue = callback_request_queue().select_related("last_call_by")
+        return requests_with_call_claim(queue, viewer=request.user)
 
     def changelist_view(self, request, extra_context=None):
         return super().changelist_view(request, {"title": "Callback queue", **(extra_context or {})})
@@ -118,9 +141,32 @@ class CallbackRequestAdmin(
 
     @admin.display(description="Priority", ordering="priority")
     def priority_badge(self, obj):
+        badges = [priority_badge_html(obj.priority)]
         if getattr(obj, "has_possible_red_flag", False):
-            return format_html("{} {}", priority_badge_html(obj.priority), POSSIBLE_RED_FLAG_MARKER)
-        return priority_badge_html(obj.priority)
+            badges.append(POSSIBLE_RED_FLAG_MARKER)
+        if not request_screened(obj):
+            badges.append(NOT_SCREENED_BADGE)
+        return format_html_join(" ", "{}", ((badge,) for badge in badges))
+
+    # The callers' columns are not sortable: a sort on them would read every open request (the queue's order is
+    # its indexed one); "By calls" filters the untouched instead.
+
+    @admin.display(description="Phone")
+    def phone_link(self, obj):
+        return phone_link_html(str(obj.phone))
+
+    @admin.display(description="Window")
+    def window(self, obj):
+        """Callback and the window the patient asked for, or booking and the appointment's time."""
+        start, end = local_moment(obj.window_start), timezone.localtime(obj.window_end, clinic_zone())
+        when = start if obj.kind == CallbackRequest.Kind.BOOKING else f"{start}-{end:%H:%M}"
+        return format_html('<strong class="triage-kind">{}</strong><br>{}', obj.get_kind_display(), when)
+
+    @admin.display(description="Calls")
+    def attempts(self, obj):
+        if not obj.calls_logged:
+            return format_html('<span class="triage-muted">{}</span>', "Not yet called")
+        return f"{obj.calls_logged} logged"
 
     @admin.display(description="Deadline", ordering="deadline")
     def deadline_left(self, obj):
@@ -129,8 +175,16 @@ class CallbackRequestAdmin(
     @admin.display(description="Assigned to", ordering="assigned_to__username")
     def assigned(self, obj):
         if obj.assigned_to is None:
-            return format_html('<span class="triage-muted">{}</span>', "Unassigned")
-        return staff_display_name(obj.assigned_to)
+            who = format_html('<span class="triage-muted">{}</span>', "Unassigned")
+        else:
+            who = staff_display_name(obj.assigned_to)
+        if getattr(obj, "being_called", False):
+            return format_html(
+                '{}<br><strong class="triage-being-called">Being called by {}</strong>',
+                who,
+                staff_display_name(obj.last_call_by),
+            )
+        return who
 
     def get_search_results(self, request, queryset, search_term):
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
@@ -211,6 +265,7 @@ class CallbackRequestAdmin(
             *self.privacy_urls(),
             *self.patient_urls(),
             *self.outcome_report_urls(),
+            *self.screening_urls(),
             *super().get_urls(),
         ]
 
@@ -253,6 +308,10 @@ class CallbackRequestAdmin(
             "done": request.GET.get("done", ""),
             "can_change": self.has_change_permission(request, obj),
             "is_assigned_to_me": obj.assigned_to_id == request.user.pk,
+            "being_called_by": call_claim_holder(obj, viewer=request.user),
+            "screened": request_screened(obj),
+            "not_screened_badge": NOT_SCREENED_BADGE,
+            "screen_url": reverse("admin:callbacks_callbackrequest_screen", args=[obj.pk]),
             "assigned_name": staff_display_name(obj.assigned_to),
             "workflow_urls": {
                 action: reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_workflow", args=[obj.pk, action])
@@ -291,7 +350,7 @@ class CallbackRequestAdmin(
         if obj.kind != CallbackRequest.Kind.BOOKING:
             return {"appointment": None, "book_from_request_url": book_url}
         appointment = (
-            Appointment.objects.select_related("service", "practitioner", "attendance_marked_by")
+            Appointment.objects.select_related("service", "practitioner", "attendance_marked_by", "course")
             .filter(request=obj)
             .first()
         )
@@ -317,4 +376,20 @@ class CallbackRequestAdmin(
             "here": reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk]),
             "diary_day_url": reverse("admin:callbacks_appointment_diary")
             + f"?view=day&day={day.isoformat()}&practitioner={appointment.practitioner_id}",
+            **self.course_context(appointment),
+        }
+
+    def course_context(self, appointment) -> dict[str, Any]:
+        """A course's session: every session of the course, and the one action on the rest."""
+        if appointment.course_id is None:
+            return {"course": None}
+        sessions = course_sessions(appointment.course)
+        return {
+            "course": appointment.course,
+            "course_sessions": sessions,
+            "course_session_number": next(i for i, s in enumerate(sessions, start=1) if s.pk == appointment.pk),
+            "course_rest_count": len(course_rest(appointment.course)),
+            "course_cancel_rest_url": reverse(
+                "admin:callbacks_appointment_course_cancel_rest", args=[appointment.course_id]
+            ),
         }

@@ -47,10 +47,12 @@ def _do_status(obj, data, user):
 
 
 def _do_call(obj, data, user):
+    unassigned = obj.assigned_to_id is None
     attempt = workflow.call_attempt_log(
         request=obj, actor=user, outcome=data["outcome"], note=data["note"], made_at=data["made_at"]
     )
-    return f"Call logged: {attempt.get_outcome_display()}. Status is now “{obj.get_status_display()}”."
+    claimed = " It is now assigned to you." if unassigned and obj.assigned_to_id == user.pk else ""
+    return f"Call logged: {attempt.get_outcome_display()}. Status is now “{obj.get_status_display()}”.{claimed}"
 
 
 def _do_schedule(obj, data, user):

@@ -41,14 +41,34 @@ def appointment_ics(
 
     ``sequence`` is the number the e-mail was written with (the appointment's current one when not given);
     ``cancelled`` makes it the cancellation that removes the event from the patient's calendar."""
+    calendar = _calendar(method="CANCEL" if cancelled else "PUBLISH")
+    calendar.add_component(_event(appointment, sequence=sequence, cancelled=cancelled, now=now or timezone.now()))
+    return calendar.to_ical().decode()
+
+
+def appointments_ics(appointments: list[Appointment], *, sequence: int, now: dt.datetime | None = None) -> str:
+    """One calendar file with one event per appointment (a course of care's sessions), each under its own
+    appointment's UID, so a later file about one session (moved, cancelled) changes that event only. ``sequence``
+    is the number the e-mail was written with: the sessions' first file."""
     now = now or timezone.now()
-    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
-    reference = appointment.request.reference
+    calendar = _calendar(method="PUBLISH")
+    for appointment in appointments:
+        calendar.add_component(_event(appointment, sequence=sequence, cancelled=False, now=now))
+    return calendar.to_ical().decode()
+
+
+def _calendar(*, method: str) -> Calendar:
     calendar = Calendar()
     calendar.add("version", "2.0")
     calendar.add("prodid", f"-//{settings.CLINIC_NAME}//Appointments//EN")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
+    calendar.add("method", method)
+    return calendar
+
+
+def _event(appointment: Appointment, *, sequence: int | None, cancelled: bool, now: dt.datetime) -> Event:
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
+    reference = appointment.request.reference
     event = Event()
     event.add("uid", f"appointment-{appointment.pk}@{domain}")
     event.add("dtstamp", now.astimezone(dt.UTC))
@@ -72,5 +92,4 @@ def appointment_ics(
     event.add("description", description)
     event.add("sequence", appointment.calendar_sequence if sequence is None else sequence)
     event.add("status", status)
-    calendar.add_component(event)
-    return calendar.to_ical().decode()
+    return event

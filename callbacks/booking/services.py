@@ -65,6 +65,8 @@ def appointment_book(
     consent_recorded_by=None,
     idempotency_key: str = "",
     by_staff: bool = False,
+    notify_staff: bool = True,
+    notify_patient: bool = True,
 ) -> Appointment:
     """Book a slot: the booking request (kind booking, with its intake and notifications) and the appointment.
 
@@ -78,6 +80,10 @@ def appointment_book(
     With ``idempotency_key`` (the patient's journey), a journey books once: sent again, even at the same
     instant, it books nothing more and returns the appointment booked first (`callback_request_create`).
     Raises `JourneySentAsCallback` when the journey was sent as a callback request instead.
+
+    A course of care (`callbacks.booking.courses`) books each session through here, as far ahead as the desk
+    books (``by_staff``), and tells the patient once for the whole course: ``notify_staff`` and
+    ``notify_patient`` turn off the new request's own notifications (`callback_request_create`).
     """
     if idempotency_key:
         earlier = Appointment.objects.filter(request__idempotency_key=idempotency_key).first()
@@ -105,6 +111,8 @@ def appointment_book(
                 consent_method=consent_method,
                 consent_recorded_by=consent_recorded_by,
                 idempotency_key=idempotency_key,
+                notify_staff=notify_staff,
+                notify_patient=notify_patient,
             )
             if request.kind != CallbackRequest.Kind.BOOKING:
                 raise JourneySentAsCallback(request)
@@ -143,9 +151,10 @@ def appointment_confirm_by(appointment: Appointment, *, now: dt.datetime | None 
 
 
 @transaction.atomic
-def appointment_confirm(*, appointment: Appointment, user) -> bool:
+def appointment_confirm(*, appointment: Appointment, user, notify_patient: bool = True) -> bool:
     """Confirm a requested appointment, mark its request booked (with history) and e-mail the patient with a
-    calendar file. False, changing nothing, if the appointment was not waiting for a decision."""
+    calendar file (unless ``notify_patient`` is off: a course of care tells the patient once, for every session).
+    False, changing nothing, if the appointment was not waiting for a decision."""
     locked = Appointment.objects.select_for_update().select_related("request").get(pk=appointment.pk)
     if locked.status != Appointment.Status.REQUESTED:
         return False
@@ -156,11 +165,12 @@ def appointment_confirm(*, appointment: Appointment, user) -> bool:
         # The request has done its job: it leaves the response-deadline queue and counts as a patient.
         callback_request_status_change(request=locked.request, status=CallbackRequest.Status.BOOKED, actor=user)
     # No follow-ups yet: they are timed from the first attended visit (`callbacks.booking.attendance`).
-    notification_queue_once(
-        request=locked.request,
-        kind=Notification.Kind.BOOKING_CONFIRMED,
-        calendar_sequence=appointment_calendar_change(locked),
-    )
+    if notify_patient:
+        notification_queue_once(
+            request=locked.request,
+            kind=Notification.Kind.BOOKING_CONFIRMED,
+            calendar_sequence=appointment_calendar_change(locked),
+        )
     logger.info("appointment %s confirmed by user %s", locked.pk, user.pk)
     return True
 

@@ -142,6 +142,39 @@ class AppointmentQuerySet(models.QuerySet):
         return self.filter(status__in=APPOINTMENT_HOLDING_STATUSES)
 
 
+class CourseOfCare(models.Model):
+    """Sessions booked together at a cadence (`callbacks.booking.courses`): each session is an appointment with its
+    own booking request, reference, links and calendar event, moved or cancelled on its own; the course links
+    them, so the rest can be cancelled in one action."""
+
+    class Cadence(models.TextChoices):
+        WEEKLY = "weekly", "Weekly"
+        TWICE_WEEKLY = "twice_weekly", "Twice weekly"
+
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="+")
+    cadence = models.CharField(max_length=12, choices=Cadence.choices)
+    sessions_asked = models.PositiveSmallIntegerField("sessions asked for")
+    # The first session's request: the one that carries the course's outcome follow-ups and its e-mail.
+    first_request = models.ForeignKey(
+        CallbackRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = "course of care"
+        verbose_name_plural = "courses of care"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sessions_asked__gte=2, sessions_asked__lte=52), name="cb_course_sessions_sane"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_cadence_display()} {self.service} with {self.practitioner}"
+
+
 class Appointment(models.Model):
     """A practitioner's time held for one patient's booking request. Times are stored in UTC.
 
@@ -159,6 +192,10 @@ class Appointment(models.Model):
     ends_at = models.DateTimeField("ends")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
     request = models.OneToOneField(CallbackRequest, on_delete=models.CASCADE, related_name="appointment")
+    # A session of a course of care; none for a single booking.
+    course = models.ForeignKey(
+        CourseOfCare, null=True, blank=True, on_delete=models.PROTECT, related_name="appointments", editable=False
+    )
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

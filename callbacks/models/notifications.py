@@ -37,6 +37,7 @@ class Notification(models.Model):
         BOOKING_CANCELLED_BY_PATIENT = "booking_patient_cancel", "Appointment cancelled by the patient (patient)"
         BOOKING_RESCHEDULED = "booking_rescheduled", "Appointment moved by the patient (staff)"
         BOOKING_MOVED = "booking_moved", "Appointment moved (patient)"
+        COURSE_BOOKED = "course_booked", "Course of care booked (patient)"
         WAITLIST_OFFER = "waitlist_offer", "Waitlist offer (patient)"
         FOLLOW_UP = "follow_up", "Outcome follow-up (patient)"
         STAFF_SIGN_IN_ALERT = "staff_sign_in_alert", "Wrong sign-in codes on a staff account (staff)"

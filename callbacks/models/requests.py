@@ -120,6 +120,13 @@ class CallbackRequest(models.Model):
     )
     outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
     next_attempt_at = models.DateTimeField("next call attempt", null=True, blank=True)
+    # Kept by `callbacks.requests.workflow.call_attempt_log` in the call's transaction, so the queue shows the
+    # attempts, filters "not yet called" and says who is calling without counting the calls of every row.
+    calls_logged = models.PositiveIntegerField("calls logged", default=0, db_default=0, editable=False)
+    last_call_at = models.DateTimeField("last call logged", null=True, blank=True, editable=False)
+    last_call_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Set when the patient stops the outcome follow-up e-mails (their one-click link); none is sent after it.
     follow_ups_stopped_at = models.DateTimeField("follow-ups stopped", null=True, blank=True, editable=False)
@@ -151,7 +158,7 @@ class CallbackRequest(models.Model):
             # carries what the admin home counts among open requests (callbacks.requests.selectors).
             models.Index(
                 fields=["priority", "deadline", "created_at", "id"],
-                include=["questionnaire_response", "status", "assigned_to"],
+                include=["questionnaire_response", "status", "assigned_to", "calls_logged"],
                 condition=~Q(status="closed"),
                 name="cb_open_queue",
             ),

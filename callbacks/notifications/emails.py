@@ -6,11 +6,19 @@ from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from callbacks.booking.calendar import appointment_ics
+from callbacks.booking.calendar import appointment_ics, appointments_ics
 from callbacks.booking.links import appointment_cancel_url, appointment_reschedule_url, waitlist_offer_url
 from callbacks.booking.reschedule import appointment_movable
 from callbacks.booking.services import appointment_confirm_by
-from callbacks.models import Appointment, CallbackRequest, FollowUp, Notification, Priority, WaitlistOffer
+from callbacks.models import (
+    Appointment,
+    CallbackRequest,
+    CourseOfCare,
+    FollowUp,
+    Notification,
+    Priority,
+    WaitlistOffer,
+)
 from callbacks.requests.advice import request_advice_priority
 from callbacks.requests.followup_links import follow_up_answer_url, follow_ups_stop_url
 from callbacks.requests.links import questionnaire_continue_url
@@ -79,6 +87,33 @@ def booking_email_context(notification: Notification) -> dict:
             appointment, sequence=notification_calendar_sequence(notification, appointment), cancelled=True
         )
     return context
+
+
+def course_email_context(notification: Notification) -> dict:
+    """A course of care's one e-mail: every session still to come that holds a time, each with its own reference
+    and links, and one calendar file with an event per session (the SEQUENCE the row was written with). A
+    session cancelled or moved before the e-mail goes out is left out or shown at its new time; its own later
+    e-mail carries a higher SEQUENCE, so the patient's calendar ends up right whatever the order."""
+    course = CourseOfCare.objects.filter(first_request_id=notification.request_id).first()
+    if course is None:
+        return {}
+    sessions = [
+        session
+        for session in course.appointments.select_related("request", "service", "practitioner").order_by("starts_at")
+        if appointment_movable(session)
+    ]
+    return {
+        "course": course,
+        "sessions": [
+            {
+                "appointment": session,
+                "reschedule_url": appointment_reschedule_url(session),
+                "cancel_url": appointment_cancel_url(session),
+            }
+            for session in sessions
+        ],
+        "ics": appointments_ics(sessions, sequence=notification.calendar_sequence or 0) if sessions else "",
+    }
 
 
 def confirmation_context(request: CallbackRequest) -> dict:
@@ -151,6 +186,8 @@ def notification_email(notification: Notification) -> EmailMessage:
         context.update(confirmation_context(request))
     if request is not None and request.kind == CallbackRequest.Kind.BOOKING:
         context.update(booking_email_context(notification))
+    if notification.kind == Notification.Kind.COURSE_BOOKED:
+        context.update(course_email_context(notification))
     if notification.waitlist_offer_id is not None:
         context.update(waitlist_offer_email_context(notification))
     if notification.follow_up_id is not None:
@@ -165,5 +202,6 @@ def notification_email(notification: Notification) -> EmailMessage:
     headers = {"Message-ID": f"<notification-{notification.pk}@{domain}>"}
     message = EmailMessage(subject, body, to=[notification.recipient], headers=headers)
     if context.get("ics"):
-        message.attach("appointment.ics", context["ics"], "text/calendar")
+        filename = "appointments.ics" if notification.kind == Notification.Kind.COURSE_BOOKED else "appointment.ics"
+        message.attach(filename, context["ics"], "text/calendar")
     return message

@@ -41,11 +41,15 @@ logger = logging.getLogger(__name__)
 NOTIFICATION_SEND_TASK = "callbacks.tasks.notification_send"
 
 
-def notifications_for_new_request(request: CallbackRequest) -> list[Notification]:
-    """The outbox rows a new request needs; call inside the transaction that saves the request."""
+def notifications_for_new_request(
+    request: CallbackRequest, *, staff: bool = True, patient: bool = True
+) -> list[Notification]:
+    """The outbox rows a new request needs (without the staff's or the patient's when told so); call inside the
+    transaction that saves the request."""
     rows = [
         Notification(request=request, kind=route.kind, channel=route.channel, recipient=route.recipient)
         for route in new_request_routes(request)
+        if (staff if route.kind == Notification.Kind.STAFF_NEW_REQUEST else patient)
     ]
     return Notification.objects.bulk_create(rows)
 

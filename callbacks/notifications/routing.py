@@ -5,7 +5,8 @@ set; the rest at the front desk), and again, the same way, when later answers ra
 gets a confirmation when they gave an e-mail address and the clinic sends confirmations; the escalation address
 hears of an overdue request; the patient hears of staff decisions on an appointment (and of the clinic cancelling
 it) and gets a reminder; the front desk and the patient hear of a patient's cancellation; staff and the patient
-hear of a patient's move, and the patient of the front desk's move; a waitlisted patient is offered a freed
+hear of a patient's move, and the patient of the front desk's move; the patient gets one e-mail for a whole
+course of care's sessions; a waitlisted patient is offered a freed
 slot; a patient gets each outcome follow-up; a member of staff and the administrators hear of wrong
 authenticator codes on that member's account. Nobody else, and no health details to anyone (the templates carry
 the reference, priority and a staff link only)."""
@@ -30,6 +31,7 @@ PATIENT_BOOKING_KINDS = frozenset(
         Kind.BOOKING_CANCELLED_BY_CLINIC,
         Kind.BOOKING_CANCELLED_BY_PATIENT,
         Kind.BOOKING_MOVED,
+        Kind.COURSE_BOOKED,
     }
 )
 

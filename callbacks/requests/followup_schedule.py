@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from callbacks.models import CallbackRequest, FollowUp, Notification, PrivacyLogEntry, RequestEvent
+from callbacks.models import CallbackRequest, CourseOfCare, FollowUp, Notification, PrivacyLogEntry, RequestEvent
 from callbacks.notifications.outbox import notifications_enqueue_on_commit
 from callbacks.notifications.routing import follow_up_recipient
 from callbacks.rules.followups import follow_up_due_at
@@ -28,9 +28,14 @@ def follow_up_schedule(*, request: CallbackRequest, started_at: dt.datetime | No
     """Write the follow-ups a patient is owed, counted from ``started_at`` (default now). Returns how many new.
 
     Guarantees: at most one row per request and week, however often it is called (a request booked, moved back
-    and booked again keeps its first schedule); nothing for a patient who has stopped the follow-ups.
+    and booked again keeps its first schedule); nothing for a patient who has stopped the follow-ups; nothing for
+    a course of care's later sessions (its first session's request has them).
     """
     if request.follow_ups_stopped_at is not None or not settings.CLINIC_FOLLOW_UP_WEEKS:
+        return 0
+    if CourseOfCare.objects.filter(appointments__request=request).exclude(first_request=request).exists():
+        # A later session of a course of care is the same patient's care: the first session's request carries
+        # the course's follow-ups, so the patient is not asked two, three or ten times.
         return 0
     started_at = started_at or timezone.now()
     existing = set(FollowUp.objects.filter(request=request).values_list("weeks", flat=True))

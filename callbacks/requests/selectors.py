@@ -198,6 +198,8 @@ FIELD_TITLES = {
     "note": "Note",
     "appointment": "Appointment",
     "kind": "Asked for",
+    "screening": "Safety questions",
+    "course": "Course of care",
 }
 
 

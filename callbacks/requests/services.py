@@ -51,6 +51,8 @@ def callback_request_create(
     idempotency_key: str = "",
     capacity_counted: bool = False,
     capacity_held: bool = False,
+    notify_staff: bool = True,
+    notify_patient: bool = True,
 ) -> CallbackRequest:
     """Store a patient's request and its notifications in one transaction, then queue them after commit.
 
@@ -76,6 +78,9 @@ def callback_request_create(
     With ``capacity_counted`` (a patient's online callback request), a routine request takes one of the day's
     places (`callbacks.requests.capacity.capacity_place_take`): when none is left it raises `CapacityFull` and
     stores nothing, unless ``capacity_held`` (the journey kept its place through the grace period).
+
+    ``notify_staff`` and ``notify_patient`` off leave out the staff's or the patient's notifications of a new
+    request: a course of care's later sessions, whose one e-mail and staff notice go with the first.
     """
     fields = {
         "name": name,
@@ -92,6 +97,8 @@ def callback_request_create(
         "consent_recorded_by": consent_recorded_by,
         "capacity_counted": capacity_counted,
         "capacity_held": capacity_held,
+        "notify_staff": notify_staff,
+        "notify_patient": notify_patient,
     }
     if not idempotency_key:
         return _callback_request_insert(**fields, idempotency_key="")
@@ -128,6 +135,8 @@ def _callback_request_insert(
     idempotency_key: str,
     capacity_counted: bool,
     capacity_held: bool,
+    notify_staff: bool,
+    notify_patient: bool,
 ) -> CallbackRequest:
     response = None
     if questionnaire is not None:
@@ -173,7 +182,7 @@ def _callback_request_insert(
     )
     _save_with_unique_reference(request)
     patient_attach_new_request(request=request, actor=consent_recorded_by)
-    notifications = notifications_for_new_request(request)
+    notifications = notifications_for_new_request(request, staff=notify_staff, patient=notify_patient)
     notifications_enqueue_on_commit(notifications)
     logger.info("callback request %s created (id %s, priority %s)", request.reference, request.pk, priority)
     return request

@@ -279,8 +279,10 @@ def call_attempt_log(
     """Record a phone call to the patient, made by ``actor`` at ``made_at`` (default: now).
 
     A call that reached the patient marks a new or in-progress request "Contacted"; any other outcome marks a
-    new request "In progress". A pending next attempt is cleared: this call was it. Calls on closed requests
-    and calls in the future are refused.
+    new request "In progress". A pending next attempt is cleared: this call was it. The request counts the call
+    and remembers who logged it and when (the queue's attempts and "being called by"), and an unassigned request
+    is assigned to the caller, with its history line. Calls on closed requests and calls in the future are
+    refused.
     """
     now = timezone.now()
     made_at = made_at or now
@@ -302,15 +304,31 @@ def call_attempt_log(
         field="call_attempt",
         after=f"{attempt.get_outcome_display()} at {moment_label(made_at)}" + (f": {note}" if note else ""),
     )
+    counted = ["calls_logged", "last_call_at", "last_call_by", "updated_at"]
     if _planned_call_drop(locked, actor=actor, at=now):
-        locked.save(update_fields=["next_attempt_at", "updated_at"])
-        request.next_attempt_at = None
+        counted.append("next_attempt_at")
     if outcome == CallAttempt.Outcome.REACHED and (
         locked.first_contact_at is None or made_at < locked.first_contact_at
     ):
         # The call's own time, not now: a call logged afterwards still counts from when it was made.
-        locked.first_contact_at = request.first_contact_at = made_at
-        locked.save(update_fields=["first_contact_at"])
+        locked.first_contact_at = made_at
+        counted.append("first_contact_at")
+    locked.calls_logged += 1
+    locked.last_call_at, locked.last_call_by = now, actor
+    locked.save(update_fields=counted)
+    for field in ("next_attempt_at", "calls_logged", "last_call_at", "last_call_by", "first_contact_at"):
+        setattr(request, field, getattr(locked, field))
+    if locked.assigned_to_id is None and actor.is_active and actor.is_staff:
+        # Whoever rings the patient takes the request, so that nobody else rings them too.
+        _field_set(
+            locked,
+            field="assigned_to",
+            value=actor,
+            actor=actor,
+            action=RequestEvent.Action.ASSIGNED,
+            label=_staff_label,
+        )
+        request.assigned_to = actor
     next_status = STATUS_AFTER_CALL[outcome].get(locked.status)
     if next_status:
         _apply_status(locked, request, status=next_status, outcome="", actor=actor, now=now)

@@ -23,12 +23,14 @@ def references_listed(response):
     return {row.reference for row in response.context["cl"].result_list}
 
 
-def test_list_shows_reference_status_and_created(admin_client, requests_in_queue):
+def test_list_shows_reference_status_and_the_callers_columns(admin_client, requests_in_queue):
     response = admin_client.get(CHANGELIST)
     html = response.content.decode()
     assert references_listed(response) == {"CB-AAAA1", "CB-BBBB2"}
     assert "column-status" in html
-    assert "column-created_at" in html
+    # When a request arrived is on its page and in the "By created at" filter; the row has the phone instead.
+    assert "column-phone_link" in html and "column-created_at" not in html
+    assert 'data-filter-title="created at"' in html
 
 
 @pytest.mark.parametrize(

@@ -153,7 +153,11 @@ def test_day_view_shows_appointments_state_badge_free_time_and_links(desk, servi
     page = text(response)
     assert f"Diary of Sam Physio, {day:%A %d %B %Y}" in page
     start, end = slot.local_start, slot.local_end
-    assert f"{start:%H:%M}{DASH}{end:%H:%M} Requested Routine {appointment.request.reference} Alex Example" in page
+    # Booked without the safety questions: "Not screened" beside its default "Routine".
+    assert (
+        f"{start:%H:%M}{DASH}{end:%H:%M} Requested Routine Not screened {appointment.request.reference} Alex Example"
+        in page
+    )
     assert reverse("admin:callbacks_callbackrequest_change", args=[appointment.request_id]) in response.content.decode()
     # 09:00-17:00 less the appointment: free before and after it.
     assert f"09:00{DASH}10:00 Free (60 min)" in page
