@@ -264,7 +264,8 @@ def course_rest(course: CourseOfCare, *, now: dt.datetime | None = None) -> list
 def course_cancel_rest(*, course: CourseOfCare, user: AbstractBaseUser, reason: str = "") -> list[Appointment]:
     """Cancel every session of the course still to come, each as the clinic's cancel of one appointment (its
     time freed at once, its request's history with ``reason``, the patient's e-mail with a calendar file that
-    removes that event and the waitlist's offers after the undo grace). Returns the sessions cancelled; sessions that started, or were cancelled, are left alone."""
+    removes that event and the waitlist's offers after the undo grace). Returns the sessions cancelled; sessions
+    that started, or were cancelled, are left alone."""
     cancelled = []
     with transaction.atomic():
         for appointment in course_rest(course):

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
+from callbacks.booking.attendance import appointment_attendance_mark
 from callbacks.booking.courses import (
     SessionState,
     course_book,
@@ -164,7 +165,12 @@ def test_a_course_books_each_session_as_its_own_booking_linked_as_one_course(ser
     patient_mail = Notification.objects.filter(recipient="casey@example.com")
     assert list(patient_mail.values_list("kind", "request_id")) == [(Kind.COURSE_BOOKED, sessions[0].request_id)]
     assert Notification.objects.filter(kind=Kind.STAFF_NEW_REQUEST).count() == 1
-    # One set of outcome follow-ups, on the first session's request.
+    # No follow-ups before a visit; then one set, on the first session's request, however many sessions are seen.
+    assert not FollowUp.objects.exists()
+    for session in sessions[:2]:
+        appointment_attendance_mark(
+            appointment=session, attendance="attended", user=desk_user, now=session.starts_at + dt.timedelta(minutes=5)
+        )
     assert set(FollowUp.objects.values_list("request_id", flat=True)) == {sessions[0].request_id}
     event = RequestEvent.objects.get(request=sessions[2].request, field="course")
     assert event.after.startswith("Session 3 of 6, weekly")
