@@ -408,6 +408,9 @@ CLINIC_URGENT_ADVICE = env.str("CLINIC_URGENT_ADVICE", default=_URGENT_ADVICE)
 CLINIC_CALENDAR_FEED_NAMES = env.bool("CLINIC_CALENDAR_FEED_NAMES", default=False)
 # Absolute address of the site, for links in e-mails (which have no request to build one from).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The public address the text provider posts its webhooks to (scheme and host, as in the webhook addresses set at
+# the provider): the signature is checked against it, since behind the proxy this process sees another address.
+SMS_WEBHOOK_BASE_URL = (env.str("SMS_WEBHOOK_BASE_URL", default="") or SITE_URL).rstrip("/")
 ADMIN_URL_PATH = env.str("DJANGO_ADMIN_URL_PATH", default="admin/").strip("/") + "/"
 
 # Staff accounts

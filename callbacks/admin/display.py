@@ -27,6 +27,11 @@ POSSIBLE_RED_FLAG_MARKER = format_html(
     "The patient's own words or marks point at a red flag: check with them",
     "Possible red flag",
 )
+NEW_TEXT_MARKER = format_html(
+    '<span class="triage-badge triage-badge--text" title="{}">{}</span>',
+    "The patient has sent a text nobody has read yet: open the request",
+    "New text",
+)
 ADMIN_CSS = "callbacks/admin/triage.css"
 
 

@@ -19,13 +19,14 @@ from django.utils.html import format_html
 from callbacks.admin.chart import line_chart
 from callbacks.admin.display import (
     ADMIN_CSS,
+    NEW_TEXT_MARKER,
     POSSIBLE_RED_FLAG_MARKER,
     deadline_html,
     phone_display,
     priority_badge_html,
 )
 from callbacks.admin.export import ExportAdminMixin
-from callbacks.admin.filters import AssignedFilter, OverdueFilter, StatusFilter
+from callbacks.admin.filters import AssignedFilter, NewTextFilter, OverdueFilter, StatusFilter
 from callbacks.admin.inlines import NotificationInline
 from callbacks.admin.outcome_report import OutcomeReportAdminMixin
 from callbacks.admin.paging import QueuePaginator
@@ -35,7 +36,13 @@ from callbacks.models import Appointment, CallbackRequest, ConsentMethod, Priori
 from callbacks.requests import workflow
 from callbacks.requests.outcomes import callback_request_scores_over_time
 from callbacks.requests.phone import phone_search_variants
-from callbacks.requests.selectors import QUEUE_ORDER, callback_request_queue, callback_request_timeline
+from callbacks.notifications.replies import inbound_texts_mark_seen
+from callbacks.requests.selectors import (
+    QUEUE_ORDER,
+    callback_request_queue,
+    callback_request_texts_sent,
+    callback_request_timeline,
+)
 from callbacks.rules.staff import staff_display_name
 from clinic.admin_lookups import OfferedLookupsOnlyMixin
 from clinic.hours import clinic_zone
@@ -65,7 +72,14 @@ class CallbackRequestAdmin(
         "created_at",
     )
     list_display_links = ("reference",)
-    list_filter = (StatusFilter, "priority", OverdueFilter, AssignedFilter, ("created_at", admin.DateFieldListFilter))
+    list_filter = (
+        StatusFilter,
+        "priority",
+        OverdueFilter,
+        AssignedFilter,
+        NewTextFilter,
+        ("created_at", admin.DateFieldListFilter),
+    )
     # "Emergency or urgent, open" on the admin home (admin/callbacks/day_at_a_glance.html).
     linked_lookups = frozenset({"priority__lte"})
     search_fields = ("reference", "name", "phone")
@@ -116,9 +130,12 @@ class CallbackRequestAdmin(
 
     @admin.display(description="Priority", ordering="priority")
     def priority_badge(self, obj):
+        badge = priority_badge_html(obj.priority)
         if getattr(obj, "has_possible_red_flag", False):
-            return format_html("{} {}", priority_badge_html(obj.priority), POSSIBLE_RED_FLAG_MARKER)
-        return priority_badge_html(obj.priority)
+            badge = format_html("{} {}", badge, POSSIBLE_RED_FLAG_MARKER)
+        if getattr(obj, "has_new_text", False):
+            badge = format_html("{} {}", badge, NEW_TEXT_MARKER)
+        return badge
 
     @admin.display(description="Deadline", ordering="deadline")
     def deadline_left(self, obj):
@@ -232,6 +249,7 @@ class CallbackRequestAdmin(
             "questionnaire_summary": summary,
             "possible_red_flags": summary.possible_red_flags if summary else (),
             "timeline": callback_request_timeline(request=obj),
+            **self.texts_context(request, obj),
             "workflow_forms": self.workflow_forms(request, obj, bound),
             "can_change": self.has_change_permission(request, obj),
             "is_assigned_to_me": obj.assigned_to_id == request.user.pk,
@@ -240,6 +258,18 @@ class CallbackRequestAdmin(
                 action: reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_workflow", args=[obj.pk, action])
                 for action in WORKFLOW_ACTIONS
             },
+        }
+
+    def texts_context(self, request, obj) -> dict[str, Any]:
+        """The texts sent to the patient with their receipts, and how many of the patient's texts were new
+        (opening the page reads them: they leave the queue's "New text")."""
+        new = inbound_texts_mark_seen(request=obj, user=request.user)
+        return {
+            "texts_sent": list(callback_request_texts_sent(request=obj)),
+            "new_texts": new,
+            "can_resend": request.user.has_perm("callbacks.change_notification"),
+            "resend_url": reverse("admin:callbacks_notification_resend"),
+            "here": reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk]),
         }
 
     def scores_context(self, obj) -> dict[str, Any]:

@@ -17,11 +17,11 @@ from django.utils import timezone
 from callbacks.booking.calendar import appointment_calendar_change
 from callbacks.booking.events import slot_freed_announce
 from callbacks.booking.slots import OVERLAP_CONSTRAINT, SlotTaken, slot_offered, slot_within_horizon, slots_nearest
-from callbacks.models import Appointment, CallbackRequest, ConsentMethod, Notification, Service
+from callbacks.models import Appointment, CallbackRequest, ConsentMethod, Notification, RequestEvent, Service
 from callbacks.notifications.outbox import notification_for_appointment_reminder, notification_queue_once
 from callbacks.requests.followup_schedule import follow_up_schedule
 from callbacks.requests.services import callback_request_create
-from callbacks.requests.workflow import callback_request_status_change, patient_link_actor
+from callbacks.requests.workflow import callback_request_status_change, patient_link_actor, request_event_record
 from callbacks.rules.booking import appointment_status_holds_time
 from callbacks.rules.requests import ALLOWED_TRANSITIONS
 from clinic.hours import clinic_zone
@@ -209,6 +209,33 @@ def appointment_cancel(*, appointment: Appointment, now: dt.datetime | None = No
     return True
 
 
+@transaction.atomic
+def appointment_patient_confirm(*, appointment: Appointment, now: dt.datetime | None = None) -> bool:
+    """The patient says they will come (a "C" or "YES" reply to a text): stamped on the appointment, in the
+    request's history. Decided under the appointment's row lock, like the patient's cancel
+    (`appointment_cancel`): a confirmation and a cancellation sent at the same instant end one way. False, changing
+    nothing, when there is nothing to confirm (cancelled or declined, started, or confirmed already)."""
+    now = now or timezone.now()
+    locked = Appointment.objects.select_for_update().select_related("request").get(pk=appointment.pk)
+    if not appointment_status_holds_time(locked.status) or locked.starts_at <= now:
+        return False
+    if locked.patient_confirmed_at is not None:
+        return False
+    locked.patient_confirmed_at = now
+    locked.save(update_fields=["patient_confirmed_at"])
+    appointment.patient_confirmed_at = now
+    request_event_record(
+        request=locked.request,
+        actor=patient_link_actor(),
+        action=RequestEvent.Action.EDITED,
+        at=now,
+        field="appointment",
+        after="The patient confirmed they will come (by text).",
+    )
+    logger.info("appointment %s confirmed by the patient", locked.pk)
+    return True
+
+
 def appointments_remind(*, now: dt.datetime | None = None) -> int:
     """Queue one reminder e-mail per confirmed appointment starting tomorrow (clinic time) or sooner.
 
@@ -252,7 +279,7 @@ def appointments_remind(*, now: dt.datetime | None = None) -> int:
 def appointment_reminder_reset(appointment: Appointment) -> None:
     """After a move (by staff or by the patient's link), the reminder follows the new time: the appointment is
     reminded again the day before it (`appointments_remind`), and a reminder of the old time that has not gone
-    out yet never does. Call in the move's transaction, with the appointment locked.
+    out yet never does, and a patient's confirmation of the old time no longer counts. Call in the move's transaction, with the appointment locked.
 
     A reminder a worker is sending at this instant (its row locked) cannot be called back; it is left alone.
     """
@@ -266,6 +293,8 @@ def appointment_reminder_reset(appointment: Appointment) -> None:
         .values_list("pk", flat=True)
     )
     Notification.objects.filter(pk__in=old_reminders).delete()
-    if appointment.reminder_sent_at is not None:
+    if appointment.reminder_sent_at is not None or appointment.patient_confirmed_at is not None:
+        # The patient's "I will come" was for the old time.
         appointment.reminder_sent_at = None
-        appointment.save(update_fields=["reminder_sent_at"])
+        appointment.patient_confirmed_at = None
+        appointment.save(update_fields=["reminder_sent_at", "patient_confirmed_at"])

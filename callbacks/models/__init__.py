@@ -28,6 +28,7 @@ from callbacks.models.requests import (
     RequestEvent,
     StaffNote,
 )
+from callbacks.models.texts import InboundText, TextReceipt
 from callbacks.models.waitlist import WaitlistEntry, WaitlistOffer
 from callbacks.rules.requests import Priority
 
@@ -44,6 +45,7 @@ __all__ = [
     "ConsentMethod",
     "FollowUp",
     "FollowUpQuerySet",
+    "InboundText",
     "IntakeCapacity",
     "Notification",
     "NotificationQuerySet",
@@ -55,6 +57,7 @@ __all__ = [
     "RequestEvent",
     "Service",
     "StaffNote",
+    "TextReceipt",
     "TsTzRange",
     "WaitlistEntry",
     "WaitlistOffer",

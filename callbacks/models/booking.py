@@ -158,6 +158,8 @@ class Appointment(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    # When the patient said they will come (a "C" or "YES" reply to a text); cleared by a move.
+    patient_confirmed_at = models.DateTimeField("patient confirmed", null=True, blank=True, editable=False)
     # Raised each time the appointment moves (the patient's link or the front desk): a reschedule link names the
     # revision it was sent for, so it works once.
     revision = models.PositiveIntegerField(default=0, editable=False)

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from callbacks.models.requests import CallbackRequest
+from callbacks.models.texts import TextReceipt
 
 
 class NotificationQuerySet(models.QuerySet):
@@ -18,7 +19,15 @@ class NotificationQuerySet(models.QuerySet):
 # A patient gets one outcome follow-up per due time: those are kept to one per follow-up row instead.
 # A moved appointment is reminded again for its new time: one per time, kept so by the appointment's
 # `reminder_sent_at` (`callbacks.booking.services.appointments_remind`).
-REPEATABLE_KINDS = ("booking_rescheduled", "booking_moved", "staff_raised", "follow_up", "booking_reminder")
+# A failed text alerts staff once per failed message (`callbacks.notifications.receipts`).
+REPEATABLE_KINDS = (
+    "booking_rescheduled",
+    "booking_moved",
+    "staff_raised",
+    "follow_up",
+    "booking_reminder",
+    "text_failed",
+)
 
 
 class Notification(models.Model):
@@ -40,6 +49,7 @@ class Notification(models.Model):
         WAITLIST_OFFER = "waitlist_offer", "Waitlist offer (patient)"
         FOLLOW_UP = "follow_up", "Outcome follow-up (patient)"
         STAFF_SIGN_IN_ALERT = "staff_sign_in_alert", "Wrong sign-in codes on a staff account (staff)"
+        TEXT_FAILED = "text_failed", "A text to an urgent patient failed (staff)"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "E-mail"
@@ -81,6 +91,19 @@ class Notification(models.Model):
     # The SEQUENCE of the calendar file this e-mail carries, fixed when the row is written (an appointment's
     # later changes must not renumber a file still waiting to go out). Empty for e-mails without one.
     calendar_sequence = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    # A text's latest delivery receipt from the provider (`callbacks.notifications.receipts`; every receipt is a
+    # TextReceipt row): empty until the first one comes, and for e-mails.
+    delivery_status = models.CharField(
+        max_length=12,
+        blank=True,
+        choices=TextReceipt.Status.choices,
+        editable=False,
+    )
+    delivery_status_at = models.DateTimeField("delivery status since", null=True, blank=True, editable=False)
+    # The text whose failure an alert to staff announces (kind text_failed only).
+    failed_text = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="failure_alerts", editable=False
+    )
 
     objects = NotificationQuerySet.as_manager()
 

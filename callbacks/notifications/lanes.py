@@ -1,7 +1,7 @@
 """Which Celery queue a notification travels in: the one home of the priority lanes.
 
 Staff notifications about an emergency or urgent request (the new request, a priority raised by later answers,
-an overdue escalation) travel in the urgent lane: a queue of its own with worker processes of its own, so a
+an overdue escalation, a text to the patient that failed) travel in the urgent lane: a queue of its own with worker processes of its own, so a
 backlog of routine mail (a morning batch of follow-ups, a surge after a news story, a slow mail server) never
 stands in front of them. Everything else travels in the routine lane. A worker started without `-Q` takes both.
 """
@@ -18,7 +18,13 @@ LANES = (URGENT, ROUTINE)
 
 # What staff must act on now when the request is urgent or an emergency.
 STAFF_ALERT_KINDS = frozenset(
-    {Notification.Kind.STAFF_NEW_REQUEST, Notification.Kind.STAFF_PRIORITY_RAISED, Notification.Kind.ESCALATION}
+    {
+        Notification.Kind.STAFF_NEW_REQUEST,
+        Notification.Kind.STAFF_PRIORITY_RAISED,
+        Notification.Kind.ESCALATION,
+        # Written only for an emergency or urgent request (`callbacks.notifications.receipts`).
+        Notification.Kind.TEXT_FAILED,
+    }
 )
 
 

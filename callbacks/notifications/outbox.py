@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from callbacks.models import CallbackRequest, FollowUp, Notification, WaitlistOffer
@@ -39,6 +39,9 @@ logger = logging.getLogger(__name__)
 # The task that sends one row (callbacks.tasks.notification_send_task). Queued by name, from Celery's registry of
 # tasks: the outbox sits below the tasks, which call it, so it does not import them.
 NOTIFICATION_SEND_TASK = "callbacks.tasks.notification_send"
+
+# The receipts of a text the provider could not deliver (`callbacks.notifications.receipts`).
+TEXT_DELIVERY_FAILED = ("failed", "undelivered")
 
 
 def notifications_for_new_request(request: CallbackRequest) -> list[Notification]:
@@ -183,15 +186,29 @@ def notifications_enqueue(ids: Iterable[int], *, lanes: dict[int, str] | None = 
 
 @transaction.atomic
 def notification_resend(*, notification: Notification) -> bool:
-    """Put a failed notification back in the queue. Returns False if it was not failed, or if it is a follow-up
-    e-mail whose follow-up can no longer be answered (answered or stopped since)."""
+    """Put a failed notification back in the queue: one the outbox gave up on, or a text the provider took but
+    reports failed or undelivered (its receipts stay; the new sending gets receipts of its own). Returns False if
+    it was neither, or if it is a follow-up e-mail whose follow-up can no longer be answered (answered or stopped
+    since)."""
+    failed = Q(status=Notification.Status.FAILED) | Q(
+        status=Notification.Status.SENT, delivery_status__in=TEXT_DELIVERY_FAILED
+    )
     updated = (
-        Notification.objects.filter(pk=notification.pk, status=Notification.Status.FAILED)
+        Notification.objects.filter(failed, pk=notification.pk)
         .exclude(follow_up__status__in=FOLLOW_UP_FINAL_STATUSES)
-        .update(status=Notification.Status.PENDING, attempts=0, next_attempt_at=timezone.now())
+        .update(
+            status=Notification.Status.PENDING,
+            attempts=0,
+            next_attempt_at=timezone.now(),
+            sent_at=None,
+            provider_message_id="",
+            delivery_status="",
+            delivery_status_at=None,
+        )
     )
     if updated:
         notification.status = Notification.Status.PENDING
+        notification.provider_message_id = notification.delivery_status = ""
         follow_up_delivery_follow(notification=notification)
         notifications_enqueue_on_commit([notification])
     return bool(updated)

@@ -5,7 +5,8 @@ set; the rest at the front desk), and again, the same way, when later answers ra
 gets a confirmation when they gave an e-mail address and the clinic sends confirmations; the escalation address
 hears of an overdue request; the patient hears of staff decisions on an appointment (and of the clinic cancelling
 it) and gets a reminder; the front desk and the patient hear of a patient's cancellation; staff and the patient
-hear of a patient's move, and the patient of the front desk's move; a waitlisted patient is offered a freed
+hear of a patient's move, and the patient of the front desk's move; the urgent address hears of a text to the
+patient of an emergency or urgent request that failed; a waitlisted patient is offered a freed
 slot; a patient gets each outcome follow-up; a member of staff and the administrators hear of wrong
 authenticator codes on that member's account. Nobody else, and no health details to anyone (the templates carry
 the reference, priority and a staff link only)."""
@@ -102,6 +103,11 @@ def waitlist_offer_recipient(entry: WaitlistEntry) -> str:
 def follow_up_recipient(request: CallbackRequest) -> str:
     """An outcome follow-up goes to the patient's own address; empty when they gave none."""
     return request.email
+
+
+def text_failed_recipient() -> str:
+    """A text to the patient of an emergency or urgent request failed: the urgent address hears of it."""
+    return settings.CLINIC_URGENT_EMAIL
 
 
 def escalation_recipient() -> str:
