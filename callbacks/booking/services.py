@@ -58,6 +58,8 @@ def appointment_book(
     consent_method: str = ConsentMethod.ONLINE,
     consent_recorded_by=None,
     idempotency_key: str = "",
+    text_consent_version: str = "",
+    phone_relay_prefix: str = "",
 ) -> Appointment:
     """Book a slot: the booking request (kind booking, with its intake and notifications) and the appointment.
 
@@ -94,6 +96,8 @@ def appointment_book(
                 consent_method=consent_method,
                 consent_recorded_by=consent_recorded_by,
                 idempotency_key=idempotency_key,
+                text_consent_version=text_consent_version,
+                phone_relay_prefix=phone_relay_prefix,
             )
             if request.kind != CallbackRequest.Kind.BOOKING:
                 raise JourneySentAsCallback(request)
@@ -210,7 +214,8 @@ def appointment_cancel(*, appointment: Appointment, now: dt.datetime | None = No
 
 
 def appointments_remind(*, now: dt.datetime | None = None) -> int:
-    """Queue one reminder e-mail per confirmed appointment starting tomorrow (clinic time) or sooner.
+    """Queue the reminders (e-mail, text, as the patient chose) of each confirmed appointment starting tomorrow
+    (clinic time) or sooner.
 
     Each appointment time is reminded at most once: `reminder_sent_at` is stamped in the same transaction as the
     outbox row, and only a move clears it (`appointment_reminder_reset`), so a moved appointment is reminded the
@@ -226,7 +231,8 @@ def appointments_remind(*, now: dt.datetime | None = None) -> int:
             starts_at__gt=now,
             starts_at__lt=day_after_tomorrow,
         )
-        .exclude(request__email="")
+        # Nobody to remind: no address and no texts.
+        .exclude(request__email="", request__text_consent_version="")
         .values_list("pk", flat=True)
     )
     reminded = 0

@@ -17,7 +17,7 @@ from callbacks.models.booking import (
 )
 from callbacks.models.capacity import IntakeCapacity, RequestDayCount
 from callbacks.models.followups import FollowUp, FollowUpQuerySet
-from callbacks.models.notifications import REPEATABLE_KINDS, Notification, NotificationQuerySet
+from callbacks.models.notifications import REPEATABLE_KINDS, Notification, NotificationQuerySet, TextOptOut
 from callbacks.models.privacy import PrivacyLogEntry
 from callbacks.models.requests import (
     AppendOnlyModel,
@@ -55,6 +55,7 @@ __all__ = [
     "RequestEvent",
     "Service",
     "StaffNote",
+    "TextOptOut",
     "TsTzRange",
     "WaitlistEntry",
     "WaitlistOffer",
