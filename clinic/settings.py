@@ -360,6 +360,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "callbacks.tasks.appointments_remind",
         "schedule": 15 * 60,
     },
+    # "We call you today between ...": written on the morning of the day, once per request, after quiet hours.
+    "callbacks-tell-call-today": {
+        "task": "callbacks.tasks.callback_requests_tell_call_today",
+        "schedule": 15 * 60,
+    },
     # Nightly, in the clinic's time zone (CELERY_TIMEZONE), when nobody is working the queue.
     "callbacks-purge-expired": {
         "task": "callbacks.tasks.callback_requests_purge_expired",

@@ -93,14 +93,12 @@ def _booking(notification: Notification, name: str) -> str:
     phone = settings.CLINIC_PHONE
     appointment = _appointment(notification)
     when = _when(appointment.starts_at)
-    change = f" To change it: {appointment_reschedule_url(appointment)}" if appointment_movable(appointment) else ""
+    change = f" Change it: {appointment_reschedule_url(appointment)}" if appointment_movable(appointment) else ""
     kind = notification.kind
     if kind == Kind.BOOKING_CONFIRMED:
         return f"{name}: your appointment on {when} is confirmed. Ref {ref}.{change}"
     if kind == Kind.BOOKING_REMINDER:
-        return (
-            f"{name}: a reminder of your appointment on {when}. Ref {ref}. Reply C to confirm or X to cancel.{change}"
-        )
+        return f"{name}: reminder: appointment {when}. Ref {ref}. Reply C to confirm, X to cancel.{change}"
     if kind == Kind.BOOKING_MOVED:
         return f"{name}: your appointment is now on {when}. Ref {ref}.{change}"
     if kind == Kind.BOOKING_DECLINED:

@@ -47,13 +47,11 @@ _RELAY = re.compile(r"^\s*(18001|18002)[\s\-.]*(.+)$")
 
 def phone_relay_split(raw: str, *, region: str | None = None) -> tuple[str, str]:
     """Split a UK text-relay prefix off a number as typed: ("18001", "07400 123456") for "18001 07400 123456",
-    ("", raw) for a number without one. The prefix is taken only when what follows is a valid number and the whole
-    is not (a number that merely starts with the same digits keeps them)."""
+    ("", raw) for a number without one. Only in a UK clinic (Relay UK is British; in North America 1 800 is a
+    free-phone code), and only when what follows the prefix is a valid number."""
     match = _RELAY.match(raw or "")
-    if match is None:
-        return "", raw
     region = region or settings.CLINIC_DEFAULT_REGION
-    if _valid(raw, region) or not _valid(match.group(2), region):
+    if match is None or region != "GB" or not _valid(match.group(2), region):
         return "", raw
     return match.group(1), match.group(2).strip()
 
