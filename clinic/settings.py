@@ -238,6 +238,34 @@ else:
     EMAIL_FILE_PATH = VAR_DIR / "mail"
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 
+# Text messages (callbacks/notifications/transports/sms.py)
+
+# twilio: Twilio's API through its SDK; file: each text written to SMS_FILE_PATH (var/texts, for `make run`);
+# memory: kept in memory (tests); none: no texts at all.
+SMS_BACKEND = env.str("SMS_BACKEND", default="file")
+if SMS_BACKEND not in ("twilio", "file", "memory", "none"):
+    raise ImproperlyConfigured("SMS_BACKEND must be twilio, file, memory or none.")
+SMS_FILE_PATH = Path(env.str("SMS_FILE_PATH", default=str(VAR_DIR / "texts")))
+# Seconds to wait for the provider's answer; a text whose answer never came is looked for before it is sent again.
+SMS_TIMEOUT = env.float("SMS_TIMEOUT", default=10)
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+# The sender: a number of the account in E.164, or a messaging service (MG...) in TWILIO_MESSAGING_SERVICE_SID.
+TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
+TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
+# Twilio's API; the tests point it at a fake on loopback (tests/support/fake_twilio.py).
+TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="https://api.twilio.com").rstrip("/")
+if SMS_BACKEND == "twilio" and not (
+    TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and (TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID)
+):
+    raise ImproperlyConfigured(
+        "SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER or "
+        "TWILIO_MESSAGING_SERVICE_SID."
+    )
+# The public address the provider posts each text's delivery receipts to ("" = ask for none); our message id is
+# added to it. The receipts view lives at /texts/status/ (SITE_URL is public in production).
+SMS_STATUS_CALLBACK_URL = env.str("SMS_STATUS_CALLBACK_URL", default="")
+
 # Celery
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
@@ -330,6 +358,11 @@ CELERY_BEAT_SCHEDULE = {
     # Reminders go out the day before a confirmed appointment; the job is idempotent, so running often is safe.
     "callbacks-appointments-remind": {
         "task": "callbacks.tasks.appointments_remind",
+        "schedule": 15 * 60,
+    },
+    # "We call you today between ...": written on the morning of the day, once per request, after quiet hours.
+    "callbacks-tell-call-today": {
+        "task": "callbacks.tasks.callback_requests_tell_call_today",
         "schedule": 15 * 60,
     },
     # Nightly, in the clinic's time zone (CELERY_TIMEZONE), when nobody is working the queue.
@@ -487,6 +520,12 @@ CLINIC_URGENT_WEBHOOK_URL = env.str("CLINIC_URGENT_WEBHOOK_URL", default="")
 if CLINIC_URGENT_WEBHOOK_URL and not CLINIC_URGENT_WEBHOOK_URL.startswith(("https://", "http://")):
     raise ImproperlyConfigured("CLINIC_URGENT_WEBHOOK_URL must be an http(s) address.")
 CLINIC_PATIENT_CONFIRMATION_EMAIL = env.bool("CLINIC_PATIENT_CONFIRMATION_EMAIL", default=True)
+# The clinic's name as texts give it: at most 40 characters, so every text fits two segments (docs: README, costs).
+CLINIC_TEXT_NAME = env.str("CLINIC_TEXT_NAME", default=CLINIC_NAME)
+if len(CLINIC_TEXT_NAME) > 40:
+    raise ImproperlyConfigured("CLINIC_TEXT_NAME (or CLINIC_NAME, its default) must be at most 40 characters.")
+# Quiet hours in the clinic's time zone: non-urgent texts wait until they end (callbacks/notifications/quiet_hours.py).
+CLINIC_TEXT_QUIET_HOURS = env.str("CLINIC_TEXT_QUIET_HOURS", default="20:00-08:00")
 # How many waitlisted patients are offered one freed slot at once (the first to accept books it).
 CLINIC_WAITLIST_OFFERS_PER_SLOT = env.int("CLINIC_WAITLIST_OFFERS_PER_SLOT", default=5)
 

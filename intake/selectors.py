@@ -46,8 +46,8 @@ from intake.triage import MESSAGE_PREFIX, POSSIBLE_RED_FLAG, TIER_PRIORITY, Reas
 
 __all__ = [
     "BACK_PAIN",
-    "OUTCOMES",
     "MESSAGE_PREFIX",
+    "OUTCOMES",
     "AnswerType",
     "Definition",
     "DefinitionNotFound",

@@ -33,10 +33,10 @@ from callbacks.admin.paging import QueuePaginator
 from callbacks.admin.privacy import ListedPrivacyMixin, PrivacyAdminMixin
 from callbacks.admin.workflow import WORKFLOW_ACTIONS, WorkflowAdminMixin
 from callbacks.models import Appointment, CallbackRequest, ConsentMethod, Priority
+from callbacks.notifications.replies import inbound_texts_mark_seen
 from callbacks.requests import workflow
 from callbacks.requests.outcomes import callback_request_scores_over_time
 from callbacks.requests.phone import phone_search_variants
-from callbacks.notifications.replies import inbound_texts_mark_seen
 from callbacks.requests.selectors import (
     QUEUE_ORDER,
     callback_request_queue,

@@ -58,6 +58,8 @@ def appointment_book(
     consent_method: str = ConsentMethod.ONLINE,
     consent_recorded_by=None,
     idempotency_key: str = "",
+    text_consent_version: str = "",
+    phone_relay_prefix: str = "",
 ) -> Appointment:
     """Book a slot: the booking request (kind booking, with its intake and notifications) and the appointment.
 
@@ -94,6 +96,8 @@ def appointment_book(
                 consent_method=consent_method,
                 consent_recorded_by=consent_recorded_by,
                 idempotency_key=idempotency_key,
+                text_consent_version=text_consent_version,
+                phone_relay_prefix=phone_relay_prefix,
             )
             if request.kind != CallbackRequest.Kind.BOOKING:
                 raise JourneySentAsCallback(request)
@@ -237,7 +241,8 @@ def appointment_patient_confirm(*, appointment: Appointment, now: dt.datetime | 
 
 
 def appointments_remind(*, now: dt.datetime | None = None) -> int:
-    """Queue one reminder e-mail per confirmed appointment starting tomorrow (clinic time) or sooner.
+    """Queue the reminders (e-mail, text, as the patient chose) of each confirmed appointment starting tomorrow
+    (clinic time) or sooner.
 
     Each appointment time is reminded at most once: `reminder_sent_at` is stamped in the same transaction as the
     outbox row, and only a move clears it (`appointment_reminder_reset`), so a moved appointment is reminded the
@@ -253,7 +258,8 @@ def appointments_remind(*, now: dt.datetime | None = None) -> int:
             starts_at__gt=now,
             starts_at__lt=day_after_tomorrow,
         )
-        .exclude(request__email="")
+        # Nobody to remind: no address and no texts.
+        .exclude(request__email="", request__text_consent_version="")
         .values_list("pk", flat=True)
     )
     reminded = 0
@@ -279,7 +285,8 @@ def appointments_remind(*, now: dt.datetime | None = None) -> int:
 def appointment_reminder_reset(appointment: Appointment) -> None:
     """After a move (by staff or by the patient's link), the reminder follows the new time: the appointment is
     reminded again the day before it (`appointments_remind`), and a reminder of the old time that has not gone
-    out yet never does, and a patient's confirmation of the old time no longer counts. Call in the move's transaction, with the appointment locked.
+    out yet never does; a patient's confirmation of the old time no longer counts. Call in the move's
+    transaction, with the appointment locked.
 
     A reminder a worker is sending at this instant (its row locked) cannot be called back; it is left alone.
     """

@@ -17,7 +17,7 @@ from callbacks.models.booking import (
 )
 from callbacks.models.capacity import IntakeCapacity, RequestDayCount
 from callbacks.models.followups import FollowUp, FollowUpQuerySet
-from callbacks.models.notifications import REPEATABLE_KINDS, Notification, NotificationQuerySet
+from callbacks.models.notifications import REPEATABLE_KINDS, Notification, NotificationQuerySet, TextOptOut
 from callbacks.models.privacy import PrivacyLogEntry
 from callbacks.models.requests import (
     AppendOnlyModel,
@@ -57,6 +57,7 @@ __all__ = [
     "RequestEvent",
     "Service",
     "StaffNote",
+    "TextOptOut",
     "TextReceipt",
     "TsTzRange",
     "WaitlistEntry",

@@ -25,12 +25,13 @@ from callbacks.models import CallbackRequest, FollowUp, Notification, WaitlistOf
 from callbacks.notifications.lanes import ROUTINE, lane_filter, lane_queue, notification_lane
 from callbacks.notifications.routing import (
     appointment_moved_routes,
-    booking_email_recipient,
+    booking_routes,
+    call_today_routes,
     escalation_recipient,
     new_request_routes,
     priority_raised_routes,
     staff_sign_in_alert_recipients,
-    waitlist_offer_recipient,
+    waitlist_offer_routes,
 )
 from callbacks.rules.followups import FOLLOW_UP_FINAL_STATUSES
 
@@ -73,15 +74,14 @@ def notifications_for_appointment_moved(
 
 
 def notification_for_waitlist_offer(offer: WaitlistOffer) -> Notification:
-    """Write and queue (after commit) the e-mail offering a freed slot to a waitlisted patient."""
-    notification = Notification.objects.create(
-        waitlist_offer=offer,
-        kind=Notification.Kind.WAITLIST_OFFER,
-        channel=Notification.Channel.EMAIL,
-        recipient=waitlist_offer_recipient(offer.entry),
+    """Write and queue (after commit) the e-mail offering a freed slot to a waitlisted patient, and its text when
+    they chose texts. Returns the e-mail's row."""
+    rows = Notification.objects.bulk_create(
+        Notification(waitlist_offer=offer, kind=route.kind, channel=route.channel, recipient=route.recipient)
+        for route in waitlist_offer_routes(offer.entry)
     )
-    notifications_enqueue_on_commit([notification])
-    return notification
+    notifications_enqueue_on_commit(rows)
+    return rows[0]
 
 
 def notifications_for_priority_raised(request: CallbackRequest) -> list[Notification]:
@@ -115,39 +115,60 @@ def notifications_for_staff_wrong_codes(*, user, wrong_codes: int) -> list[Notif
 
 
 def notification_queue_once(*, request: CallbackRequest, kind: str, calendar_sequence: int | None = None) -> bool:
-    """Write and queue (after commit) the appointment e-mail of ``kind``, once per request (the outbox's unique
-    constraint), with its calendar file numbered ``calendar_sequence`` when it carries one. False when nobody is to
-    get it (a patient without an address) or it was written before."""
-    recipient = booking_email_recipient(request=request, kind=kind)
-    if not recipient:
-        return False
-    notification, created = Notification.objects.get_or_create(
-        request=request,
-        kind=kind,
-        channel=Notification.Channel.EMAIL,
-        defaults={"recipient": recipient, "calendar_sequence": calendar_sequence},
-    )
-    if created:
-        notifications_enqueue_on_commit([notification])
-    return created
+    """Write and queue (after commit) the appointment messages of ``kind`` (e-mail, and text when the patient chose
+    texts), each once per request and channel (the outbox's unique constraint), the e-mail with its calendar file
+    numbered ``calendar_sequence`` when it carries one. False when nobody is to get one (a patient without an
+    address or texts) or they were written before."""
+    written = []
+    for route in booking_routes(request=request, kind=kind):
+        notification, created = Notification.objects.get_or_create(
+            request=request,
+            kind=kind,
+            channel=route.channel,
+            defaults={
+                "recipient": route.recipient,
+                "calendar_sequence": calendar_sequence if route.channel == Notification.Channel.EMAIL else None,
+            },
+        )
+        if created:
+            written.append(notification)
+    if written:
+        notifications_enqueue_on_commit(written)
+    return bool(written)
 
 
-def notification_for_appointment_reminder(request: CallbackRequest, *, calendar_sequence: int) -> Notification | None:
-    """Write and queue (after commit) a reminder of the request's appointment; None when the patient gave no
-    address. One per appointment time: the caller stamps the appointment in the same transaction. Its calendar
-    file repeats the last one sent (``calendar_sequence``): nothing changed."""
-    recipient = booking_email_recipient(request=request, kind=Notification.Kind.BOOKING_REMINDER)
-    if not recipient:
-        return None
-    notification = Notification.objects.create(
-        request=request,
-        kind=Notification.Kind.BOOKING_REMINDER,
-        channel=Notification.Channel.EMAIL,
-        recipient=recipient,
-        calendar_sequence=calendar_sequence,
+def notification_for_call_today(request: CallbackRequest) -> bool:
+    """Write and queue (after commit) the text telling the patient we call today, and between which times; once
+    per request (the unique constraint). False when no text goes (they chose none) or it was written before."""
+    written = []
+    for route in call_today_routes(request):
+        notification, created = Notification.objects.get_or_create(
+            request=request, kind=route.kind, channel=route.channel, defaults={"recipient": route.recipient}
+        )
+        if created:
+            written.append(notification)
+    if written:
+        notifications_enqueue_on_commit(written)
+    return bool(written)
+
+
+def notification_for_appointment_reminder(request: CallbackRequest, *, calendar_sequence: int) -> list[Notification]:
+    """Write and queue (after commit) the reminders of the request's appointment (e-mail and text, as the patient
+    chose); none when the patient gave neither. One per appointment time: the caller stamps the appointment in the
+    same transaction. The e-mail's calendar file repeats the last one sent (``calendar_sequence``)."""
+    rows = Notification.objects.bulk_create(
+        Notification(
+            request=request,
+            kind=route.kind,
+            channel=route.channel,
+            recipient=route.recipient,
+            calendar_sequence=calendar_sequence if route.channel == Notification.Channel.EMAIL else None,
+        )
+        for route in booking_routes(request=request, kind=Notification.Kind.BOOKING_REMINDER)
     )
-    notifications_enqueue_on_commit([notification])
-    return notification
+    if rows:
+        notifications_enqueue_on_commit(rows)
+    return rows
 
 
 def notifications_enqueue_on_commit(notifications: Iterable[Notification]) -> None:
@@ -160,7 +181,7 @@ def notifications_enqueue_on_commit(notifications: Iterable[Notification]) -> No
 def _lane_of(notification: Notification) -> str:
     # The request was written (or loaded) with the row: no query.
     priority = notification.request.priority if notification.request_id else None
-    return notification_lane(kind=notification.kind, priority=priority)
+    return notification_lane(kind=notification.kind, priority=priority, channel=notification.channel)
 
 
 def notifications_enqueue(ids: Iterable[int], *, lanes: dict[int, str] | None = None) -> int:
@@ -250,13 +271,15 @@ def outbox_requeue_stale(*, lane: str | None = None, limit: int = 500) -> int:
             overdue.order_by(F("request__priority").asc(nulls_last=True), "next_attempt_at")
             # The rows only: the requests they announce stay free for staff to work on.
             .select_for_update(skip_locked=True, of=("self",))
-            .values_list("pk", "kind", "request__priority")[:limit]
+            .values_list("pk", "kind", "request__priority", "channel")[:limit]
         )
-        ids = [pk for pk, _, _ in rows]
+        ids = [pk for pk, _, _, _ in rows]
         if ids:
             Notification.objects.filter(pk__in=ids).update(next_attempt_at=now)
     if ids:
-        lanes = {pk: notification_lane(kind=kind, priority=priority) for pk, kind, priority in rows}
+        lanes = {
+            pk: notification_lane(kind=kind, priority=priority, channel=channel) for pk, kind, priority, channel in rows
+        }
         notifications_enqueue(ids, lanes=lanes)
         logger.info("re-queued %s stale notification(s)%s", len(ids), f" in the {lane} lane" if lane else "")
     return len(ids)

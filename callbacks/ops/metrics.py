@@ -6,7 +6,8 @@ Protected: it exists only when METRICS_TOKEN is set, and answers only a request 
 the host and scheme, as for an address that does not exist. It is answered before host validation and the HTTPS
 redirect (like /healthz), so Prometheus can scrape a web process on the internal network by its service name;
 nginx never passes it on. Labels are priorities, lanes, queues, receipt statuses and "beat": never a name, a
-reference, an answer or a text's words. README.md, "Metrics and alerts" under Operations, lists the metrics and the alerts.
+reference, an answer or a text's words. README.md, "Metrics and alerts" under Operations, lists the metrics and
+the alerts.
 """
 
 import hmac
@@ -63,8 +64,8 @@ class ClinicCollector(Collector):
         )
         yield _gauge(
             "clinic_staff_alerts_pending_oldest_age_seconds",
-            "Age of the oldest staff alert (new request, raised priority, escalation) of an emergency or urgent "
-            "request still waiting to be sent, by priority (0 with none waiting).",
+            "Age of the oldest staff alert (new request, raised priority, escalation, failed text) of an emergency "
+            "or urgent request still waiting to be sent, by priority (0 with none waiting).",
             "priority",
             figures.staff_alerts_pending_oldest_age,
         )

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from callbacks.models import CallbackRequest, FollowUp, Notification
 from callbacks.notifications.outbox import notifications_enqueue_on_commit
-from callbacks.notifications.routing import follow_up_recipient
+from callbacks.notifications.routing import follow_up_routes
 from callbacks.rules.followups import follow_up_due_at
 
 logger = logging.getLogger(__name__)
@@ -44,11 +44,12 @@ def follow_up_schedule(*, request: CallbackRequest, started_at: dt.datetime | No
 
 
 def follow_ups_send_due(*, now: dt.datetime | None = None, limit: int = 500) -> int:
-    """Hand every due follow-up to the outbox as one e-mail; return how many were written.
+    """Hand every due follow-up to the outbox as one e-mail and, when the patient chose texts, one text; return
+    how many follow-ups were written.
 
     Each due row is claimed (locked, skipping rows another run holds) and marked sent in the same transaction as
     its outbox row, so two runs at once never write two e-mails, and the outbox's delivery, retries and re-queue
-    take it from there. A patient without an e-mail address is skipped for good. Logs counts only.
+    take it from there. A patient with neither an e-mail address nor texts is skipped for good. Logs counts only.
     """
     now = now or timezone.now()
     written = skipped = 0
@@ -61,20 +62,21 @@ def follow_ups_send_due(*, now: dt.datetime | None = None, limit: int = 500) -> 
         )
         notifications = []
         for follow_up in due:
-            recipient = follow_up_recipient(follow_up.request)
-            if not recipient:
+            routes = follow_up_routes(follow_up.request)
+            if not routes:
                 follow_up.status = FollowUp.Status.SKIPPED
                 follow_up.save(update_fields=["status"])
                 skipped += 1
                 continue
-            notifications.append(
+            notifications.extend(
                 Notification.objects.create(
                     request=follow_up.request,
                     follow_up=follow_up,
-                    kind=Notification.Kind.FOLLOW_UP,
-                    channel=Notification.Channel.EMAIL,
-                    recipient=recipient,
+                    kind=route.kind,
+                    channel=route.channel,
+                    recipient=route.recipient,
                 )
+                for route in routes
             )
             follow_up.status, follow_up.sent_at = FollowUp.Status.SENT, now
             follow_up.save(update_fields=["status", "sent_at"])

@@ -28,7 +28,9 @@ REPLY_KEYWORDS: dict[str, ReplyIntent] = {
     **dict.fromkeys(("C", "Y", "YES", "CONFIRM", "CONFIRMED"), ReplyIntent.CONFIRM),
     **dict.fromkeys(("X", "CANCEL"), ReplyIntent.CANCEL),
     # The opt-out words carriers and providers honour (CTIA's list, less CANCEL: see above).
-    **dict.fromkeys(("STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "END", "QUIT", "OPTOUT", "OPT OUT"), ReplyIntent.STOP),
+    **dict.fromkeys(
+        ("STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "END", "QUIT", "OPTOUT", "OPT OUT"), ReplyIntent.STOP
+    ),
     **dict.fromkeys(("START", "UNSTOP"), ReplyIntent.START),
 }
 

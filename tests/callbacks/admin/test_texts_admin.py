@@ -38,9 +38,11 @@ def change_url(request):
     return reverse("admin:callbacks_callbackrequest_change", args=[request.pk])
 
 
-def receive(body, phone=PHONE, n=[0]):
-    n[0] += 1
-    return inbound_text_receive(provider_sid=f"SM{n[0]:032x}", from_phone=phone, body=body)
+_sids = iter(range(1, 10**6))
+
+
+def receive(body, phone=PHONE):
+    return inbound_text_receive(provider_sid=f"SM{next(_sids):032x}", from_phone=phone, body=body)
 
 
 def test_a_new_text_marks_the_request_in_the_queue_until_someone_opens_it(triage_client):
@@ -139,7 +141,9 @@ def test_the_notifications_list_shows_the_delivery_status_and_filters_on_it(admi
     assert "Failed at" in detail and "(error 30006)" in detail
 
 
-def test_the_resend_action_in_the_list_sends_an_undelivered_text_again(admin_client, django_capture_on_commit_callbacks):
+def test_the_resend_action_in_the_list_sends_an_undelivered_text_again(
+    admin_client, django_capture_on_commit_callbacks
+):
     request = CallbackRequestFactory(phone=PHONE)
     text = sms(request, status=Notification.Status.SENT, sent_at="2026-12-01T10:00Z")
     text_receipt_record(provider_message_id=SID, status="undelivered")

@@ -7,7 +7,7 @@ from django.core import mail
 
 from callbacks.models import Notification, Priority, TextReceipt
 from callbacks.notifications.delivery import notification_send
-from callbacks.notifications.lanes import URGENT, ROUTINE, notification_lane
+from callbacks.notifications.lanes import ROUTINE, URGENT, notification_lane
 from callbacks.notifications.outbox import notification_resend
 from callbacks.notifications.receipts import text_receipt_record
 from tests.factories import CallbackRequestFactory, NotificationFactory
@@ -42,11 +42,16 @@ def test_each_receipt_is_stored_and_the_latest_status_is_kept_on_the_message():
 
 
 def test_a_receipt_sent_twice_is_one_row_and_one_effect():
-    text = sms_to_patient()
+    text = sms_to_patient(priority=Priority.URGENT)
     first = text_receipt_record(provider_message_id=SID, status="delivered")
     second = text_receipt_record(provider_message_id=SID, status="delivered")
     assert first.pk == second.pk
     assert TextReceipt.objects.count() == 1
+    text.refresh_from_db()
+    assert text.delivery_status == "delivered"
+    text_receipt_record(provider_message_id=SID, status="failed")
+    text_receipt_record(provider_message_id=SID, status="failed")
+    assert TextReceipt.objects.count() == 2
 
 
 def test_receipts_out_of_order_never_move_a_message_back():

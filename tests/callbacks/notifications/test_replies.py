@@ -14,14 +14,13 @@ from django.core import mail
 from django.utils import timezone
 
 from callbacks.booking.links import appointment_cancel_token
-from callbacks.booking.services import appointment_cancel
 from callbacks.models import Appointment, CallbackRequest, InboundText, Notification, Priority, RequestEvent
 from callbacks.notifications.delivery import notification_send
 from callbacks.notifications.optouts import text_opted_out
 from callbacks.notifications.replies import inbound_text_receive
+from callbacks.requests.consent import CURRENT_CONSENT_VERSION
 from callbacks.requests.selectors import callback_request_queue, callback_request_timeline
 from callbacks.requests.services import callback_request_create
-from callbacks.requests.consent import CURRENT_CONSENT_VERSION
 from intake.definitions import BACK_PAIN, definition_current
 from intake.services import QuestionnaireAnswers
 from tests.callbacks.booking.test_booking import a_free_slot, book
@@ -230,7 +229,9 @@ def test_the_same_text_delivered_twice_acts_once(service, practitioner):
     first = text("X", sid="SM" + "c" * 32)
     second = text("X", sid="SM" + "c" * 32)
     assert first.pk == second.pk and InboundText.objects.count() == 1
-    assert Notification.objects.filter(request=appointment.request, kind=Notification.Kind.BOOKING_CANCELLED).count() == 1
+    assert (
+        Notification.objects.filter(request=appointment.request, kind=Notification.Kind.BOOKING_CANCELLED).count() == 1
+    )
 
 
 def test_no_body_in_the_logs(caplog):

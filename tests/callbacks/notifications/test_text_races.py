@@ -28,7 +28,10 @@ ROUNDS = 5
 
 def appointments(service, practitioner, count):
     slots = slots_free(service=service, first_day=timezone.localdate() + dt.timedelta(days=3), days=1)
-    return [book(service, practitioner, slot.starts_at, phone=f"+4474001{n:05d}") for n, slot in enumerate(slots[::2][:count])]
+    return [
+        book(service, practitioner, slot.starts_at, phone=f"+4474001{n:05d}")
+        for n, slot in enumerate(slots[::2][:count])
+    ]
 
 
 def race(*calls):
@@ -50,10 +53,10 @@ def test_a_cancel_reply_and_the_cancel_link_at_once_cancel_once(service, practit
         phone = str(appointment.request.phone)
         link = f"/book/cancel/{appointment_cancel_token(appointment)}/"
 
-        def reply():
+        def reply(n=n, phone=phone):
             return inbound_text_receive(provider_sid=f"SM{n:032x}", from_phone=phone, body="X").outcome
 
-        def press():
+        def press(link=link):
             page = Client().post(link).content.decode()
             return "cancelled" if "Your appointment is cancelled" in page else "closed"
 

@@ -192,7 +192,9 @@ def test_a_scrape_costs_six_queries_however_many_rows(client, frozen, django_ass
         FollowUpFactory(status=FollowUp.Status.SCHEDULED, sent_at=None, due_at=ago(hours=1))
         TextReceipt.objects.create(provider_message_id=f"SM{TextReceipt.objects.count():032x}", status="sent")
         InboundText.objects.create(
-            provider_sid=f"SM{InboundText.objects.count():032x}", from_phone="+447400123456", intent="other",
+            provider_sid=f"SM{InboundText.objects.count():032x}",
+            from_phone="+447400123456",
+            intent="other",
             outcome="for_staff",
         )
 
@@ -216,12 +218,19 @@ def test_text_receipts_by_status_each_counted_once_and_texts_unread(client, froz
     text_receipt_record(provider_message_id="SM" + "f" * 32, status="delivered")
     text_receipt_record(provider_message_id="SM" + "f" * 32, status="delivered")  # the provider's duplicate
     InboundText.objects.create(
-        provider_sid="SM" + "1" * 32, from_phone="+447400123456", intent="other", outcome="for_staff",
+        provider_sid="SM" + "1" * 32,
+        from_phone="+447400123456",
+        intent="other",
+        outcome="for_staff",
         received_at=ago(minutes=20),
     )
     InboundText.objects.create(
-        provider_sid="SM" + "2" * 32, from_phone="+447400123456", intent="other", outcome="for_staff",
-        received_at=ago(hours=2), seen_at=ago(hours=1),
+        provider_sid="SM" + "2" * 32,
+        from_phone="+447400123456",
+        intent="other",
+        outcome="for_staff",
+        received_at=ago(hours=2),
+        seen_at=ago(hours=1),
     )
 
     samples = scrape(client)

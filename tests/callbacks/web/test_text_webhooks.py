@@ -5,9 +5,10 @@ without a valid one, and nothing posted is ever answered with a 500."""
 import logging
 
 import pytest
+from django.utils import timezone
 from twilio.request_validator import RequestValidator
 
-from callbacks.models import InboundText, Notification, TextReceipt
+from callbacks.models import InboundText, Notification, Priority, TextReceipt
 from tests.factories import CallbackRequestFactory, NotificationFactory
 
 pytestmark = pytest.mark.django_db
@@ -34,8 +35,15 @@ def signed_post(client, path, params, *, url=None, token=TOKEN):
 
 
 def inbound(body="Thanks, see you then", sid=SID, phone="+447400123456"):
-    return {"MessageSid": sid, "SmsSid": sid, "AccountSid": "AC" + "0" * 32, "From": phone, "To": "+441234567890",
-            "Body": body, "NumMedia": "0"}
+    return {
+        "MessageSid": sid,
+        "SmsSid": sid,
+        "AccountSid": "AC" + "0" * 32,
+        "From": phone,
+        "To": "+441234567890",
+        "Body": body,
+        "NumMedia": "0",
+    }
 
 
 def test_a_signed_text_is_stored_and_answered_with_empty_twiml(client):
@@ -177,8 +185,12 @@ def test_statuses_we_do_not_keep_are_acknowledged_and_ignored(client):
 
 @pytest.mark.parametrize(
     "params",
-    [{}, {"MessageSid": SID, "MessageStatus": "<b>"}, {"MessageSid": "x", "MessageStatus": "sent"},
-     {"MessageSid": SID, "MessageStatus": "failed", "ErrorCode": "12345678901"}],
+    [
+        {},
+        {"MessageSid": SID, "MessageStatus": "<b>"},
+        {"MessageSid": "x", "MessageStatus": "sent"},
+        {"MessageSid": SID, "MessageStatus": "failed", "ErrorCode": "12345678901"},
+    ],
 )
 def test_signed_nonsense_receipts_are_a_400(client, params):
     assert signed_post(client, STATUS, params).status_code == 400
@@ -192,3 +204,54 @@ def test_the_same_receipt_twice_is_one_row(client):
     assert TextReceipt.objects.count() == 1
     assert signed_post(client, STATUS, receipt("delivered", sid=OTHER_SID)).status_code == 200
     assert TextReceipt.objects.count() == 2
+
+
+def test_a_text_sent_through_the_sdk_gets_its_receipts_at_the_address_it_carried(client, settings):
+    """The whole way: the outbox sends a text with Twilio's SDK (to the fake on loopback), which records the
+    StatusCallback address our text carried; then Twilio's receipts come to that address, signed, the
+    "undelivered" one twice. One row per status, one alert to staff (an urgent patient)."""
+    from django.core import mail
+
+    from callbacks.notifications.delivery import text_send
+    from callbacks.requests.consent import CURRENT_TEXT_CONSENT_VERSION
+    from tests.support.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
+
+    with FakeTwilio() as fake:
+        settings.SMS_BACKEND = "twilio"
+        settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN = ACCOUNT_SID, AUTH_TOKEN
+        settings.TWILIO_FROM_NUMBER, settings.TWILIO_API_BASE_URL = FROM_NUMBER, fake.url
+        settings.SMS_STATUS_CALLBACK_URL = PUBLIC + STATUS
+        settings.CLINIC_TEXT_QUIET_HOURS = ""
+        request = CallbackRequestFactory(
+            phone="+447400123456",
+            priority=Priority.URGENT,
+            text_consent_version=CURRENT_TEXT_CONSENT_VERSION,
+            text_consent_given_at=timezone.now(),
+        )
+        text = Notification.objects.create(
+            request=request,
+            kind=Notification.Kind.PATIENT_CONFIRMATION,
+            channel=Notification.Channel.SMS,
+            recipient="+447400123456",
+        )
+        assert text_send(notification_id=text.pk) == "sent"
+        [message] = fake.messages
+    callback = message["_status_callback"]
+    path = callback.removeprefix(PUBLIC)
+    params = {"MessageSid": message["sid"], "AccountSid": ACCOUNT_SID, "To": "+447400123456"}
+    for status in ("queued", "sent", "undelivered", "undelivered"):
+        signature = RequestValidator(AUTH_TOKEN).compute_signature(
+            callback, {**params, "MessageStatus": status, "ErrorCode": "30003" if status == "undelivered" else ""}
+        )
+        response = client.post(
+            path,
+            {**params, "MessageStatus": status, "ErrorCode": "30003" if status == "undelivered" else ""},
+            HTTP_X_TWILIO_SIGNATURE=signature,
+        )
+        assert response.status_code == 200
+    text.refresh_from_db()
+    assert text.delivery_status == "undelivered"
+    assert list(text.receipts.values_list("status", flat=True)) == ["queued", "sent", "undelivered"]
+    [alert] = Notification.objects.filter(kind=Notification.Kind.TEXT_FAILED)
+    assert alert.failed_text == text
+    assert mail.outbox == []  # queued after commit, sent by the worker
