@@ -62,7 +62,7 @@ def text_receipt_record(
                 notification=notification,
             )
     except IntegrityError:
-        logger.info("receipt %s for a text already stored; nothing done again", status)
+        logger.info("a %s receipt stored before: nothing done again", status)
         return TextReceipt.objects.get(provider_message_id=provider_message_id, status=status)
     if notification is None:
         logger.warning("receipt %s (id %s) for a text we have no record of", status, receipt.pk)

@@ -120,3 +120,58 @@ def test_the_same_failed_receipt_at_the_same_instant_is_one_row_and_one_alert():
     assert TextReceipt.objects.count() == 1
     assert Notification.objects.filter(kind=Notification.Kind.TEXT_FAILED, failed_text=text).count() == 1
     assert CallbackRequest.objects.get(pk=text.request_id).priority == Priority.EMERGENCY
+
+
+def test_a_burst_of_duplicated_receipts_through_the_webhook_is_counted_once(settings):
+    """docs/RELIABILITY.md's figure: 40 texts to urgent patients, each reported queued, sent and then failed or
+    delivered, every receipt posted twice, shuffled, by 8 threads through the signed webhook at once."""
+    import random
+    import time
+
+    from twilio.request_validator import RequestValidator
+
+    from callbacks.models import Priority, TextReceipt
+    from tests.factories import CallbackRequestFactory, NotificationFactory
+
+    settings.TWILIO_AUTH_TOKEN, settings.SMS_WEBHOOK_BASE_URL = "burst-token", "https://clinic.example.org"
+    texts = 40
+    rows = [
+        NotificationFactory(
+            request=CallbackRequestFactory(priority=Priority.URGENT),
+            kind=Notification.Kind.PATIENT_CONFIRMATION,
+            channel=Notification.Channel.SMS,
+            recipient="+447400123456",
+            provider_message_id=f"SM{n:032x}",
+            status=Notification.Status.SENT,
+            sent_at=timezone.now(),
+        )
+        for n in range(texts)
+    ]
+    posts = []
+    for n, row in enumerate(rows):
+        final = "failed" if n % 4 == 0 else "delivered"
+        for status in ("queued", "sent", final):
+            params = {"MessageSid": row.provider_message_id, "MessageStatus": status}
+            signature = RequestValidator("burst-token").compute_signature(
+                "https://clinic.example.org/texts/status/", params
+            )
+            posts += [(params, signature)] * 2
+    random.Random(25).shuffle(posts)
+    chunks = [posts[i::8] for i in range(8)]
+
+    def post_all(chunk):
+        client = Client()
+        return [client.post("/texts/status/", p, HTTP_X_TWILIO_SIGNATURE=s).status_code for p, s in chunk]
+
+    started = time.monotonic()
+    answers = [code for codes in race(*[lambda c=c: post_all(c) for c in chunks]) for code in codes]
+    elapsed = time.monotonic() - started
+    assert answers == [200] * len(posts)
+    assert TextReceipt.objects.count() == texts * 3
+    failed = texts // 4
+    assert Notification.objects.filter(pk__in=[r.pk for r in rows], delivery_status="failed").count() == failed
+    assert (
+        Notification.objects.filter(pk__in=[r.pk for r in rows], delivery_status="delivered").count() == texts - failed
+    )
+    assert Notification.objects.filter(kind=Notification.Kind.TEXT_FAILED).count() == failed
+    print(f"\n{len(posts)} receipt posts ({texts * 3} distinct) in {elapsed:.2f} s")
