@@ -30,6 +30,7 @@ class NotificationAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
         "created_at",
         "next_attempt_at",
         "sent_at",
+        "provider_message_id",
     )
     fields = readonly_fields
     actions = ["resend_failed"]
