@@ -5,6 +5,7 @@ fresh machine (SQLite, a file-system Celery broker, e-mail written to files). `D
 switches on production hardening and makes the secret key and allowed hosts mandatory.
 """
 
+import re
 from pathlib import Path
 
 import environ
@@ -526,6 +527,10 @@ if len(CLINIC_TEXT_NAME) > 40:
     raise ImproperlyConfigured("CLINIC_TEXT_NAME (or CLINIC_NAME, its default) must be at most 40 characters.")
 # Quiet hours in the clinic's time zone: non-urgent texts wait until they end (callbacks/notifications/quiet_hours.py).
 CLINIC_TEXT_QUIET_HOURS = env.str("CLINIC_TEXT_QUIET_HOURS", default="20:00-08:00")
+if CLINIC_TEXT_QUIET_HOURS.strip() and not re.fullmatch(
+    r"\s*([01]\d|2[0-3]):[0-5]\d\s*-\s*([01]\d|2[0-3]):[0-5]\d\s*", CLINIC_TEXT_QUIET_HOURS
+):
+    raise ImproperlyConfigured("CLINIC_TEXT_QUIET_HOURS must be HH:MM-HH:MM (e.g. 20:00-08:00) or empty.")
 # How many waitlisted patients are offered one freed slot at once (the first to accept books it).
 CLINIC_WAITLIST_OFFERS_PER_SLOT = env.int("CLINIC_WAITLIST_OFFERS_PER_SLOT", default=5)
 

@@ -273,6 +273,7 @@ def _book(request, form: CallerBookingForm, service, definition) -> Appointment 
             staff=request.user,
             questionnaire=questionnaire if data["answers"] else None,
             confirm=data["confirm_now"],
+            **form.contact_choices(),
         )
     except SlotTaken:
         form.add_error("slot", "Someone else has just booked that time. Choose another one.")

@@ -34,6 +34,7 @@ class NotificationInline(ReadOnlyInline):
         "last_error",
         "created_at",
         "sent_at",
+        "provider_message_id",
     )
     readonly_fields = fields
     ordering = ("created_at",)

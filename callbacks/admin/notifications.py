@@ -48,6 +48,7 @@ class NotificationAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
         "created_at",
         "next_attempt_at",
         "sent_at",
+        "provider_message_id",
         "delivery_shown",
         "receipts_shown",
     )

@@ -24,6 +24,7 @@ from callbacks.admin.display import (
     deadline_html,
     phone_display,
     priority_badge_html,
+    request_texts_text,
 )
 from callbacks.admin.export import ExportAdminMixin
 from callbacks.admin.filters import AssignedFilter, NewTextFilter, OverdueFilter, StatusFilter
@@ -36,7 +37,7 @@ from callbacks.models import Appointment, CallbackRequest, ConsentMethod, Priori
 from callbacks.notifications.replies import inbound_texts_mark_seen
 from callbacks.requests import workflow
 from callbacks.requests.outcomes import callback_request_scores_over_time
-from callbacks.requests.phone import phone_search_variants
+from callbacks.requests.phone import phone_search_variants, phone_to_dial
 from callbacks.requests.selectors import (
     QUEUE_ORDER,
     callback_request_queue,
@@ -243,6 +244,8 @@ class CallbackRequestAdmin(
             "priority_badge": priority_badge_html(obj.priority),
             "priority_key": Priority(obj.priority).name.lower(),
             "phone_display": phone_display(str(obj.phone)),
+            "phone_to_dial": phone_to_dial(obj.phone, obj.phone_relay_prefix),
+            "texts_text": request_texts_text(obj),
             "deadline_html": deadline_html(obj, timezone.now()),
             "window_start_local": timezone.localtime(obj.window_start, zone),
             "window_end_local": timezone.localtime(obj.window_end, zone),

@@ -236,12 +236,16 @@ def notification_resend(*, notification: Notification) -> bool:
 
 
 def follow_up_delivery_follow(*, notification: Notification) -> None:
-    """An outcome follow-up shows what became of its e-mail, whose outbox row is the one record of the delivery:
-    failed when the row failed for good, sent again when the row is re-sent. Call in the transaction that
-    changed the row's status; a row of no follow-up, and a follow-up answered or stopped, are left alone."""
+    """An outcome follow-up shows what became of its messages, whose outbox rows are the one record of the
+    delivery: failed when every row (its e-mail, its text) failed for good, sent again when a row is re-sent. Call
+    in the transaction that changed the row's status; a row of no follow-up, and a follow-up answered or stopped,
+    are left alone."""
     if notification.follow_up_id is None:
         return
     if notification.status == Notification.Status.FAILED:
+        others = Notification.objects.filter(follow_up_id=notification.follow_up_id).exclude(pk=notification.pk)
+        if others.exclude(status=Notification.Status.FAILED).exists():
+            return  # its other message (the e-mail or the text) is on its way or went
         before, after = FollowUp.Status.SENT, FollowUp.Status.FAILED
     elif notification.status == Notification.Status.PENDING:
         before, after = FollowUp.Status.FAILED, FollowUp.Status.SENT

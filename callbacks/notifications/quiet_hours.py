@@ -16,16 +16,6 @@ def quiet_hours() -> tuple[dt.time, dt.time] | None:
     return dt.time.fromisoformat(start.strip()), dt.time.fromisoformat(end.strip())
 
 
-def quiet_hours_parse_check(spec: str) -> None:
-    """Raises ValueError for a setting that is not "HH:MM-HH:MM" (or empty)."""
-    if spec.strip():
-        start, sep, end = spec.partition("-")
-        if not sep:
-            raise ValueError("expected HH:MM-HH:MM")
-        dt.time.fromisoformat(start.strip())
-        dt.time.fromisoformat(end.strip())
-
-
 def quiet_hours_end(now: dt.datetime) -> dt.datetime | None:
     """When the quiet hours ``now`` falls in end (an aware datetime), or None when ``now`` is not in them."""
     hours = quiet_hours()

@@ -14,6 +14,7 @@ Run it on its own for a worker in another process: ``python -m tests.support.fak
 """
 
 import base64
+import contextlib
 import email.utils
 import json
 import re
@@ -69,7 +70,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(body)
+        # The client may have given up (a timeout) or been killed: a message taken stays taken all the same.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.wfile.write(body)
 
     def _error(self, status: int, code: int, message: str) -> None:
         self._reply(status, {"code": code, "message": message, "more_info": "", "status": status})

@@ -9,15 +9,19 @@ from django.utils import timezone
 
 from callbacks.booking.services import appointment_confirm
 from callbacks.booking.slots import slots_free
-from callbacks.models import Notification, Priority, TextOptOut
+from callbacks.booking.waitlist import waitlist_entry_join
+from callbacks.models import FollowUp, Notification, Priority, TextOptOut, WaitlistOffer
+from callbacks.notifications.delivery import notification_send
 from callbacks.notifications.lanes import ROUTINE, URGENT, lane_filter, notification_lane
 from callbacks.notifications.optouts import text_opt_out_record
+from callbacks.notifications.outbox import notification_for_waitlist_offer
 from callbacks.notifications.routing import phone_takes_texts
 from callbacks.requests.call_today import callback_requests_tell_call_today
 from callbacks.requests.consent import CURRENT_CONSENT_VERSION, CURRENT_TEXT_CONSENT_VERSION
+from callbacks.requests.followup_schedule import follow_ups_send_due
 from callbacks.requests.services import callback_request_create
 from tests.callbacks.booking.test_booking import book
-from tests.factories import CallbackRequestFactory, UserFactory
+from tests.factories import CallbackRequestFactory, FollowUpFactory, UserFactory
 from tests.support.dates import next_open_day
 
 pytestmark = pytest.mark.django_db
@@ -159,3 +163,44 @@ def test_no_morning_text_once_the_window_has_closed_or_the_request_is_handled():
     with mock.patch("django.utils.timezone.now", return_value=at(day, "10:30")):
         assert callback_requests_tell_call_today() == 0
     assert not Notification.objects.filter(kind=Notification.Kind.CALL_TODAY, request=closed).exists()
+
+
+def test_a_follow_up_goes_by_text_too_and_is_failed_only_when_both_failed(settings):
+    settings.CLINIC_TEXT_QUIET_HOURS = ""
+    follow_up = FollowUpFactory(
+        status=FollowUp.Status.SCHEDULED,
+        sent_at=None,
+        request__text_consent_version=CURRENT_TEXT_CONSENT_VERSION,
+        request__text_consent_given_at=timezone.now(),
+    )
+    assert follow_ups_send_due() == 1
+    rows = {row.channel: row for row in follow_up.notifications.all()}
+    assert set(rows) == {"email", "sms"}
+    text_opt_out_record(phone=str(follow_up.request.phone), source=TextOptOut.Source.REPLY)
+    assert notification_send(notification_id=rows["sms"].pk) == "failed"
+    follow_up.refresh_from_db()
+    assert follow_up.status == FollowUp.Status.SENT  # the e-mail is still on its way
+    assert notification_send(notification_id=rows["email"].pk) == "sent"
+
+
+def test_a_waitlist_offer_goes_by_text_when_the_patient_chose_texts(service, practitioner):
+    entry = waitlist_entry_join(
+        service=service,
+        practitioner_id=None,
+        weekdays="",
+        name="Waiting Patient",
+        phone=MOBILE,
+        email="waiting@example.com",
+        consent_version=CURRENT_CONSENT_VERSION,
+        text_consent_version=CURRENT_TEXT_CONSENT_VERSION,
+    )
+    assert entry.text_consent_given_at is not None
+    slot = slots_free(service=service, first_day=timezone.localdate() + dt.timedelta(days=3), days=1)[0]
+    offer = WaitlistOffer.objects.create(
+        entry=entry, practitioner=practitioner, starts_at=slot.starts_at, ends_at=slot.ends_at
+    )
+    notification_for_waitlist_offer(offer)
+    assert sorted(offer.notifications.values_list("channel", "recipient")) == [
+        ("email", "waiting@example.com"),
+        ("sms", MOBILE),
+    ]
