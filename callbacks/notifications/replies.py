@@ -17,6 +17,7 @@ Logs name the text's id, never its body or number.
 
 import datetime as dt
 import logging
+import re
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -29,6 +30,9 @@ from callbacks.rules.replies import ReplyIntent, reply_intent
 from callbacks.rules.requests import priority_is_urgent
 
 logger = logging.getLogger(__name__)
+
+# Only a number in E.164 can be stopped (the opt-out list's form); anything else is kept for staff.
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 Outcome = InboundText.Outcome
 
@@ -94,19 +98,30 @@ def _inbound_text_act(*, provider_sid: str, from_phone: str, body: str) -> Inbou
         text.outcome = {ReplyIntent.CONFIRM: Outcome.CONFIRMED, ReplyIntent.CANCEL: Outcome.CANCELLED}[intent]
         if not done:
             text.outcome = Outcome.NO_APPOINTMENT
-    elif intent == ReplyIntent.STOP:
+    elif intent == ReplyIntent.STOP and E164.match(from_phone):
         text_opt_out_record(phone=from_phone, source=TextOptOut.Source.REPLY)
         text.outcome = Outcome.STOPPED
-    elif intent == ReplyIntent.START:
+    elif intent == ReplyIntent.START and E164.match(from_phone):
         text_opt_out_remove(phone=from_phone)
         text.outcome = Outcome.STARTED
     elif text.request is not None:
-        found = callback_request_text_screen(request_id=text.request_id, text_id=text.pk, body=body)
-        text.raised_priority = found is not None and priority_is_urgent(found)
+        text.raised_priority = _text_screen(text)
     if text.outcome in (Outcome.CONFIRMED, Outcome.CANCELLED, Outcome.STOPPED, Outcome.STARTED):
         text.seen_at = now  # done as asked: nothing for staff to read (it stays in the request's timeline)
     text.save(update_fields=["request", "outcome", "raised_priority", "seen_at"])
     return text
+
+
+def _text_screen(text: InboundText) -> bool:
+    """Read the text for red flags; whether it raised the request to urgent or emergency. Should screening fail, the
+    text is still kept for staff (unread, so the queue shows it) rather than lost to a provider's endless retries."""
+    try:
+        with transaction.atomic():
+            found = callback_request_text_screen(request_id=text.request_id, text_id=text.pk, body=text.body)
+    except Exception as exc:  # noqa: BLE001 - the patient's text must be kept whatever the screen does
+        logger.error("text %s: red-flag screening failed (%s); kept for staff to read", text.pk, type(exc).__name__)
+        return False
+    return found is not None and priority_is_urgent(found)
 
 
 @transaction.atomic

@@ -240,3 +240,20 @@ def test_no_body_in_the_logs(caplog):
         received = text("I've lost control of my bladder")
     assert "bladder" not in caplog.text
     assert re.search(rf"text {received.pk} received", caplog.text)
+
+
+def test_stop_from_a_number_that_is_not_e164_is_kept_for_staff_not_an_error():
+    received = text("STOP", phone="18001447400123456")
+    assert received.outcome == Outcome.FOR_STAFF and received.seen_at is None
+
+
+def test_a_screen_that_fails_keeps_the_text_for_staff(monkeypatch, caplog):
+    request = routine_request()
+
+    def broken(**_):
+        raise RuntimeError("I've lost control of my bladder")
+
+    monkeypatch.setattr("callbacks.notifications.replies.callback_request_text_screen", broken)
+    received = text("I've lost control of my bladder")
+    assert (received.request, received.outcome, received.seen_at) == (request, Outcome.FOR_STAFF, None)
+    assert "screening failed (RuntimeError)" in caplog.text and "bladder" not in caplog.text
