@@ -154,3 +154,14 @@ def test_the_resend_action_in_the_list_sends_an_undelivered_text_again(
             follow=True,
         )
     assert "Queued 1 notification(s) again." in page(response)
+
+
+def test_a_red_flag_text_shows_as_a_possible_red_flag_on_the_request_page(triage_client):
+    from tests.callbacks.notifications.test_replies import routine_request
+
+    request = routine_request()
+    receive("I've lost control of my bladder since this morning")
+    html = page(triage_client.get(change_url(request)))
+    flags = html.split('aria-labelledby="triage-possible-title"')[1].split("</section>")[0]
+    assert "in a text message" in flags and "lost control of my bladder" in flags
+    assert "Emergency" in html.split('aria-label="Request summary"')[1].split("</section>")[0]
