@@ -11,7 +11,7 @@ from django.utils import timezone
 from callbacks.models import Notification
 from callbacks.notifications.lanes import URGENT, notification_lane
 from callbacks.notifications.outbox import follow_up_delivery_follow
-from callbacks.notifications.quiet_hours import quiet_hours_end
+from callbacks.notifications.quiet_hours import text_held_until
 from callbacks.notifications.routing import text_may_go_now
 from callbacks.notifications.texts import notification_text
 from callbacks.notifications.transports import (
@@ -158,7 +158,7 @@ def text_send(*, notification_id: int) -> str:
             follow_up_delivery_follow(notification=notification)
             logger.info("notification %s: not sent (%s)", notification.pk, refusal)
             return notification.status
-        morning = None if _text_is_urgent(notification) else quiet_hours_end(now)
+        morning = text_held_until(notification, urgent=_text_is_urgent(notification), now=now)
         if morning is not None:
             notification.next_attempt_at = morning
             notification.save(update_fields=["next_attempt_at"])

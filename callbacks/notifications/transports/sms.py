@@ -20,6 +20,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from callbacks.notifications.transports.errors import PermanentSendError, TransientSendError
+from callbacks.notifications.transports.twilio_sms import TwilioSmsProvider
 
 BACKENDS = ("twilio", "file", "memory", "none")
 
@@ -39,14 +40,6 @@ class SmsProvider(Protocol):
 def our_message_id(notification_id: int) -> str:
     """Our id for a text: sent along (in the status callback's address) and written in files."""
     return f"notification-{notification_id}"
-
-
-def sms_status_callback_url(message_id: str) -> str:
-    """Where the provider reports the text's delivery (its receipts): empty when no public address is set."""
-    base = settings.SMS_STATUS_CALLBACK_URL
-    if not base:
-        return ""
-    return f"{base}{'&' if '?' in base else '?'}message={message_id}"
 
 
 class FileSmsProvider:
@@ -113,8 +106,6 @@ def sms_provider() -> SmsProvider:
     """The provider SMS_BACKEND names, built from the settings in force now."""
     backend = settings.SMS_BACKEND
     if backend == "twilio":
-        from callbacks.notifications.transports.twilio_sms import TwilioSmsProvider  # the SDK only when used
-
         return TwilioSmsProvider.from_settings()
     if backend == "file":
         return FileSmsProvider(settings.SMS_FILE_PATH)

@@ -15,11 +15,19 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from callbacks.notifications.transports.errors import PermanentSendError, TransientSendError
-from callbacks.notifications.transports.sms import sms_status_callback_url
 
 TWILIO_API = "https://api.twilio.com"
 # How many of the newest messages to the number are read when looking for an earlier attempt's text.
 FIND_SENT_LOOKBACK = 50
+
+
+def sms_status_callback_url(message_id: str) -> str:
+    """Where the provider reports the text's delivery (its receipts): SMS_STATUS_CALLBACK_URL with our message id
+    added; empty when no public address is set."""
+    base = settings.SMS_STATUS_CALLBACK_URL
+    if not base:
+        return ""
+    return f"{base}{'&' if '?' in base else '?'}message={message_id}"
 
 
 class _BaseUrlHttpClient(TwilioHttpClient):

@@ -217,3 +217,16 @@ def test_provider_errors_are_sorted_like_twilios(twilio):
     twilio.state.fail_next = 1
     with pytest.raises(TransientSendError, match="500"):
         provider.send(to=MOBILE, body="x", our_message_id="n-2")
+
+
+def test_the_confirmation_of_a_request_just_sent_at_night_goes_at_once(settings):
+    """The patient is awake and waiting for their reference; a reminder written at the same hour waits."""
+    zone = timezone.get_current_timezone()
+    now = dt.datetime(2026, 12, 8, 23, 0, tzinfo=zone)
+    confirmation = text_row()
+    reminder = text_row(kind=Notification.Kind.BOOKING_MOVED, phone="+447400999999")
+    Notification.objects.filter(pk__in=[confirmation.pk, reminder.pk]).update(created_at=now - dt.timedelta(minutes=1))
+    with mock.patch("django.utils.timezone.now", return_value=now):
+        assert text_send(notification_id=confirmation.pk) == "sent"
+        assert text_send(notification_id=reminder.pk) == "held"
+    assert [text["to"] for text in memory_outbox] == [MOBILE]
