@@ -8,7 +8,7 @@ from callbacks.booking import desk, waitlist
 from callbacks.booking import services as booking
 from callbacks.notifications import delivery, outbox, transports
 from callbacks.privacy import retention as privacy
-from callbacks.requests import followup_schedule
+from callbacks.requests import call_today, followup_schedule
 
 
 @shared_task(
@@ -70,3 +70,10 @@ def follow_ups_send_due() -> int:
 )
 def appointment_cancellations_release() -> int:
     return desk.appointment_cancellations_release()
+
+
+@shared_task(
+    name="callbacks.tasks.callback_requests_tell_call_today", acks_late=True, soft_time_limit=60, time_limit=90
+)
+def callback_requests_tell_call_today() -> int:
+    return call_today.callback_requests_tell_call_today()

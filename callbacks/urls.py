@@ -7,6 +7,7 @@ from callbacks.web import followups as follow_up_views
 from callbacks.web import prepare as prepare_views
 from callbacks.web import recheck
 from callbacks.web import reschedule as reschedule_views
+from callbacks.web import texts as text_views
 from callbacks.web import waitlist as waitlist_views
 
 app_name = "callbacks"
@@ -40,4 +41,7 @@ urlpatterns = [
     path("book/offer/<str:token>/", waitlist_views.waitlist_offer, name="waitlist_offer"),
     # A practitioner's diary for their calendar app: the secret in the address is the only key.
     path("calendar/<str:token>.ics", feed_views.calendar_feed, name="calendar_feed"),
+    # The text provider's webhooks (signed by the provider; README, "Text messages").
+    path("texts/inbound/", text_views.text_inbound, name="text_inbound"),
+    path("texts/status/", text_views.text_status, name="text_status"),
 ]

@@ -5,6 +5,7 @@ fresh machine (SQLite, a file-system Celery broker, e-mail written to files). `D
 switches on production hardening and makes the secret key and allowed hosts mandatory.
 """
 
+import re
 from pathlib import Path
 
 import environ
@@ -238,6 +239,34 @@ else:
     EMAIL_FILE_PATH = VAR_DIR / "mail"
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 
+# Text messages (callbacks/notifications/transports/sms.py)
+
+# twilio: Twilio's API through its SDK; file: each text written to SMS_FILE_PATH (var/texts, for `make run`);
+# memory: kept in memory (tests); none: no texts at all.
+SMS_BACKEND = env.str("SMS_BACKEND", default="file")
+if SMS_BACKEND not in ("twilio", "file", "memory", "none"):
+    raise ImproperlyConfigured("SMS_BACKEND must be twilio, file, memory or none.")
+SMS_FILE_PATH = Path(env.str("SMS_FILE_PATH", default=str(VAR_DIR / "texts")))
+# Seconds to wait for the provider's answer; a text whose answer never came is looked for before it is sent again.
+SMS_TIMEOUT = env.float("SMS_TIMEOUT", default=10)
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+# The sender: a number of the account in E.164, or a messaging service (MG...) in TWILIO_MESSAGING_SERVICE_SID.
+TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
+TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
+# Twilio's API; the tests point it at a fake on loopback (tests/support/fake_twilio.py).
+TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="https://api.twilio.com").rstrip("/")
+if SMS_BACKEND == "twilio" and not (
+    TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and (TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID)
+):
+    raise ImproperlyConfigured(
+        "SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER or "
+        "TWILIO_MESSAGING_SERVICE_SID."
+    )
+# The public address the provider posts each text's delivery receipts to ("" = ask for none); our message id is
+# added to it. The receipts view lives at /texts/status/ (SITE_URL is public in production).
+SMS_STATUS_CALLBACK_URL = env.str("SMS_STATUS_CALLBACK_URL", default="")
+
 # Celery
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
@@ -332,6 +361,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "callbacks.tasks.appointments_remind",
         "schedule": 15 * 60,
     },
+    # "We call you today between ...": written on the morning of the day, once per request, after quiet hours.
+    "callbacks-tell-call-today": {
+        "task": "callbacks.tasks.callback_requests_tell_call_today",
+        "schedule": 15 * 60,
+    },
     # Nightly, in the clinic's time zone (CELERY_TIMEZONE), when nobody is working the queue.
     "callbacks-purge-expired": {
         "task": "callbacks.tasks.callback_requests_purge_expired",
@@ -420,6 +454,9 @@ CLINIC_CALENDAR_FEED_NAMES = env.bool("CLINIC_CALENDAR_FEED_NAMES", default=Fals
 CLINIC_CALL_CLAIM_MINUTES = env.int("CLINIC_CALL_CLAIM_MINUTES", default=5)
 # Absolute address of the site, for links in e-mails (which have no request to build one from).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The public address the text provider posts its webhooks to (scheme and host, as in the webhook addresses set at
+# the provider): the signature is checked against it, since behind the proxy this process sees another address.
+SMS_WEBHOOK_BASE_URL = (env.str("SMS_WEBHOOK_BASE_URL", default="") or SITE_URL).rstrip("/")
 ADMIN_URL_PATH = env.str("DJANGO_ADMIN_URL_PATH", default="admin/").strip("/") + "/"
 
 # Staff accounts
@@ -496,6 +533,16 @@ CLINIC_URGENT_WEBHOOK_URL = env.str("CLINIC_URGENT_WEBHOOK_URL", default="")
 if CLINIC_URGENT_WEBHOOK_URL and not CLINIC_URGENT_WEBHOOK_URL.startswith(("https://", "http://")):
     raise ImproperlyConfigured("CLINIC_URGENT_WEBHOOK_URL must be an http(s) address.")
 CLINIC_PATIENT_CONFIRMATION_EMAIL = env.bool("CLINIC_PATIENT_CONFIRMATION_EMAIL", default=True)
+# The clinic's name as texts give it: at most 40 characters, so every text fits two segments (docs: README, costs).
+CLINIC_TEXT_NAME = env.str("CLINIC_TEXT_NAME", default=CLINIC_NAME)
+if len(CLINIC_TEXT_NAME) > 40:
+    raise ImproperlyConfigured("CLINIC_TEXT_NAME (or CLINIC_NAME, its default) must be at most 40 characters.")
+# Quiet hours in the clinic's time zone: non-urgent texts wait until they end (callbacks/notifications/quiet_hours.py).
+CLINIC_TEXT_QUIET_HOURS = env.str("CLINIC_TEXT_QUIET_HOURS", default="20:00-08:00")
+if CLINIC_TEXT_QUIET_HOURS.strip() and not re.fullmatch(
+    r"\s*([01]\d|2[0-3]):[0-5]\d\s*-\s*([01]\d|2[0-3]):[0-5]\d\s*", CLINIC_TEXT_QUIET_HOURS
+):
+    raise ImproperlyConfigured("CLINIC_TEXT_QUIET_HOURS must be HH:MM-HH:MM (e.g. 20:00-08:00) or empty.")
 # How many waitlisted patients are offered one freed slot at once (the first to accept books it).
 CLINIC_WAITLIST_OFFERS_PER_SLOT = env.int("CLINIC_WAITLIST_OFFERS_PER_SLOT", default=5)
 

@@ -42,10 +42,11 @@ from intake.flow import (
 )
 from intake.models import QuestionnaireResponse
 from intake.screening import Recheck, screening_rechecks
-from intake.triage import POSSIBLE_RED_FLAG, TIER_PRIORITY, Reason, reasons_advice_tier
+from intake.triage import MESSAGE_PREFIX, POSSIBLE_RED_FLAG, TIER_PRIORITY, Reason, reasons_advice_tier
 
 __all__ = [
     "BACK_PAIN",
+    "MESSAGE_PREFIX",
     "OUTCOMES",
     "AnswerType",
     "Definition",
@@ -69,6 +70,7 @@ __all__ = [
     "questionnaire_response_advice_priority",
     "questionnaire_response_answers",
     "questionnaire_response_fhir",
+    "questionnaire_response_message_priority",
     "questionnaire_response_progress",
     "questionnaire_response_rechecks",
     "questionnaire_response_score_values",
@@ -375,6 +377,18 @@ def possible_red_flag_q(*, prefix: str = "") -> Q:
 def questionnaire_response_staff_priority(*, response: QuestionnaireResponse) -> int:
     """The staff priority (1 emergency ... 4 routine) that the response's triage tier calls for."""
     return TIER_PRIORITY[Tier(response.tier)]
+
+
+def questionnaire_response_message_priority(*, response: QuestionnaireResponse, key: str) -> int | None:
+    """The staff priority (1 ... 4) of the red flags found in the later message ``key`` (a text message, keyed
+    ``MESSAGE_PREFIX`` + its id), or None when it raised none."""
+    suffix = f".{key}"
+    tiers = [
+        Reason.from_json(item).tier
+        for item in response.triage_reasons or []
+        if isinstance(item, dict) and str(item.get("rule_id", "")).endswith(suffix)
+    ]
+    return min((TIER_PRIORITY[tier] for tier in tiers), default=None)
 
 
 def questionnaire_response_advice_priority(*, response: QuestionnaireResponse) -> int:

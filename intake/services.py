@@ -133,12 +133,15 @@ def questionnaire_response_step_save(
     step_answers: Mapping[str, Any] | None = None,
     rechecks: Mapping[str, bool] | None = None,
     other_text: Mapping[str, str] | None = None,
+    messages: Mapping[str, str] | None = None,
 ) -> StepSaved:
     """Store one step's answers on a stored response (replacing that step's earlier answers) and re-triage.
 
     With ``rechecks`` (and no step), store the patient's answers to safety questions asked again: a yes is a yes
     to the question itself, so its rule (and advice) applies; either answer is kept for staff. ``other_text`` is
-    the text that came with the request (its reason), read for red flags again.
+    the text that came with the request (its reason), read for red flags again. ``messages`` are messages the
+    patient sent later (a text message, keyed "message_<id>"), read for red flags at the tier of the safety
+    question a finding points at, for staff only (`intake.triage.triage_compute`).
 
     Guarantees: the response row is locked while it changes, so two pages sent at once do not lose either;
     the answers are checked against the version the response answered (`AnswersInvalid`, nothing stored, when
@@ -162,7 +165,9 @@ def questionnaire_response_step_save(
             if said_yes:
                 answers[question_id] = True
     cleaned = answers_clean(definition=definition, answers=answers, complete=False)
-    result = triage_compute(definition=definition, answers=cleaned, rechecks=all_rechecks, other_text=other_text)
+    result = triage_compute(
+        definition=definition, answers=cleaned, rechecks=all_rechecks, other_text=other_text, messages=messages
+    )
     before = Tier(response.tier)
     now = timezone.now()
     if _answers_replaced(stored, cleaned) or _answers_replaced(stored_rechecks, all_rechecks):

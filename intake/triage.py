@@ -151,6 +151,8 @@ def reasons_advice_tier(reasons: tuple[Reason, ...] | list[Reason]) -> Tier:
 POSSIBLE_RED_FLAG = "possible_red_flag"
 # Where a finding was, when it is not a questionnaire answer (those are named by the reason's evidence).
 OTHER_TEXT_PLACES = {"reason": " in the request's reason"}
+# A message the patient sent after the questionnaire (a text message): keyed "<MESSAGE_PREFIX><its id>".
+MESSAGE_PREFIX = "message_"
 
 
 def triage_compute(
@@ -159,11 +161,16 @@ def triage_compute(
     answers: Any,
     other_text: Mapping[str, str] | None = None,
     rechecks: Mapping[str, bool] | None = None,
+    messages: Mapping[str, str] | None = None,
 ) -> TriageResult:
     """Tier, reasons and scores for ``answers`` (question id -> answer) under ``definition``.
 
     ``other_text`` is text given with the answers that is not a question of the definition (the request's
     reason, keyed "reason"); ``rechecks`` maps a safety question asked again to the patient's answer.
+    ``messages`` are messages the patient sent later (a text message, keyed "message_<id>"): nobody can ask the
+    patient a safety question again inside a message, so a finding in one counts, for staff, at the tier of the
+    safety question it points at (a text saying "I've lost control of my bladder" is an emergency for staff); it
+    gives the patient no advice (they are not on a page).
 
     Guarantees: never raises; the tier is the highest tier of the matching rules, scoring bands and screening
     findings (routine when none match), so it is never below the tier of any red flag present; a finding is
@@ -211,6 +218,10 @@ def triage_compute(
         rechecks = None
     findings = screening_findings(definition=definition, values=values, other_text=other_text, rechecks=rechecks)
     reasons.extend(_possible_red_flags(definition, values, findings, rechecks or {}))
+    if isinstance(messages, Mapping) and messages:
+        for key, text in messages.items():
+            found = screening_findings(definition=definition, values=values, other_text={key: text})
+            reasons.extend(_message_red_flags(definition, key, found))
     # A stable sort keeps the definition's order within a tier.
     reasons.sort(key=lambda reason: -reason.tier.rank)
     tier = tier_highest(*(reason.tier for reason in reasons))
@@ -268,7 +279,35 @@ def _possible_red_flags(
     return reasons
 
 
+def _message_red_flags(definition: Definition, key: str, findings: list[Finding]) -> list[Reason]:
+    """One reason per safety question a later message points at, at that question's own tier, one rule id per
+    message (so a later message never replaces an earlier one's reason)."""
+    lexicon = lexicon_for_definition(definition)
+    reasons = []
+    for question_id in dict.fromkeys(finding.question_id for finding in findings if finding.kind == "text"):
+        rule = rule_for_question(definition, question_id)
+        group = lexicon.group(question_id)
+        quotes = [finding.quote for finding in findings if finding.question_id == question_id]
+        what = "; ".join(f"\u2018{quote}\u2019" for quote in quotes)
+        reasons.append(
+            Reason(
+                rule_id=f"{POSSIBLE_RED_FLAG}.{question_id}.{key}",
+                tier=rule.tier,
+                advise=False,
+                question_id=key,
+                answer=quotes[0],
+                text=f"Wrote {what} in a text message. Points at: {rule.reason} "
+                "Not asked again: a text cannot be; call the patient.",
+                source=f"Red-flag lexicon {lexicon.definition} version {lexicon.version}: "
+                f"{lexicon.source_titles(group.sources)}",
+                evidence=tuple((key, quote) for quote in quotes),
+            )
+        )
+    return reasons
+
+
 __all__ = [
+    "MESSAGE_PREFIX",
     "POSSIBLE_RED_FLAG",
     "RED_FLAG_TIERS",
     "TIER_ORDER",

@@ -53,6 +53,12 @@ def _required_services(request):
 def _isolated_settings(settings, tmp_path):
     """Unit tests send mail to memory and never reach a broker: queueing is asserted, not performed."""
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # Texts to memory too (callbacks.notifications.transports.sms.memory_outbox), emptied for every test.
+    from callbacks.notifications.transports.sms import memory_outbox
+
+    settings.SMS_BACKEND = "memory"
+    settings.SMS_FILE_PATH = tmp_path / "texts"
+    memory_outbox.clear()
     # Rate-limit counters and cached pages start empty in every test.
     from django.core.cache import cache
 

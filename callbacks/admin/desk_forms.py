@@ -13,7 +13,12 @@ from django.utils import timezone
 from callbacks.admin.forms import ErrorsDescribedMixin
 from callbacks.booking.slots import Slot, slot_key_parse
 from callbacks.models import Practitioner, Service
-from callbacks.requests.consent import CURRENT_CONSENT_VERSION, consent_text
+from callbacks.requests.consent import (
+    CURRENT_CONSENT_VERSION,
+    CURRENT_TEXT_CONSENT_VERSION,
+    consent_text,
+    text_consent_hint,
+)
 from callbacks.web.forms import CallbackRequestForm
 from clinic.hours import clinic_zone
 from intake.selectors import AnswerType, Definition, Question
@@ -87,6 +92,12 @@ class CallerBookingForm(ErrorsDescribedMixin, forms.Form):
         label="I read this to the caller and they agreed, by phone",
         error_messages={"required": "Book only once the caller has agreed to the consent text read to them."},
     )
+    # Asked, not assumed: staff tick it when the caller says yes to the words read to them (recorded by phone).
+    texts = forms.BooleanField(
+        label="The caller wants text messages about this appointment",
+        required=False,
+        help_text=text_consent_hint(CURRENT_TEXT_CONSENT_VERSION),
+    )
     confirm_now = forms.BooleanField(
         label="Confirm the appointment now (the caller agreed the time)",
         required=False,
@@ -124,6 +135,8 @@ class CallerBookingForm(ErrorsDescribedMixin, forms.Form):
 
     clean_name = CallbackRequestForm.clean_name
     clean_phone = CallbackRequestForm.clean_phone
+    clean_texts = CallbackRequestForm.clean_texts
+    contact_choices = CallbackRequestForm.contact_choices
     clean_reason = CallbackRequestForm.clean_reason
 
     def question_fields(self):

@@ -468,6 +468,7 @@ def _book(request, form: CallerBookingForm, service, definition) -> Appointment 
             staff=request.user,
             questionnaire=questionnaire if data["answers"] else None,
             confirm=data["confirm_now"],
+            **form.contact_choices(),
         )
     except SlotNotOffered as refused:
         form.add_error("slot", refused.reason)

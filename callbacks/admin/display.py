@@ -11,7 +11,8 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince, timeuntil
 
 from callbacks.models import CallbackRequest, Notification, Priority
-from callbacks.notifications.routing import notification_goes_to_patient
+from callbacks.notifications.optouts import text_opted_out
+from callbacks.notifications.routing import notification_goes_to_patient, phone_takes_texts
 from callbacks.rules.requests import status_awaits_response
 from callbacks.rules.screening import request_screened
 from clinic.hours import clinic_zone
@@ -34,6 +35,11 @@ NOT_SCREENED_BADGE = format_html(
     '<span class="triage-badge triage-badge--unscreened" title="{}">{}</span>',
     "The safety questions were not asked: ask them before or at the visit",
     "Not screened",
+)
+NEW_TEXT_MARKER = format_html(
+    '<span class="triage-badge triage-badge--text" title="{}">{}</span>',
+    "The patient has sent a text nobody has read yet: open the request",
+    "New text",
 )
 ADMIN_CSS = "callbacks/admin/triage.css"
 
@@ -79,6 +85,19 @@ def deadline_html(request_obj: CallbackRequest, now):
             '{}<br><strong class="triage-overdue">Overdue by {}</strong>', due, timesince(deadline, now, depth=1)
         )
     return format_html('{}<br><span class="triage-due">{} left</span>', due, timeuntil(deadline, now, depth=1))
+
+
+def request_texts_text(request) -> str:
+    """Whether the patient is texted, in words: their choice (recorded like the data consent), a number that
+    cannot take texts, or a STOP since."""
+    if not request.text_consent_version:
+        return "Not chosen"
+    if not phone_takes_texts(request.phone):
+        return "Chosen, but the number is not a mobile one: none are sent"
+    agreed = f"agreed {local_moment(request.text_consent_given_at)} (wording {request.text_consent_version})"
+    if text_opted_out(phone=str(request.phone)):
+        return f"Stopped: the number replied STOP; only essential texts are sent. Before that: {agreed}"
+    return f"Yes, {agreed}"
 
 
 PATIENT_RECIPIENT = "The patient (address on the request's page)"

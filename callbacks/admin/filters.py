@@ -1,10 +1,11 @@
-"""The queue's filters: status (open by default), overdue, assigned."""
+"""The queue's filters: status (open by default), overdue, assigned, a new text from the patient."""
 
 from django.contrib import admin
 from django.db.models import Q
 from django.utils import timezone
 
 from callbacks.models import CallbackRequest
+from callbacks.requests.selectors import callback_request_with_new_text_q
 from callbacks.rules.requests import AWAITING_RESPONSE_STATUSES
 from callbacks.rules.screening import NOT_SCREENED
 
@@ -109,4 +110,19 @@ class ScreenedFilter(admin.SimpleListFilter):
             return queryset.filter(NOT_SCREENED)
         if self.value() == "yes":
             return queryset.exclude(NOT_SCREENED)
+        return queryset
+
+
+class NewTextFilter(admin.SimpleListFilter):
+    """Requests with a text from the patient that nobody has read yet (opening the request reads them)."""
+
+    title = "texts from the patient"
+    parameter_name = "new_text"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "New text from the patient")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(callback_request_with_new_text_q())
         return queryset

@@ -24,6 +24,17 @@ class ReadOnlyInline(admin.TabularInline):
 class NotificationInline(ReadOnlyInline):
     model = Notification
     verbose_name_plural = "Notifications sent"
-    fields = ("kind", "channel", "recipient", "status", "attempts", "last_error", "created_at", "sent_at")
+    fields = (
+        "kind",
+        "channel",
+        "recipient",
+        "status",
+        "delivery_status",
+        "attempts",
+        "last_error",
+        "created_at",
+        "sent_at",
+        "provider_message_id",
+    )
     readonly_fields = fields
     ordering = ("created_at",)

@@ -19,6 +19,7 @@ from django.utils.html import format_html, format_html_join
 from callbacks.admin.chart import line_chart
 from callbacks.admin.display import (
     ADMIN_CSS,
+    NEW_TEXT_MARKER,
     NOT_SCREENED_BADGE,
     POSSIBLE_RED_FLAG_MARKER,
     deadline_html,
@@ -26,9 +27,17 @@ from callbacks.admin.display import (
     phone_display,
     phone_link_html,
     priority_badge_html,
+    request_texts_text,
 )
 from callbacks.admin.export import ExportAdminMixin
-from callbacks.admin.filters import AssignedFilter, CalledFilter, OverdueFilter, ScreenedFilter, StatusFilter
+from callbacks.admin.filters import (
+    AssignedFilter,
+    CalledFilter,
+    NewTextFilter,
+    OverdueFilter,
+    ScreenedFilter,
+    StatusFilter,
+)
 from callbacks.admin.inlines import NotificationInline
 from callbacks.admin.outcome_report import OutcomeReportAdminMixin
 from callbacks.admin.paging import QueuePaginator
@@ -38,11 +47,18 @@ from callbacks.admin.screening import ScreeningAdminMixin
 from callbacks.admin.workflow import WORKFLOW_ACTIONS, WorkflowAdminMixin
 from callbacks.booking.courses import course_rest, course_sessions
 from callbacks.models import Appointment, CallbackRequest, ConsentMethod, Priority
+from callbacks.notifications.replies import inbound_texts_mark_seen
+from callbacks.notifications.routing import follow_up_routes
 from callbacks.requests import workflow
 from callbacks.requests.calls import call_claim_holder, requests_with_call_claim
 from callbacks.requests.outcomes import callback_request_scores_over_time
-from callbacks.requests.phone import phone_search_variants
-from callbacks.requests.selectors import QUEUE_ORDER, callback_request_queue, callback_request_timeline
+from callbacks.requests.phone import phone_search_variants, phone_to_dial
+from callbacks.requests.selectors import (
+    QUEUE_ORDER,
+    callback_request_queue,
+    callback_request_texts_sent,
+    callback_request_timeline,
+)
 from callbacks.rules.screening import request_screened
 from callbacks.rules.staff import staff_display_name
 from clinic.admin_lookups import OfferedLookupsOnlyMixin
@@ -86,6 +102,7 @@ class CallbackRequestAdmin(
         CalledFilter,
         AssignedFilter,
         ScreenedFilter,
+        NewTextFilter,
         ("created_at", admin.DateFieldListFilter),
     )
     # "Emergency or urgent, open" on the admin home (admin/callbacks/day_at_a_glance.html).
@@ -146,6 +163,8 @@ class CallbackRequestAdmin(
             badges.append(POSSIBLE_RED_FLAG_MARKER)
         if not request_screened(obj):
             badges.append(NOT_SCREENED_BADGE)
+        if getattr(obj, "has_new_text", False):
+            badges.append(NEW_TEXT_MARKER)
         return format_html_join(" ", "{}", ((badge,) for badge in badges))
 
     # The callers' columns are not sortable: a sort on them would read every open request (the queue's order is
@@ -295,12 +314,15 @@ class CallbackRequestAdmin(
             "priority_badge": priority_badge_html(obj.priority),
             "priority_key": Priority(obj.priority).name.lower(),
             "phone_display": phone_display(str(obj.phone)),
+            "phone_to_dial": phone_to_dial(obj.phone, obj.phone_relay_prefix),
+            "texts_text": request_texts_text(obj),
             "deadline_html": deadline_html(obj, timezone.now()),
             "window_start_local": timezone.localtime(obj.window_start, zone),
             "window_end_local": timezone.localtime(obj.window_end, zone),
             "questionnaire_summary": summary,
             "possible_red_flags": summary.possible_red_flags if summary else (),
             "timeline": callback_request_timeline(request=obj),
+            **self.texts_context(request, obj),
             "workflow_forms": self.workflow_forms(request, obj, bound),
             # The form a refused action re-shows, for the error summary at the top of the page.
             "workflow_refused": next(iter((bound or {}).values()), None),
@@ -317,6 +339,18 @@ class CallbackRequestAdmin(
                 action: reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_workflow", args=[obj.pk, action])
                 for action in WORKFLOW_ACTIONS
             },
+        }
+
+    def texts_context(self, request, obj) -> dict[str, Any]:
+        """The texts sent to the patient with their receipts, and how many of the patient's texts were new
+        (opening the page reads them: they leave the queue's "New text")."""
+        new = inbound_texts_mark_seen(request=obj, user=request.user)
+        return {
+            "texts_sent": list(callback_request_texts_sent(request=obj)),
+            "new_texts": new,
+            "can_resend": request.user.has_perm("callbacks.change_notification"),
+            "resend_url": reverse("admin:callbacks_notification_resend"),
+            "here": reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk]),
         }
 
     def scores_context(self, obj) -> dict[str, Any]:
@@ -337,6 +371,8 @@ class CallbackRequestAdmin(
         ]
         return {
             "scores": scores,
+            # Whether an outcome follow-up can reach the patient (an address, or texts they chose).
+            "follow_up_reachable": bool(follow_up_routes(obj)),
             "score_charts": charts,
             "follow_up_answers": scores.answers,
         }

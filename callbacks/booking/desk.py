@@ -56,12 +56,15 @@ def appointment_book_for_caller(
     staff: AbstractBaseUser,
     questionnaire: QuestionnaireAnswers | None = None,
     confirm: bool = False,
+    text_consent_version: str = "",
+    phone_relay_prefix: str = "",
 ) -> Appointment:
     """Book a free slot for someone on the phone; ``staff`` is who took the call and heard the consent.
 
     Exactly the patients' booking (raises `SlotTaken`, saving nothing, when the slot is gone), with the
-    current consent text recorded as given by phone to ``staff``. With ``confirm``, the appointment is
-    confirmed at once unless triage flagged it (emergency or urgent): staff read the answers first.
+    current consent text recorded as given by phone to ``staff`` (and the caller's choice of texts with it). With
+    ``confirm``, the appointment is confirmed at once unless triage flagged it (emergency or urgent): staff read
+    the answers first.
     """
     appointment = appointment_book(
         service=service,
@@ -76,6 +79,8 @@ def appointment_book_for_caller(
         consent_method=ConsentMethod.PHONE,
         consent_recorded_by=staff,
         by_staff=True,
+        text_consent_version=text_consent_version,
+        phone_relay_prefix=phone_relay_prefix,
     )
     logger.info("appointment %s booked by phone by user %s", appointment.pk, staff.pk)
     if confirm and not appointment.flagged:

@@ -24,10 +24,10 @@ from callbacks.booking.slots import (
     slot_refusal_reason,
     slots_nearest,
 )
-from callbacks.models import Appointment, CallbackRequest, ConsentMethod, Notification, Service
+from callbacks.models import Appointment, CallbackRequest, ConsentMethod, Notification, RequestEvent, Service
 from callbacks.notifications.outbox import notification_for_appointment_reminder, notification_queue_once
 from callbacks.requests.services import callback_request_create
-from callbacks.requests.workflow import callback_request_status_change, patient_link_actor
+from callbacks.requests.workflow import callback_request_status_change, patient_link_actor, request_event_record
 from callbacks.rules.booking import appointment_status_holds_time
 from callbacks.rules.requests import ALLOWED_TRANSITIONS
 from clinic.hours import clinic_zone
@@ -67,6 +67,8 @@ def appointment_book(
     by_staff: bool = False,
     notify_staff: bool = True,
     notify_patient: bool = True,
+    text_consent_version: str = "",
+    phone_relay_prefix: str = "",
 ) -> Appointment:
     """Book a slot: the booking request (kind booking, with its intake and notifications) and the appointment.
 
@@ -113,6 +115,8 @@ def appointment_book(
                 idempotency_key=idempotency_key,
                 notify_staff=notify_staff,
                 notify_patient=notify_patient,
+                text_consent_version=text_consent_version,
+                phone_relay_prefix=phone_relay_prefix,
             )
             if request.kind != CallbackRequest.Kind.BOOKING:
                 raise JourneySentAsCallback(request)
@@ -229,8 +233,36 @@ def appointment_cancel(*, appointment: Appointment, now: dt.datetime | None = No
     return True
 
 
+@transaction.atomic
+def appointment_patient_confirm(*, appointment: Appointment, now: dt.datetime | None = None) -> bool:
+    """The patient says they will come (a "C" or "YES" reply to a text): stamped on the appointment, in the
+    request's history. Decided under the appointment's row lock, like the patient's cancel
+    (`appointment_cancel`): a confirmation and a cancellation sent at the same instant end one way. False, changing
+    nothing, when there is nothing to confirm (cancelled or declined, started, or confirmed already)."""
+    now = now or timezone.now()
+    locked = Appointment.objects.select_for_update().select_related("request").get(pk=appointment.pk)
+    if not appointment_status_holds_time(locked.status) or locked.starts_at <= now:
+        return False
+    if locked.patient_confirmed_at is not None:
+        return False
+    locked.patient_confirmed_at = now
+    locked.save(update_fields=["patient_confirmed_at"])
+    appointment.patient_confirmed_at = now
+    request_event_record(
+        request=locked.request,
+        actor=patient_link_actor(),
+        action=RequestEvent.Action.EDITED,
+        at=now,
+        field="appointment",
+        after="The patient confirmed they will come (by text).",
+    )
+    logger.info("appointment %s confirmed by the patient", locked.pk)
+    return True
+
+
 def appointments_remind(*, now: dt.datetime | None = None) -> int:
-    """Queue one reminder e-mail per confirmed appointment starting tomorrow (clinic time) or sooner.
+    """Queue the reminders (e-mail, text, as the patient chose) of each confirmed appointment starting tomorrow
+    (clinic time) or sooner.
 
     Each appointment time is reminded at most once: `reminder_sent_at` is stamped in the same transaction as the
     outbox row, and only a move clears it (`appointment_reminder_reset`), so a moved appointment is reminded the
@@ -246,7 +278,8 @@ def appointments_remind(*, now: dt.datetime | None = None) -> int:
             starts_at__gt=now,
             starts_at__lt=day_after_tomorrow,
         )
-        .exclude(request__email="")
+        # Nobody to remind: no address and no texts.
+        .exclude(request__email="", request__text_consent_version="")
         .values_list("pk", flat=True)
     )
     reminded = 0
@@ -272,7 +305,8 @@ def appointments_remind(*, now: dt.datetime | None = None) -> int:
 def appointment_reminder_reset(appointment: Appointment) -> None:
     """After a move (by staff or by the patient's link), the reminder follows the new time: the appointment is
     reminded again the day before it (`appointments_remind`), and a reminder of the old time that has not gone
-    out yet never does. Call in the move's transaction, with the appointment locked.
+    out yet never does; a patient's confirmation of the old time no longer counts. Call in the move's
+    transaction, with the appointment locked.
 
     A reminder a worker is sending at this instant (its row locked) cannot be called back; it is left alone.
     """
@@ -286,6 +320,8 @@ def appointment_reminder_reset(appointment: Appointment) -> None:
         .values_list("pk", flat=True)
     )
     Notification.objects.filter(pk__in=old_reminders).delete()
-    if appointment.reminder_sent_at is not None:
+    if appointment.reminder_sent_at is not None or appointment.patient_confirmed_at is not None:
+        # The patient's "I will come" was for the old time.
         appointment.reminder_sent_at = None
-        appointment.save(update_fields=["reminder_sent_at"])
+        appointment.patient_confirmed_at = None
+        appointment.save(update_fields=["reminder_sent_at", "patient_confirmed_at"])

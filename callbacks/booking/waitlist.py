@@ -49,19 +49,25 @@ def waitlist_entry_join(
     phone: str,
     email: str,
     consent_version: str,
+    text_consent_version: str = "",
+    phone_relay_prefix: str = "",
 ) -> WaitlistEntry:
     """Put a patient on the waitlist for ``service`` (optionally one practitioner, some weekdays as digits,
-    Monday 0). The entry has a unique reference and records the consent shown."""
+    Monday 0). The entry has a unique reference and records the consent shown, and the texts wording agreed to."""
+    now = timezone.now()
     entry = WaitlistEntry(
         service=service,
         practitioner_id=practitioner_id,
         weekdays="".join(sorted(set(weekdays))),
         name=name,
         phone=phone,
+        phone_relay_prefix=phone_relay_prefix,
         email=email,
+        text_consent_version=text_consent_version,
+        text_consent_given_at=now if text_consent_version else None,
         consent_version=consent_version,
         consent_text_sha256=consent_text_sha256(consent_version),
-        consent_given_at=timezone.now(),
+        consent_given_at=now,
     )
     for _ in range(REFERENCE_ATTEMPTS):
         entry.reference = reference_generate("WL")

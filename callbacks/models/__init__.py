@@ -18,7 +18,7 @@ from callbacks.models.booking import (
 )
 from callbacks.models.capacity import IntakeCapacity, RequestDayCount
 from callbacks.models.followups import FollowUp, FollowUpQuerySet
-from callbacks.models.notifications import REPEATABLE_KINDS, Notification, NotificationQuerySet
+from callbacks.models.notifications import REPEATABLE_KINDS, Notification, NotificationQuerySet, TextOptOut
 from callbacks.models.patients import Patient, PatientLinkEvent, patient_number
 from callbacks.models.privacy import PrivacyLogEntry
 from callbacks.models.requests import (
@@ -30,6 +30,7 @@ from callbacks.models.requests import (
     RequestEvent,
     StaffNote,
 )
+from callbacks.models.texts import InboundText, TextReceipt
 from callbacks.models.waitlist import WaitlistEntry, WaitlistOffer
 from callbacks.rules.requests import Priority
 
@@ -47,6 +48,7 @@ __all__ = [
     "CourseOfCare",
     "FollowUp",
     "FollowUpQuerySet",
+    "InboundText",
     "IntakeCapacity",
     "Notification",
     "NotificationQuerySet",
@@ -60,6 +62,8 @@ __all__ = [
     "RequestEvent",
     "Service",
     "StaffNote",
+    "TextOptOut",
+    "TextReceipt",
     "TsTzRange",
     "WaitlistEntry",
     "WaitlistOffer",

@@ -208,6 +208,8 @@ class Appointment(models.Model):
     cancel_undo_until = models.DateTimeField(null=True, blank=True)
     # The status an undone cancellation returns to (requested or confirmed).
     status_before_cancel = models.CharField(max_length=10, blank=True)
+    # When the patient said they will come (a "C" or "YES" reply to a text); cleared by a move.
+    patient_confirmed_at = models.DateTimeField("patient confirmed", null=True, blank=True, editable=False)
     # Raised each time the appointment moves (the patient's link or the front desk): a reschedule link names the
     # revision it was sent for, so it works once.
     revision = models.PositiveIntegerField(default=0, editable=False)

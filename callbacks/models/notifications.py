@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from callbacks.models.requests import CallbackRequest
+from callbacks.models.texts import TextReceipt
 
 
 class NotificationQuerySet(models.QuerySet):
@@ -18,7 +19,15 @@ class NotificationQuerySet(models.QuerySet):
 # A patient gets one outcome follow-up per due time: those are kept to one per follow-up row instead.
 # A moved appointment is reminded again for its new time: one per time, kept so by the appointment's
 # `reminder_sent_at` (`callbacks.booking.services.appointments_remind`).
-REPEATABLE_KINDS = ("booking_rescheduled", "booking_moved", "staff_raised", "follow_up", "booking_reminder")
+# A failed text alerts staff once per failed message (`callbacks.notifications.receipts`).
+REPEATABLE_KINDS = (
+    "booking_rescheduled",
+    "booking_moved",
+    "staff_raised",
+    "follow_up",
+    "booking_reminder",
+    "text_failed",
+)
 
 
 class Notification(models.Model):
@@ -41,10 +50,13 @@ class Notification(models.Model):
         WAITLIST_OFFER = "waitlist_offer", "Waitlist offer (patient)"
         FOLLOW_UP = "follow_up", "Outcome follow-up (patient)"
         STAFF_SIGN_IN_ALERT = "staff_sign_in_alert", "Wrong sign-in codes on a staff account (staff)"
+        CALL_TODAY = "call_today", "We call you today (patient)"
+        TEXT_FAILED = "text_failed", "A text to an urgent patient failed (staff)"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "E-mail"
         WEBHOOK = "webhook", "Webhook"
+        SMS = "sms", "Text message"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -84,6 +96,27 @@ class Notification(models.Model):
     # The SEQUENCE of the calendar file this e-mail carries, fixed when the row is written (an appointment's
     # later changes must not renumber a file still waiting to go out). Empty for e-mails without one.
     calendar_sequence = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    # A text message's id at the provider (Twilio's MessageSid), recorded when the provider accepted it, or when a
+    # retry found it had (`callbacks.notifications.delivery`); receipts and replies are matched by it.
+    provider_message_id = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    # When a worker began handing this text to the provider: set (and committed) before the provider is called,
+    # cleared when the outcome is recorded. Still set on a pending row, the outcome of that attempt is unknown
+    # (the worker died, or the provider took the text and then timed out), so the next attempt asks the provider
+    # before sending again.
+    send_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # A text's latest delivery receipt from the provider (`callbacks.notifications.receipts`; every receipt is a
+    # TextReceipt row): empty until the first one comes, and for e-mails.
+    delivery_status = models.CharField(
+        max_length=12,
+        blank=True,
+        choices=TextReceipt.Status.choices,
+        editable=False,
+    )
+    delivery_status_at = models.DateTimeField("delivery status since", null=True, blank=True, editable=False)
+    # The text whose failure an alert to staff announces (kind text_failed only).
+    failed_text = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="failure_alerts", editable=False
+    )
 
     objects = NotificationQuerySet.as_manager()
 
@@ -127,3 +160,26 @@ class Notification(models.Model):
         else:
             subject = f"staff account {self.staff_user_id}"
         return f"{self.get_kind_display()} for {subject} by {self.channel}"
+
+
+class TextOptOut(models.Model):
+    """A phone number that asked for no more texts (a STOP reply, or staff on the patient's word). While a number
+    is here, only essential texts go to it (`callbacks.notifications.routing`)."""
+
+    class Source(models.TextChoices):
+        REPLY = "reply", "STOP reply to a text"
+        STAFF = "staff", "Recorded by staff"
+        PROVIDER = "provider", "Reported by the text provider"
+
+    phone = models.CharField(max_length=20, unique=True, help_text="E.164, e.g. +447400123456")
+    source = models.CharField(max_length=10, choices=Source.choices)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = "text opt-out"
+        constraints = [
+            models.CheckConstraint(condition=Q(phone__regex=r"^\+[1-9][0-9]{6,14}$"), name="text_opt_out_e164"),
+        ]
+
+    def __str__(self):
+        return f"{self.phone} ({self.get_source_display()})"

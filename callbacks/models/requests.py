@@ -82,7 +82,14 @@ class CallbackRequest(models.Model):
     # Stored in E.164 whatever form it is given in (PhoneNumberField normalises; the check constraint refuses
     # anything else), so a number is always found under one spelling.
     phone = PhoneNumberField(max_length=20, help_text="E.164, e.g. +447400123456")
+    # A UK text-relay prefix (18001, 18002) the patient typed before the number, kept as given: staff call the
+    # number through Relay UK by dialling it first; texts go to the number itself.
+    phone_relay_prefix = models.CharField("text relay prefix", max_length=5, blank=True)
     email = models.EmailField(blank=True)
+    # The patient's choice of texts on the details page, recorded like the data consent: the version of the words
+    # they saw and when (empty: no texts). Texts go only to a mobile number (`callbacks.notifications.routing`).
+    text_consent_version = models.CharField("texts agreed (wording version)", max_length=20, blank=True)
+    text_consent_given_at = models.DateTimeField("texts agreed at", null=True, blank=True)
     window_start = models.DateTimeField("preferred callback from")
     window_end = models.DateTimeField("preferred callback until")
     reason = models.TextField(max_length=2000)
@@ -184,6 +191,11 @@ class CallbackRequest(models.Model):
             models.CheckConstraint(condition=Q(window_end__gt=models.F("window_start")), name="cb_window_order"),
             models.CheckConstraint(condition=Q(phone__regex=r"^\+[1-9][0-9]{6,14}$"), name="cb_phone_e164"),
             models.CheckConstraint(condition=~Q(consent_version=""), name="cb_consent_recorded"),
+            models.CheckConstraint(
+                condition=Q(text_consent_version="") | Q(text_consent_given_at__isnull=False),
+                name="cb_text_consent_has_time",
+            ),
+            models.CheckConstraint(condition=Q(phone_relay_prefix__in=["", "18001", "18002"]), name="cb_relay_prefix"),
             models.CheckConstraint(condition=Q(outcome="") | Q(status="closed"), name="cb_outcome_only_closed"),
             # A consent given by phone names the member of staff who heard it.
             models.CheckConstraint(

@@ -30,7 +30,11 @@ class WaitlistEntry(models.Model):
     weekdays = models.CharField(max_length=7, blank=True)
     name = models.CharField(max_length=120)
     phone = PhoneNumberField(max_length=20, help_text="E.164, e.g. +447400123456")
+    phone_relay_prefix = models.CharField("text relay prefix", max_length=5, blank=True)
     email = models.EmailField()
+    # Offers by text too, when the patient chose texts (as on CallbackRequest).
+    text_consent_version = models.CharField("texts agreed (wording version)", max_length=20, blank=True)
+    text_consent_given_at = models.DateTimeField("texts agreed at", null=True, blank=True)
     consent_version = models.CharField(max_length=20)
     consent_text_sha256 = models.CharField(max_length=64)
     consent_given_at = models.DateTimeField()
@@ -44,6 +48,10 @@ class WaitlistEntry(models.Model):
         indexes = [models.Index(fields=["service", "status", "created_at"], name="cb_waitlist_queue")]
         constraints = [
             models.CheckConstraint(condition=~Q(consent_version=""), name="cb_waitlist_consent_recorded"),
+            models.CheckConstraint(
+                condition=Q(text_consent_version="") | Q(text_consent_given_at__isnull=False),
+                name="cb_waitlist_text_consent_has_time",
+            ),
             models.CheckConstraint(condition=Q(weekdays__regex=r"^[0-6]*$"), name="cb_waitlist_weekdays"),
             models.CheckConstraint(condition=Q(phone__regex=r"^\+[1-9][0-9]{6,14}$"), name="cb_waitlist_phone_e164"),
         ]

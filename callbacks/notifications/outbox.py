@@ -18,19 +18,20 @@ from collections.abc import Iterable
 from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from callbacks.models import CallbackRequest, FollowUp, Notification, WaitlistOffer
 from callbacks.notifications.lanes import ROUTINE, lane_filter, lane_queue, notification_lane
 from callbacks.notifications.routing import (
     appointment_moved_routes,
-    booking_email_recipient,
+    booking_routes,
+    call_today_routes,
     escalation_recipient,
     new_request_routes,
     priority_raised_routes,
     staff_sign_in_alert_recipients,
-    waitlist_offer_recipient,
+    waitlist_offer_routes,
 )
 from callbacks.rules.followups import FOLLOW_UP_FINAL_STATUSES
 
@@ -39,6 +40,9 @@ logger = logging.getLogger(__name__)
 # The task that sends one row (callbacks.tasks.notification_send_task). Queued by name, from Celery's registry of
 # tasks: the outbox sits below the tasks, which call it, so it does not import them.
 NOTIFICATION_SEND_TASK = "callbacks.tasks.notification_send"
+
+# The receipts of a text the provider could not deliver (`callbacks.notifications.receipts`).
+TEXT_DELIVERY_FAILED = ("failed", "undelivered")
 
 
 def notifications_for_new_request(
@@ -74,15 +78,14 @@ def notifications_for_appointment_moved(
 
 
 def notification_for_waitlist_offer(offer: WaitlistOffer) -> Notification:
-    """Write and queue (after commit) the e-mail offering a freed slot to a waitlisted patient."""
-    notification = Notification.objects.create(
-        waitlist_offer=offer,
-        kind=Notification.Kind.WAITLIST_OFFER,
-        channel=Notification.Channel.EMAIL,
-        recipient=waitlist_offer_recipient(offer.entry),
+    """Write and queue (after commit) the e-mail offering a freed slot to a waitlisted patient, and its text when
+    they chose texts. Returns the e-mail's row."""
+    rows = Notification.objects.bulk_create(
+        Notification(waitlist_offer=offer, kind=route.kind, channel=route.channel, recipient=route.recipient)
+        for route in waitlist_offer_routes(offer.entry)
     )
-    notifications_enqueue_on_commit([notification])
-    return notification
+    notifications_enqueue_on_commit(rows)
+    return rows[0]
 
 
 def notifications_for_priority_raised(request: CallbackRequest) -> list[Notification]:
@@ -122,30 +125,35 @@ def notification_queue_once(
     calendar_sequence: int | None = None,
     held_until: dt.datetime | None = None,
 ) -> bool:
-    """Write and queue (after commit) the appointment e-mail of ``kind``, once per request (the outbox's unique
-    constraint), with its calendar file numbered ``calendar_sequence`` when it carries one. False when nobody is to
-    get it (a patient without an address) or it was written before.
+    """Write and queue (after commit) the appointment messages of ``kind`` (e-mail, and text when the patient chose
+    texts), each once per request and channel (the outbox's unique constraint), the e-mail with its calendar file
+    numbered ``calendar_sequence`` when it carries one. False when nobody is to get one (a patient without an
+    address or texts) or they were written before.
 
-    With ``held_until`` the row is written held, due then, and not queued: `notifications_release_held` sends it
-    once that time has passed, and `notifications_held_drop` takes it back before (an undone cancellation). A
-    process that dies meanwhile loses nothing: the row is in the database, and the beat job releases it."""
-    recipient = booking_email_recipient(request=request, kind=kind)
-    if not recipient:
-        return False
-    defaults = {"recipient": recipient, "calendar_sequence": calendar_sequence}
-    if held_until is not None:
-        defaults.update(status=Notification.Status.HELD, next_attempt_at=held_until)
-    notification, created = Notification.objects.get_or_create(
-        request=request, kind=kind, channel=Notification.Channel.EMAIL, defaults=defaults
-    )
-    if created and held_until is None:
-        notifications_enqueue_on_commit([notification])
-    return created
+    With ``held_until`` the rows are written held, due then, and not queued: `notifications_release_held` sends
+    them once that time has passed, and `notifications_held_drop` takes them back before (an undone cancellation).
+    A process that dies meanwhile loses nothing: the rows are in the database, and the beat job releases them."""
+    written = []
+    for route in booking_routes(request=request, kind=kind):
+        defaults = {
+            "recipient": route.recipient,
+            "calendar_sequence": calendar_sequence if route.channel == Notification.Channel.EMAIL else None,
+        }
+        if held_until is not None:
+            defaults.update(status=Notification.Status.HELD, next_attempt_at=held_until)
+        notification, created = Notification.objects.get_or_create(
+            request=request, kind=kind, channel=route.channel, defaults=defaults
+        )
+        if created:
+            written.append(notification)
+    if written and held_until is None:
+        notifications_enqueue_on_commit(written)
+    return bool(written)
 
 
 def notifications_release_held(*, request: CallbackRequest, kind: str) -> int:
-    """Turn the request's held e-mails of ``kind`` into pending ones, due now, and queue them after commit. Call
-    in the transaction that ends their hold. Returns how many."""
+    """Turn the request's held messages of ``kind`` (e-mail and text) into pending ones, due now, and queue them
+    after commit. Call in the transaction that ends their hold. Returns how many."""
     rows = list(
         Notification.objects.select_for_update().filter(request=request, kind=kind, status=Notification.Status.HELD)
     )
@@ -159,27 +167,43 @@ def notifications_release_held(*, request: CallbackRequest, kind: str) -> int:
 
 
 def notifications_held_drop(*, request: CallbackRequest, kind: str) -> int:
-    """Delete the request's held e-mails of ``kind``: they were never sent and never will be. Returns how many."""
+    """Delete the request's held messages of ``kind``: they were never sent and never will be. Returns how many."""
     deleted, _ = Notification.objects.filter(request=request, kind=kind, status=Notification.Status.HELD).delete()
     return deleted
 
 
-def notification_for_appointment_reminder(request: CallbackRequest, *, calendar_sequence: int) -> Notification | None:
-    """Write and queue (after commit) a reminder of the request's appointment; None when the patient gave no
-    address. One per appointment time: the caller stamps the appointment in the same transaction. Its calendar
-    file repeats the last one sent (``calendar_sequence``): nothing changed."""
-    recipient = booking_email_recipient(request=request, kind=Notification.Kind.BOOKING_REMINDER)
-    if not recipient:
-        return None
-    notification = Notification.objects.create(
-        request=request,
-        kind=Notification.Kind.BOOKING_REMINDER,
-        channel=Notification.Channel.EMAIL,
-        recipient=recipient,
-        calendar_sequence=calendar_sequence,
+def notification_for_call_today(request: CallbackRequest) -> bool:
+    """Write and queue (after commit) the text telling the patient we call today, and between which times; once
+    per request (the unique constraint). False when no text goes (they chose none) or it was written before."""
+    written = []
+    for route in call_today_routes(request):
+        notification, created = Notification.objects.get_or_create(
+            request=request, kind=route.kind, channel=route.channel, defaults={"recipient": route.recipient}
+        )
+        if created:
+            written.append(notification)
+    if written:
+        notifications_enqueue_on_commit(written)
+    return bool(written)
+
+
+def notification_for_appointment_reminder(request: CallbackRequest, *, calendar_sequence: int) -> list[Notification]:
+    """Write and queue (after commit) the reminders of the request's appointment (e-mail and text, as the patient
+    chose); none when the patient gave neither. One per appointment time: the caller stamps the appointment in the
+    same transaction. The e-mail's calendar file repeats the last one sent (``calendar_sequence``)."""
+    rows = Notification.objects.bulk_create(
+        Notification(
+            request=request,
+            kind=route.kind,
+            channel=route.channel,
+            recipient=route.recipient,
+            calendar_sequence=calendar_sequence if route.channel == Notification.Channel.EMAIL else None,
+        )
+        for route in booking_routes(request=request, kind=Notification.Kind.BOOKING_REMINDER)
     )
-    notifications_enqueue_on_commit([notification])
-    return notification
+    if rows:
+        notifications_enqueue_on_commit(rows)
+    return rows
 
 
 def notifications_enqueue_on_commit(notifications: Iterable[Notification]) -> None:
@@ -192,7 +216,7 @@ def notifications_enqueue_on_commit(notifications: Iterable[Notification]) -> No
 def _lane_of(notification: Notification) -> str:
     # The request was written (or loaded) with the row: no query.
     priority = notification.request.priority if notification.request_id else None
-    return notification_lane(kind=notification.kind, priority=priority)
+    return notification_lane(kind=notification.kind, priority=priority, channel=notification.channel)
 
 
 def notifications_enqueue(ids: Iterable[int], *, lanes: dict[int, str] | None = None) -> int:
@@ -218,27 +242,45 @@ def notifications_enqueue(ids: Iterable[int], *, lanes: dict[int, str] | None = 
 
 @transaction.atomic
 def notification_resend(*, notification: Notification) -> bool:
-    """Put a failed notification back in the queue. Returns False if it was not failed, or if it is a follow-up
-    e-mail whose follow-up can no longer be answered (answered or stopped since)."""
+    """Put a failed notification back in the queue: one the outbox gave up on, or a text the provider took but
+    reports failed or undelivered (its receipts stay; the new sending gets receipts of its own). Returns False if
+    it was neither, or if it is a follow-up e-mail whose follow-up can no longer be answered (answered or stopped
+    since)."""
+    failed = Q(status=Notification.Status.FAILED) | Q(
+        status=Notification.Status.SENT, delivery_status__in=TEXT_DELIVERY_FAILED
+    )
     updated = (
-        Notification.objects.filter(pk=notification.pk, status=Notification.Status.FAILED)
+        Notification.objects.filter(failed, pk=notification.pk)
         .exclude(follow_up__status__in=FOLLOW_UP_FINAL_STATUSES)
-        .update(status=Notification.Status.PENDING, attempts=0, next_attempt_at=timezone.now())
+        .update(
+            status=Notification.Status.PENDING,
+            attempts=0,
+            next_attempt_at=timezone.now(),
+            sent_at=None,
+            provider_message_id="",
+            delivery_status="",
+            delivery_status_at=None,
+        )
     )
     if updated:
         notification.status = Notification.Status.PENDING
+        notification.provider_message_id = notification.delivery_status = ""
         follow_up_delivery_follow(notification=notification)
         notifications_enqueue_on_commit([notification])
     return bool(updated)
 
 
 def follow_up_delivery_follow(*, notification: Notification) -> None:
-    """An outcome follow-up shows what became of its e-mail, whose outbox row is the one record of the delivery:
-    failed when the row failed for good, sent again when the row is re-sent. Call in the transaction that
-    changed the row's status; a row of no follow-up, and a follow-up answered or stopped, are left alone."""
+    """An outcome follow-up shows what became of its messages, whose outbox rows are the one record of the
+    delivery: failed when every row (its e-mail, its text) failed for good, sent again when a row is re-sent. Call
+    in the transaction that changed the row's status; a row of no follow-up, and a follow-up answered or stopped,
+    are left alone."""
     if notification.follow_up_id is None:
         return
     if notification.status == Notification.Status.FAILED:
+        others = Notification.objects.filter(follow_up_id=notification.follow_up_id).exclude(pk=notification.pk)
+        if others.exclude(status=Notification.Status.FAILED).exists():
+            return  # its other message (the e-mail or the text) is on its way or went
         before, after = FollowUp.Status.SENT, FollowUp.Status.FAILED
     elif notification.status == Notification.Status.PENDING:
         before, after = FollowUp.Status.FAILED, FollowUp.Status.SENT
@@ -268,13 +310,15 @@ def outbox_requeue_stale(*, lane: str | None = None, limit: int = 500) -> int:
             overdue.order_by(F("request__priority").asc(nulls_last=True), "next_attempt_at")
             # The rows only: the requests they announce stay free for staff to work on.
             .select_for_update(skip_locked=True, of=("self",))
-            .values_list("pk", "kind", "request__priority")[:limit]
+            .values_list("pk", "kind", "request__priority", "channel")[:limit]
         )
-        ids = [pk for pk, _, _ in rows]
+        ids = [pk for pk, _, _, _ in rows]
         if ids:
             Notification.objects.filter(pk__in=ids).update(next_attempt_at=now)
     if ids:
-        lanes = {pk: notification_lane(kind=kind, priority=priority) for pk, kind, priority in rows}
+        lanes = {
+            pk: notification_lane(kind=kind, priority=priority, channel=channel) for pk, kind, priority, channel in rows
+        }
         notifications_enqueue(ids, lanes=lanes)
         logger.info("re-queued %s stale notification(s)%s", len(ids), f" in the {lane} lane" if lane else "")
     return len(ids)

@@ -1,9 +1,10 @@
-"""The operator's figures, read from the database in four queries whatever the tables' size: counts and ages,
-never a name, a reference or an answer.
+"""The operator's figures, read from the database in six queries whatever the tables' size: counts and ages,
+never a name, a reference, an answer or a text's words.
 
 Each figure reuses the rule that defines it: open and overdue requests (`CallbackRequest.objects`), the lanes
 (`callbacks.notifications.lanes.lane_filter`), the staff alerts (`lanes.STAFF_ALERT_KINDS`), follow-ups due
-(`FollowUp.objects.due`), the heartbeat (`clinic.heartbeat`).
+(`FollowUp.objects.due`), the heartbeat (`clinic.heartbeat`), texts' delivery receipts (`TextReceipt.Status`) and
+patients' texts nobody has read (`InboundText.seen_at`).
 """
 
 import datetime as dt
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
-from callbacks.models import CallbackRequest, FollowUp, Notification, Priority
+from callbacks.models import CallbackRequest, FollowUp, InboundText, Notification, Priority, TextReceipt
 from callbacks.notifications.lanes import LANES, STAFF_ALERT_KINDS, lane_filter
 from callbacks.rules.requests import AWAITING_RESPONSE_STATUSES, URGENT_PRIORITIES
 from clinic.heartbeat import Liveness, liveness
@@ -32,6 +33,14 @@ class OpsFigures:
     staff_alerts_pending_oldest_age: dict[str, float]  # emergency and urgent, seconds; 0 with none pending
     follow_ups_due: int
     heartbeats: list[Liveness]
+    text_receipts: dict[str, int]  # by status, every receipt stored
+    text_receipts_last_hour: dict[str, int]  # by status, received in the last hour
+    texts_unread: int  # patients' texts nobody has read
+    texts_unread_oldest_age: float  # seconds; 0 with none
+
+
+# The receipts' window for "lately" (the alert on texts not delivered).
+RECEIPTS_RECENT = dt.timedelta(hours=1)
 
 
 def _age(now: dt.datetime, since: dt.datetime | None) -> float:
@@ -40,7 +49,7 @@ def _age(now: dt.datetime, since: dt.datetime | None) -> float:
 
 def ops_figures(*, now: dt.datetime | None = None) -> OpsFigures:
     """The figures at ``now``: one query for requests, one for the outbox, one for follow-ups, one for the
-    heartbeat."""
+    heartbeat, one for texts' receipts, one for patients' texts not read."""
     now = now or timezone.now()
     requests = {priority_name(p): (0, 0) for p in Priority.values}
     rows = (
@@ -78,4 +87,21 @@ def ops_figures(*, now: dt.datetime | None = None) -> OpsFigures:
         },
         follow_ups_due=FollowUp.objects.due(now).count(),
         heartbeats=liveness(now=now),
+        **_text_figures(now),
     )
+
+
+def _text_figures(now: dt.datetime) -> dict:
+    recent = Q(received_at__gte=now - RECEIPTS_RECENT)
+    statuses = TextReceipt.Status.values
+    receipts = TextReceipt.objects.aggregate(
+        **{f"all_{status}": Count("pk", filter=Q(status=status)) for status in statuses},
+        **{f"recent_{status}": Count("pk", filter=Q(status=status) & recent) for status in statuses},
+    )
+    unread = InboundText.objects.filter(seen_at__isnull=True).aggregate(count=Count("pk"), oldest=Min("received_at"))
+    return {
+        "text_receipts": {status: receipts[f"all_{status}"] for status in statuses},
+        "text_receipts_last_hour": {status: receipts[f"recent_{status}"] for status in statuses},
+        "texts_unread": unread["count"],
+        "texts_unread_oldest_age": _age(now, unread["oldest"]),
+    }

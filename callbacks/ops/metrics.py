@@ -5,8 +5,9 @@ Protected: it exists only when METRICS_TOKEN is set, and answers only a request 
 ``Authorization: Bearer <METRICS_TOKEN>`` (compared in constant time); anything else gets a bare 404, whatever
 the host and scheme, as for an address that does not exist. It is answered before host validation and the HTTPS
 redirect (like /healthz), so Prometheus can scrape a web process on the internal network by its service name;
-nginx never passes it on. Labels are priorities, lanes, queues and "beat": never a name, a reference or an
-answer. README.md, "Metrics and alerts" under Operations, lists the metrics and the alerts.
+nginx never passes it on. Labels are priorities, lanes, queues, receipt statuses and "beat": never a name, a
+reference, an answer or a text's words. README.md, "Metrics and alerts" under Operations, lists the metrics and
+the alerts.
 """
 
 import hmac
@@ -32,7 +33,7 @@ def _gauge(name: str, documentation: str, label: str, values: dict) -> GaugeMetr
 
 
 class ClinicCollector(Collector):
-    """Yields the figures as gauges; `ops_figures` costs four queries per scrape."""
+    """Yields the figures as gauges; `ops_figures` costs six queries per scrape."""
 
     def collect(self):
         figures = ops_figures()
@@ -63,13 +64,41 @@ class ClinicCollector(Collector):
         )
         yield _gauge(
             "clinic_staff_alerts_pending_oldest_age_seconds",
-            "Age of the oldest staff alert (new request, raised priority, escalation) of an emergency or urgent "
-            "request still waiting to be sent, by priority (0 with none waiting).",
+            "Age of the oldest staff alert (new request, raised priority, escalation, failed text) of an emergency "
+            "or urgent request still waiting to be sent, by priority (0 with none waiting).",
             "priority",
             figures.staff_alerts_pending_oldest_age,
         )
         yield GaugeMetricFamily(
             "clinic_follow_ups_due", "Outcome follow-ups due and not yet sent.", value=figures.follow_ups_due
+        )
+        yield _gauge(
+            "clinic_text_receipts",
+            "Delivery receipts stored for the texts sent, by status (each receipt once, however often the provider "
+            "sent it).",
+            "status",
+            figures.text_receipts,
+        )
+        yield _gauge(
+            "clinic_text_receipts_last_hour",
+            "Delivery receipts received in the last hour, by status.",
+            "status",
+            figures.text_receipts_last_hour,
+        )
+        yield GaugeMetricFamily(
+            "clinic_texts_not_delivered_last_hour",
+            "Texts the provider reported failed or undelivered in the last hour.",
+            value=figures.text_receipts_last_hour["failed"] + figures.text_receipts_last_hour["undelivered"],
+        )
+        yield GaugeMetricFamily(
+            "clinic_texts_from_patients_unread",
+            "Texts from patients that nobody has read yet.",
+            value=figures.texts_unread,
+        )
+        yield GaugeMetricFamily(
+            "clinic_texts_from_patients_unread_oldest_age_seconds",
+            "Age of the oldest text from a patient nobody has read yet (0 with none).",
+            value=figures.texts_unread_oldest_age,
         )
         beat = next(item for item in figures.heartbeats if item.source == BEAT)
         yield GaugeMetricFamily(

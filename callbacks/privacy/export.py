@@ -1,5 +1,5 @@
 """The document a patient's data download holds: the request, its history, calls, notes, appointment, answers,
-and the patient's waitlist entries."""
+the patient's waitlist entries, and their texts to the clinic."""
 
 import datetime as dt
 import logging
@@ -112,8 +112,9 @@ def export_document(request: CallbackRequest) -> dict[str, Any]:
                 "kind": n.get_kind_display(),
                 "channel": n.get_channel_display(),
                 # A webhook's address may hold the clinic's secret token: the patient gets only its kind.
-                "recipient": n.recipient if n.channel == n.Channel.EMAIL else "the clinic's staff chat",
+                "recipient": n.recipient if n.channel != n.Channel.WEBHOOK else "the clinic's staff chat",
                 "status": n.get_status_display(),
+                "delivery": n.get_delivery_status_display() or None,
                 "attempts": n.attempts,
                 "created_at": local(n.created_at),
                 "sent_at": local(n.sent_at),
@@ -121,6 +122,10 @@ def export_document(request: CallbackRequest) -> dict[str, Any]:
             for n in callback_request_notifications(request=request)
         ],
         "waitlist": [_export_waitlist_entry(entry, local) for entry in waitlist_entries_of_request(request=request)],
+        "texts_from_you": [
+            {"at": local(t.received_at), "from": t.from_phone, "text": t.body, "what_it_did": t.get_outcome_display()}
+            for t in request.inbound_texts.order_by("received_at", "pk")
+        ],
     }
 
 

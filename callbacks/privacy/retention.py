@@ -10,7 +10,8 @@ whose status is "booked" now, that was closed with the outcome "appointment book
 member of staff confirmed. Everything else is a request that did not lead to an appointment (advice by phone,
 referred elsewhere, declined, unreachable, wrong number, duplicate, a booking declined or cancelled, or simply
 left open) and is deleted once nothing has happened to it for ``CLINIC_RETENTION_DAYS``: no change to the
-request, no history, call or note on it, and no appointment time in that period. Downloading a copy is not a
+request, no history, call, note or text from the patient on it, and no appointment time in that period. A text
+from a number no request has is deleted after the same period. Downloading a copy is not a
 change (it would otherwise keep the data longer because the patient asked to see it).
 """
 
@@ -22,7 +23,15 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from callbacks.models import Appointment, CallAttempt, CallbackRequest, PrivacyLogEntry, RequestEvent, StaffNote
+from callbacks.models import (
+    Appointment,
+    CallAttempt,
+    CallbackRequest,
+    InboundText,
+    PrivacyLogEntry,
+    RequestEvent,
+    StaffNote,
+)
 from callbacks.patients.services import patients_empty_delete
 from callbacks.privacy.sessions import sessions_expired_delete
 from callbacks.requests.selectors import follow_up_response_ids
@@ -49,6 +58,7 @@ def callback_requests_expired(*, now: dt.datetime | None = None) -> QuerySet[Cal
         .exclude(pk__in=recent_history.values("request_id"))
         .exclude(pk__in=CallAttempt.objects.filter(made_at__gte=cutoff).values("request_id"))
         .exclude(pk__in=StaffNote.objects.filter(created_at__gte=cutoff).values("request_id"))
+        .exclude(pk__in=InboundText.objects.filter(received_at__gte=cutoff, request__isnull=False).values("request_id"))
         .exclude(pk__in=Appointment.objects.filter(ends_at__gte=cutoff).values("request_id"))
     )
 
@@ -81,8 +91,11 @@ def callback_requests_purge_expired(*, now: dt.datetime | None = None, batch_siz
             # A patient left with no request goes too; one with a request kept (a booking) stays.
             patients_empty_delete(patient_ids={patient_id for _, _, patient_id in batch if patient_id})
         deleted += len(batch)
-    # Unfinished answers never became a request: they go with their session once it has ended.
+    # Unfinished answers never became a request: they go with their session once it has ended. Texts from numbers
+    # no request had are kept as long as a request would be.
     sessions = sessions_expired_delete(now=now)
+    cutoff = now - dt.timedelta(days=settings.CLINIC_RETENTION_DAYS)
+    InboundText.objects.filter(request__isnull=True, received_at__lt=cutoff).delete()
     PrivacyLogEntry.objects.create(action=PrivacyLogEntry.Action.PURGED, count=deleted, at=now)
     logger.info(
         "retention purge deleted %d callback request(s) with their answers, %d ended session(s)", deleted, sessions

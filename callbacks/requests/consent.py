@@ -39,3 +39,23 @@ def consent_hint(version: str = CURRENT_CONSENT_VERSION) -> str:
 
 def consent_text_sha256(version: str = CURRENT_CONSENT_VERSION) -> str:
     return hashlib.sha256(consent_text(version).encode()).hexdigest()
+
+
+# The patient's choice of text messages on the details page: versioned like the data consent, and the version
+# shown is stored with the time (`CallbackRequest.text_consent_version`). (label, hint) as above.
+TEXT_CONSENT_WORDINGS = {
+    "2026-12-texts-1": (
+        "Send me text messages about my request",
+        "Your reference, when we will call, and changes and reminders of any appointment. Never anything about "
+        "your health. Reply STOP to any of them to end them.",
+    ),
+}
+CURRENT_TEXT_CONSENT_VERSION = "2026-12-texts-1"
+
+
+def text_consent_label(version: str = CURRENT_TEXT_CONSENT_VERSION) -> str:
+    return TEXT_CONSENT_WORDINGS[version][0]
+
+
+def text_consent_hint(version: str = CURRENT_TEXT_CONSENT_VERSION) -> str:
+    return TEXT_CONSENT_WORDINGS[version][1]

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from callbacks.models import CallbackRequest, CourseOfCare, FollowUp, Notification, PrivacyLogEntry, RequestEvent
 from callbacks.notifications.outbox import notifications_enqueue_on_commit
-from callbacks.notifications.routing import follow_up_recipient
+from callbacks.notifications.routing import follow_up_routes
 from callbacks.rules.followups import follow_up_due_at
 from clinic.hours import clinic_zone
 
@@ -73,11 +73,12 @@ def follow_ups_time_from(*, request: CallbackRequest, started_at: dt.datetime | 
 
 
 def follow_ups_send_due(*, now: dt.datetime | None = None, limit: int = 500, request_id: int | None = None) -> int:
-    """Hand every due follow-up to the outbox as one e-mail; return how many were written.
+    """Hand every due follow-up to the outbox as one e-mail and, when the patient chose texts, one text; return
+    how many follow-ups were written.
 
     Each due row is claimed (locked, skipping rows another run holds) and marked sent in the same transaction as
     its outbox row, so two runs at once never write two e-mails, and the outbox's delivery, retries and re-queue
-    take it from there. A patient without an e-mail address is skipped for good. Logs counts only. With
+    take it from there. A patient with neither an e-mail address nor texts is skipped for good. Logs counts only. With
     ``request_id``, only that request's due follow-ups.
     """
     now = now or timezone.now()
@@ -93,20 +94,21 @@ def follow_ups_send_due(*, now: dt.datetime | None = None, limit: int = 500, req
         )
         notifications = []
         for follow_up in due:
-            recipient = follow_up_recipient(follow_up.request)
-            if not recipient:
+            routes = follow_up_routes(follow_up.request)
+            if not routes:
                 follow_up.status = FollowUp.Status.SKIPPED
                 follow_up.save(update_fields=["status"])
                 skipped += 1
                 continue
-            notifications.append(
+            notifications.extend(
                 Notification.objects.create(
                     request=follow_up.request,
                     follow_up=follow_up,
-                    kind=Notification.Kind.FOLLOW_UP,
-                    channel=Notification.Channel.EMAIL,
-                    recipient=recipient,
+                    kind=route.kind,
+                    channel=route.channel,
+                    recipient=route.recipient,
                 )
+                for route in routes
             )
             follow_up.status, follow_up.sent_at = FollowUp.Status.SENT, now
             follow_up.save(update_fields=["status", "sent_at"])
@@ -129,14 +131,16 @@ def follow_up_send_now(*, request: CallbackRequest, actor: AbstractBaseUser) -> 
     Guarantees: one follow-up, the earliest scheduled, is sent, once (its row's status, as for the beat job); the
     later ones keep their times; the request's history and the privacy log both say who sent it and when (a
     questionnaire about the patient's health sent on staff's word). Raises `FollowUpNotWaiting` (nothing changed)
-    when the patient stopped the follow-ups, has none waiting (not yet seen, or all sent) or has no e-mail address.
+    when the patient stopped the follow-ups, has none waiting (not yet seen, or all sent) or can be reached
+    neither by e-mail nor by text.
     """
     locked = CallbackRequest.objects.select_for_update().get(pk=request.pk)
     if locked.follow_ups_stopped_at is not None:
         raise FollowUpNotWaiting("The patient has stopped the follow-up e-mails: none can be sent.", code="stopped")
-    if not follow_up_recipient(locked):
+    if not follow_up_routes(locked):
         raise FollowUpNotWaiting(
-            "The patient gave no e-mail address, so a follow-up cannot be sent. Ask them by phone instead.",
+            "The patient gave no e-mail address and takes no texts, so a follow-up cannot be sent. Ask them by phone "
+            "instead.",
             code="no_email",
         )
     follow_up = (

@@ -1,5 +1,7 @@
 """Phone numbers as people type them, normalised to E.164 in the clinic's region."""
 
+import re
+
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -35,3 +37,36 @@ def phone_search_variants(raw: str) -> set[str]:
         return {phone_to_e164(raw)}
     except ValidationError:
         return set()
+
+
+# Relay UK: a caller who types rather than speaks is reached by dialling 18001 (text phone) or 18002 (the Relay UK
+# app) before the number. A patient who writes their number with the prefix needs it kept.
+TEXT_RELAY_PREFIXES = ("18001", "18002")
+_RELAY = re.compile(r"^\s*(18001|18002)[\s\-.]*(.+)$")
+
+
+def phone_relay_split(raw: str, *, region: str | None = None) -> tuple[str, str]:
+    """Split a UK text-relay prefix off a number as typed: ("18001", "07400 123456") for "18001 07400 123456",
+    ("", raw) for a number without one. Only in a UK clinic (Relay UK is British; in North America 1 800 is a
+    free-phone code), and only when what follows the prefix is a valid number."""
+    match = _RELAY.match(raw or "")
+    region = region or settings.CLINIC_DEFAULT_REGION
+    if match is None or region != "GB" or not _valid(match.group(2), region):
+        return "", raw
+    return match.group(1), match.group(2).strip()
+
+
+def _valid(raw: str, region: str) -> bool:
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse(raw, region))
+    except phonenumbers.NumberParseException:
+        return False
+
+
+def phone_to_dial(phone, relay_prefix: str = "") -> str:
+    """The number staff dial: with a text-relay prefix, the prefix then the number as dialled at home (national
+    format, "18001 07400 123456"); otherwise the number as stored."""
+    if not relay_prefix:
+        return str(phone)
+    number = phonenumbers.parse(str(phone), None)
+    return f"{relay_prefix} {phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)}"

@@ -14,6 +14,7 @@ from callbacks.models import (
     CallbackRequest,
     ConsentMethod,
     FollowUp,
+    InboundText,
     Notification,
     PatientLinkEvent,
     RequestEvent,
@@ -37,9 +38,32 @@ def callback_request_queue() -> QuerySet[CallbackRequest]:
     flagged = ExpressionWrapper(possible_red_flag_q(prefix="questionnaire_response__"), output_field=BooleanField())
     return (
         CallbackRequest.objects.select_related("assigned_to")
-        .annotate(has_possible_red_flag=flagged)
+        .annotate(has_possible_red_flag=flagged, has_new_text=Exists(_new_texts().filter(request=OuterRef("pk"))))
         .order_by(*QUEUE_ORDER)
     )
+
+
+def _new_texts() -> QuerySet[InboundText]:
+    return InboundText.objects.filter(seen_at__isnull=True)
+
+
+def callback_request_with_new_text_q() -> Q:
+    """The requests with a text from the patient that nobody has read yet (the queue's "New text" filter)."""
+    return Q(Exists(_new_texts().filter(request=OuterRef("pk"))))
+
+
+def callback_request_texts_sent(*, request: CallbackRequest) -> QuerySet[Notification]:
+    """The texts sent to the patient about ``request``, oldest first, each with its delivery receipts (two
+    queries)."""
+    return (
+        Notification.objects.filter(request=request, channel=Notification.Channel.SMS)
+        .prefetch_related("receipts")
+        .order_by("created_at", "pk")
+    )
+
+
+def callback_request_new_texts(*, request: CallbackRequest) -> int:
+    return _new_texts().filter(request=request).count()
 
 
 @dataclass(frozen=True)
@@ -113,7 +137,7 @@ def callback_requests_per_day(*, days: int = 42, now: dt.datetime | None = None)
 @dataclass(frozen=True)
 class TimelineEntry:
     at: dt.datetime
-    kind: str  # "received", "event", "call" or "note"
+    kind: str  # "received", "event", "call", "note" or "text"
     actor: str
     title: str
     detail: str = ""
@@ -126,8 +150,8 @@ def callback_request_timeline(*, request: CallbackRequest) -> list[TimelineEntry
     patient links.
 
     Calls and notes come from their own records (they carry the detail); the history's own lines for them
-    are left out here so nothing shows twice. Four queries whatever the length (five for a booking taken by
-    phone: who took it).
+    are left out here so nothing shows twice; the patient's texts come from theirs. Six queries whatever the
+    length (seven for a booking taken by phone: who took it).
     """
     received = TimelineEntry(at=request.created_at, kind="received", actor="", title="Request received")
     if request.consent_method == ConsentMethod.PHONE:
@@ -182,8 +206,18 @@ def callback_request_timeline(*, request: CallbackRequest) -> list[TimelineEntry
                 after=link.patient_number,
             )
         )
+    for text in InboundText.objects.filter(request=request):
+        entries.append(
+            TimelineEntry(
+                at=text.received_at,
+                kind="text",
+                actor="The patient",
+                title=f"Text from the patient: {text.get_outcome_display()}",
+                detail=text.body,
+            )
+        )
     # Same instant: keep the order of the kinds above (the arrival before anything done about it).
-    order = {"received": 0, "event": 1, "call": 2, "note": 3}
+    order = {"received": 0, "text": 1, "event": 2, "call": 3, "note": 4}
     return sorted(entries, key=lambda entry: (entry.at, order[entry.kind]), reverse=True)
 
 

@@ -53,6 +53,8 @@ def callback_request_create(
     capacity_held: bool = False,
     notify_staff: bool = True,
     notify_patient: bool = True,
+    text_consent_version: str = "",
+    phone_relay_prefix: str = "",
 ) -> CallbackRequest:
     """Store a patient's request and its notifications in one transaction, then queue them after commit.
 
@@ -66,7 +68,9 @@ def callback_request_create(
     `intake.answers.AnswersInvalid` (and stores nothing) when the answers do not fit the definition.
 
     A consent told to staff by phone is recorded as such (``consent_method`` phone) with the member of staff
-    who heard it (``consent_recorded_by``, required then: the database refuses it otherwise).
+    who heard it (``consent_recorded_by``, required then: the database refuses it otherwise). The patient's choice
+    of texts is recorded the same way: ``text_consent_version`` (the wording they saw; "" for no texts) and the
+    time. ``phone_relay_prefix`` is a text-relay prefix (18001, 18002) typed before the number, kept as given.
 
     Without a window (the emergency path asks for no day or time) the request is "as soon as we can": its
     window runs from now to its response deadline.
@@ -99,6 +103,8 @@ def callback_request_create(
         "capacity_held": capacity_held,
         "notify_staff": notify_staff,
         "notify_patient": notify_patient,
+        "text_consent_version": text_consent_version,
+        "phone_relay_prefix": phone_relay_prefix,
     }
     if not idempotency_key:
         return _callback_request_insert(**fields, idempotency_key="")
@@ -137,6 +143,8 @@ def _callback_request_insert(
     capacity_held: bool,
     notify_staff: bool,
     notify_patient: bool,
+    text_consent_version: str,
+    phone_relay_prefix: str,
 ) -> CallbackRequest:
     response = None
     if questionnaire is not None:
@@ -165,7 +173,10 @@ def _callback_request_insert(
         kind=kind,
         name=name,
         phone=phone,
+        phone_relay_prefix=phone_relay_prefix,
         email=email,
+        text_consent_version=text_consent_version,
+        text_consent_given_at=received_at if text_consent_version else None,
         window_start=window_start,
         window_end=window_end,
         reason=reason,

@@ -239,6 +239,7 @@ def booking_contact(request, *, flow: str, definition: Definition, progress: Pro
                     definition=definition, progress=progress, complete=False, cleaned_data=data
                 ),
                 idempotency_key=flow,
+                **form.contact_choices(),
             )
         except JourneySentAsCallback as sent:
             # This journey was sent as a callback request (an emergency turns a booking into one): show that.

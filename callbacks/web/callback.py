@@ -270,6 +270,7 @@ def callback_request_contact(request, flow):
                 idempotency_key=flow,
                 capacity_counted=True,
                 capacity_held=held,
+                **form.contact_choices(),
             )
         except CapacityFull:
             # The last place went to another patient while this one typed (and held none): nothing stored.

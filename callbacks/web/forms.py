@@ -12,9 +12,16 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from callbacks.requests.closures import clinic_closed_days, clinic_closed_on
-from callbacks.requests.consent import CURRENT_CONSENT_VERSION, consent_hint, consent_label
+from callbacks.requests.consent import (
+    CURRENT_CONSENT_VERSION,
+    CURRENT_TEXT_CONSENT_VERSION,
+    consent_hint,
+    consent_label,
+    text_consent_hint,
+    text_consent_label,
+)
 from callbacks.requests.email_address import email_address_check
-from callbacks.requests.phone import phone_example, phone_to_e164
+from callbacks.requests.phone import phone_example, phone_relay_split, phone_to_e164
 from callbacks.requests.windows import (
     callback_block_starts,
     callback_hours_text,
@@ -44,6 +51,13 @@ class CallbackRequestForm(forms.Form):
         max_length=30,
         error_messages={"required": "Enter a phone number so we can call you back."},
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel", "type": "tel"}),
+    )
+    # Texts are the default for the number everybody gives (a landline simply gets none); unticking it is kept.
+    texts = forms.BooleanField(
+        label=text_consent_label(CURRENT_TEXT_CONSENT_VERSION),
+        help_text=text_consent_hint(CURRENT_TEXT_CONSENT_VERSION),
+        required=False,
+        initial=True,
     )
     # A CharField, not an EmailField: `email_address_check` already includes Django's e-mail check, and the two
     # together would show the same message twice.
@@ -92,7 +106,11 @@ class CallbackRequestForm(forms.Form):
 
     def __init__(self, *args, submit_label: str = "Request a callback", **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["phone"].help_text = f"For example {phone_example()}."
+        self.fields[
+            "phone"
+        ].help_text = (
+            f"For example {phone_example()}. To be called through Relay UK, put 18001 or 18002 before the number."
+        )
         self.fields["consent"].help_text = format_html(
             '{} What we keep, why and for how long: our <a href="{}" target="_blank">privacy notice</a> '
             "(opens in a new tab).",
@@ -134,7 +152,7 @@ class CallbackRequestForm(forms.Form):
         )
         self.helper.layout = Layout(
             *([HTML(default_submit)] if self.asks_when else []),
-            Fieldset("About you", "name", "phone", "email"),
+            Fieldset("About you", "name", "phone", "texts", "email"),
             *(when if self.asks_when else []),
             Fieldset("Your request", "reason", "consent"),
             Div("website", css_class="form-honeypot"),
@@ -220,7 +238,20 @@ class CallbackRequestForm(forms.Form):
         return name
 
     def clean_phone(self):
-        return phone_to_e164(self.cleaned_data["phone"])
+        # A text-relay prefix is kept as given (`phone_relay_prefix`), the number itself stored in E.164.
+        self.relay_prefix, number = phone_relay_split(self.cleaned_data["phone"])
+        return phone_to_e164(number)
+
+    def clean_texts(self):
+        return str(self.data.get(self.add_prefix("texts"), "")).strip().lower() in CHECKBOX_TICKED
+
+    def contact_choices(self) -> dict:
+        """What the patient chose about being contacted, as the services take it: the version of the texts wording
+        they agreed to ("" for none) and a text-relay prefix typed before their number."""
+        return {
+            "text_consent_version": CURRENT_TEXT_CONSENT_VERSION if self.cleaned_data.get("texts") else "",
+            "phone_relay_prefix": getattr(self, "relay_prefix", ""),
+        }
 
     def clean_consent(self):
         if str(self.data.get(self.add_prefix("consent"), "")).strip().lower() not in CHECKBOX_TICKED:

@@ -54,7 +54,7 @@ class WaitlistForm(CallbackRequestForm):
         self.fields["weekdays"].choices = [(str(value), label) for value, label in WorkingHours.Weekday.choices]
         self.helper.layout = Layout(
             Fieldset("Your wishes", "practitioner", "weekdays"),
-            Fieldset("About you", "name", "phone", "email"),
+            Fieldset("About you", "name", "phone", "texts", "email"),
             Fieldset("Your consent", "consent"),
             Div("website", css_class="form-honeypot"),
         )
@@ -79,6 +79,7 @@ def waitlist_join(request, service):
             phone=data["phone"],
             email=data["email"],
             consent_version=CURRENT_CONSENT_VERSION,
+            **form.contact_choices(),
         )
         request.session[SESSION_JOINED_KEY] = entry.pk
         return redirect("callbacks:waitlist_joined")

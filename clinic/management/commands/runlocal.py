@@ -55,6 +55,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"\nSite: http://{addrport}/   Staff admin: http://{addrport}/{settings.ADMIN_URL_PATH}\n"
             f"E-mails are written to {settings.EMAIL_FILE_PATH}\n"
+            + (f"Texts are written to {settings.SMS_FILE_PATH}\n" if settings.SMS_BACKEND == "file" else "")
         )
         try:
             subprocess.run([sys.executable, "manage.py", "runserver", addrport], check=False, env=environment)

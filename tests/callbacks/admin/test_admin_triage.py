@@ -195,6 +195,9 @@ def test_triage_group_has_only_what_triage_needs():
         "change_patient",
         "view_patientlinkevent",
         "change_intakecapacity",
+        # Texts from patients (issue 25): those from unknown numbers are only in their list; receipts read only.
+        "view_inboundtext",
+        "view_textreceipt",
     }
     assert "export_callbackrequest" not in codenames
     assert "delete_callbackrequest" not in codenames

@@ -24,6 +24,7 @@ from callbacks.models import (
     PrivacyLogEntry,
     RequestEvent,
 )
+from callbacks.requests.consent import CURRENT_TEXT_CONSENT_VERSION
 from clinic.hours import clinic_zone
 from tests.callbacks.booking.test_booking import a_free_slot, book
 from tests.factories import UserFactory
@@ -430,3 +431,19 @@ def test_the_move_page_moves_the_reminder_with_the_appointment(desk, desk_user, 
     assert appointments_remind(now=day_before) == 1
     assert appointments_remind(now=day_before) == 0
     assert reminders.count() == 1
+
+
+def test_the_desk_records_a_callers_wish_for_texts_and_a_relay_prefix(desk, desk_user, service, practitioner):
+    slot = a_free_slot(service)
+    page = desk.get(search_url(service, slot.local_start.date()))
+    assert "The caller wants text messages about this appointment" in text(page)
+    desk.post(
+        search_url(service, slot.local_start.date()),
+        caller_post(slot, texts="on", phone="18001 07400 111222"),
+    )
+    request = Appointment.objects.get().request
+    assert request.text_consent_version == CURRENT_TEXT_CONSENT_VERSION
+    assert request.consent_method == ConsentMethod.PHONE
+    assert (request.phone_relay_prefix, str(request.phone)) == ("18001", "+447400111222")
+    # Confirmed at once: the confirmation goes by text too.
+    assert request.notifications.filter(kind=Notification.Kind.BOOKING_CONFIRMED, channel="sms").exists()

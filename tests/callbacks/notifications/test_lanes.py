@@ -21,7 +21,8 @@ from tests.callbacks.requests.test_services import create
 from tests.factories import CallbackRequestFactory, NotificationFactory, UserFactory
 
 Kind = Notification.Kind
-STAFF_ALERTS = [Kind.STAFF_NEW_REQUEST, Kind.STAFF_PRIORITY_RAISED, Kind.ESCALATION]
+# A failed text to an urgent patient (issue 25) is a staff alert too.
+STAFF_ALERTS = [Kind.STAFF_NEW_REQUEST, Kind.STAFF_PRIORITY_RAISED, Kind.ESCALATION, Kind.TEXT_FAILED]
 
 
 @pytest.mark.parametrize("kind", list(Kind))

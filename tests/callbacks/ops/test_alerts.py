@@ -11,7 +11,7 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from callbacks.models import Notification, Priority
+from callbacks.models import InboundText, Notification, Priority, TextReceipt
 from clinic.models import Heartbeat
 from tests.factories import CallbackRequestFactory, NotificationFactory
 
@@ -143,6 +143,36 @@ def test_emergency_overdue(scrape):
     assert firing("EmergencyOverdue", scrape()) == set()
     CallbackRequestFactory(priority=Priority.EMERGENCY, deadline=NOW - dt.timedelta(minutes=1))
     assert firing("EmergencyOverdue", scrape()) == {None}
+
+
+def test_texts_not_delivered_fires_at_five_in_the_last_hour(scrape):
+    def receipt(n, status, minutes_ago):
+        TextReceipt.objects.create(
+            provider_message_id=f"SM{n:032x}", status=status, received_at=NOW - dt.timedelta(minutes=minutes_ago)
+        )
+
+    for n in range(4):
+        receipt(n, "failed" if n % 2 else "undelivered", 30)
+    receipt(10, "failed", 90)  # over an hour ago
+    receipt(11, "delivered", 5)
+    assert firing("TextsNotDelivered", scrape()) == set()
+    receipt(12, "undelivered", 1)
+    assert firing("TextsNotDelivered", scrape()) == {None}
+
+
+def test_patient_text_unread_fires_after_an_hour(scrape):
+    text = InboundText.objects.create(
+        provider_sid="SM" + "1" * 32,
+        from_phone="+447400123456",
+        intent="other",
+        outcome="for_staff",
+        received_at=NOW - dt.timedelta(minutes=59),
+    )
+    assert firing("PatientTextUnread", scrape()) == set()
+    InboundText.objects.filter(pk=text.pk).update(received_at=NOW - dt.timedelta(minutes=61))
+    assert firing("PatientTextUnread", scrape()) == {None}
+    InboundText.objects.filter(pk=text.pk).update(seen_at=NOW)
+    assert firing("PatientTextUnread", scrape()) == set()
 
 
 def test_the_example_scrape_configuration_loads_these_rules_with_the_token():

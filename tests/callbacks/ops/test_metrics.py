@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from callbacks.models import CallbackRequest, FollowUp, Notification, Priority
+from callbacks.models import CallbackRequest, FollowUp, InboundText, Notification, Priority, TextReceipt
 from clinic.models import Heartbeat
 from tests.factories import CallbackRequestFactory, FollowUpFactory, NotificationFactory, UserFactory
 
@@ -185,17 +185,62 @@ def test_no_name_reference_or_reason_in_the_exposition(client, frozen):
         assert private not in body
 
 
-def test_a_scrape_costs_four_queries_however_many_rows(client, frozen, django_assert_num_queries):
+def test_a_scrape_costs_six_queries_however_many_rows(client, frozen, django_assert_num_queries):
     def seed():
         for priority in Priority.values:
             NotificationFactory(request=CallbackRequestFactory(priority=priority, deadline=ago(hours=1)))
         FollowUpFactory(status=FollowUp.Status.SCHEDULED, sent_at=None, due_at=ago(hours=1))
+        TextReceipt.objects.create(provider_message_id=f"SM{TextReceipt.objects.count():032x}", status="sent")
+        InboundText.objects.create(
+            provider_sid=f"SM{InboundText.objects.count():032x}",
+            from_phone="+447400123456",
+            intent="other",
+            outcome="for_staff",
+        )
 
     seed()
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(6):
         scrape(client)
     for _ in range(5):
         seed()
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(6):
         samples = scrape(client)
     assert samples["clinic_requests_open", (("priority", "emergency"),)] == 6
+
+
+def test_text_receipts_by_status_each_counted_once_and_texts_unread(client, frozen):
+    """Issue 28, item 5: text-message receipts, by status; the same receipt sent twice counts once."""
+    from callbacks.notifications.receipts import text_receipt_record
+
+    for n, status in enumerate(["delivered", "delivered", "failed", "undelivered", "sent"]):
+        TextReceipt.objects.create(provider_message_id=f"SM{n:032x}", status=status, received_at=ago(minutes=10))
+    TextReceipt.objects.create(provider_message_id="SM" + "e" * 32, status="failed", received_at=ago(hours=3))
+    text_receipt_record(provider_message_id="SM" + "f" * 32, status="delivered")
+    text_receipt_record(provider_message_id="SM" + "f" * 32, status="delivered")  # the provider's duplicate
+    InboundText.objects.create(
+        provider_sid="SM" + "1" * 32,
+        from_phone="+447400123456",
+        intent="other",
+        outcome="for_staff",
+        received_at=ago(minutes=20),
+    )
+    InboundText.objects.create(
+        provider_sid="SM" + "2" * 32,
+        from_phone="+447400123456",
+        intent="other",
+        outcome="for_staff",
+        received_at=ago(hours=2),
+        seen_at=ago(hours=1),
+    )
+
+    samples = scrape(client)
+
+    def receipts(status, name="clinic_text_receipts"):
+        return samples[name, (("status", status),)]
+
+    assert [receipts(s) for s in ("queued", "sent", "delivered", "undelivered", "failed")] == [0, 1, 3, 1, 2]
+    last_hour = "clinic_text_receipts_last_hour"
+    assert [receipts(s, last_hour) for s in ("queued", "sent", "delivered", "undelivered", "failed")] == [0, 1, 3, 1, 1]
+    assert samples["clinic_texts_not_delivered_last_hour", ()] == 2
+    assert samples["clinic_texts_from_patients_unread", ()] == 1
+    assert samples["clinic_texts_from_patients_unread_oldest_age_seconds", ()] == 20 * 60

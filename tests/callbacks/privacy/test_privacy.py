@@ -492,6 +492,39 @@ def test_purge_follows_the_retention_setting_and_records_a_run_with_nothing_to_d
     assert list(PrivacyLogEntry.objects.order_by("pk").values_list("count", flat=True)) == [0, 1]
 
 
+def test_purge_counts_a_patients_text_as_activity_and_deletes_old_texts_from_unknown_numbers(settings):
+    """Issue 25: a text from the patient keeps their request, like a call or a note; a text from a number no
+    request had goes after the same period."""
+    from callbacks.models import InboundText
+
+    settings.CLINIC_RETENTION_DAYS = 30
+    now = timezone.now()
+    texted = age(CallbackRequestFactory(), 40, now)
+    quiet = age(CallbackRequestFactory(), 40, now)
+
+    def text(sid, request, days):
+        return InboundText.objects.create(
+            provider_sid=f"SM{sid:032x}",
+            from_phone="+447400555444",
+            body="hello",
+            request=request,
+            intent="other",
+            outcome="for_staff",
+            received_at=now - dt.timedelta(days=days),
+        )
+
+    text(1, texted, 2)
+    old_unknown, new_unknown = text(2, None, 31), text(3, None, 29)
+    assert callback_requests_purge_expired(now=now) == 1
+    assert CallbackRequest.objects.filter(pk=texted.pk).exists()
+    assert not CallbackRequest.objects.filter(pk=quiet.pk).exists()
+    assert set(InboundText.objects.values_list("pk", flat=True)) == {
+        texted.inbound_texts.get().pk,
+        new_unknown.pk,
+    }
+    assert old_unknown.pk not in set(InboundText.objects.values_list("pk", flat=True))
+
+
 def test_purge_task_runs_the_service(settings):
     settings.CLINIC_RETENTION_DAYS = 30
     age(CallbackRequestFactory(), 31, timezone.now())
@@ -573,3 +606,30 @@ def test_the_retention_purge_deletes_ended_sessions_with_unfinished_answers():
     callback_requests_purge_expired()
     assert not session_rows_holding("Quarrington")
     assert Session.objects.filter(session_key=live.session_key).exists()
+
+
+def test_the_patients_download_holds_their_texts_and_each_texts_delivery(officer):
+    """Issue 25: what the patient texted the clinic, and what became of the texts sent to them."""
+    from callbacks.models import Notification
+    from callbacks.notifications.receipts import text_receipt_record
+    from callbacks.notifications.replies import inbound_text_receive
+
+    cb = CallbackRequestFactory(phone="+447400123456")
+    NotificationFactory(
+        request=cb,
+        kind=Notification.Kind.PATIENT_CONFIRMATION,
+        channel=Notification.Channel.SMS,
+        recipient="+447400123456",
+        provider_message_id="SM" + "1" * 32,
+    )
+    text_receipt_record(provider_message_id="SM" + "1" * 32, status="delivered")
+    inbound_text_receive(provider_sid="SM" + "2" * 32, from_phone="+447400123456", body="Can you call after 3?")
+    data = json.loads(callback_request_export(request=cb, actor=officer))
+    [text] = data["texts_from_you"]
+    assert (text["from"], text["text"], text["what_it_did"]) == (
+        "+447400123456",
+        "Can you call after 3?",
+        "For staff to read",
+    )
+    [sent] = [n for n in data["notifications"] if n["channel"] == "Text message"]
+    assert (sent["recipient"], sent["delivery"]) == ("+447400123456", "Delivered")

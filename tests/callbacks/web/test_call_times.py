@@ -12,6 +12,7 @@ import pytest
 from django.utils import timezone
 
 from callbacks.models import CallbackRequest, ClinicClosure
+from callbacks.requests.phone import phone_example
 from callbacks.web.forms import NO_TIMES_THAT_DAY, SHOW_TIMES, CallbackRequestForm
 from clinic.hours import clinic_zone
 from tests.callbacks.web.test_forms import form_data
@@ -111,7 +112,8 @@ def test_a_past_day_is_refused_on_the_field_even_before_a_time_is_chosen():
 def test_the_phone_example_appears_once_when_the_number_is_wrong(client):
     contact_url = complete_questionnaire(client)
     page = client.get(contact_url).content.decode()
-    example = CallbackRequestForm().fields["phone"].help_text.removeprefix("For example ").rstrip(".")
+    example = phone_example()
+    assert f"For example {example}." in CallbackRequestForm().fields["phone"].help_text
     assert page.count(example) == 1
     page = client.post(contact_url, form_data(phone="12")).content.decode()
     assert "Enter a phone number we can call, for example" in page

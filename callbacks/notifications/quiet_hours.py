@@ -1,0 +1,51 @@
+"""Quiet hours: the one home of "may this text go out now". Non-urgent texts written or due at night wait until
+the morning; the texts of an emergency or urgent request never wait (CLINIC_TEXT_QUIET_HOURS, in the clinic's time
+zone; "" switches quiet hours off), and nor does the answer to what the patient has just done themselves (their
+request's confirmation, their own cancellation): they are awake, and waiting for it."""
+
+import datetime as dt
+
+from django.conf import settings
+from django.utils import timezone
+
+from callbacks.models import Notification
+
+# Texts that answer the patient's own action at once, and how long after it they still count as that answer.
+ANSWER_KINDS = frozenset({Notification.Kind.PATIENT_CONFIRMATION, Notification.Kind.BOOKING_CANCELLED_BY_PATIENT})
+ANSWER_WITHIN = dt.timedelta(minutes=15)
+
+
+def quiet_hours() -> tuple[dt.time, dt.time] | None:
+    spec = settings.CLINIC_TEXT_QUIET_HOURS.strip()
+    if not spec:
+        return None
+    start, _, end = spec.partition("-")
+    return dt.time.fromisoformat(start.strip()), dt.time.fromisoformat(end.strip())
+
+
+def quiet_hours_end(now: dt.datetime) -> dt.datetime | None:
+    """When the quiet hours ``now`` falls in end (an aware datetime), or None when ``now`` is not in them."""
+    hours = quiet_hours()
+    if hours is None:
+        return None
+    start, end = hours
+    local = timezone.localtime(now)
+    clock = local.time()
+    if start == end:
+        return None
+    overnight = start > end
+    inside = (clock >= start or clock < end) if overnight else (start <= clock < end)
+    if not inside:
+        return None
+    day = local.date() + dt.timedelta(days=1) if overnight and clock >= start else local.date()
+    return timezone.make_aware(dt.datetime.combine(day, end), timezone.get_current_timezone())
+
+
+def text_held_until(notification: Notification, *, urgent: bool, now: dt.datetime) -> dt.datetime | None:
+    """When a text taken ``now`` may go: None for at once, else the end of the quiet hours it falls in. ``urgent``:
+    the text travels in the urgent lane (`callbacks.notifications.lanes`)."""
+    if urgent:
+        return None
+    if notification.kind in ANSWER_KINDS and now - notification.created_at < ANSWER_WITHIN:
+        return None
+    return quiet_hours_end(now)

@@ -1,0 +1,259 @@
+"""Issue 25, item 4: a patient's text read into the same services the signed links call.
+
+C/YES confirms and X/CANCEL cancels the number's next appointment, STOP stops its texts, anything else is kept
+for staff (the request's timeline, the queue's "New text") and read for red flags like any text the patient
+writes; a text from a number no request has waits in a list of its own.
+"""
+
+import datetime as dt
+import re
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.utils import timezone
+
+from callbacks.booking.links import appointment_cancel_token
+from callbacks.models import Appointment, CallbackRequest, InboundText, Notification, Priority, RequestEvent
+from callbacks.notifications.delivery import notification_send
+from callbacks.notifications.optouts import text_opted_out
+from callbacks.notifications.replies import inbound_text_receive
+from callbacks.requests.consent import CURRENT_CONSENT_VERSION
+from callbacks.requests.selectors import callback_request_queue, callback_request_timeline
+from callbacks.requests.services import callback_request_create
+from intake.definitions import BACK_PAIN, definition_current
+from intake.services import QuestionnaireAnswers
+from tests.callbacks.booking.test_booking import a_free_slot, book
+from tests.callbacks.web.test_intake_flow import routine_answers
+from tests.factories import CallbackRequestFactory
+
+pytestmark = pytest.mark.django_db
+
+PHONE = "+447400123456"
+Outcome = InboundText.Outcome
+_sids = iter(range(10**6))
+
+
+def text(body, phone=PHONE, sid=None):
+    return inbound_text_receive(provider_sid=sid or f"SM{next(_sids):032x}", from_phone=phone, body=body)
+
+
+def routine_request(phone=PHONE, **fields):
+    return callback_request_create(
+        name="Alex Example",
+        phone=phone,
+        reason="Lower back spasms since Monday.",
+        consent_version=CURRENT_CONSENT_VERSION,
+        questionnaire=QuestionnaireAnswers(definition=definition_current(BACK_PAIN), answers=routine_answers()),
+        **fields,
+    )
+
+
+# Confirm and cancel --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("body", ["C", "yes", "Yes."])
+def test_c_or_yes_confirms_the_numbers_next_appointment(service, practitioner, body):
+    appointment = book(service, practitioner, a_free_slot(service).starts_at)
+    received = text(body)
+    appointment.refresh_from_db()
+    assert appointment.patient_confirmed_at is not None
+    assert appointment.status == Appointment.Status.REQUESTED  # staff still decide on a requested time
+    assert (received.outcome, received.request, received.seen_at is not None) == (
+        Outcome.CONFIRMED,
+        appointment.request,
+        True,
+    )
+    [event] = RequestEvent.objects.filter(request=appointment.request, field="appointment")
+    assert event.after == "The patient confirmed they will come (by text)."
+
+
+def test_a_second_confirmation_changes_nothing_and_waits_for_staff(service, practitioner):
+    appointment = book(service, practitioner, a_free_slot(service).starts_at)
+    text("C")
+    again = text("C")
+    assert again.outcome == Outcome.NO_APPOINTMENT and again.seen_at is None
+    assert RequestEvent.objects.filter(request=appointment.request, field="appointment").count() == 1
+
+
+@pytest.mark.parametrize("body", ["X", "cancel"])
+def test_x_or_cancel_cancels_through_the_patients_cancel_service(service, practitioner, body):
+    appointment = book(service, practitioner, a_free_slot(service).starts_at)
+    received = text(body)
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.CANCELLED
+    assert received.outcome == Outcome.CANCELLED
+    # As the signed link does: the front desk and the patient are told, once each.
+    kinds = set(Notification.objects.filter(request=appointment.request).values_list("kind", flat=True))
+    assert {Notification.Kind.BOOKING_CANCELLED, Notification.Kind.BOOKING_CANCELLED_BY_PATIENT} <= kinds
+
+
+def test_a_cancel_reply_after_the_link_cancelled_changes_nothing(service, practitioner, client):
+    appointment = book(service, practitioner, a_free_slot(service).starts_at)
+    response = client.post(f"/book/cancel/{appointment_cancel_token(appointment)}/")
+    assert response.status_code == 200
+    received = text("X")
+    assert received.outcome == Outcome.NO_APPOINTMENT
+    assert Notification.objects.filter(kind=Notification.Kind.BOOKING_CANCELLED).count() == 1
+
+
+def test_c_or_x_without_an_appointment_is_kept_for_staff(service, practitioner):
+    request = CallbackRequestFactory(phone=PHONE)
+    received = text("C")
+    assert (received.outcome, received.request, received.seen_at) == (Outcome.NO_APPOINTMENT, request, None)
+
+
+def test_a_reply_never_touches_another_numbers_appointment(service, practitioner):
+    appointment = book(service, practitioner, a_free_slot(service).starts_at, phone="+447400999888")
+    text("X")
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.REQUESTED
+
+
+def test_a_past_appointment_is_not_cancelled_by_a_late_reply(service, practitioner):
+    appointment = book(service, practitioner, a_free_slot(service).starts_at)
+    Appointment.objects.filter(pk=appointment.pk).update(
+        starts_at=timezone.now() - dt.timedelta(hours=2), ends_at=timezone.now() - dt.timedelta(hours=1)
+    )
+    assert text("X").outcome == Outcome.NO_APPOINTMENT
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.REQUESTED
+
+
+# Stop and start ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("body", ["STOP", "stop all", "Unsubscribe", "END", "quit"])
+def test_stop_stops_the_numbers_texts_at_once(body):
+    CallbackRequestFactory(phone=PHONE)
+    received = text(body)
+    assert received.outcome == Outcome.STOPPED
+    assert text_opted_out(phone=PHONE)
+    assert not text_opted_out(phone="+447400999888")
+
+
+def test_start_lets_texts_go_again():
+    text("STOP")
+    assert text("START").outcome == Outcome.STARTED
+    assert not text_opted_out(phone=PHONE)
+
+
+def test_cancel_is_not_an_opt_out(service, practitioner):
+    book(service, practitioner, a_free_slot(service).starts_at)
+    text("CANCEL")
+    assert not text_opted_out(phone=PHONE)
+
+
+# Anything else: for staff, screened for red flags --------------------------------------------------------------
+
+
+def test_any_other_text_is_on_the_requests_timeline_and_marks_it_in_the_queue():
+    request = routine_request()
+    received = text("Can you call after 3pm? I'm at work until then.")
+    assert (received.outcome, received.request, received.seen_at) == (Outcome.FOR_STAFF, request, None)
+    [entry] = [e for e in callback_request_timeline(request=request) if e.kind == "text"]
+    assert entry.title == "Text from the patient: For staff to read"
+    assert entry.detail == "Can you call after 3pm? I'm at work until then."
+    row = callback_request_queue().get(pk=request.pk)
+    assert row.has_new_text
+    request.refresh_from_db()
+    assert request.priority == Priority.ROUTINE
+
+
+def test_a_text_goes_to_the_numbers_open_request_not_an_older_closed_one():
+    old = CallbackRequestFactory(phone=PHONE, status=CallbackRequest.Status.CLOSED, outcome="advice")
+    new = CallbackRequestFactory(phone=PHONE)
+    assert text("hello").request == new
+    assert old.inbound_texts.count() == 0
+
+
+def test_a_red_flag_in_a_text_makes_the_request_an_emergency_and_tells_staff(django_capture_on_commit_callbacks):
+    request = routine_request()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=False):
+        received = text("I've lost control of my bladder since this morning")
+    request.refresh_from_db()
+    assert received.raised_priority
+    assert request.priority == Priority.EMERGENCY
+    assert request.deadline <= timezone.now() + dt.timedelta(hours=1)
+    [alert] = Notification.objects.filter(request=request, kind=Notification.Kind.STAFF_PRIORITY_RAISED)
+    assert alert.recipient == settings.CLINIC_URGENT_EMAIL
+    notification_send(notification_id=alert.pk)
+    [message] = mail.outbox
+    assert request.reference in message.subject and "Emergency" in message.subject
+    # No health detail in the e-mail: the words are on the request's page only.
+    assert "bladder" not in message.body and "bladder" not in message.subject
+    # Staff read why on the request's page: the reason quotes the text.
+    reasons = request.questionnaire_response.triage_reasons
+    assert any("in a text message" in reason["text"] and "bladder" in reason["text"] for reason in reasons)
+    priority_events = RequestEvent.objects.filter(request=request, field="priority")
+    assert [(e.before, e.after) for e in priority_events] == [("Routine", "Emergency")]
+
+
+def test_a_red_flag_text_on_a_closed_request_opens_it_again():
+    request = routine_request()
+    CallbackRequest.objects.filter(pk=request.pk).update(status=CallbackRequest.Status.CLOSED, outcome="advice")
+    text("my legs are numb and weak, both of them")
+    request.refresh_from_db()
+    assert request.status == CallbackRequest.Status.IN_PROGRESS
+    assert request.priority in (Priority.EMERGENCY, Priority.URGENT)
+
+
+def test_an_urgent_flag_in_a_text_raises_to_urgent():
+    request = routine_request()
+    text("I've had a fever and the shivers for two days")
+    request.refresh_from_db()
+    assert request.priority == Priority.URGENT
+
+
+def test_a_plain_text_raises_nothing_and_keeps_earlier_reasons():
+    request = routine_request()
+    text("I've lost control of my bladder")
+    text("thanks for calling")
+    request.refresh_from_db()
+    assert request.priority == Priority.EMERGENCY
+    assert any("bladder" in r["text"] for r in request.questionnaire_response.triage_reasons)
+    assert Notification.objects.filter(request=request, kind=Notification.Kind.STAFF_PRIORITY_RAISED).count() == 1
+
+
+# Unknown numbers and retries -----------------------------------------------------------------------------------
+
+
+def test_a_text_from_an_unknown_number_is_kept_for_staff():
+    received = text("Hi, is this the back clinic?", phone="+447400555444")
+    assert (received.request, received.outcome, received.seen_at) == (None, Outcome.FOR_STAFF, None)
+
+
+def test_the_same_text_delivered_twice_acts_once(service, practitioner):
+    appointment = book(service, practitioner, a_free_slot(service).starts_at)
+    first = text("X", sid="SM" + "c" * 32)
+    second = text("X", sid="SM" + "c" * 32)
+    assert first.pk == second.pk and InboundText.objects.count() == 1
+    assert (
+        Notification.objects.filter(request=appointment.request, kind=Notification.Kind.BOOKING_CANCELLED).count() == 1
+    )
+
+
+def test_no_body_in_the_logs(caplog):
+    routine_request()
+    with caplog.at_level("DEBUG"):
+        received = text("I've lost control of my bladder")
+    assert "bladder" not in caplog.text
+    assert re.search(rf"text {received.pk} received", caplog.text)
+
+
+def test_stop_from_a_number_that_is_not_e164_is_kept_for_staff_not_an_error():
+    received = text("STOP", phone="18001447400123456")
+    assert received.outcome == Outcome.FOR_STAFF and received.seen_at is None
+
+
+def test_a_screen_that_fails_keeps_the_text_for_staff(monkeypatch, caplog):
+    request = routine_request()
+
+    def broken(**_):
+        raise RuntimeError("I've lost control of my bladder")
+
+    monkeypatch.setattr("callbacks.notifications.replies.callback_request_text_screen", broken)
+    received = text("I've lost control of my bladder")
+    assert (received.request, received.outcome, received.seen_at) == (request, Outcome.FOR_STAFF, None)
+    assert "screening failed (RuntimeError)" in caplog.text and "bladder" not in caplog.text
