@@ -14,7 +14,15 @@ from django.utils import timezone
 
 from callbacks.booking.links import appointment_reschedule_url, waitlist_offer_url
 from callbacks.booking.reschedule import appointment_movable
-from callbacks.models import Appointment, CallbackRequest, FollowUp, Notification, Priority, WaitlistOffer
+from callbacks.models import (
+    Appointment,
+    CallbackRequest,
+    CourseOfCare,
+    FollowUp,
+    Notification,
+    Priority,
+    WaitlistOffer,
+)
 from callbacks.notifications.segments import text_is_gsm7
 from callbacks.requests.followup_links import follow_up_answer_url
 
@@ -110,6 +118,15 @@ def _booking(notification: Notification, name: str) -> str:
     raise ValueError(f"no text for {kind!r}")
 
 
+def _course(notification: Notification, name: str) -> str:
+    course = CourseOfCare.objects.get(first_request_id=notification.request_id)
+    sessions = list(course.appointments.order_by("starts_at").values_list("starts_at", flat=True))
+    return (
+        f"{name}: your {len(sessions)} appointments are booked, {_when(sessions[0])} to {_day(sessions[-1])}. "
+        f"Ref {notification.request.reference}. To change one, call {settings.CLINIC_PHONE}."
+    )
+
+
 def _waitlist_offer(notification: Notification, name: str) -> str:
     offer = WaitlistOffer.objects.select_related("entry").get(pk=notification.waitlist_offer_id)
     return (
@@ -135,6 +152,7 @@ _WRITERS = {
     Kind.BOOKING_DECLINED: _booking,
     Kind.BOOKING_CANCELLED_BY_CLINIC: _booking,
     Kind.BOOKING_CANCELLED_BY_PATIENT: _booking,
+    Kind.COURSE_BOOKED: _course,
     Kind.WAITLIST_OFFER: _waitlist_offer,
     Kind.FOLLOW_UP: _follow_up,
 }

@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from callbacks.booking.courses import course_book
 from callbacks.booking.slots import slots_free
 from callbacks.booking.waitlist import waitlist_entry_join
 from callbacks.models import Notification, Priority, WaitlistOffer
@@ -14,7 +15,7 @@ from callbacks.notifications.segments import text_segments
 from callbacks.notifications.texts import TEXT_KINDS, notification_text, text_fold
 from callbacks.requests.consent import CURRENT_CONSENT_VERSION, CURRENT_TEXT_CONSENT_VERSION
 from tests.callbacks.booking.test_booking import book
-from tests.factories import CallbackRequestFactory, FollowUpFactory
+from tests.factories import CallbackRequestFactory, FollowUpFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -65,6 +66,22 @@ def every_text(service, practitioner):
         entry=entry, practitioner=practitioner, starts_at=slot.starts_at, ends_at=slot.ends_at
     )
     follow_up = FollowUpFactory(request=callback)
+    # A course's text names its first and last days: two Wednesdays a week apart, the longest day names.
+    first = timezone.localdate() + dt.timedelta(days=(2 - timezone.localdate().weekday()) % 7 + 7)
+    course = course_book(
+        service=service,
+        practitioner_id=practitioner.pk,
+        starts=[
+            slots_free(service=service, first_day=day, days=1, by_staff=True)[-1].starts_at
+            for day in (first, first + dt.timedelta(days=7))
+        ],
+        cadence="weekly",
+        sessions_asked=2,
+        name="Alexandra Example",
+        phone="+447400123456",
+        reason="back pain",
+        staff=UserFactory(),
+    )
     rows = {
         "confirmation (callback)": text_row(Kind.PATIENT_CONFIRMATION, callback),
         "confirmation (emergency)": text_row(Kind.PATIENT_CONFIRMATION, emergency),
@@ -73,6 +90,7 @@ def every_text(service, practitioner):
         "we call you today": text_row(Kind.CALL_TODAY, callback),
         "waitlist offer": text_row(Kind.WAITLIST_OFFER, waitlist_offer=offer),
         "follow-up": text_row(Kind.FOLLOW_UP, callback, follow_up=follow_up),
+        "course of care booked": text_row(Kind.COURSE_BOOKED, course.first_request),
     }
     for kind in (
         Kind.BOOKING_CONFIRMED,
@@ -101,7 +119,7 @@ def test_every_text_fits_two_gsm7_segments_in_the_worst_case(worst_case, every_t
         assert segments.units <= 306 - 20, (label, len(body), body)
         assert body.startswith(LONGEST_NAME + ": ")
     # Every kind measured (the booking kinds, the confirmations, the offer, the follow-up, the day's call).
-    assert len(measured) == 13
+    assert len(measured) == 14
 
 
 def test_with_the_default_settings_the_short_texts_take_one_segment(every_text):
