@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from callbacks.admin import attendance, courses, diary
+from callbacks.admin import attendance, caller_booking, courses, diary
 from callbacks.admin.display import ADMIN_CSS, screening_badges_html
 from callbacks.admin.hours import WorkingHoursCopyMixin
 from callbacks.admin.privacy import ListedPrivacyMixin
@@ -164,7 +164,7 @@ class AppointmentAdmin(OfferedLookupsOnlyMixin, ListedPrivacyMixin, admin.ModelA
 
         return [
             path("diary/", view(diary.diary_view), name="callbacks_appointment_diary"),
-            path("book/", view(diary.book_view), name="callbacks_appointment_book"),
+            path("book/", view(caller_booking.book_view), name="callbacks_appointment_book"),
             path("course/", view(courses.course_book_view), name="callbacks_appointment_course"),
             path(
                 "course/<str:course_id>/cancel-rest/",

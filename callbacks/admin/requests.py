@@ -2,20 +2,19 @@
 
 The admin only displays and collects: every change to a request goes through `callbacks.requests.workflow`, which
 records it in the request's history. The change form itself has no editable fields; the workflow controls
-(`callbacks.admin.workflow`), the privacy views (`callbacks.admin.privacy`) and the CSV export
-(`callbacks.admin.export`) are mixed in from their own modules.
+(`callbacks.admin.workflow`), the queue's bulk actions (`callbacks.admin.bulk_actions`), the privacy views
+(`callbacks.admin.privacy`) and the CSV export (`callbacks.admin.export`) are mixed in from their own modules.
 """
 
-from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from callbacks.admin.bulk_actions import QueueBulkActionsMixin
 from callbacks.admin.chart import line_chart
 from callbacks.admin.display import (
     ADMIN_CSS,
@@ -75,6 +74,7 @@ class CallbackRequestAdmin(
     PrivacyAdminMixin,
     RequestPatientAdminMixin,
     WorkflowAdminMixin,
+    QueueBulkActionsMixin,
     ScreeningAdminMixin,
     ExportAdminMixin,
     OutcomeReportAdminMixin,
@@ -217,64 +217,6 @@ class CallbackRequestAdmin(
             patient = CallbackRequest.objects.filter(reference=reference).values("patient_record_id")
             results |= queryset.filter(patient_record_id__in=patient)
         return results, may_have_duplicates
-
-    # Bulk actions: each row goes through the workflow; the message says what happened and what was refused.
-
-    def _apply(self, request, queryset, change: Callable[[CallbackRequest], Any], done: str) -> None:
-        changed, refused = 0, []
-        for obj in queryset:
-            before = (obj.status, obj.assigned_to_id)
-            try:
-                change(obj)
-            except ValidationError as exc:
-                refused.append(f"{obj.reference} ({' '.join(exc.messages)})")
-                continue
-            obj.refresh_from_db(fields=["status", "assigned_to"])
-            changed += (obj.status, obj.assigned_to_id) != before
-        self.message_user(request, done.format(count=changed), messages.SUCCESS if changed else messages.INFO)
-        if refused:
-            shown = "; ".join(refused[:10]) + (f"; and {len(refused) - 10} more" if len(refused) > 10 else "")
-            self.message_user(request, f"Not changed, {len(refused)}: {shown}", messages.WARNING)
-
-    @admin.action(description="Assign to me", permissions=["change"])
-    def assign_to_me(self, request, queryset):
-        self._apply(
-            request,
-            queryset,
-            lambda obj: workflow.callback_request_assign(request=obj, user=request.user, actor=request.user),
-            "Assigned {count} request(s) to you.",
-        )
-
-    @admin.action(description="Release (unassign)", permissions=["change"])
-    def release(self, request, queryset):
-        self._apply(
-            request,
-            queryset,
-            lambda obj: workflow.callback_request_assign(request=obj, user=None, actor=request.user),
-            "Released {count} request(s).",
-        )
-
-    @admin.action(description="Mark in progress", permissions=["change"])
-    def mark_in_progress(self, request, queryset):
-        self._apply(
-            request,
-            queryset,
-            lambda obj: workflow.callback_request_status_change(
-                request=obj, status=Status.IN_PROGRESS, actor=request.user
-            ),
-            "Marked {count} request(s) in progress.",
-        )
-
-    @admin.action(description="Close as duplicate", permissions=["change"])
-    def close_as_duplicate(self, request, queryset):
-        self._apply(
-            request,
-            queryset,
-            lambda obj: workflow.callback_request_status_change(
-                request=obj, status=Status.CLOSED, outcome=CallbackRequest.Outcome.DUPLICATE, actor=request.user
-            ),
-            "Closed {count} request(s) as duplicates.",
-        )
 
     # One request's page
 

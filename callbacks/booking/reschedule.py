@@ -23,8 +23,9 @@ from callbacks.booking.services import appointment_reminder_reset
 from callbacks.booking.slots import OVERLAP_CONSTRAINT, SlotTaken, slot_offered, slots_nearest
 from callbacks.models import Appointment, RequestEvent
 from callbacks.notifications.outbox import notifications_for_appointment_moved
+from callbacks.requests.actors import patient_link_actor
 from callbacks.requests.services import callback_request_window_move
-from callbacks.requests.workflow import moment_label, patient_link_actor
+from callbacks.requests.workflow import moment_label
 from callbacks.rules.booking import appointment_status_holds_time
 
 logger = logging.getLogger(__name__)

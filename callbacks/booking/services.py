@@ -26,8 +26,9 @@ from callbacks.booking.slots import (
 )
 from callbacks.models import Appointment, CallbackRequest, ConsentMethod, Notification, RequestEvent, Service
 from callbacks.notifications.outbox import notification_for_appointment_reminder, notification_queue_once
+from callbacks.requests.actors import patient_link_actor
 from callbacks.requests.services import callback_request_create
-from callbacks.requests.workflow import callback_request_status_change, patient_link_actor, request_event_record
+from callbacks.requests.workflow import callback_request_status_change, request_event_record
 from callbacks.rules.booking import appointment_status_holds_time
 from callbacks.rules.requests import ALLOWED_TRANSITIONS
 from clinic.hours import clinic_zone

@@ -16,11 +16,11 @@ from django.utils import timezone
 
 from callbacks.models import CallbackRequest, FollowUp, Priority, RequestEvent
 from callbacks.notifications.outbox import notifications_enqueue_on_commit, notifications_for_priority_raised
+from callbacks.requests.actors import patient_link_actor
 from callbacks.requests.services import callback_request_priority_raise
 from callbacks.requests.workflow import (
     callback_request_red_flag_reopen,
     moment_label,
-    patient_link_actor,
     request_event_record,
 )
 from callbacks.rules.followups import FOLLOW_UP_ANSWERABLE_STATUSES

@@ -13,7 +13,6 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -33,22 +32,6 @@ from callbacks.rules.staff import staff_display_name
 from clinic.hours import clinic_zone
 
 Status = CallbackRequest.Status
-
-# What a patient changes by a signed link (cancelling a confirmed appointment) is recorded in the request's
-# history like staff changes, under this account: inactive and without a password, so nobody signs in with it.
-PATIENT_LINK_USERNAME = "patient-signed-link"
-
-
-def patient_link_actor() -> AbstractBaseUser:
-    user, created = get_user_model().objects.get_or_create(
-        username=PATIENT_LINK_USERNAME,
-        defaults={"first_name": "The patient", "last_name": "(by their link)", "is_active": False},
-    )
-    if created:
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-    return user
-
 
 EMPTY = ""
 

@@ -715,7 +715,7 @@ def test_a_confirmed_booking_the_patient_cancels_closes_its_request_and_is_purge
 ):
     """Security review, finding 7: the request no longer says "Booked" and no longer counts as a patient."""
     from callbacks.privacy.retention import callback_requests_purge_expired
-    from callbacks.requests.workflow import PATIENT_LINK_USERNAME
+    from callbacks.requests.actors import PATIENT_LINK_USERNAME
 
     appointment = book(service, practitioner, a_free_slot(service).starts_at)
     assert appointment_confirm(appointment=appointment, user=UserFactory())

@@ -15,7 +15,7 @@ from callbacks.booking.reschedule import RescheduleClosed, appointment_reschedul
 from callbacks.booking.services import appointment_cancel, appointment_confirm, appointments_remind
 from callbacks.booking.slots import SlotTaken, slots_free
 from callbacks.models import Appointment, CallbackRequest, Notification, Practitioner, WorkingHours
-from callbacks.requests.workflow import PATIENT_LINK_USERNAME
+from callbacks.requests.actors import PATIENT_LINK_USERNAME
 from tests.callbacks.booking.test_booking import a_free_slot, book, parse_ics, send_all
 from tests.factories import UserFactory
 
