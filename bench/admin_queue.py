@@ -188,7 +188,8 @@ FROM generate_series(1, %(count)s) AS i;
 SELECT setval(pg_get_serial_sequence('callbacks_patient', 'id'), %(count)s);
 INSERT INTO callbacks_callbackrequest (reference, kind, name, phone, email, window_start, window_end, reason,
   consent_version, consent_text_sha256, consent_given_at, consent_method, status, priority, deadline, created_at,
-  updated_at, assigned_to_id, closed_at, outcome, idempotency_key, patient_record_id)
+  updated_at, assigned_to_id, closed_at, outcome, idempotency_key, patient_record_id, text_consent_version,
+  phone_relay_prefix)
 SELECT 'CB-S' || lpad(upper(to_hex(i)), 8, '0'), 'callback', 'Bench Patient ' || i, '+4474' || lpad(i::text, 8, '0'),
   '', created + interval '20 hours', created + interval '22 hours',
   'Lower back pain for a week, worse in the morning.', %(consent_version)s, %(sha)s, created, 'online', status,
@@ -196,7 +197,7 @@ SELECT 'CB-S' || lpad(upper(to_hex(i)), 8, '0'), 'callback', 'Bench Patient ' ||
   ELSE interval '1 day' END, created, created,
   CASE WHEN status <> 'new' OR ra < 0.3 THEN (%(staff)s::int[])[1 + floor(ra * 8)::int] END,
   CASE WHEN status = 'closed' THEN created + interval '1 day' END,
-  CASE WHEN status = 'closed' THEN (%(outcomes)s::text[])[1 + floor(ro * 7)::int] ELSE '' END, '', i
+  CASE WHEN status = 'closed' THEN (%(outcomes)s::text[])[1 + floor(ro * 7)::int] ELSE '' END, '', i, '', ''
 FROM (
   SELECT i, created, ra, ro,
     CASE WHEN rp < 0.02 THEN 1 WHEN rp < 0.10 THEN 2 WHEN rp < 0.35 THEN 3 ELSE 4 END AS priority,
@@ -211,9 +212,9 @@ FROM (
         FROM generate_series(1, %(count)s) AS i) AS raw
 ) AS s;
 INSERT INTO callbacks_notification (request_id, kind, channel, recipient, status, attempts, last_error, created_at,
-  next_attempt_at, sent_at)
+  next_attempt_at, sent_at, provider_message_id, delivery_status)
 SELECT id, 'staff_new', 'email', 'frontdesk@clinic.test', 'sent', 1, '', created_at, created_at,
-  created_at + interval '3 seconds'
+  created_at + interval '3 seconds', '', ''
 FROM callbacks_callbackrequest;
 INSERT INTO callbacks_requestevent (request_id, actor_id, at, action, field, before, after)
 SELECT id, coalesce(assigned_to_id, %(first_staff)s), created_at + interval '30 minutes', a.action, a.field, '', 'x'
@@ -237,9 +238,9 @@ _SQL_ATTENDANCE = """
 UPDATE callbacks_callbackrequest SET first_contact_at = created_at + random() * interval '72 hours'
 WHERE status IN ('contacted', 'booked', 'closed');
 INSERT INTO callbacks_appointment (practitioner_id, service_id, starts_at, ends_at, status, request_id, revision,
-  calendar_sequence, created_at, attendance)
+  calendar_sequence, created_at, cancel_reason, status_before_cancel, attendance)
 SELECT (%(practitioners)s::int[])[1 + j %% 100], (%(services)s::int[])[1 + j %% 3], starts,
-  starts + interval '45 minutes', 'confirmed', id, 0, 0, created_at,
+  starts + interval '45 minutes', 'confirmed', id, 0, 0, created_at, '', '',
   CASE WHEN starts > now() THEN '' WHEN r < 0.85 THEN 'attended' WHEN r < 0.95 THEN 'dna' ELSE 'late_cancel' END
 FROM (
   SELECT id, created_at, random() AS r, row_number() OVER (ORDER BY created_at) AS j,
