@@ -9,7 +9,9 @@ from django.db.models import Q
 from django.utils.html import format_html
 
 from callbacks.admin.display import ADMIN_CSS, phone_display
+from callbacks.admin.privacy import ListedPrivacyMixin
 from callbacks.models import InboundText
+from callbacks.privacy import services as privacy
 from clinic.admin_lookups import OfferedLookupsOnlyMixin
 
 
@@ -42,7 +44,10 @@ class UnreadFilter(admin.SimpleListFilter):
 
 
 @admin.register(InboundText)
-class InboundTextAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
+class InboundTextAdmin(OfferedLookupsOnlyMixin, ListedPrivacyMixin, admin.ModelAdmin):
+    """Read only. A patient's words may be health details: the list records whose texts it showed, and opening
+    one records the viewing, in the privacy log (as for a request's page)."""
+
     list_display = ("received_at", "from_shown", "request", "outcome", "body_shown", "unread")
     list_filter = (MatchedFilter, UnreadFilter, "outcome")
     search_fields = ("request__reference", "from_phone")
@@ -64,6 +69,16 @@ class InboundTextAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
     @admin.display(description="Read", boolean=True)
     def unread(self, obj):
         return obj.seen_at is not None
+
+    def listed_reference(self, obj) -> str:
+        return privacy.inbound_text_reference(obj)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        text = getattr(response, "context_data", {}).get("original")
+        if request.method == "GET" and response.status_code == 200 and text is not None:
+            privacy.inbound_text_view_record(text=text, actor=request.user)
+        return response
 
     def has_add_permission(self, request):
         return False

@@ -16,7 +16,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
-from callbacks.models import CallbackRequest, FollowUp, PrivacyLogEntry, RequestEvent
+from callbacks.models import CallbackRequest, FollowUp, InboundText, PrivacyLogEntry, RequestEvent
 from callbacks.patients.services import patient_delete_if_empty
 from callbacks.privacy.export import export_document
 from callbacks.privacy.sessions import sessions_of_request_delete
@@ -35,6 +35,19 @@ def callback_request_view_record(*, request: CallbackRequest, actor: AbstractBas
     """Record that ``actor`` opened the page showing ``request``'s health details, now."""
     return PrivacyLogEntry.objects.create(
         action=PrivacyLogEntry.Action.VIEWED, reference=request.reference, actor=actor
+    )
+
+
+def inbound_text_reference(text: InboundText) -> str:
+    """How the privacy log names a text from a patient: its request's reference, or (a number no request has)
+    TXT- and the text's id."""
+    return text.request.reference if text.request_id else f"TXT-{text.pk}"
+
+
+def inbound_text_view_record(*, text: InboundText, actor: AbstractBaseUser) -> PrivacyLogEntry:
+    """Record that ``actor`` opened the page showing a text from a patient (its words may be health details)."""
+    return PrivacyLogEntry.objects.create(
+        action=PrivacyLogEntry.Action.VIEWED, reference=inbound_text_reference(text), actor=actor
     )
 
 

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
-from callbacks.models import InboundText, Notification, Priority
+from callbacks.models import InboundText, Notification, Priority, PrivacyLogEntry
 from callbacks.notifications.receipts import text_receipt_record
 from callbacks.notifications.replies import inbound_text_receive
 from tests.factories import CallbackRequestFactory, NotificationFactory, UserFactory
@@ -165,3 +165,18 @@ def test_a_red_flag_text_shows_as_a_possible_red_flag_on_the_request_page(triage
     flags = html.split('aria-labelledby="triage-possible-title"')[1].split("</section>")[0]
     assert "in a text message" in flags and "lost control of my bladder" in flags
     assert "Emergency" in html.split('aria-label="Request summary"')[1].split("</section>")[0]
+
+
+def test_the_texts_from_patients_list_and_a_text_s_page_are_in_the_privacy_log(triage_client):
+    request = CallbackRequestFactory(phone=PHONE)
+    receive("thanks, see you then")
+    receive("Hello, do you treat sciatica?", phone="+447400555444")
+    unknown = InboundText.objects.get(request__isnull=True)
+    page(triage_client.get(reverse("admin:callbacks_inboundtext_changelist")))
+    listed = set(
+        PrivacyLogEntry.objects.filter(action=PrivacyLogEntry.Action.LISTED).values_list("reference", flat=True)
+    )
+    assert listed == {request.reference, f"TXT-{unknown.pk}"}
+    page(triage_client.get(reverse("admin:callbacks_inboundtext_change", args=[unknown.pk])))
+    viewed = PrivacyLogEntry.objects.get(action=PrivacyLogEntry.Action.VIEWED)
+    assert (viewed.reference, viewed.actor.username) == (f"TXT-{unknown.pk}", "frontdesk")
