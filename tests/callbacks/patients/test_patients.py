@@ -10,7 +10,16 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from callbacks.models import CallbackRequest, ConsentMethod, Patient, PatientLinkEvent, PrivacyLogEntry, RequestEvent
+from callbacks.models import (
+    CallbackRequest,
+    ConsentMethod,
+    InboundText,
+    Patient,
+    PatientLinkEvent,
+    PrivacyLogEntry,
+    RequestEvent,
+)
+from callbacks.notifications.replies import inbound_text_receive
 from callbacks.patients.backfill import patients_backfill
 from callbacks.patients.matching import name_key
 from callbacks.patients.selectors import patient_offers_for_request
@@ -205,3 +214,21 @@ def test_requests_from_one_number_sent_at_the_same_instant_make_one_patient():
         patients = set(pool.map(send, range(SENDERS)))
     assert len(patients) == 1
     assert Patient.objects.count() == 1
+
+
+def test_a_patients_download_and_erasure_take_their_links_and_the_texts_no_request_holds():
+    staff = UserFactory()
+    early = inbound_text_receive(
+        provider_sid="SM" + "a" * 32, from_phone="+447400123456", body="Do you open Saturdays?"
+    )
+    stranger_text = inbound_text_receive(provider_sid="SM" + "b" * 32, from_phone="+447400999888", body="Hello")
+    assert early.request_id is None
+    first = new_request()
+    new_request()
+    document = json.loads(patient_export(patient=first.patient_record, actor=staff))
+    assert [t["text"] for t in document["texts_without_a_request"]] == ["Do you open Saturdays?"]
+    assert {link["request"] for link in document["patient_links"]} >= {first.reference}
+    assert document["courses_of_care"] == []
+    patient_erase(patient=first.patient_record, actor=staff)
+    assert not InboundText.objects.filter(pk=early.pk).exists()
+    assert InboundText.objects.filter(pk=stranger_text.pk).exists()
