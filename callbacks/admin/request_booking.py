@@ -59,13 +59,19 @@ class RequestBookingForm(CallerBookingForm):
             self.fields["consent"].required = False
             self.fields["consent"].disabled = True
         if known:
+            # The questions answered with the request, as answered (a request answers them all, unless its answers
+            # were cut short): shown, not asked again. One it left unanswered is not offered here either.
+            for question in [question for question in self.questions if QUESTION_PREFIX + question.id not in known]:
+                del self.fields[QUESTION_PREFIX + question.id]
+            self.questions = [question for question in self.questions if QUESTION_PREFIX + question.id in known]
             for name in ("ask_questions", *(QUESTION_PREFIX + question.id for question in self.questions)):
                 self.fields[name].disabled = True
 
     def clean(self):
         cleaned = super().clean()
-        if self.answers_known:
-            # Already stored with the request: shown for the desk to read, never stored a second time.
+        if self.answers_known and self.attach:
+            # Already stored with the request: shown for the desk to read, never stored a second time. A new
+            # request for the same patient (not ``attach``) takes them with it, so it is triaged on them.
             cleaned["answers"] = {}
         return cleaned
 

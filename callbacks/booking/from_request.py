@@ -25,11 +25,10 @@ from callbacks.booking.slots import (
     slots_nearest,
 )
 from callbacks.models import Appointment, CallbackRequest, RequestEvent, Service
-from callbacks.requests.services import callback_request_priority_raise
+from callbacks.requests.screening import callback_request_screen
 from callbacks.requests.workflow import moment_label
 from callbacks.rules.deadline import promised_deadline
-from intake.selectors import questionnaire_response_staff_priority
-from intake.services import QuestionnaireAnswers, questionnaire_response_create
+from intake.services import QuestionnaireAnswers
 
 logger = logging.getLogger(__name__)
 
@@ -67,15 +66,15 @@ def appointment_book_for_request(
     booking), makes the request a booking whose time is the appointment and whose deadline is the earlier of its
     own and the appointment's start (`promised_deadline`, as a new booking's), and writes each change into its
     history. ``questionnaire`` (the safety questions asked on the phone) is stored with the request only when it
-    has no answers yet, and can raise its priority, never lower it.
+    has no answers yet, as `callback_request_screen` stores them: its priority can rise, never fall, and an urgent
+    or emergency result tells staff.
 
     With ``confirm`` the appointment is confirmed at once unless triage flagged it (`appointment_confirm`: the
-    request becomes "Booked", follow-ups are planned once, the patient is e-mailed a calendar file).
+    request becomes "Booked", the patient is told; follow-ups wait for the first attended visit).
 
     Raises `SlotNotOffered` (saying why) when the slot is not offered and `SlotTaken` (with alternatives) when it
-    is held; `RequestNotBookable` when the
-    request is closed or holds an appointment; `intake.services.AnswersInvalid` for answers that do not fit.
-    Nothing is saved then.
+    is held; `RequestNotBookable` when the request is closed or holds an appointment;
+    `intake.services.AnswersInvalid` for answers that do not fit. Nothing is saved then.
     """
     slot = slot_offered(service=service, practitioner_id=practitioner_id, starts_at=starts_at, by_staff=True)
     if slot is None or not service.active:
@@ -90,16 +89,10 @@ def appointment_book_for_request(
             if not request_bookable(locked):
                 raise RequestNotBookable(locked.reference)
             if questionnaire is not None and locked.questionnaire_response_id is None:
-                response = questionnaire_response_create(
-                    definition=questionnaire.definition,
-                    answers=questionnaire.answers,
-                    complete=questionnaire.complete,
-                    other_text={"reason": locked.reason},
-                )
-                locked.questionnaire_response = response
-                locked.save(update_fields=["questionnaire_response", "updated_at"])
-                callback_request_priority_raise(
-                    request=locked, priority=questionnaire_response_staff_priority(response=response)
+                # As staff asking the safety questions on the request's page: the history, a raised priority's
+                # new deadline, and an urgent or emergency result back among those awaiting a call, staff told.
+                locked = callback_request_screen(
+                    request=locked, definition=questionnaire.definition, answers=questionnaire.answers, actor=staff
                 )
             try:
                 with transaction.atomic():

@@ -41,7 +41,10 @@ def callback_request_screen(
         raise ValidationError("The safety questions of this request were answered already.", code="screened")
     if locked.status == CallbackRequest.Status.CLOSED:
         raise ValidationError("This request is closed. Reopen it before you ask the safety questions.", code="closed")
-    response = questionnaire_response_create(definition=definition, answers=answers, complete=False)
+    # The request's own words are read for red flags with the answers, as when a patient sends them online.
+    response = questionnaire_response_create(
+        definition=definition, answers=answers, complete=False, other_text={"reason": locked.reason}
+    )
     locked.questionnaire_response = response
     locked.save(update_fields=["questionnaire_response", "updated_at"])
     now = timezone.now()

@@ -127,6 +127,10 @@ def test_safety_answers_asked_on_the_phone_join_a_request_without_answers_and_ca
     assert request.priority == Priority.EMERGENCY
     # Flagged: left requested for a clinician to read first.
     assert appointment.status == Appointment.Status.REQUESTED
+    # As when staff ask the questions on the request's page: the history says so, and staff are told again.
+    fields = set(RequestEvent.objects.filter(request=request).values_list("field", flat=True))
+    assert {"screening", "priority"} <= fields
+    assert request.notifications.filter(kind="staff_raised").exists()
 
 
 def test_a_held_slot_or_a_request_with_an_appointment_books_nothing(service, practitioner):
@@ -249,3 +253,22 @@ def test_a_request_whose_appointment_was_cancelled_books_a_new_request_for_the_s
     new = CallbackRequest.objects.exclude(pk=request.pk).get()
     assert new.appointment.starts_at == slot.starts_at
     assert new.patient_record_id == request.patient_record_id
+
+
+def test_a_new_request_booked_from_a_closed_one_keeps_its_safety_answers_and_priority(desk, service, practitioner):
+    answers = QuestionnaireAnswers(
+        definition=definition_current(BACK_PAIN), answers={"saddle_numbness": True}, complete=False
+    )
+    request = callback(questionnaire=answers)
+    assert request.priority == Priority.EMERGENCY
+    CallbackRequest.objects.filter(pk=request.pk).update(status=CallbackRequest.Status.CLOSED)
+    slot = a_free_slot(service)
+    url = f"{BOOK}?service={service.pk}&practitioner=&day={slot.local_start.date().isoformat()}&request={request.pk}"
+    response = desk.post(
+        url, {"slot": slot.key, "name": "Jane Smith", "phone": "+447400123456", "reason": "Again.", "consent": "on"}
+    )
+    assert response.status_code == 302
+    new = CallbackRequest.objects.exclude(pk=request.pk).get()
+    # Triaged on the answers it came with: not a routine, unscreened booking.
+    assert new.questionnaire_response_id is not None
+    assert new.priority == Priority.EMERGENCY
