@@ -17,9 +17,11 @@ from django.utils import timezone
 
 from callbacks.booking.slots import slots_free
 from callbacks.models import CallAttempt, CallbackRequest, Notification, Priority, RequestEvent
+from callbacks.notifications.emails import notification_email
 from callbacks.requests import workflow
 from intake.definitions import definition_current
 from intake.services import QuestionnaireAnswers, questionnaire_response_create
+from tests.callbacks.booking.test_booking import book
 from tests.factories import CallbackRequestFactory, UserFactory
 from tests.support.questionnaire import NO_RED_FLAGS
 
@@ -292,3 +294,15 @@ def test_the_diary_and_the_appointments_list_mark_an_unscreened_booking(fran, se
     unscreened_row = listing[: listing.index(unscreened.request.reference)].rsplit("<tr", 1)[-1]
     screened_row = listing[: listing.index(screened.request.reference)].rsplit("<tr", 1)[-1]
     assert "Not screened" in unscreened_row and "Not screened" not in screened_row
+
+
+def test_an_emergency_answer_on_a_booking_tells_staff_its_time_is_still_held(fran, service, practitioner):
+    slot = slots_free(service=service, first_day=timezone.localdate() + dt.timedelta(days=3), days=1)[0]
+    appointment = book(service, practitioner, slot.starts_at)
+    data = {f"q_{key}": value for key, value in SAFETY_ANSWERS.items()} | {"q_saddle_numbness": "yes"}
+    client_for(fran).post(screen_url(appointment.request), data, follow=True)
+    alert = Notification.objects.get(request=appointment.request, kind=Notification.Kind.STAFF_PRIORITY_RAISED)
+    body = notification_email(alert).body
+    # Staff asked the questions; the slot was not released by them: the e-mail must not say it was.
+    assert "still holds its appointment time" in body
+    assert "has been released" not in body
