@@ -9,7 +9,6 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from callbacks.models import Notification
-from callbacks.notifications.lanes import URGENT, notification_lane
 from callbacks.notifications.outbox import follow_up_delivery_follow
 from callbacks.notifications.quiet_hours import text_held_until
 from callbacks.notifications.routing import text_may_go_now
@@ -158,7 +157,7 @@ def text_send(*, notification_id: int) -> str:
             follow_up_delivery_follow(notification=notification)
             logger.info("notification %s: not sent (%s)", notification.pk, refusal)
             return notification.status
-        morning = text_held_until(notification, urgent=_text_is_urgent(notification), now=now)
+        morning = text_held_until(notification, now=now)
         if morning is not None:
             notification.next_attempt_at = morning
             notification.save(update_fields=["next_attempt_at"])
@@ -168,12 +167,6 @@ def text_send(*, notification_id: int) -> str:
         stamp = now
         Notification.objects.filter(pk=notification.pk).update(send_started_at=stamp)
     return _text_hand_over(notification_id=notification_id, stamp=stamp, unknown_since=unknown_since)
-
-
-def _text_is_urgent(notification: Notification) -> bool:
-    # Lanes decide urgency: a text in the urgent lane never waits for quiet hours.
-    priority = notification.request.priority if notification.request_id else None
-    return notification_lane(kind=notification.kind, priority=priority, channel=notification.channel) == URGENT
 
 
 def _text_hand_over(*, notification_id: int, stamp: dt.datetime, unknown_since: dt.datetime | None) -> str:

@@ -24,7 +24,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from callbacks.models import CallbackRequest, Notification, WaitlistEntry
-from callbacks.notifications.optouts import text_opted_out
+from callbacks.notifications.optouts import ESSENTIAL_TEXT_KINDS, text_opted_out
 from callbacks.rules.requests import priority_is_urgent
 
 Kind = Notification.Kind
@@ -47,12 +47,6 @@ PATIENT_BOOKING_KINDS = frozenset(
 # which writes the privacy log, never in the outbox's lists.
 PATIENT_KINDS = PATIENT_BOOKING_KINDS | {Kind.PATIENT_CONFIRMATION, Kind.FOLLOW_UP, Kind.CALL_TODAY}
 
-
-# Texts that still go to a number that replied STOP: the only record of a request the patient has just sent (their
-# reference, when they have no e-mail), and the clinic calling off an appointment they would otherwise travel to.
-# Replies and receipts are not texts we send. (With Twilio's own opt-out handling switched on, Twilio refuses even
-# these with error 21610: the row then fails, visibly, and the e-mail, if any, still goes.)
-ESSENTIAL_TEXT_KINDS = frozenset({Kind.PATIENT_CONFIRMATION, Kind.BOOKING_CANCELLED_BY_CLINIC})
 
 # The kinds a patient may be sent by text (`callbacks.notifications.texts` writes each).
 PATIENT_TEXT_KINDS = PATIENT_BOOKING_KINDS | {

@@ -167,7 +167,7 @@ def test_quiet_hours_hold_non_urgent_texts_until_the_morning(settings, local_tim
     zone = timezone.get_current_timezone()
     day = dt.date(2026, 12, 8)
     now = dt.datetime.combine(day, dt.time.fromisoformat(local_time), tzinfo=zone)
-    row = text_row(priority=priority)
+    row = text_row(kind=Notification.Kind.CALL_TODAY, priority=priority)
     with mock.patch("django.utils.timezone.now", return_value=now):
         result = text_send(notification_id=row.pk)
     row.refresh_from_db()
@@ -230,3 +230,30 @@ def test_the_confirmation_of_a_request_just_sent_at_night_goes_at_once(settings)
         assert text_send(notification_id=confirmation.pk) == "sent"
         assert text_send(notification_id=reminder.pk) == "held"
     assert [text["to"] for text in memory_outbox] == [MOBILE]
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        Notification.Kind.BOOKING_CONFIRMED,
+        Notification.Kind.BOOKING_MOVED,
+        Notification.Kind.BOOKING_DECLINED,
+        Notification.Kind.BOOKING_REMINDER,
+        Notification.Kind.BOOKING_CANCELLED_BY_CLINIC,
+        Notification.Kind.CALL_TODAY,
+    ],
+)
+@pytest.mark.parametrize("priority", [Priority.EMERGENCY, Priority.URGENT, Priority.REVIEW, Priority.ROUTINE])
+def test_at_22_00_only_routine_texts_of_routine_requests_wait(settings, monkeypatch, kind, priority):
+    """A text to the patient of an emergency or urgent request goes at once whatever it is about, and so does the
+    clinic cancelling an appointment (essential); the rest wait for 08:00."""
+    settings.CLINIC_TEXT_QUIET_HOURS = "20:00-08:00"
+    monkeypatch.setattr("callbacks.notifications.delivery.notification_text", lambda notification: "text")
+    zone = timezone.get_current_timezone()
+    now = dt.datetime(2026, 12, 8, 22, 0, tzinfo=zone)
+    row = text_row(kind=kind, priority=priority)
+    with mock.patch("django.utils.timezone.now", return_value=now):
+        result = text_send(notification_id=row.pk)
+    goes = priority in (Priority.EMERGENCY, Priority.URGENT) or kind == Notification.Kind.BOOKING_CANCELLED_BY_CLINIC
+    assert result == ("sent" if goes else "held")
+    assert len(memory_outbox) == (1 if goes else 0)
