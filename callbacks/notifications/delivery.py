@@ -136,7 +136,8 @@ def text_send(*, notification_id: int) -> str:
 
     A text to a number that has opted out since it was written (STOP) fails unless it is essential; a non-urgent
     text taken during quiet hours waits for the morning: `next_attempt_at` moves there, and the beat job queues it
-    again then.
+    again then (`callbacks.notifications.quiet_hours`). The text's words are rendered once, with the first stamp, and
+    stored on the row (``text_body``): a retry sends, and looks for, exactly what the first attempt sent.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -165,7 +166,10 @@ def text_send(*, notification_id: int) -> str:
             return HELD
         unknown_since = notification.send_started_at
         stamp = now
-        Notification.objects.filter(pk=notification.pk).update(send_started_at=stamp)
+        # The words are fixed with the stamp: every attempt sends, and asks the provider about, the same body (its
+        # signed links would differ if rendered again).
+        body = notification.text_body or notification_text(notification)
+        Notification.objects.filter(pk=notification.pk).update(send_started_at=stamp, text_body=body)
     return _text_hand_over(notification_id=notification_id, stamp=stamp, unknown_since=unknown_since)
 
 
@@ -188,7 +192,7 @@ def _text_hand_over(*, notification_id: int, stamp: dt.datetime, unknown_since: 
             notification.attempts += 1
             provider = sms_provider()
             message_id = our_message_id(notification.pk)
-            body = notification_text(notification)
+            body = notification.text_body or notification_text(notification)
             try:
                 if unknown_since is not None:
                     provider_id = (

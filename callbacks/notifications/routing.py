@@ -7,7 +7,7 @@ hears of an overdue request; the patient hears of staff decisions on an appointm
 it) and gets a reminder; the front desk and the patient hear of a patient's cancellation; staff and the patient
 hear of a patient's move, and the patient of the front desk's move; the patient gets one message for a whole
 course of care's sessions; the urgent address hears of a text to the patient of an emergency or urgent request
-that failed; a waitlisted patient is offered a freed
+that failed, and of a red-flag text from a number no request has; a waitlisted patient is offered a freed
 slot; a patient gets each outcome follow-up; a member of staff and the administrators hear of wrong
 authenticator codes on that member's account. Nobody else, and no health details to anyone (the templates carry
 the reference, priority and a staff link only).
@@ -201,6 +201,11 @@ def follow_up_routes(request: CallbackRequest) -> list[Route]:
 
 def text_failed_recipient() -> str:
     """A text to the patient of an emergency or urgent request failed: the urgent address hears of it."""
+    return settings.CLINIC_URGENT_EMAIL
+
+
+def text_red_flag_recipient() -> str:
+    """A text from a number no request has raised a red flag: the urgent address hears of it at once."""
     return settings.CLINIC_URGENT_EMAIL
 
 

@@ -17,6 +17,7 @@ from callbacks.notifications.transports import PermanentSendError, TransientSend
 from callbacks.notifications.transports.sms import FileSmsProvider, memory_outbox, our_message_id
 from callbacks.notifications.transports.twilio_sms import TwilioSmsProvider
 from callbacks.requests.consent import CURRENT_TEXT_CONSENT_VERSION
+from tests.callbacks.booking.test_booking import a_free_slot, book
 from tests.factories import CallbackRequestFactory
 from tests.support.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
 
@@ -257,3 +258,30 @@ def test_at_22_00_only_routine_texts_of_routine_requests_wait(settings, monkeypa
     goes = priority in (Priority.EMERGENCY, Priority.URGENT) or kind == Notification.Kind.BOOKING_CANCELLED_BY_CLINIC
     assert result == ("sent" if goes else "held")
     assert len(memory_outbox) == (1 if goes else 0)
+
+
+@pytest.mark.parametrize("kind", [Notification.Kind.BOOKING_CONFIRMED, Notification.Kind.BOOKING_REMINDER])
+def test_a_text_with_signed_links_twilio_took_before_timing_out_is_found_not_sent_again(
+    twilio, service, practitioner, kind
+):
+    """Its links are signed with the time: rendered again a second later they differ. The retry sends, and looks
+    for, the words stored with the first attempt's stamp, so it finds the text Twilio took."""
+    appointment = book(service, practitioner, a_free_slot(service).starts_at, phone=MOBILE)
+    row = Notification.objects.create(
+        request=appointment.request, kind=kind, channel=Notification.Channel.SMS, recipient=MOBILE
+    )
+    twilio.state.hang_next = 1
+    twilio.state.hang_seconds = 3
+    with pytest.raises(TransientSendError, match="ReadTimeout"):
+        text_send(notification_id=row.pk)
+    [taken] = twilio.messages
+    assert "http" in taken["body"]  # the change or cancel link
+    row.refresh_from_db()
+    assert row.text_body == taken["body"]
+    later = mock.Mock(time=lambda: dt.datetime.now().timestamp() + 90)
+    with mock.patch("django.core.signing.time", later):
+        assert notification_text(row) != taken["body"], "rendered again, the links would differ"
+        assert text_send(notification_id=row.pk) == "sent"
+    assert len(twilio.messages) == 1, "the retry found the text Twilio took and sent nothing"
+    row.refresh_from_db()
+    assert (row.status, row.provider_message_id) == ("sent", taken["sid"])
