@@ -11,6 +11,7 @@ from django.utils import timezone
 from callbacks.models import Notification
 from callbacks.notifications.outbox import follow_up_delivery_follow
 from callbacks.notifications.quiet_hours import text_held_until
+from callbacks.notifications.receipts import text_refused_alert
 from callbacks.notifications.routing import text_may_go_now
 from callbacks.notifications.texts import notification_text
 from callbacks.notifications.transports import (
@@ -239,6 +240,8 @@ def _text_hand_over(*, notification_id: int, stamp: dt.datetime, unknown_since: 
                 ]
             )
             follow_up_delivery_follow(notification=notification)
+            if notification.status == Notification.Status.FAILED:
+                text_refused_alert(notification)
     except DatabaseError:
         if not provider_id:
             raise  # nothing went out: the row is still pending (and stamped), a retry or the beat job sends it

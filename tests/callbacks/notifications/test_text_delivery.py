@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from callbacks.models import Notification, Priority, TextOptOut
 from callbacks.notifications.delivery import text_send
+from callbacks.notifications.emails import notification_email
 from callbacks.notifications.optouts import text_opt_out_record, text_opted_out
 from callbacks.notifications.outbox import notification_resend
 from callbacks.notifications.texts import notification_text
@@ -285,3 +286,33 @@ def test_a_text_with_signed_links_twilio_took_before_timing_out_is_found_not_sen
     assert len(twilio.messages) == 1, "the retry found the text Twilio took and sent nothing"
     row.refresh_from_db()
     assert (row.status, row.provider_message_id) == ("sent", taken["sid"])
+
+
+@pytest.mark.parametrize(
+    ("priority", "alerted"),
+    [(Priority.EMERGENCY, True), (Priority.URGENT, True), (Priority.REVIEW, False), (Priority.ROUTINE, False)],
+)
+def test_a_text_twilio_refuses_on_the_send_call_alerts_staff_for_an_urgent_patient_once(
+    twilio, settings, priority, alerted
+):
+    """Twilio refuses a number that replied STOP (21610) when it is asked to send, so no receipt ever comes: staff
+    hear of it as of a failed receipt, once for the message."""
+    twilio.state.unsubscribed.add(MOBILE)
+    row = text_row(kind=Notification.Kind.CALL_TODAY, priority=priority)
+    assert text_send(notification_id=row.pk) == "failed"
+    alerts = Notification.objects.filter(kind=Notification.Kind.TEXT_FAILED, failed_text=row)
+    assert alerts.count() == (1 if alerted else 0)
+    if alerted:
+        [alert] = alerts
+        assert (alert.recipient, alert.channel, alert.request) == (
+            settings.CLINIC_URGENT_EMAIL,
+            Notification.Channel.EMAIL,
+            row.request,
+        )
+        # Resent by staff and refused again: the message has its alert already.
+        assert notification_resend(notification=row)
+        assert text_send(notification_id=row.pk) == "failed"
+        assert alerts.count() == 1
+        # The e-mail says why, without a health detail.
+        message = notification_email(alert)
+        assert "21610" in message.body and row.request.reference in message.subject
