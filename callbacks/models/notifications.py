@@ -175,6 +175,8 @@ class Notification(models.Model):
             subject = self.request_id
         elif self.waitlist_offer_id:
             subject = f"offer {self.waitlist_offer_id}"
+        elif self.inbound_text_id:
+            subject = f"text {self.inbound_text_id}"
         else:
             subject = f"staff account {self.staff_user_id}"
         return f"{self.get_kind_display()} for {subject} by {self.channel}"
