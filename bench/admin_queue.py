@@ -212,9 +212,9 @@ FROM (
         FROM generate_series(1, %(count)s) AS i) AS raw
 ) AS s;
 INSERT INTO callbacks_notification (request_id, kind, channel, recipient, status, attempts, last_error, created_at,
-  next_attempt_at, sent_at, provider_message_id, delivery_status)
+  next_attempt_at, sent_at, provider_message_id, delivery_status, text_body)
 SELECT id, 'staff_new', 'email', 'frontdesk@clinic.test', 'sent', 1, '', created_at, created_at,
-  created_at + interval '3 seconds', '', ''
+  created_at + interval '3 seconds', '', '', ''
 FROM callbacks_callbackrequest;
 INSERT INTO callbacks_requestevent (request_id, actor_id, at, action, field, before, after)
 SELECT id, coalesce(assigned_to_id, %(first_staff)s), created_at + interval '30 minutes', a.action, a.field, '', 'x'

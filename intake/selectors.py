@@ -42,7 +42,7 @@ from intake.flow import (
 )
 from intake.models import QuestionnaireResponse
 from intake.screening import Recheck, screening_rechecks
-from intake.triage import MESSAGE_PREFIX, POSSIBLE_RED_FLAG, TIER_PRIORITY, Reason, reasons_advice_tier
+from intake.triage import MESSAGE_PREFIX, POSSIBLE_RED_FLAG, TIER_PRIORITY, Reason, reasons_advice_tier, triage_compute
 
 __all__ = [
     "BACK_PAIN",
@@ -388,6 +388,17 @@ def questionnaire_response_message_priority(*, response: QuestionnaireResponse, 
         for item in response.triage_reasons or []
         if isinstance(item, dict) and str(item.get("rule_id", "")).endswith(suffix)
     ]
+    return min((TIER_PRIORITY[tier] for tier in tiers), default=None)
+
+
+def message_priority(*, key: str, body: str, slug: str = BACK_PAIN) -> int | None:
+    """The staff priority (1 ... 4) of the red flags in the patient's message ``body`` (keyed ``key``, as in
+    `questionnaire_response_message_priority`) read against the lexicon of ``slug``'s current definition alone, or
+    None when it raised none: for a message from a patient with no answers to screen it with (a request taken by
+    phone without the safety questions, a waitlist booking, a number with no request at all)."""
+    result = triage_compute(definition=definition_current(slug), answers={}, messages={key: body})
+    suffix = f".{key}"
+    tiers = [reason.tier for reason in result.reasons if reason.rule_id.endswith(suffix)]
     return min((TIER_PRIORITY[tier] for tier in tiers), default=None)
 
 

@@ -44,6 +44,8 @@ class NotificationFactory(factory.django.DjangoModelFactory):
     kind = Notification.Kind.STAFF_NEW_REQUEST
     channel = Notification.Channel.EMAIL
     recipient = "frontdesk@clinic.test"
+    # Due when written, as the outbox writes it (read through the module, so a test's frozen clock counts).
+    next_attempt_at = factory.LazyAttribute(lambda row: getattr(row, "created_at", None) or timezone.now())
 
 
 class FollowUpFactory(factory.django.DjangoModelFactory):

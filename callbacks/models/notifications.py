@@ -52,6 +52,7 @@ class Notification(models.Model):
         STAFF_SIGN_IN_ALERT = "staff_sign_in_alert", "Wrong sign-in codes on a staff account (staff)"
         CALL_TODAY = "call_today", "We call you today (patient)"
         TEXT_FAILED = "text_failed", "A text to an urgent patient failed (staff)"
+        TEXT_RED_FLAG = "text_red_flag", "A red-flag text from a number with no request (staff)"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "E-mail"
@@ -80,6 +81,11 @@ class Notification(models.Model):
     staff_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="sign_in_alerts"
     )
+    # A patient's text from a number no request has, whose words raise a red flag (kind text_red_flag only): staff
+    # read it in the list of texts from patients; the alert names its id only.
+    inbound_text = models.ForeignKey(
+        "InboundText", null=True, blank=True, on_delete=models.CASCADE, related_name="red_flag_alerts", editable=False
+    )
     # How many wrong codes in a row the account had when the alert was written (staff_sign_in_alert only).
     wrong_codes = models.PositiveIntegerField(null=True, blank=True)
     kind = models.CharField(max_length=24, choices=Kind.choices)
@@ -104,6 +110,12 @@ class Notification(models.Model):
     # (the worker died, or the provider took the text and then timed out), so the next attempt asks the provider
     # before sending again.
     send_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # A text's words as rendered for its first attempt, stored in the transaction that stamps send_started_at and
+    # reused by every later attempt, for the send and for asking the provider whether an earlier attempt went
+    # (`callbacks.notifications.delivery`): a body rendered again would carry new signed links, match nothing, and
+    # go twice. It holds what the patient's phone shows, and texts never carry a health detail (the clinic's name,
+    # the reference, times, the clinic's number and signed links only). Empty for e-mails and texts not yet tried.
+    text_body = models.TextField(blank=True, editable=False)
     # A text's latest delivery receipt from the provider (`callbacks.notifications.receipts`; every receipt is a
     # TextReceipt row): empty until the first one comes, and for e-mails.
     delivery_status = models.CharField(
@@ -141,7 +153,13 @@ class Notification(models.Model):
             models.CheckConstraint(
                 condition=Q(request__isnull=False, waitlist_offer__isnull=True, staff_user__isnull=True)
                 | Q(request__isnull=True, waitlist_offer__isnull=False, staff_user__isnull=True)
-                | Q(request__isnull=True, waitlist_offer__isnull=True, staff_user__isnull=False),
+                | Q(request__isnull=True, waitlist_offer__isnull=True, staff_user__isnull=False)
+                | Q(
+                    request__isnull=True,
+                    waitlist_offer__isnull=True,
+                    staff_user__isnull=True,
+                    inbound_text__isnull=False,
+                ),
                 name="notif_one_subject",
             ),
             models.CheckConstraint(
@@ -157,6 +175,8 @@ class Notification(models.Model):
             subject = self.request_id
         elif self.waitlist_offer_id:
             subject = f"offer {self.waitlist_offer_id}"
+        elif self.inbound_text_id:
+            subject = f"text {self.inbound_text_id}"
         else:
             subject = f"staff account {self.staff_user_id}"
         return f"{self.get_kind_display()} for {subject} by {self.channel}"

@@ -9,9 +9,9 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from callbacks.models import Notification
-from callbacks.notifications.lanes import URGENT, notification_lane
 from callbacks.notifications.outbox import follow_up_delivery_follow
 from callbacks.notifications.quiet_hours import text_held_until
+from callbacks.notifications.receipts import text_refused_alert
 from callbacks.notifications.routing import text_may_go_now
 from callbacks.notifications.texts import notification_text
 from callbacks.notifications.transports import (
@@ -137,7 +137,8 @@ def text_send(*, notification_id: int) -> str:
 
     A text to a number that has opted out since it was written (STOP) fails unless it is essential; a non-urgent
     text taken during quiet hours waits for the morning: `next_attempt_at` moves there, and the beat job queues it
-    again then.
+    again then (`callbacks.notifications.quiet_hours`). The text's words are rendered once, with the first stamp, and
+    stored on the row (``text_body``): a retry sends, and looks for, exactly what the first attempt sent.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -158,7 +159,7 @@ def text_send(*, notification_id: int) -> str:
             follow_up_delivery_follow(notification=notification)
             logger.info("notification %s: not sent (%s)", notification.pk, refusal)
             return notification.status
-        morning = text_held_until(notification, urgent=_text_is_urgent(notification), now=now)
+        morning = text_held_until(notification, now=now)
         if morning is not None:
             notification.next_attempt_at = morning
             notification.save(update_fields=["next_attempt_at"])
@@ -166,14 +167,11 @@ def text_send(*, notification_id: int) -> str:
             return HELD
         unknown_since = notification.send_started_at
         stamp = now
-        Notification.objects.filter(pk=notification.pk).update(send_started_at=stamp)
+        # The words are fixed with the stamp: every attempt sends, and asks the provider about, the same body (its
+        # signed links would differ if rendered again).
+        body = notification.text_body or notification_text(notification)
+        Notification.objects.filter(pk=notification.pk).update(send_started_at=stamp, text_body=body)
     return _text_hand_over(notification_id=notification_id, stamp=stamp, unknown_since=unknown_since)
-
-
-def _text_is_urgent(notification: Notification) -> bool:
-    # Lanes decide urgency: a text in the urgent lane never waits for quiet hours.
-    priority = notification.request.priority if notification.request_id else None
-    return notification_lane(kind=notification.kind, priority=priority, channel=notification.channel) == URGENT
 
 
 def _text_hand_over(*, notification_id: int, stamp: dt.datetime, unknown_since: dt.datetime | None) -> str:
@@ -195,7 +193,7 @@ def _text_hand_over(*, notification_id: int, stamp: dt.datetime, unknown_since: 
             notification.attempts += 1
             provider = sms_provider()
             message_id = our_message_id(notification.pk)
-            body = notification_text(notification)
+            body = notification.text_body or notification_text(notification)
             try:
                 if unknown_since is not None:
                     provider_id = (
@@ -242,6 +240,8 @@ def _text_hand_over(*, notification_id: int, stamp: dt.datetime, unknown_since: 
                 ]
             )
             follow_up_delivery_follow(notification=notification)
+            if notification.status == Notification.Status.FAILED:
+                text_refused_alert(notification)
     except DatabaseError:
         if not provider_id:
             raise  # nothing went out: the row is still pending (and stamped), a retry or the beat job sends it

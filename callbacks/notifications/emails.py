@@ -194,6 +194,10 @@ def notification_email(notification: Notification) -> EmailMessage:
         context.update(follow_up_email_context(notification))
     if notification.staff_user_id is not None:
         context.update(staff_sign_in_alert_context(notification))
+    if notification.inbound_text_id is not None:
+        context["admin_url"] = settings.SITE_URL + reverse(
+            "admin:callbacks_inboundtext_change", args=[notification.inbound_text_id]
+        )
     template = f"callbacks/email/{notification.kind}"
     subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
     body = render_to_string(f"{template}_body.txt", context)

@@ -29,6 +29,10 @@ STAFF_ALERT_KINDS = frozenset(
 )
 
 
+# Staff alerts about no request that are urgent in themselves: a red-flag text from a number no request has.
+ALWAYS_URGENT_KINDS = frozenset({Notification.Kind.TEXT_RED_FLAG})
+
+
 def lane_queue(lane: str) -> str:
     """The Celery queue of a lane (settings CELERY_URGENT_QUEUE and CELERY_TASK_DEFAULT_QUEUE)."""
     return settings.CELERY_URGENT_QUEUE if lane == URGENT else settings.CELERY_TASK_DEFAULT_QUEUE
@@ -47,6 +51,8 @@ URGENT_TEXT_KINDS = frozenset(
 
 def notification_lane(*, kind: str, priority: int | None, channel: str = Notification.Channel.EMAIL) -> str:
     """The lane of a notification of ``kind`` by ``channel`` about a request of ``priority`` (None: no request)."""
+    if kind in ALWAYS_URGENT_KINDS:
+        return URGENT
     if priority is None or not priority_is_urgent(priority):
         return ROUTINE
     if kind in STAFF_ALERT_KINDS:
@@ -58,7 +64,7 @@ def notification_lane(*, kind: str, priority: int | None, channel: str = Notific
 
 def lane_filter(lane: str) -> Q:
     """The outbox rows of a lane, for a queryset of Notification."""
-    urgent = Q(request__priority__in=URGENT_PRIORITIES) & (
+    urgent = Q(kind__in=ALWAYS_URGENT_KINDS) | Q(request__priority__in=URGENT_PRIORITIES) & (
         Q(kind__in=STAFF_ALERT_KINDS) | Q(channel=Notification.Channel.SMS, kind__in=URGENT_TEXT_KINDS)
     )
     return urgent if lane == URGENT else ~urgent

@@ -31,6 +31,7 @@ from callbacks.notifications.routing import (
     new_request_routes,
     priority_raised_routes,
     staff_sign_in_alert_recipients,
+    text_red_flag_recipient,
     waitlist_offer_routes,
 )
 from callbacks.rules.followups import FOLLOW_UP_FINAL_STATUSES
@@ -95,6 +96,20 @@ def notifications_for_priority_raised(request: CallbackRequest) -> list[Notifica
         for route in priority_raised_routes(request)
     ]
     return Notification.objects.bulk_create(rows)
+
+
+def notification_for_text_red_flag(*, inbound_text_id: int) -> Notification:
+    """Write and queue (after commit, in the urgent lane) the e-mail telling the urgent address that the patient's
+    text ``inbound_text_id``, from a number no request has, raised a red flag. It names the text's id only: staff
+    read the words in the list of texts from patients. Call in the transaction that stored the text."""
+    row = Notification.objects.create(
+        inbound_text_id=inbound_text_id,
+        kind=Notification.Kind.TEXT_RED_FLAG,
+        channel=Notification.Channel.EMAIL,
+        recipient=text_red_flag_recipient(),
+    )
+    notifications_enqueue_on_commit([row])
+    return row
 
 
 def notifications_for_staff_wrong_codes(*, user, wrong_codes: int) -> list[Notification]:

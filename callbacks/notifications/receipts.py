@@ -7,7 +7,8 @@ Guarantees:
   before "sent"), so a status only ever moves forward (queued, then sent, then a final one);
 - a text to the patient of an emergency or urgent request that the provider reports failed or undelivered
   alerts staff at the urgent address, once per message (only the first final status of a message can), in the
-  urgent lane.
+  urgent lane; so does one the provider refuses on the send call itself (`text_refused_alert`, called by
+  `callbacks.notifications.delivery`: Twilio's 21610 after STOP, 21211 for an invalid number).
 """
 
 import logging
@@ -74,12 +75,22 @@ def text_receipt_record(
     notification.delivery_status_at = receipt.received_at
     notification.save(update_fields=["delivery_status", "delivery_status_at"])
     if status in FAILED_STATUSES:
-        _text_failed_alert(notification)
+        text_failed_alert(notification)
     logger.info("notification %s: text %s (receipt %s)", notification.pk, status, receipt.pk)
     return receipt
 
 
-def _text_failed_alert(notification: Notification) -> Notification | None:
+def text_refused_alert(notification: Notification) -> Notification | None:
+    """The provider refused the text on the send call itself, or every attempt failed: the same alert as a failed
+    receipt, once per message (none when the message has one already). Call in the transaction that records it."""
+    if Notification.objects.filter(failed_text=notification).exists():
+        return None
+    return text_failed_alert(notification)
+
+
+def text_failed_alert(notification: Notification) -> Notification | None:
+    """Staff at the urgent address hear that a text to the patient of an emergency or urgent request failed
+    (written, and queued after commit, in the urgent lane); None for any other text."""
     request = notification.request
     if request is None or not notification_goes_to_patient(notification.kind):
         return None

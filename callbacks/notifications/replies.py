@@ -11,7 +11,8 @@ Guarantees:
   once, "START" lets them go again;
 - anything else is kept for staff: on the number's request (its timeline, and the queue's "new text" until
   someone opens it) or, from a number no request has, in the list of texts from patients; and it is read for red
-  flags like any text the patient writes (`callbacks.requests.texts`).
+  flags like any text the patient writes (`callbacks.requests.texts`), even on a request with no questionnaire
+  answers; a red flag from a number no request has alerts the urgent address at once.
 Logs name the text's id, never its body or number.
 """
 
@@ -25,7 +26,7 @@ from django.utils import timezone
 from callbacks.booking.services import appointment_cancel, appointment_patient_confirm
 from callbacks.models import Appointment, CallbackRequest, InboundText, TextOptOut
 from callbacks.notifications.optouts import text_opt_out_record, text_opt_out_remove
-from callbacks.requests.texts import callback_request_text_screen
+from callbacks.requests.texts import callback_request_text_screen, unknown_number_text_screen
 from callbacks.rules.replies import ReplyIntent, reply_intent
 from callbacks.rules.requests import priority_is_urgent
 
@@ -104,7 +105,7 @@ def _inbound_text_act(*, provider_sid: str, from_phone: str, body: str) -> Inbou
     elif intent == ReplyIntent.START and E164.match(from_phone):
         text_opt_out_remove(phone=from_phone)
         text.outcome = Outcome.STARTED
-    elif text.request is not None:
+    else:
         text.raised_priority = _text_screen(text)
     if text.outcome in (Outcome.CONFIRMED, Outcome.CANCELLED, Outcome.STOPPED, Outcome.STARTED):
         text.seen_at = now  # done as asked: nothing for staff to read (it stays in the request's timeline)
@@ -117,6 +118,11 @@ def _text_screen(text: InboundText) -> bool:
     text is still kept for staff (unread, so the queue shows it) rather than lost to a provider's endless retries."""
     try:
         with transaction.atomic():
+            if text.request_id is None:
+                # No request to raise: a red flag alerts staff at once, and the text waits in the list of texts
+                # from patients (unread).
+                unknown_number_text_screen(text_id=text.pk, body=text.body)
+                return False
             found = callback_request_text_screen(request_id=text.request_id, text_id=text.pk, body=text.body)
     except Exception as exc:  # noqa: BLE001 - the patient's text must be kept whatever the screen does
         logger.error("text %s: red-flag screening failed (%s); kept for staff to read", text.pk, type(exc).__name__)

@@ -7,7 +7,7 @@ hears of an overdue request; the patient hears of staff decisions on an appointm
 it) and gets a reminder; the front desk and the patient hear of a patient's cancellation; staff and the patient
 hear of a patient's move, and the patient of the front desk's move; the patient gets one message for a whole
 course of care's sessions; the urgent address hears of a text to the patient of an emergency or urgent request
-that failed; a waitlisted patient is offered a freed
+that failed, and of a red-flag text from a number no request has; a waitlisted patient is offered a freed
 slot; a patient gets each outcome follow-up; a member of staff and the administrators hear of wrong
 authenticator codes on that member's account. Nobody else, and no health details to anyone (the templates carry
 the reference, priority and a staff link only).
@@ -24,7 +24,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from callbacks.models import CallbackRequest, Notification, WaitlistEntry
-from callbacks.notifications.optouts import text_opted_out
+from callbacks.notifications.optouts import ESSENTIAL_TEXT_KINDS, text_opted_out
 from callbacks.rules.requests import priority_is_urgent
 
 Kind = Notification.Kind
@@ -47,12 +47,6 @@ PATIENT_BOOKING_KINDS = frozenset(
 # which writes the privacy log, never in the outbox's lists.
 PATIENT_KINDS = PATIENT_BOOKING_KINDS | {Kind.PATIENT_CONFIRMATION, Kind.FOLLOW_UP, Kind.CALL_TODAY}
 
-
-# Texts that still go to a number that replied STOP: the only record of a request the patient has just sent (their
-# reference, when they have no e-mail), and the clinic calling off an appointment they would otherwise travel to.
-# Replies and receipts are not texts we send. (With Twilio's own opt-out handling switched on, Twilio refuses even
-# these with error 21610: the row then fails, visibly, and the e-mail, if any, still goes.)
-ESSENTIAL_TEXT_KINDS = frozenset({Kind.PATIENT_CONFIRMATION, Kind.BOOKING_CANCELLED_BY_CLINIC})
 
 # The kinds a patient may be sent by text (`callbacks.notifications.texts` writes each).
 PATIENT_TEXT_KINDS = PATIENT_BOOKING_KINDS | {
@@ -207,6 +201,11 @@ def follow_up_routes(request: CallbackRequest) -> list[Route]:
 
 def text_failed_recipient() -> str:
     """A text to the patient of an emergency or urgent request failed: the urgent address hears of it."""
+    return settings.CLINIC_URGENT_EMAIL
+
+
+def text_red_flag_recipient() -> str:
+    """A text from a number no request has raised a red flag: the urgent address hears of it at once."""
     return settings.CLINIC_URGENT_EMAIL
 
 

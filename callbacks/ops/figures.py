@@ -28,7 +28,7 @@ class OpsFigures:
     requests_open: dict[str, int]  # by priority name
     requests_overdue: dict[str, int]  # by priority name
     notifications_pending: dict[str, int]  # by lane
-    notifications_pending_oldest_age: dict[str, float]  # by lane, seconds; 0 with none pending
+    notifications_pending_oldest_age: dict[str, float]  # by lane, seconds, of rows due now; 0 with none due
     notifications_failed: dict[str, int]  # by lane
     staff_alerts_pending_oldest_age: dict[str, float]  # emergency and urgent, seconds; 0 with none pending
     follow_ups_due: int
@@ -66,10 +66,13 @@ def ops_figures(*, now: dt.datetime | None = None) -> OpsFigures:
 
     pending = Q(status=Notification.Status.PENDING)
     failed = Q(status=Notification.Status.FAILED)
+    # A text held for quiet hours is pending but not due until the morning: it is no backlog, so the oldest age
+    # counts only rows already due (the pending count keeps every one).
+    due = pending & Q(next_attempt_at__lte=now)
     staff_alert = Q(kind__in=STAFF_ALERT_KINDS)
     outbox = Notification.objects.filter(pending | failed).aggregate(
         **{f"pending_{lane}": Count("pk", filter=pending & lane_filter(lane)) for lane in LANES},
-        **{f"oldest_{lane}": Min("created_at", filter=pending & lane_filter(lane)) for lane in LANES},
+        **{f"oldest_{lane}": Min("created_at", filter=due & lane_filter(lane)) for lane in LANES},
         **{f"failed_{lane}": Count("pk", filter=failed & lane_filter(lane)) for lane in LANES},
         **{
             f"alert_{priority_name(p)}": Min("created_at", filter=pending & staff_alert & Q(request__priority=p))

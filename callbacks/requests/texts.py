@@ -1,7 +1,10 @@
 """A text from the patient read for red flags, like any text the patient writes.
 
 The text is screened by intake against the request's own questionnaire (its definition's lexicon, with the
-answers given so far), as the request's reason is. Nobody can ask the patient a safety question again inside a
+answers given so far), as the request's reason is; a request with no answer set (taken by phone without the
+safety questions, booked from the waitlist, not screened) has it read against the current back-pain definition's
+lexicon alone, and a text from a number no request has is read the same way and, on a red flag, alerts the urgent
+address at once. Nobody can ask the patient a safety question again inside a
 text, so a finding counts for staff at the tier of the safety question it points at: "I've lost control of my
 bladder" makes the request an emergency. Staff are then told as when later answers raise a priority, and a
 request already booked, contacted or closed goes back among those awaiting a response.
@@ -13,7 +16,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from callbacks.models import CallbackRequest, Priority, RequestEvent
-from callbacks.notifications.outbox import notifications_enqueue_on_commit, notifications_for_priority_raised
+from callbacks.notifications.outbox import (
+    notification_for_text_red_flag,
+    notifications_enqueue_on_commit,
+    notifications_for_priority_raised,
+)
 from callbacks.requests.actors import patient_link_actor
 from callbacks.requests.services import callback_request_priority_raise
 from callbacks.requests.workflow import (
@@ -22,7 +29,7 @@ from callbacks.requests.workflow import (
     request_event_record,
 )
 from callbacks.rules.requests import priority_is_urgent
-from intake.selectors import MESSAGE_PREFIX, questionnaire_response_message_priority
+from intake.selectors import MESSAGE_PREFIX, message_priority, questionnaire_response_message_priority
 from intake.services import questionnaire_response_step_save
 
 logger = logging.getLogger(__name__)
@@ -37,22 +44,24 @@ def text_message_key(text_id: int) -> str:
 def callback_request_text_screen(*, request_id: int, text_id: int, body: str) -> int | None:
     """Read the patient's text ``body`` (stored as ``text_id``) for red flags on the request ``request_id``.
 
-    Returns the staff priority its red flags call for, or None when it has none (or the request has no
-    questionnaire to screen against). On a red flag, in one transaction: the finding is kept in the request's
-    triage reasons, the priority rises to it (never falls; the deadline follows), a request staff had answered
-    goes back to "in progress", the history says so, and staff are told after commit (even when the request was
-    already urgent: this is news)."""
+    Returns the staff priority its red flags call for, or None when it has none. A request with no questionnaire
+    answers has the text read against the current definition's lexicon alone (`message_priority`). On a red flag,
+    in one transaction: the finding is kept in the request's triage reasons (when it has a questionnaire; the text
+    itself stays on its timeline either way), the priority rises to it (never falls; the deadline follows), a
+    request staff had answered goes back to "in progress", the history says so, and staff are told after commit
+    (even when the request was already urgent: this is news)."""
     request = CallbackRequest.objects.select_for_update().get(pk=request_id)
-    if request.questionnaire_response_id is None:
-        return None
     key = text_message_key(text_id)
-    saved = questionnaire_response_step_save(
-        response_id=request.questionnaire_response_id,
-        step=None,
-        other_text={"reason": request.reason},
-        messages={key: body},
-    )
-    found = questionnaire_response_message_priority(response=saved.response, key=key)
+    if request.questionnaire_response_id is None:
+        found = message_priority(key=key, body=body)
+    else:
+        saved = questionnaire_response_step_save(
+            response_id=request.questionnaire_response_id,
+            step=None,
+            other_text={"reason": request.reason},
+            messages={key: body},
+        )
+        found = questionnaire_response_message_priority(response=saved.response, key=key)
     if found is None or not priority_is_urgent(found):
         return found
     priority = Priority(found)
@@ -83,3 +92,16 @@ def callback_request_text_screen(*, request_id: int, text_id: int, body: str) ->
     notifications_enqueue_on_commit(notifications_for_priority_raised(request))
     logger.info("callback request %s: text %s calls for priority %s", request.reference, text_id, priority)
     return priority
+
+
+@transaction.atomic
+def unknown_number_text_screen(*, text_id: int, body: str) -> int | None:
+    """Read the text ``body`` (stored as ``text_id``) from a number no request has for red flags, against the
+    current definition's lexicon. On an emergency or urgent one, the urgent address is told at once (an e-mail in
+    the urgent lane naming the text's id only). Returns the priority found, or None."""
+    found = message_priority(key=text_message_key(text_id), body=body)
+    if found is None or not priority_is_urgent(found):
+        return found
+    notification_for_text_red_flag(inbound_text_id=text_id)
+    logger.info("text %s from a number with no request calls for priority %s; staff alerted", text_id, found)
+    return found

@@ -8,7 +8,7 @@ read as in any of the patient's text.
 import pytest
 
 from intake.definitions import BACK_PAIN, Tier, definition_current
-from intake.selectors import questionnaire_response_message_priority
+from intake.selectors import message_priority, questionnaire_response_message_priority
 from intake.services import questionnaire_response_create, questionnaire_response_step_save
 from intake.triage import triage_compute
 
@@ -57,3 +57,18 @@ def test_each_message_keeps_its_own_reason_and_the_tier_never_falls(definition):
     assert second.tier == Tier.EMERGENCY
     assert questionnaire_response_message_priority(response=second.response, key="message_1") == 1
     assert questionnaire_response_message_priority(response=second.response, key="message_2") is None
+
+
+@pytest.mark.parametrize(
+    ("message", "priority"),
+    [
+        ("I have lost control of my bladder", 1),
+        ("I've had a fever and the shivers since yesterday", 2),
+        ("Thanks, see you Tuesday", None),
+        ("no numbness and no trouble peeing", None),
+    ],
+)
+def test_a_message_is_screened_without_any_answers_against_the_current_definition(message, priority):
+    """A patient with no answer set (a phone booking without the safety questions, a waitlist booking, a number
+    with no request) is still read for red flags."""
+    assert message_priority(key="message_9", body=message) == priority

@@ -257,3 +257,61 @@ def test_a_screen_that_fails_keeps_the_text_for_staff(monkeypatch, caplog):
     received = text("I've lost control of my bladder")
     assert (received.request, received.outcome, received.seen_at) == (request, Outcome.FOR_STAFF, None)
     assert "screening failed (RuntimeError)" in caplog.text and "bladder" not in caplog.text
+
+
+# Red flags without an answer set -------------------------------------------------------------------------------
+
+
+def test_a_red_flag_text_on_a_booking_without_the_safety_questions_makes_it_an_emergency_and_tells_staff(
+    django_capture_on_commit_callbacks,
+):
+    """A phone booking, a waitlist booking or a request not screened has no answers to read the text with: it is
+    read against the current back-pain definition's words alone, and acts as on a screened request."""
+    request = CallbackRequestFactory(phone=PHONE, kind=CallbackRequest.Kind.BOOKING, priority=Priority.ROUTINE)
+    assert request.questionnaire_response_id is None
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=False):
+        received = text("I have lost control of my bladder")
+    request.refresh_from_db()
+    assert received.raised_priority
+    assert request.priority == Priority.EMERGENCY
+    [alert] = Notification.objects.filter(request=request, kind=Notification.Kind.STAFF_PRIORITY_RAISED)
+    assert alert.recipient == settings.CLINIC_URGENT_EMAIL
+    notification_send(notification_id=alert.pk)
+    [message] = mail.outbox
+    assert "Emergency" in message.subject and "bladder" not in message.body
+    priority_events = RequestEvent.objects.filter(request=request, field="priority")
+    assert [(e.before, e.after) for e in priority_events] == [("Routine", "Emergency")]
+
+
+def test_a_plain_text_on_a_request_without_answers_raises_nothing():
+    request = CallbackRequestFactory(phone=PHONE, priority=Priority.ROUTINE)
+    assert not text("Can you call after 3pm?").raised_priority
+    request.refresh_from_db()
+    assert request.priority == Priority.ROUTINE
+    assert not Notification.objects.filter(kind=Notification.Kind.STAFF_PRIORITY_RAISED).exists()
+
+
+def test_a_red_flag_text_from_an_unknown_number_alerts_the_urgent_address_at_once(
+    django_capture_on_commit_callbacks, settings
+):
+    from callbacks.notifications.lanes import URGENT, lane_filter, notification_lane
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=False):
+        received = text("I have lost control of my bladder", phone="+447400555444")
+    assert (received.request, received.outcome, received.seen_at) == (None, Outcome.FOR_STAFF, None)
+    [alert] = Notification.objects.filter(kind=Notification.Kind.TEXT_RED_FLAG)
+    assert (alert.inbound_text, alert.recipient, alert.request) == (received, settings.CLINIC_URGENT_EMAIL, None)
+    assert notification_lane(kind=alert.kind, priority=None, channel=alert.channel) == URGENT
+    assert Notification.objects.filter(lane_filter(URGENT), pk=alert.pk).exists()
+    notification_send(notification_id=alert.pk)
+    [message] = mail.outbox
+    assert f"text {received.pk}" in message.subject
+    assert f"/admin/callbacks/inboundtext/{received.pk}/" in message.body
+    # Ids only: neither the words nor the number.
+    for secret in ("bladder", "control", "447400555444", "7400 555444"):
+        assert secret not in message.body and secret not in message.subject
+    # A plain text from an unknown number alerts nobody.
+    text("Hi, is this the back clinic?", phone="+447400555333")
+    assert Notification.objects.filter(kind=Notification.Kind.TEXT_RED_FLAG).count() == 1

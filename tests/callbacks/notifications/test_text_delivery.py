@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from callbacks.models import Notification, Priority, TextOptOut
 from callbacks.notifications.delivery import text_send
+from callbacks.notifications.emails import notification_email
 from callbacks.notifications.optouts import text_opt_out_record, text_opted_out
 from callbacks.notifications.outbox import notification_resend
 from callbacks.notifications.texts import notification_text
@@ -17,6 +18,7 @@ from callbacks.notifications.transports import PermanentSendError, TransientSend
 from callbacks.notifications.transports.sms import FileSmsProvider, memory_outbox, our_message_id
 from callbacks.notifications.transports.twilio_sms import TwilioSmsProvider
 from callbacks.requests.consent import CURRENT_TEXT_CONSENT_VERSION
+from tests.callbacks.booking.test_booking import a_free_slot, book
 from tests.factories import CallbackRequestFactory
 from tests.support.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
 
@@ -167,7 +169,7 @@ def test_quiet_hours_hold_non_urgent_texts_until_the_morning(settings, local_tim
     zone = timezone.get_current_timezone()
     day = dt.date(2026, 12, 8)
     now = dt.datetime.combine(day, dt.time.fromisoformat(local_time), tzinfo=zone)
-    row = text_row(priority=priority)
+    row = text_row(kind=Notification.Kind.CALL_TODAY, priority=priority)
     with mock.patch("django.utils.timezone.now", return_value=now):
         result = text_send(notification_id=row.pk)
     row.refresh_from_db()
@@ -230,3 +232,87 @@ def test_the_confirmation_of_a_request_just_sent_at_night_goes_at_once(settings)
         assert text_send(notification_id=confirmation.pk) == "sent"
         assert text_send(notification_id=reminder.pk) == "held"
     assert [text["to"] for text in memory_outbox] == [MOBILE]
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        Notification.Kind.BOOKING_CONFIRMED,
+        Notification.Kind.BOOKING_MOVED,
+        Notification.Kind.BOOKING_DECLINED,
+        Notification.Kind.BOOKING_REMINDER,
+        Notification.Kind.BOOKING_CANCELLED_BY_CLINIC,
+        Notification.Kind.CALL_TODAY,
+    ],
+)
+@pytest.mark.parametrize("priority", [Priority.EMERGENCY, Priority.URGENT, Priority.REVIEW, Priority.ROUTINE])
+def test_at_22_00_only_routine_texts_of_routine_requests_wait(settings, monkeypatch, kind, priority):
+    """A text to the patient of an emergency or urgent request goes at once whatever it is about, and so does the
+    clinic cancelling an appointment (essential); the rest wait for 08:00."""
+    settings.CLINIC_TEXT_QUIET_HOURS = "20:00-08:00"
+    monkeypatch.setattr("callbacks.notifications.delivery.notification_text", lambda notification: "text")
+    zone = timezone.get_current_timezone()
+    now = dt.datetime(2026, 12, 8, 22, 0, tzinfo=zone)
+    row = text_row(kind=kind, priority=priority)
+    with mock.patch("django.utils.timezone.now", return_value=now):
+        result = text_send(notification_id=row.pk)
+    goes = priority in (Priority.EMERGENCY, Priority.URGENT) or kind == Notification.Kind.BOOKING_CANCELLED_BY_CLINIC
+    assert result == ("sent" if goes else "held")
+    assert len(memory_outbox) == (1 if goes else 0)
+
+
+@pytest.mark.parametrize("kind", [Notification.Kind.BOOKING_CONFIRMED, Notification.Kind.BOOKING_REMINDER])
+def test_a_text_with_signed_links_twilio_took_before_timing_out_is_found_not_sent_again(
+    twilio, service, practitioner, kind
+):
+    """Its links are signed with the time: rendered again a second later they differ. The retry sends, and looks
+    for, the words stored with the first attempt's stamp, so it finds the text Twilio took."""
+    appointment = book(service, practitioner, a_free_slot(service).starts_at, phone=MOBILE)
+    row = Notification.objects.create(
+        request=appointment.request, kind=kind, channel=Notification.Channel.SMS, recipient=MOBILE
+    )
+    twilio.state.hang_next = 1
+    twilio.state.hang_seconds = 3
+    with pytest.raises(TransientSendError, match="ReadTimeout"):
+        text_send(notification_id=row.pk)
+    [taken] = twilio.messages
+    assert "http" in taken["body"]  # the change or cancel link
+    row.refresh_from_db()
+    assert row.text_body == taken["body"]
+    later = mock.Mock(time=lambda: dt.datetime.now().timestamp() + 90)
+    with mock.patch("django.core.signing.time", later):
+        assert notification_text(row) != taken["body"], "rendered again, the links would differ"
+        assert text_send(notification_id=row.pk) == "sent"
+    assert len(twilio.messages) == 1, "the retry found the text Twilio took and sent nothing"
+    row.refresh_from_db()
+    assert (row.status, row.provider_message_id) == ("sent", taken["sid"])
+
+
+@pytest.mark.parametrize(
+    ("priority", "alerted"),
+    [(Priority.EMERGENCY, True), (Priority.URGENT, True), (Priority.REVIEW, False), (Priority.ROUTINE, False)],
+)
+def test_a_text_twilio_refuses_on_the_send_call_alerts_staff_for_an_urgent_patient_once(
+    twilio, settings, priority, alerted
+):
+    """Twilio refuses a number that replied STOP (21610) when it is asked to send, so no receipt ever comes: staff
+    hear of it as of a failed receipt, once for the message."""
+    twilio.state.unsubscribed.add(MOBILE)
+    row = text_row(kind=Notification.Kind.CALL_TODAY, priority=priority)
+    assert text_send(notification_id=row.pk) == "failed"
+    alerts = Notification.objects.filter(kind=Notification.Kind.TEXT_FAILED, failed_text=row)
+    assert alerts.count() == (1 if alerted else 0)
+    if alerted:
+        [alert] = alerts
+        assert (alert.recipient, alert.channel, alert.request) == (
+            settings.CLINIC_URGENT_EMAIL,
+            Notification.Channel.EMAIL,
+            row.request,
+        )
+        # Resent by staff and refused again: the message has its alert already.
+        assert notification_resend(notification=row)
+        assert text_send(notification_id=row.pk) == "failed"
+        assert alerts.count() == 1
+        # The e-mail says why, without a health detail.
+        message = notification_email(alert)
+        assert "21610" in message.body and row.request.reference in message.subject

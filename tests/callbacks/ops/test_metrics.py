@@ -244,3 +244,21 @@ def test_text_receipts_by_status_each_counted_once_and_texts_unread(client, froz
     assert samples["clinic_texts_not_delivered_last_hour", ()] == 2
     assert samples["clinic_texts_from_patients_unread", ()] == 1
     assert samples["clinic_texts_from_patients_unread_oldest_age_seconds", ()] == 20 * 60
+
+
+def test_a_text_held_for_quiet_hours_is_pending_but_not_an_old_backlog(client, frozen):
+    """At night a routine text waits for the morning: it counts as pending, but its age would page someone every
+    night (OutboxOlderThan10Minutes) though nothing is stuck. Only rows already due age."""
+    routine = CallbackRequestFactory(priority=Priority.ROUTINE)
+    NotificationFactory(
+        request=routine,
+        kind=Notification.Kind.BOOKING_REMINDER,
+        channel=Notification.Channel.SMS,
+        recipient="+447400123456",
+        created_at=ago(hours=3),
+        next_attempt_at=NOW + dt.timedelta(hours=9),  # held until 08:00
+    )
+    NotificationFactory(request=routine, created_at=ago(seconds=30))
+    samples = scrape(client)
+    assert samples["clinic_notifications_pending", (("lane", "routine"),)] == 2
+    assert samples["clinic_notifications_pending_oldest_age_seconds", (("lane", "routine"),)] == 30
