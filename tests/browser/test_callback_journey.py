@@ -107,7 +107,12 @@ def test_a_patient_requests_a_callback_on_the_short_path_then_helps_prepare(open
     assert request.priority == Priority.ROUTINE
     # 7 safety questions, the age and 10 urgent ones ("thin bones" is asked only after a small fall).
     assert request.questionnaire_response.answers.count() == 18
-    assert len(queued_notifications) == 1
+    # The staff's e-mail, and the patient's confirmation by text (the default for a mobile number, no e-mail given).
+    assert len(queued_notifications) == 2
+    assert set(request.notifications.values_list("kind", "channel")) == {
+        ("staff_new", "email"),
+        ("patient_confirmation", "sms"),
+    }
 
     page.locator("#prepare-start").click()
     check_page(page, "callback-7-prepare-overview", width)
