@@ -22,9 +22,10 @@ WIDTHS = [DESKTOP_WIDTH, PHONE_WIDTH]
 
 
 def in_viewport(page, selector) -> bool:
+    # A scroll to an anchor can land a fraction of a pixel above it (fractional heights above): -0.25 is in view.
     return page.evaluate(
         """(selector) => { const box = document.querySelector(selector).getBoundingClientRect();
-        return box.top >= 0 && box.top < window.innerHeight; }""",
+        return box.top > -1 && box.top < window.innerHeight; }""",
         selector,
     )
 
