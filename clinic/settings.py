@@ -364,7 +364,7 @@ CELERY_BEAT_SCHEDULE = {
     # "We call you today between ...": written on the morning of the day, once per request, after quiet hours.
     "callbacks-tell-call-today": {
         "task": "callbacks.tasks.callback_requests_tell_call_today",
-        "schedule": 15 * 60,
+        "schedule": env.int("CALL_TODAY_CHECK_EVERY_SECONDS", default=15 * 60),
     },
     # Nightly, in the clinic's time zone (CELERY_TIMEZONE), when nobody is working the queue.
     "callbacks-purge-expired": {
@@ -380,7 +380,7 @@ CELERY_BEAT_SCHEDULE = {
     # three-minute grace ends within half a minute of its time).
     "callbacks-cancellations-release": {
         "task": "callbacks.tasks.appointment_cancellations_release",
-        "schedule": 30,
+        "schedule": env.int("CANCELLATIONS_RELEASE_EVERY_SECONDS", default=30),
     },
     "sessions-clear-expired": {
         "task": "callbacks.tasks.sessions_clear_expired",

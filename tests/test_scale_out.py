@@ -40,6 +40,8 @@ FAST_JOBS = {
     "ESCALATION_CHECK_EVERY_SECONDS": str(JOB_EVERY),
     "FOLLOW_UP_CHECK_EVERY_SECONDS": str(JOB_EVERY),
     "HEARTBEAT_EVERY_SECONDS": str(JOB_EVERY),
+    "CALL_TODAY_CHECK_EVERY_SECONDS": str(JOB_EVERY),
+    "CANCELLATIONS_RELEASE_EVERY_SECONDS": str(JOB_EVERY),
 }
 
 
@@ -116,6 +118,8 @@ def test_two_beats_started_together_queue_each_periodic_job_once_and_the_second_
                 "callbacks.tasks.outbox_requeue_stale[urgent]",
                 "callbacks.tasks.callback_requests_escalate_overdue",
                 "callbacks.tasks.follow_ups_send_due",
+                "callbacks.tasks.callback_requests_tell_call_today",
+                "callbacks.tasks.appointment_cancellations_release",
                 "clinic.tasks.heartbeat[routine]",
                 "clinic.tasks.heartbeat[urgent]",
             }, runs
