@@ -23,6 +23,24 @@ from intake.services import questionnaire_response_create
 logger = logging.getLogger(__name__)
 
 
+def callback_request_priority_raise_recorded(
+    *, request: CallbackRequest, priority: int, actor: AbstractBaseUser, action: str, at
+) -> bool:
+    """Raise a locked request's priority (never lower it: `callback_request_priority_raise`) and write the rise,
+    and the deadline it moved, into the request's history as ``action`` by ``actor``. Returns whether it rose."""
+    before_priority, before_deadline = request.priority, request.deadline
+    if not callback_request_priority_raise(request=request, priority=priority):
+        return False
+    changes = [("priority", Priority(before_priority).label, Priority(priority).label)]
+    if request.deadline != before_deadline:
+        changes.append(("deadline", moment_label(before_deadline), moment_label(request.deadline)))
+    for field, before, after in changes:
+        request_event_record(
+            request=request, actor=actor, action=action, at=at, field=field, before=before, after=after
+        )
+    return True
+
+
 @transaction.atomic
 def callback_request_screen(
     *, request: CallbackRequest, definition: Definition, answers: Mapping[str, Any], actor: AbstractBaseUser
@@ -49,7 +67,6 @@ def callback_request_screen(
     locked.save(update_fields=["questionnaire_response", "updated_at"])
     now = timezone.now()
     priority = Priority(questionnaire_response_staff_priority(response=response))
-    before_priority, before_deadline = locked.priority, locked.deadline
     request_event_record(
         request=locked,
         actor=actor,
@@ -59,26 +76,9 @@ def callback_request_screen(
         before="Not screened",
         after=f"Safety questions asked by staff: {priority.label}",
     )
-    if callback_request_priority_raise(request=locked, priority=priority):
-        request_event_record(
-            request=locked,
-            actor=actor,
-            action=RequestEvent.Action.EDITED,
-            at=now,
-            field="priority",
-            before=Priority(before_priority).label,
-            after=priority.label,
-        )
-        if locked.deadline != before_deadline:
-            request_event_record(
-                request=locked,
-                actor=actor,
-                action=RequestEvent.Action.EDITED,
-                at=now,
-                field="deadline",
-                before=moment_label(before_deadline),
-                after=moment_label(locked.deadline),
-            )
+    callback_request_priority_raise_recorded(
+        request=locked, priority=priority, actor=actor, action=RequestEvent.Action.EDITED, at=now
+    )
     if priority_is_urgent(priority):
         callback_request_red_flag_reopen(request=locked, actor=actor)
         notifications_enqueue_on_commit(notifications_for_priority_raised(locked))

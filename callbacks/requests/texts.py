@@ -22,11 +22,9 @@ from callbacks.notifications.outbox import (
     notifications_for_priority_raised,
 )
 from callbacks.requests.actors import patient_link_actor
-from callbacks.requests.services import callback_request_priority_raise
+from callbacks.requests.screening import callback_request_priority_raise_recorded
 from callbacks.requests.workflow import (
     callback_request_red_flag_reopen,
-    moment_label,
-    request_event_record,
 )
 from callbacks.rules.requests import priority_is_urgent
 from intake.selectors import MESSAGE_PREFIX, message_priority, questionnaire_response_message_priority
@@ -66,28 +64,9 @@ def callback_request_text_screen(*, request_id: int, text_id: int, body: str) ->
         return found
     priority = Priority(found)
     actor = patient_link_actor()
-    before_priority, before_deadline = request.priority, request.deadline
-    if callback_request_priority_raise(request=request, priority=priority):
-        now = timezone.now()
-        request_event_record(
-            request=request,
-            actor=actor,
-            action=RequestEvent.Action.STATUS,
-            at=now,
-            field="priority",
-            before=Priority(before_priority).label,
-            after=priority.label,
-        )
-        if request.deadline != before_deadline:
-            request_event_record(
-                request=request,
-                actor=actor,
-                action=RequestEvent.Action.STATUS,
-                at=now,
-                field="deadline",
-                before=moment_label(before_deadline),
-                after=moment_label(request.deadline),
-            )
+    callback_request_priority_raise_recorded(
+        request=request, priority=priority, actor=actor, action=RequestEvent.Action.STATUS, at=timezone.now()
+    )
     callback_request_red_flag_reopen(request=request, actor=actor)
     notifications_enqueue_on_commit(notifications_for_priority_raised(request))
     logger.info("callback request %s: text %s calls for priority %s", request.reference, text_id, priority)
