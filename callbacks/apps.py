@@ -48,6 +48,11 @@ class CallbacksConfig(AppConfig):
 
         slot_freed.connect(slot_freed_receiver, dispatch_uid="waitlist-offers")
 
+        # Every save or delete that changes what a day's attendance figures count marks that day for counting again.
+        from callbacks.booking.attendance_days import attendance_days_receivers_connect
+
+        attendance_days_receivers_connect()
+
 
 class ClinicAdminConfig(admin_apps.AdminConfig):
     """Django's admin with the clinic's site as ``admin.site``; named in INSTALLED_APPS in its place."""

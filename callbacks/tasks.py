@@ -4,7 +4,7 @@ from celery import shared_task
 from django.conf import settings
 from django.core.management import call_command
 
-from callbacks.booking import desk, waitlist
+from callbacks.booking import attendance_days, desk, waitlist
 from callbacks.booking import services as booking
 from callbacks.notifications import delivery, outbox, transports
 from callbacks.privacy import retention as privacy
@@ -77,3 +77,9 @@ def appointment_cancellations_release() -> int:
 )
 def callback_requests_tell_call_today() -> int:
     return call_today.callback_requests_tell_call_today()
+
+
+@shared_task(name="callbacks.tasks.attendance_days_count", acks_late=True, soft_time_limit=120, time_limit=180)
+def attendance_days_count() -> int:
+    # Idempotent: a day changed while it is counted is left stale and counted again by the next run.
+    return attendance_days.attendance_days_count()

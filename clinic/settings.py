@@ -382,6 +382,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "callbacks.tasks.appointment_cancellations_release",
         "schedule": env.int("CANCELLATIONS_RELEASE_EVERY_SECONDS", default=30),
     },
+    # The attendance figures' days (callbacks.booking.attendance_days): the stale or missing ones counted ahead of
+    # the pages, most recent first, ATTENDANCE_DAYS_PER_RUN at a time.
+    "callbacks-attendance-days-count": {
+        "task": "callbacks.tasks.attendance_days_count",
+        "schedule": env.int("ATTENDANCE_DAYS_COUNT_EVERY_SECONDS", default=5 * 60),
+    },
     "sessions-clear-expired": {
         "task": "callbacks.tasks.sessions_clear_expired",
         "schedule": crontab(hour=3, minute=45),
@@ -488,6 +494,11 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 # Days shown in the admin home's "requests per day" chart.
 ADMIN_CHART_DAYS = env.int("ADMIN_CHART_DAYS", default=42)
+# The attendance figures' per-day rollup (callbacks.booking.attendance_days): the beat job keeps the last
+# ATTENDANCE_DAYS_WINDOW days counted, at most ATTENDANCE_DAYS_PER_RUN per run (at a million requests a day costs a
+# few milliseconds to count). A page counts any other day it reads itself.
+ATTENDANCE_DAYS_WINDOW = env.int("ATTENDANCE_DAYS_WINDOW", default=400)
+ATTENDANCE_DAYS_PER_RUN = env.int("ATTENDANCE_DAYS_PER_RUN", default=60)
 
 # Outcome follow-ups
 

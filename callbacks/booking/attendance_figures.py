@@ -1,4 +1,4 @@
-"""The attendance figures of a period, for the admin home and the outcome report. Read only.
+"""The attendance figures of a period, for the admin home and the outcome report.
 
 - Did-not-attend rate, by service and by weekday (clinic time): of the visits marked attended or did not attend,
   the share not attended (cancelled late is counted beside it, not in the rate). Visits starting in the period.
@@ -10,10 +10,14 @@
   those marked attended, against the minutes the practitioner was bookable (weekly hours, less the clinic's
   closed days and their time away).
 
-Cost: a fixed number of queries (nine) whatever the period and the size of the tables, the large ones answered
-from an index on the period's start (`cb_appointment_attendance`, `cb_first_contact`, `cb_appointment_status`).
-On PostgreSQL the percentiles are `percentile_cont` (one sort of the period's waits, as double precision); on
-SQLite the same interpolation here, over the waits counted per minute by the database (`histogram_percentile`).
+Counted from the per-day rollup (`callbacks.booking.attendance_days`): one row per clinic day of the period,
+read in one query and merged here; a day some change has made stale since it was counted (today's, usually, and a
+handful more) is counted again first, all of them in three queries, so the figures are always the tables' as
+they stand. The waits are counted to the nearest ten minutes (`attendance_days.BUCKET_SECONDS`; whole hours
+exact), which can move a figure shown in tenths of a day only when the exact one lies within five minutes of
+where its tenth changes; the median and percentile are PostgreSQL's `percentile_cont` interpolation over them
+(`histogram_percentile`), the same on every database. Utilisation's bookable minutes are counted from the weekly
+hours, closures and time away (a few small queries).
 Every rate, median and percentile about fewer than five (visits or requests) is withheld like the outcome
 report's (`callbacks.rules.outcomes.outcome_group_too_small`).
 """
@@ -22,33 +26,23 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from django.core.cache import cache
-from django.db import connection
-from django.db.models import Count, Q
-from django.db.models.functions import ExtractIsoWeekDay
+from django.db.models import Q
 
+from callbacks.booking.attendance_days import BUCKET_SECONDS, SECONDS_PER_DAY, attendance_days_figures
 from callbacks.booking.diary import _subtract
 from callbacks.booking.slots import _aware
-from callbacks.models import (
-    Appointment,
-    AvailabilityException,
-    CallbackRequest,
-    Practitioner,
-    Service,
-    WorkingHours,
-)
+from callbacks.models import AvailabilityException, Practitioner, Service, WorkingHours
 from callbacks.requests.closures import clinic_closed_days
-from callbacks.rules.booking import APPOINTMENT_HOLDING_STATUSES, AppointmentAttendance
+from callbacks.rules.booking import AppointmentAttendance
 from callbacks.rules.outcomes import OUTCOME_SMALL_GROUP_TEXT, outcome_group_too_small
 from clinic.hours import clinic_zone
 
 Attendance = AppointmentAttendance
 PERCENTILES = (0.5, 0.92)
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-SECONDS_PER_DAY = 86400
 
 
 @dataclass(frozen=True)
@@ -138,28 +132,13 @@ def _share(part: int, whole: int) -> str:
     return f"{part / whole * 100:.0f}%" if whole else "not bookable"
 
 
-# The staff pages read the figures through the shared cache, counted at most every few minutes per period (as the
-# admin home's chart is): at a million requests a period's waits are hundreds of thousands of rows to read, which
-# no page should do on every view. A mark or a call shows in them within that time.
-FIGURES_CACHE_SECONDS = 10 * 60
-
-
-def attendance_figures_cached(*, first_day: dt.date, last_day: dt.date) -> AttendanceFigures:
-    """`attendance_figures`, kept in the shared cache for `FIGURES_CACHE_SECONDS` per period."""
-    key = f"callbacks:attendance-figures:{first_day.isoformat()}:{last_day.isoformat()}"
-    figures = cache.get(key)
-    if figures is None:
-        figures = attendance_figures(first_day=first_day, last_day=last_day)
-        cache.set(key, figures, FIGURES_CACHE_SECONDS)
-    return figures
-
-
 def attendance_figures(*, first_day: dt.date, last_day: dt.date) -> AttendanceFigures:
-    """The figures for the clinic days ``first_day`` to ``last_day``, both included, counted now."""
+    """The figures for the clinic days ``first_day`` to ``last_day``, both included, as the tables stand now."""
     zone = clinic_zone()
     start = dt.datetime.combine(first_day, dt.time(), tzinfo=zone)
     end = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(), tzinfo=zone)
-    by_service, by_weekday, overall = _did_not_attend(start, end)
+    days = attendance_days_figures(first_day=first_day, last_day=last_day)
+    by_service, by_weekday, overall = _did_not_attend(days)
     return AttendanceFigures(
         first_day=first_day,
         last_day=last_day,
@@ -167,40 +146,33 @@ def attendance_figures(*, first_day: dt.date, last_day: dt.date) -> AttendanceFi
         by_weekday=by_weekday,
         overall=overall,
         waits=(
-            _days_figure("Request to first contact", *_first_contact_sql(start, end)),
-            _days_figure("Request to first appointment", *_first_appointment_sql(start, end)),
+            _days_figure("Request to first contact", days, "contact"),
+            _days_figure("Request to first appointment", days, "appointment"),
         ),
-        utilisation=_utilisation(first_day, last_day, start, end),
+        utilisation=_utilisation(first_day, last_day, start, end, days),
     )
 
 
-def _did_not_attend(start: dt.datetime, end: dt.datetime) -> tuple[tuple[RateRow, ...], tuple[RateRow, ...], RateRow]:
-    counted = (Attendance.ATTENDED, Attendance.DID_NOT_ATTEND, Attendance.CANCELLED_LATE)
-    rows = _attendance_counts(start, end, counted)
+# The pages' name from when the figures were kept in the shared cache for ten minutes. They are current now (a mark
+# shows at the next view) and cheap to read, so nothing is cached; the name stays for its callers.
+attendance_figures_cached = attendance_figures
+
+
+def _did_not_attend(days: dict[dt.date, dict]) -> tuple[tuple[RateRow, ...], tuple[RateRow, ...], RateRow]:
     services: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     weekdays: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     total: dict[str, int] = defaultdict(int)
-    for service_id, weekday, attendance, count in rows:
-        services[service_id][attendance] += count
-        weekdays[weekday][attendance] += count
-        total[attendance] += count
+    for day, figures in days.items():
+        for service_id, attendance, count in figures["visits"]:
+            services[service_id][attendance] += count
+            weekdays[day.isoweekday()][attendance] += count
+            total[attendance] += count
     names = dict(Service.objects.filter(pk__in=services).values_list("pk", "name"))
     by_service = tuple(
         sorted((_rate_row(names.get(pk, "?"), counts) for pk, counts in services.items()), key=lambda r: r.label)
     )
     by_weekday = tuple(_rate_row(WEEKDAYS[day - 1], weekdays[day]) for day in range(1, 8) if day in weekdays)
     return by_service, by_weekday, _rate_row("All services", total)
-
-
-def _attendance_counts(start: dt.datetime, end: dt.datetime, counted: tuple[str, ...]):
-    return (
-        Appointment.objects.filter(starts_at__gte=start, starts_at__lt=end, attendance__in=counted)
-        .annotate(weekday=ExtractIsoWeekDay("starts_at", tzinfo=clinic_zone()))
-        .values("service_id", "weekday", "attendance")
-        .order_by()
-        .annotate(count=Count("pk"))
-        .values_list("service_id", "weekday", "attendance", "count")
-    )
 
 
 def _rate_row(label: str, counts: dict[str, int]) -> RateRow:
@@ -212,60 +184,16 @@ def _rate_row(label: str, counts: dict[str, int]) -> RateRow:
     )
 
 
-def _seconds_between(later: str, earlier: str) -> str:
-    if connection.vendor == "postgresql":
-        # date_part is double precision; EXTRACT is numeric since PostgreSQL 14, several times slower to sort.
-        return f"date_part('epoch', ({later}) - ({earlier}))"
-    return f"(julianday({later}) - julianday({earlier})) * {SECONDS_PER_DAY}"
-
-
-def _first_contact_sql(start: dt.datetime, end: dt.datetime) -> tuple[str, list]:
-    table = CallbackRequest._meta.db_table
-    seconds = _seconds_between("first_contact_at", "created_at")
-    sql = (
-        f"SELECT {seconds} AS seconds FROM {table} "  # noqa: S608 - constant names and expressions; values are parameters
-        "WHERE created_at >= %s AND created_at < %s AND first_contact_at IS NOT NULL"
-    )
-    return sql, [start, end]
-
-
-def _first_appointment_sql(start: dt.datetime, end: dt.datetime) -> tuple[str, list]:
-    # Driven from the appointments starting after the period's start (an appointment never starts before its
-    # request arrived): a range of the appointments' start index, each joined to its request by primary key,
-    # rather than every request of the period read to find the few with an appointment.
-    requests, appointments = CallbackRequest._meta.db_table, Appointment._meta.db_table
-    seconds = _seconds_between("MIN(a.starts_at)", "r.created_at")
-    holding = ", ".join(["%s"] * len(APPOINTMENT_HOLDING_STATUSES))
-    sql = (
-        f"SELECT {seconds} AS seconds FROM {appointments} a JOIN {requests} r ON r.id = a.request_id "  # noqa: S608
-        f"WHERE a.starts_at >= %s AND a.status IN ({holding}) AND r.created_at >= %s AND r.created_at < %s "
-        "GROUP BY r.id, r.created_at"
-    )
-    return sql, [start, *APPOINTMENT_HOLDING_STATUSES, start, end]
-
-
-def _days_figure(label: str, inner_sql: str, params: list) -> DaysFigure:
-    """The waits' count, median and 92nd percentile: PostgreSQL's percentile_cont, in one sort of the period's
-    waits; elsewhere (SQLite) the same interpolation here, over the waits counted per minute by the database."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT COUNT(*), percentile_cont(%s::float8[]) WITHIN GROUP (ORDER BY seconds) "  # noqa: S608
-                f"FROM ({inner_sql}) AS waits",
-                [list(PERCENTILES), *params],
-            )
-            counted, found = cursor.fetchone()
-            median, p92 = found or (None, None)
-        else:
-            cursor.execute(
-                f"SELECT ROUND(seconds / 60), COUNT(*) FROM ({inner_sql}) AS waits GROUP BY 1 ORDER BY 1",  # noqa: S608
-                params,
-            )
-            histogram = [(float(minute) * 60, count) for minute, count in cursor.fetchall()]
-            counted = sum(count for _, count in histogram)
-            median, p92 = (histogram_percentile(histogram, fraction) for fraction in PERCENTILES)
-    to_days = lambda seconds: None if seconds is None else float(seconds) / SECONDS_PER_DAY  # noqa: E731
-    return DaysFigure(label=label, counted=counted, median=to_days(median), p92=to_days(p92))
+def _days_figure(label: str, days: dict[dt.date, dict], key: str) -> DaysFigure:
+    """The waits' count, median and 92nd percentile, from the days' histograms (`attendance_days`)."""
+    buckets: Counter[int] = Counter()
+    for figures in days.values():
+        for bucket, count in figures[key]:
+            buckets[bucket] += count
+    histogram = [(bucket * BUCKET_SECONDS, buckets[bucket]) for bucket in sorted(buckets)]
+    median, p92 = (histogram_percentile(histogram, fraction) for fraction in PERCENTILES)
+    to_days = lambda seconds: None if seconds is None else seconds / SECONDS_PER_DAY  # noqa: E731
+    return DaysFigure(label=label, counted=buckets.total(), median=to_days(median), p92=to_days(p92))
 
 
 def histogram_percentile(histogram: list[tuple[float, int]], fraction: float) -> float | None:
@@ -286,18 +214,13 @@ def histogram_percentile(histogram: list[tuple[float, int]], fraction: float) ->
     return values[low] + (values[high] - values[low]) * (position - low)
 
 
-def _utilisation(first_day: dt.date, last_day: dt.date, start: dt.datetime, end: dt.datetime):
-    table = Appointment._meta.db_table
-    minutes = _seconds_between("ends_at", "starts_at")
-    holding = ", ".join(["%s"] * len(APPOINTMENT_HOLDING_STATUSES))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT practitioner_id, SUM({minutes}) / 60, "  # noqa: S608
-            f"SUM(CASE WHEN attendance = %s THEN {minutes} ELSE 0 END) / 60 FROM {table} "
-            f"WHERE starts_at >= %s AND starts_at < %s AND status IN ({holding}) GROUP BY practitioner_id",
-            [Attendance.ATTENDED, start, end, *APPOINTMENT_HOLDING_STATUSES],
-        )
-        booked = {pk: (round(b or 0), round(a or 0)) for pk, b, a in cursor.fetchall()}
+def _utilisation(first_day: dt.date, last_day: dt.date, start: dt.datetime, end: dt.datetime, days: dict):
+    seconds: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for figures in days.values():
+        for pk, booked, attended in figures["booked"]:
+            seconds[pk][0] += booked
+            seconds[pk][1] += attended
+    booked = {pk: (round(b / 60), round(a / 60)) for pk, (b, a) in seconds.items()}
     practitioners = list(Practitioner.objects.filter(Q(pk__in=list(booked)) | Q(active=True)).order_by("name", "pk"))
     available = _available_minutes(practitioners, first_day, last_day, start, end)
     return tuple(

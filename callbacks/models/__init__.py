@@ -4,6 +4,7 @@ The choices (statuses, priorities, outcomes) are declared in `callbacks.rules` a
 (``CallbackRequest.Status``, ``Appointment.Status``...).
 """
 
+from callbacks.models.attendance import AttendanceDay
 from callbacks.models.booking import (
     Appointment,
     AppointmentQuerySet,
@@ -39,6 +40,7 @@ __all__ = [
     "AppendOnlyModel",
     "Appointment",
     "AppointmentQuerySet",
+    "AttendanceDay",
     "AvailabilityException",
     "CallAttempt",
     "CallbackRequest",

@@ -21,6 +21,7 @@ TASK_NAMES = {
     "callbacks.tasks.callback_requests_purge_expired": tasks.callback_requests_purge_expired,
     "callbacks.tasks.sessions_clear_expired": tasks.sessions_clear_expired,
     "callbacks.tasks.appointments_remind": tasks.appointments_remind,
+    "callbacks.tasks.attendance_days_count": tasks.attendance_days_count,
 }
 
 

@@ -1,0 +1,312 @@
+"""The attendance figures' rollup (`AttendanceDay`): what each clinic day counts, kept current by the writes that
+change it and counted again lazily, so that a period's figures are read from one row per day.
+
+A day (the clinic's time zone) counts:
+
+- ``visits``: the appointments starting that day marked attended, did not attend or cancelled late, per service
+  and mark: ``[service_id, attendance, n]``;
+- ``booked``: the requested or confirmed appointments starting that day, per practitioner, in seconds booked
+  and, of those, marked attended: ``[practitioner_id, booked, attended]``;
+- ``contact`` and ``appointment``: the requests received that day that got a first contact, or hold an
+  appointment, as a histogram of the wait: ``[bucket, n]``, the bucket being the wait to the nearest
+  `BUCKET_SECONDS` (ten minutes; whole hours stay exact). A figure is shown in tenths of a day (2.4 hours), so it
+  can differ from the exact one only when that lies within five minutes of where its tenth changes.
+
+Freshness: every save or delete of an appointment that changes its day, times, status, mark, service,
+practitioner or request, and of a request's ``first_contact_at`` (or ``created_at``), and every deleted request,
+raises the ``version`` of the days concerned in the writer's own transaction (`attendance_days_mark_stale`,
+called by the model signals connected in `attendance_days_receivers_connect`, so no writer can forget it; the
+day before a move comes from the database, not from the instance). A row is stored with the version it was
+counted at, and only while that is still its version, so a change made while a day was being counted is never
+lost. Writes that bypass the models (raw SQL, ``QuerySet.update``) must call `attendance_days_mark_stale`
+themselves, or run ``manage.py attendance_days_count --recount``.
+
+Counting: `attendance_days_count` (the beat job) counts the stale or missing days of the last
+`attendance_days_window` days, most recent first, a bounded number per run; a page counts any day it reads that
+is still stale (usually today's and a handful more), in three queries for all of them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, FloatField, Q, Sum
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import TruncDate
+from django.db.models.signals import post_save, pre_delete, pre_save
+from django.utils import timezone
+
+from callbacks.models import Appointment, AttendanceDay, CallbackRequest
+from callbacks.rules.booking import APPOINTMENT_HOLDING_STATUSES, AppointmentAttendance
+from clinic.hours import clinic_zone
+
+Attendance = AppointmentAttendance
+COUNTED_MARKS = (Attendance.ATTENDED, Attendance.DID_NOT_ATTEND, Attendance.CANCELLED_LATE)
+BUCKET_SECONDS = 600
+SECONDS_PER_DAY = 86400
+# A save naming only other fields (reminder sent, calendar sequence, ...) changes nothing a day counts.
+APPOINTMENT_COUNTED_FIELDS = frozenset(
+    {"starts_at", "ends_at", "status", "attendance", "service", "service_id", "practitioner", "practitioner_id"}
+    | {"request", "request_id"}
+)
+REQUEST_COUNTED_FIELDS = frozenset({"created_at", "first_contact_at"})
+
+
+def clinic_day(moment: dt.datetime) -> dt.date:
+    return timezone.localtime(moment, clinic_zone()).date()
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=clinic_zone())
+
+
+# Marking
+
+
+def attendance_days_mark_stale(*, days: Iterable[dt.date | None]) -> None:
+    """Raise the version of each of ``days`` (a row is made for a day that has none), in the caller's transaction:
+    the days are counted again before they are next read. One statement, the days in order (two writers lock
+    the rows they share in the same order)."""
+    days = sorted({day for day in days if day is not None})
+    if not days:
+        return
+    table = connection.ops.quote_name(AttendanceDay._meta.db_table)
+    rows = ", ".join(["(%s, 1)"] * len(days))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (day, version) VALUES {rows} "  # noqa: S608 - the table's own name; days are parameters
+            f"ON CONFLICT (day) DO UPDATE SET version = {table}.version + 1",
+            days,
+        )
+
+
+def _appointment_days(pk: int | None) -> set[dt.date]:
+    """The days an appointment counts in, as the database has it now: where it starts and its request's day."""
+    row = Appointment.objects.filter(pk=pk).values_list("starts_at", "request__created_at").first() if pk else None
+    return {clinic_day(moment) for moment in row if moment is not None} if row else set()
+
+
+def _counted_change(update_fields, counted: frozenset[str]) -> bool:
+    return update_fields is None or not counted.isdisjoint(update_fields)
+
+
+def _appointment_before_save(sender, instance, update_fields=None, **kwargs):
+    if _counted_change(update_fields, APPOINTMENT_COUNTED_FIELDS):
+        instance._attendance_days_before = set() if instance._state.adding else _appointment_days(instance.pk)
+
+
+def _appointment_saved(sender, instance, update_fields=None, **kwargs):
+    if _counted_change(update_fields, APPOINTMENT_COUNTED_FIELDS):
+        before = getattr(instance, "_attendance_days_before", set())
+        attendance_days_mark_stale(days=before | _appointment_days(instance.pk))
+
+
+def _appointment_deleting(sender, instance, **kwargs):
+    attendance_days_mark_stale(days=_appointment_days(instance.pk))
+
+
+def _request_before_save(sender, instance, update_fields=None, **kwargs):
+    if _counted_change(update_fields, REQUEST_COUNTED_FIELDS) and not instance._state.adding:
+        created = CallbackRequest.objects.filter(pk=instance.pk).values_list("created_at", flat=True).first()
+        instance._attendance_days_before = {clinic_day(created)} if created else set()
+
+
+def _request_saved(sender, instance, created, update_fields=None, **kwargs):
+    # A new request has no appointment yet (its appointment's save marks the day); it counts at once only when
+    # it arrives already contacted.
+    if not _counted_change(update_fields, REQUEST_COUNTED_FIELDS) or (created and instance.first_contact_at is None):
+        return
+    before = getattr(instance, "_attendance_days_before", set())
+    attendance_days_mark_stale(days=before | {clinic_day(instance.created_at)})
+
+
+def _request_deleting(sender, instance, **kwargs):
+    # The day it was received counts its waits; its appointment, deleted with it, marks its own day.
+    attendance_days_mark_stale(days=[clinic_day(instance.created_at)])
+
+
+def attendance_days_receivers_connect() -> None:
+    """Connect the marks to every save and delete of appointments and requests (from the app's ready())."""
+    for signal, model, receiver in (
+        (pre_save, Appointment, _appointment_before_save),
+        (post_save, Appointment, _appointment_saved),
+        (pre_delete, Appointment, _appointment_deleting),
+        (pre_save, CallbackRequest, _request_before_save),
+        (post_save, CallbackRequest, _request_saved),
+        (pre_delete, CallbackRequest, _request_deleting),
+    ):
+        signal.connect(receiver, sender=model, dispatch_uid=f"attendance-days-{receiver.__name__}")
+
+
+# Counting
+
+
+def _runs(days: Iterable[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """Consecutive days as (first, last) runs: the queries read each run as one range of an index."""
+    runs: list[list[dt.date]] = []
+    for day in sorted(set(days)):
+        if runs and day - runs[-1][1] == dt.timedelta(days=1):
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    return [(first, last) for first, last in runs]
+
+
+def _within(field: str, runs: list[tuple[dt.date, dt.date]]) -> Q:
+    spans = Q()
+    for first, last in runs:
+        spans |= Q(**{f"{field}__gte": day_start(first), f"{field}__lt": day_start(last + dt.timedelta(days=1))})
+    return spans
+
+
+def _seconds_between(later: str, earlier: str) -> str:
+    if connection.vendor == "postgresql":
+        # date_part is double precision; EXTRACT is numeric since PostgreSQL 14, slower.
+        return f"date_part('epoch', {later} - {earlier})"
+    return f"(julianday({later}) - julianday({earlier})) * {SECONDS_PER_DAY}"
+
+
+def _bucket(later: str, earlier: str) -> RawSQL:
+    """The wait to the nearest `BUCKET_SECONDS` (halves up), as a whole number of buckets."""
+    seconds = _seconds_between(later, earlier)
+    # Constant column names and numbers only: nothing from outside reaches this SQL.
+    return RawSQL(f"FLOOR(({seconds} + {BUCKET_SECONDS // 2}) / {BUCKET_SECONDS})", [], output_field=FloatField())  # noqa: S611
+
+
+def _column(model, field: str) -> str:
+    quote = connection.ops.quote_name
+    return f"{quote(model._meta.db_table)}.{quote(field)}"
+
+
+def attendance_days_counted(days: Iterable[dt.date]) -> dict[dt.date, dict]:
+    """Each of ``days`` counted now from the tables (nothing stored): three queries whatever the number of days."""
+    runs = _runs(days)
+    figures = {day: {"visits": [], "booked": {}, "contact": [], "appointment": []} for day in sorted(set(days))}
+    if not runs:
+        return {}
+    zone = clinic_zone()
+    seconds = RawSQL(_seconds_between(_column(Appointment, "ends_at"), _column(Appointment, "starts_at")), [])  # noqa: S611
+    visits = (
+        Appointment.objects.filter(_within("starts_at", runs))
+        .annotate(day=TruncDate("starts_at", tzinfo=zone))
+        .values("day", "service_id", "practitioner_id", "status", "attendance")
+        .order_by()
+        .annotate(n=Count("pk"), seconds=Sum(seconds, output_field=FloatField()))
+        .values_list("day", "service_id", "practitioner_id", "status", "attendance", "n", "seconds")
+    )
+    for day, service_id, practitioner_id, status, attendance, n, total in visits:
+        if attendance in COUNTED_MARKS:
+            figures[day]["visits"].append([service_id, attendance, n])
+        if status in APPOINTMENT_HOLDING_STATUSES:
+            booked, attended = figures[day]["booked"].get(practitioner_id, (0.0, 0.0))
+            figures[day]["booked"][practitioner_id] = (
+                booked + total,
+                attended + (total if attendance == Attendance.ATTENDED else 0.0),
+            )
+    created = _column(CallbackRequest, "created_at")
+    contacts = (
+        CallbackRequest.objects.filter(_within("created_at", runs), first_contact_at__isnull=False)
+        .annotate(
+            day=TruncDate("created_at", tzinfo=zone),
+            bucket=_bucket(_column(CallbackRequest, "first_contact_at"), created),
+        )
+        .values("day", "bucket")
+        .order_by()
+        .annotate(n=Count("pk"))
+        .values_list("day", "bucket", "n")
+    )
+    # One appointment per request (a one-to-one): its wait is the request's first appointment's.
+    appointments = (
+        Appointment.objects.filter(_within("request__created_at", runs), status__in=APPOINTMENT_HOLDING_STATUSES)
+        .annotate(
+            day=TruncDate("request__created_at", tzinfo=zone),
+            bucket=_bucket(_column(Appointment, "starts_at"), created),
+        )
+        .values("day", "bucket")
+        .order_by()
+        .annotate(n=Count("pk"))
+        .values_list("day", "bucket", "n")
+    )
+    for key, rows in (("contact", contacts), ("appointment", appointments)):
+        for day, bucket, n in rows:
+            figures[day][key].append([int(bucket), n])
+    return {day: _canonical(counted) for day, counted in figures.items()}
+
+
+def _canonical(counted: dict) -> dict:
+    """Sorted lists, seconds whole: the same day counted twice is stored the same way."""
+    return {
+        "visits": sorted(counted["visits"]),
+        "booked": sorted([pk, round(booked), round(attended)] for pk, (booked, attended) in counted["booked"].items()),
+        "contact": sorted(counted["contact"]),
+        "appointment": sorted(counted["appointment"]),
+    }
+
+
+def _store(day: dt.date, version: int | None, figures: dict) -> None:
+    """Keep ``figures`` for ``day`` if its version is still ``version`` (None: the day had no row, and still has
+    none). A row some writer holds is left alone rather than waited for: it is being changed, so the count is
+    already old. One row per statement: a page never holds one day while it waits for another."""
+    if version is None:
+        AttendanceDay.objects.bulk_create(
+            [AttendanceDay(day=day, version=0, counted_version=0, figures=figures)], ignore_conflicts=True
+        )
+        return
+    with transaction.atomic():
+        free = AttendanceDay.objects.filter(day=day, version=version).select_for_update(skip_locked=True)
+        AttendanceDay.objects.filter(pk__in=free.values("pk")).update(counted_version=version, figures=figures)
+
+
+def attendance_days_figures(*, first_day: dt.date, last_day: dt.date) -> dict[dt.date, dict]:
+    """The figures of every day from ``first_day`` to ``last_day``, as counted now: the stored ones where current,
+    the others counted (and stored, unless changed meanwhile)."""
+    rows = {
+        day: (version, counted_version, figures)
+        for day, version, counted_version, figures in AttendanceDay.objects.filter(
+            day__gte=first_day, day__lte=last_day
+        ).values_list("day", "version", "counted_version", "figures")
+    }
+    days = [first_day + dt.timedelta(days=offset) for offset in range((last_day - first_day).days + 1)]
+    result, stale = {}, {}
+    for day in days:
+        version, counted_version, figures = rows.get(day, (None, None, None))
+        if figures is not None and counted_version == version:
+            result[day] = figures
+        else:
+            stale[day] = version
+    for day, figures in attendance_days_counted(stale).items():
+        _store(day, stale[day], figures)
+        result[day] = figures
+    return result
+
+
+def attendance_days_window() -> int:
+    return settings.ATTENDANCE_DAYS_WINDOW
+
+
+def attendance_days_count(*, limit: int | None = None, today: dt.date | None = None, recount: bool = False) -> int:
+    """Count and store the stale or missing days of the last `attendance_days_window` days (every one of them with
+    ``recount``), most recent first, at most ``limit`` (default ATTENDANCE_DAYS_PER_RUN); return how many."""
+    today = today or clinic_day(timezone.now())
+    first = today - dt.timedelta(days=attendance_days_window() - 1)
+    limit = settings.ATTENDANCE_DAYS_PER_RUN if limit is None else limit
+    rows = {
+        day: (version, counted_version if counted else None)
+        for day, version, counted_version, counted in AttendanceDay.objects.filter(day__gte=first, day__lte=today)
+        .annotate(counted=Q(figures__isnull=False))
+        .values_list("day", "version", "counted_version", "counted")
+    }
+    stale = {}
+    for offset in range((today - first).days + 1):
+        day = today - dt.timedelta(days=offset)
+        version, counted_version = rows.get(day, (None, None))
+        if recount or counted_version is None or counted_version != version:
+            stale[day] = version
+        if len(stale) >= limit:
+            break
+    for day, figures in attendance_days_counted(stale).items():
+        _store(day, stale[day], figures)
+    return len(stale)

@@ -1,0 +1,328 @@
+"""The attendance figures' per-day rollup (callbacks.booking.attendance_days): after every kind of change the
+stored days equal a count from scratch, a change made while a day is counted is never lost, and the beat job
+counts the stale days, a bounded number per run. Runs on SQLite and in the PostgreSQL pass."""
+
+import datetime as dt
+from unittest import mock
+
+import pytest
+from django.db.models import F
+from django.utils import timezone
+
+from callbacks import tasks
+from callbacks.booking import attendance_days
+from callbacks.booking.attendance import appointment_attendance_mark
+from callbacks.booking.attendance_days import (
+    attendance_days_count,
+    attendance_days_counted,
+    attendance_days_figures,
+    attendance_days_mark_stale,
+    clinic_day,
+)
+from callbacks.booking.attendance_figures import attendance_figures
+from callbacks.booking.desk import appointment_cancel_by_clinic, appointment_move
+from callbacks.booking.from_request import appointment_book_for_request
+from callbacks.booking.services import appointment_cancel, appointment_decline
+from callbacks.models import Appointment, AttendanceDay
+from callbacks.privacy.services import callback_request_erase
+from callbacks.requests.workflow import call_attempt_log, callback_request_status_change
+from tests.callbacks.booking.test_booking import a_free_slot
+from tests.callbacks.booking.test_courses import book_course, next_monday
+from tests.factories import AppointmentFactory, CallbackRequestFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def today() -> dt.date:
+    return clinic_day(timezone.now())
+
+
+def period() -> tuple[dt.date, dt.date]:
+    return today() - dt.timedelta(days=40), today() + dt.timedelta(days=60)
+
+
+def assert_stored_days_are_a_fresh_count():
+    """Every day the rollup calls current holds what counting it now gives, and the figures read through it are
+    those of a period counted from nothing."""
+    current = list(AttendanceDay.objects.filter(counted_version=F("version"), figures__isnull=False))
+    assert current, "nothing was counted before the change"
+    fresh = attendance_days_counted([row.day for row in current])
+    assert {row.day: row.figures for row in current} == fresh
+    first, last = period()
+    kept = attendance_figures(first_day=first, last_day=last)
+    AttendanceDay.objects.all().delete()
+    assert attendance_figures(first_day=first, last_day=last) == kept
+
+
+@pytest.fixture
+def staff():
+    return UserFactory(username="fran", first_name="Fran", last_name="Desk")
+
+
+@pytest.fixture
+def clinic(service, practitioner):
+    """Requests received over the last weeks, some contacted, with visits past (marked) and to come."""
+    now = timezone.now()
+    world = {"past": [], "requests": []}
+    for days_ago in range(1, 8):
+        received = now - dt.timedelta(days=days_ago * 3, hours=days_ago)
+        request = CallbackRequestFactory(created_at=received, first_contact_at=received + dt.timedelta(hours=days_ago))
+        world["requests"].append(request)
+        booked = CallbackRequestFactory(kind="booking", created_at=received)
+        world["past"].append(
+            AppointmentFactory(
+                request=booked,
+                service=service,
+                practitioner=practitioner,
+                starts_at=received + dt.timedelta(days=2),
+                attendance="attended" if days_ago % 3 else "dna",
+            )
+        )
+    for days_ahead, status in ((3, "requested"), (4, "confirmed"), (6, "requested")):
+        slot = a_free_slot(service, days_ahead=days_ahead)
+        world[status + str(days_ahead)] = AppointmentFactory(
+            request=CallbackRequestFactory(kind="booking", created_at=now - dt.timedelta(days=2)),
+            service=service,
+            practitioner=practitioner,
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
+            status=status,
+        )
+    first, last = period()
+    attendance_figures(first_day=first, last_day=last)  # every day of the period counted and stored
+    assert not AttendanceDay.objects.exclude(counted_version=F("version")).exists()
+    return world
+
+
+def mark_attended(world, staff, service, practitioner):
+    appointment_attendance_mark(appointment=world["past"][0], attendance="dna", user=staff)
+
+
+def move_to_another_day(world, staff, service, practitioner):
+    slot = a_free_slot(service, days_ahead=9)
+    appointment_move(appointment=world["confirmed4"], starts_at=slot.starts_at, user=staff)
+
+
+def move_a_stale_instance(world, staff, service, practitioner):
+    # The desk moves it; a copy loaded before the move then saves a mark: the day left comes from the database.
+    stale = Appointment.objects.get(pk=world["requested6"].pk)
+    move_to_another_day({"confirmed4": world["requested6"]}, staff, service, practitioner)
+    stale.attendance = "late_cancel"
+    stale.save(update_fields=["attendance"])
+
+
+def cancel_by_patient(world, staff, service, practitioner):
+    appointment_cancel(appointment=world["confirmed4"])
+
+
+def cancel_by_clinic(world, staff, service, practitioner):
+    appointment_cancel_by_clinic(appointment=world["requested3"], user=staff, reason="Practitioner ill")
+
+
+def decline(world, staff, service, practitioner):
+    appointment_decline(appointment=world["requested3"], user=staff)
+
+
+def delete_appointment(world, staff, service, practitioner):
+    world["past"][1].delete()
+
+
+def book_from_request(world, staff, service, practitioner):
+    slot = a_free_slot(service, days_ahead=5)
+    request = world["requests"][2]
+    appointment_book_for_request(
+        request=request, service=service, practitioner_id=practitioner.pk, starts_at=slot.starts_at, staff=staff
+    )
+
+
+def book_a_course(world, staff, service, practitioner):
+    monday = next_monday(after_days=10)
+    starts = [
+        dt.datetime.combine(monday + dt.timedelta(weeks=week), dt.time(11), tzinfo=timezone.get_current_timezone())
+        for week in range(3)
+    ]
+    book_course(service, practitioner, staff, starts)
+
+
+def log_first_contact(world, staff, service, practitioner):
+    request = CallbackRequestFactory(created_at=timezone.now() - dt.timedelta(days=5, hours=3))
+    attendance_figures(first_day=period()[0], last_day=period()[1])
+    call_attempt_log(request=request, actor=staff, outcome="reached")
+
+
+def log_an_earlier_contact(world, staff, service, practitioner):
+    request = world["requests"][3]
+    call_attempt_log(
+        request=request, actor=staff, outcome="reached", made_at=request.created_at + dt.timedelta(minutes=7)
+    )
+
+
+def mark_contacted(world, staff, service, practitioner):
+    request = CallbackRequestFactory(created_at=timezone.now() - dt.timedelta(days=9))
+    attendance_figures(first_day=period()[0], last_day=period()[1])
+    callback_request_status_change(request=request, status="contacted", outcome="", actor=staff, reason="They rang us")
+
+
+def erase_request(world, staff, service, practitioner):
+    callback_request_erase(request=world["past"][2].request, actor=staff)
+
+
+def erase_contacted_request(world, staff, service, practitioner):
+    callback_request_erase(request=world["requests"][4], actor=staff)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        mark_attended,
+        move_to_another_day,
+        move_a_stale_instance,
+        cancel_by_patient,
+        cancel_by_clinic,
+        decline,
+        delete_appointment,
+        book_from_request,
+        book_a_course,
+        log_first_contact,
+        log_an_earlier_contact,
+        mark_contacted,
+        erase_request,
+        erase_contacted_request,
+    ],
+)
+def test_after_every_kind_of_change_the_rollup_equals_a_count_from_scratch(
+    change, clinic, staff, service, practitioner
+):
+    first, last = period()
+    before = attendance_figures(first_day=first, last_day=last)
+    change(clinic, staff, service, practitioner)
+    assert AttendanceDay.objects.exclude(counted_version=F("version")).exists(), "the change marked no day"
+    after = attendance_figures(first_day=first, last_day=last)
+    assert after != before
+    assert_stored_days_are_a_fresh_count()
+
+
+def test_saves_of_fields_no_day_counts_mark_nothing(clinic):
+    appointment = clinic["confirmed4"]
+    versions = dict(AttendanceDay.objects.values_list("day", "version"))
+    appointment.reminder_sent_at = timezone.now()
+    appointment.save(update_fields=["reminder_sent_at"])
+    request = clinic["requests"][0]
+    request.calls_logged += 1
+    request.save(update_fields=["calls_logged"])
+    assert dict(AttendanceDay.objects.values_list("day", "version")) == versions
+
+
+def test_a_change_while_a_day_is_counted_is_not_lost(clinic, staff):
+    visit = clinic["past"][0]
+    day = clinic_day(visit.starts_at)
+    attendance_days_mark_stale(days=[day])
+    counted_alone = attendance_days.attendance_days_counted
+
+    def count_then_mark(days):
+        counted = counted_alone(days)
+        # Between the count and its store: a mark that the count did not see.
+        appointment_attendance_mark(appointment=visit, attendance="late_cancel", user=staff)
+        return counted
+
+    with mock.patch.object(attendance_days, "attendance_days_counted", count_then_mark):
+        seen = attendance_days_figures(first_day=day, last_day=day)[day]
+    row = AttendanceDay.objects.get(day=day)
+    assert row.counted_version != row.version  # the count of the old marks was not kept as current
+    assert seen["visits"] != attendance_days_counted([day])[day]["visits"]
+    assert attendance_days_figures(first_day=day, last_day=day)[day] == attendance_days_counted([day])[day]
+    assert AttendanceDay.objects.get(day=day).counted_version == row.version
+
+
+def test_a_period_costs_one_query_for_the_days_and_three_for_the_stale_ones(
+    clinic, django_assert_max_num_queries, django_assert_num_queries
+):
+    first, last = period()
+    with django_assert_num_queries(1):
+        attendance_days_figures(first_day=first, last_day=last)
+    attendance_days_mark_stale(days=[today(), today() - dt.timedelta(days=3), today() - dt.timedelta(days=9)])
+    # One read, three counts, and one store per stale day (a savepoint around each, in a test's transaction).
+    with django_assert_max_num_queries(1 + 3 + 3 * 3):
+        attendance_days_figures(first_day=first, last_day=last)
+    with django_assert_num_queries(1):
+        attendance_days_figures(first_day=first, last_day=last)
+
+
+def test_the_beat_job_counts_the_stale_days_most_recent_first_and_is_bounded(clinic, settings):
+    settings.ATTENDANCE_DAYS_WINDOW = 30
+    AttendanceDay.objects.all().delete()
+    stale = [today() - dt.timedelta(days=offset) for offset in (0, 2, 5, 40)]
+    attendance_days_mark_stale(days=stale)
+    assert attendance_days_count(limit=20) == 20
+    counted = set(AttendanceDay.objects.filter(counted_version=F("version")).values_list("day", flat=True))
+    assert counted == {today() - dt.timedelta(days=offset) for offset in range(20)}
+    assert attendance_days_count(limit=20) == 10  # the rest of the window
+    assert attendance_days_count(limit=20) == 0
+    # Outside the window: left to a page that shows it.
+    assert not AttendanceDay.objects.get(day=stale[-1]).current
+    assert_stored_days_are_a_fresh_count()
+
+
+def test_the_beat_task_runs_the_job(clinic, settings):
+    settings.ATTENDANCE_DAYS_PER_RUN = 2
+    attendance_days_mark_stale(days=[today()])
+    AttendanceDay.objects.filter(day__lt=today() - dt.timedelta(days=40)).delete()
+    # Today first, then the most recent day not yet counted; no more than the two of a run.
+    assert tasks.attendance_days_count() == 2
+    assert AttendanceDay.objects.get(day=today()).current
+    assert AttendanceDay.objects.get(day=today() - dt.timedelta(days=41)).current
+    entry = settings.CELERY_BEAT_SCHEDULE["callbacks-attendance-days-count"]
+    assert entry["task"] == tasks.attendance_days_count.name
+
+
+def test_a_request_received_contacted_counts_at_once():
+    received = timezone.now() - dt.timedelta(days=1)
+    attendance_figures(first_day=clinic_day(received), last_day=clinic_day(received))
+    CallbackRequestFactory(created_at=received, first_contact_at=received + dt.timedelta(hours=2))
+    row = AttendanceDay.objects.get(day=clinic_day(received))
+    assert not row.current
+    assert attendance_days_figures(first_day=row.day, last_day=row.day)[row.day]["contact"] == [[12, 1]]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_page_never_waits_for_a_writer_holding_the_day_and_keeps_nothing_it_may_have_missed(
+    service, practitioner, staff
+):
+    """A desk's mark is in flight (its transaction holds the day's row) while a page reads the day, in two
+    connections: the page neither waits for it nor stores its count; once the mark commits, the next read has it."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    visit = AppointmentFactory(
+        service=service, practitioner=practitioner, starts_at=timezone.now() - dt.timedelta(days=1), attendance="dna"
+    )
+    day = clinic_day(visit.starts_at)
+    attendance_days_figures(first_day=day, last_day=day)
+    attendance_days_mark_stale(days=[day])  # so that the page counts the day, and would store it
+    marked, page_done = threading.Event(), threading.Event()
+
+    def desk():
+        try:
+            with transaction.atomic():
+                appointment_attendance_mark(appointment=visit, attendance="attended", user=staff)
+                marked.set()
+                assert page_done.wait(10)
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=desk)
+    writer.start()
+    assert marked.wait(10)
+    started = time.monotonic()
+    seen = attendance_days_figures(first_day=day, last_day=day)[day]
+    waited = time.monotonic() - started
+    page_done.set()
+    writer.join(10)
+    assert waited < 5  # the writer holds its row for up to 10 s
+    assert seen["visits"] == [[service.pk, "dna", 1]]  # the page saw the committed state
+    row = AttendanceDay.objects.get(day=day)
+    assert not row.current
+    assert attendance_days_figures(first_day=day, last_day=day)[day]["visits"] == [[service.pk, "attended", 1]]
