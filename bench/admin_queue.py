@@ -9,8 +9,9 @@ migrates it, fills it with requests spread over the last 120 days (priorities, s
 attempts, notes, history events and notifications in realistic proportions; appointments with attendance marks and
 first contacts for the attendance figures, `fill_attendance`), then loads each staff page
 --loads times through Django's test client, signed in as a member of the "Triage staff" group, and prints the
-median, 95th percentile and the number of SQL queries of each, then the attendance figures counted without the
-cache for 28, 90 and 120 days. The database is dropped at the end unless --keep.
+median, 95th percentile and the number of SQL queries of each, then the attendance figures alone for 28, 90 and
+120 days: with the last three days stale (the rest counted by the beat job), with every day missing, with every
+day current; and what one day and 120 days cost to count. The database is dropped at the end unless --keep.
 
 In-process (no web server, no network): the figures are the time Django and PostgreSQL take to build the page.
 """
@@ -272,16 +273,21 @@ def fill_attendance() -> dict[str, int]:
     return {"appointments": appointments, "attendance_marked": marked}
 
 
-def time_call(function, loads: int) -> dict[str, float]:
-    """The same figures as `time_page` for a function called directly (one warm-up call first)."""
+def time_call(function, loads: int, setup=None) -> dict[str, float]:
+    """The same figures as `time_page` for a function called directly (one warm-up call first); ``setup``, when
+    given, runs untimed before each call."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    setup = setup or (lambda: None)
+    setup()
     function()
+    setup()
     with CaptureQueriesContext(connection) as queries:
         function()
     durations = []
     for _ in range(loads):
+        setup()
         started = time.perf_counter()
         function()
         durations.append((time.perf_counter() - started) * 1000)
@@ -357,23 +363,54 @@ def time_page(client, url: str, loads: int) -> dict[str, float]:
 
 
 def attendance_timings(loads: int) -> list[tuple[str, dict[str, float]]]:
-    """The attendance figures alone, for the admin home's 28 days, the report's 90 and the whole 120 days."""
+    """The attendance figures alone, for the admin home's 28 days, the report's 90 and 120 days, counted as a page
+    finds them: the days counted by the beat job with the last three marked stale since (a busy morning), and every
+    day missing (the first read after migration 0035, the worst case). Then what counting costs: one day alone,
+    and 120 days at once (the queries only, nothing stored)."""
     from django.utils import timezone
 
+    from callbacks.booking.attendance_days import (
+        attendance_days_count,
+        attendance_days_counted,
+        attendance_days_mark_stale,
+    )
     from callbacks.booking.attendance_figures import attendance_figures
+    from callbacks.models import AttendanceDay
     from clinic.hours import clinic_zone
 
     today = timezone.localtime(timezone.now(), clinic_zone()).date()
-    return [
-        (
-            f"Attendance figures alone, last {days} days",
-            time_call(
-                lambda days=days: attendance_figures(first_day=today - dt.timedelta(days=days - 1), last_day=today),
-                loads,
-            ),
+    started = time.perf_counter()
+    counted = attendance_days_count(limit=400)
+    print(f"  the beat job's count of {counted} day(s): {time.perf_counter() - started:.1f} s")
+
+    def read(days: int):
+        return lambda: attendance_figures(first_day=today - dt.timedelta(days=days - 1), last_day=today)
+
+    def three_stale():
+        attendance_days_mark_stale(days=[today - dt.timedelta(days=offset) for offset in range(3)])
+
+    def all_missing(days: int):
+        return lambda: AttendanceDay.objects.filter(day__gte=today - dt.timedelta(days=days - 1)).delete()
+
+    results = []
+    for days in (28, 90, 120):
+        results.append((f"Attendance figures, {days} days, 3 stale", time_call(read(days), loads, three_stale)))
+    for days in (28, 90, 120):
+        results.append(
+            (f"Attendance figures, {days} days, all missing", time_call(read(days), loads, all_missing(days)))
         )
-        for days in (28, 90, 120)
-    ]
+    for days in (28, 90, 120):
+        results.append((f"Attendance figures, {days} days, all current", time_call(read(days), loads)))
+    one_day = [today - dt.timedelta(days=10)]
+    results.append(
+        ("One day counted (3 queries, not stored)", time_call(lambda: attendance_days_counted(one_day), loads))
+    )
+    period = [today - dt.timedelta(days=offset) for offset in range(120)]
+    results.append(
+        ("120 days counted (3 queries, not stored)", time_call(lambda: attendance_days_counted(period), loads))
+    )
+    attendance_days_count(limit=400)
+    return results
 
 
 def main():

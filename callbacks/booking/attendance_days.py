@@ -6,11 +6,12 @@ A day (the clinic's time zone) counts:
 - ``visits``: the appointments starting that day marked attended, did not attend or cancelled late, per service
   and mark: ``[service_id, attendance, n]``;
 - ``booked``: the requested or confirmed appointments starting that day, per practitioner, in seconds booked
-  and, of those, marked attended: ``[practitioner_id, booked, attended]``;
+  and, of those, marked attended: ``practitioner_id, booked, attended`` one after the other, in one list;
 - ``contact`` and ``appointment``: the requests received that day that got a first contact, or hold an
-  appointment, as a histogram of the wait: ``[bucket, n]``, the bucket being the wait to the nearest
-  `BUCKET_SECONDS` (ten minutes; whole hours stay exact). A figure is shown in tenths of a day (2.4 hours), so it
-  can differ from the exact one only when that lies within five minutes of where its tenth changes.
+  appointment, as a histogram of the wait in runs of consecutive buckets, ``[first bucket, n, n, ...]``
+  (`histogram_runs`), a bucket being the wait to the nearest `BUCKET_SECONDS` (ten minutes; whole hours exact).
+  A figure is shown in tenths of a day (2.4 hours), so it can differ from the exact one only when that lies
+  within five minutes of where its tenth changes.
 
 Freshness: every save or delete of an appointment that changes its day, times, status, mark, service,
 practitioner or request, and of a request's ``first_contact_at`` (or ``created_at``), and every deleted request,
@@ -184,7 +185,7 @@ def _column(model, field: str) -> str:
 def attendance_days_counted(days: Iterable[dt.date]) -> dict[dt.date, dict]:
     """Each of ``days`` counted now from the tables (nothing stored): three queries whatever the number of days."""
     runs = _runs(days)
-    figures = {day: {"visits": [], "booked": {}, "contact": [], "appointment": []} for day in sorted(set(days))}
+    figures = {day: {"visits": {}, "booked": {}, "contact": {}, "appointment": {}} for day in sorted(set(days))}
     if not runs:
         return {}
     zone = clinic_zone()
@@ -199,7 +200,8 @@ def attendance_days_counted(days: Iterable[dt.date]) -> dict[dt.date, dict]:
     )
     for day, service_id, practitioner_id, status, attendance, n, total in visits:
         if attendance in COUNTED_MARKS:
-            figures[day]["visits"].append([service_id, attendance, n])
+            visits_of_day = figures[day]["visits"]
+            visits_of_day[service_id, attendance] = visits_of_day.get((service_id, attendance), 0) + n
         if status in APPOINTMENT_HOLDING_STATUSES:
             booked, attended = figures[day]["booked"].get(practitioner_id, (0.0, 0.0))
             figures[day]["booked"][practitioner_id] = (
@@ -232,24 +234,42 @@ def attendance_days_counted(days: Iterable[dt.date]) -> dict[dt.date, dict]:
     )
     for key, rows in (("contact", contacts), ("appointment", appointments)):
         for day, bucket, n in rows:
-            figures[day][key].append([int(bucket), n])
+            figures[day][key][int(bucket)] = n
     return {day: _canonical(counted) for day, counted in figures.items()}
 
 
 def _canonical(counted: dict) -> dict:
-    """Sorted lists, seconds whole: the same day counted twice is stored the same way."""
+    """The stored form: sorted, seconds whole, and as few lists as can be (a page parses a row per day)."""
     return {
-        "visits": sorted(counted["visits"]),
-        "booked": sorted([pk, round(booked), round(attended)] for pk, (booked, attended) in counted["booked"].items()),
-        "contact": sorted(counted["contact"]),
-        "appointment": sorted(counted["appointment"]),
+        "visits": sorted([service_id, mark, n] for (service_id, mark), n in counted["visits"].items()),
+        "booked": [
+            number
+            for pk, (booked, attended) in sorted(counted["booked"].items())
+            for number in (pk, round(booked), round(attended))
+        ],
+        "contact": histogram_runs(counted["contact"]),
+        "appointment": histogram_runs(counted["appointment"]),
     }
+
+
+def histogram_runs(counts: dict[int, int]) -> list[list[int]]:
+    """``{bucket: n}`` as runs of consecutive buckets, ``[first bucket, n, n, ...]``: one short list for a day
+    whose waits are close together, a pair per bucket at most for one whose waits are far apart."""
+    runs: list[list[int]] = []
+    for bucket in sorted(counts):
+        if runs and runs[-1][0] + len(runs[-1]) - 1 == bucket:
+            runs[-1].append(counts[bucket])
+        else:
+            runs.append([bucket, counts[bucket]])
+    return runs
 
 
 def _store(day: dt.date, version: int | None, figures: dict) -> None:
     """Keep ``figures`` for ``day`` if its version is still ``version`` (None: the day had no row, and still has
     none). A row some writer holds is left alone rather than waited for: it is being changed, so the count is
-    already old. One row per statement: a page never holds one day while it waits for another."""
+    already old. (A day with no row at all whose first mark is in flight does make the insert wait for that
+    writer's commit: PostgreSQL's insert checks the unique day.) One row per statement: a page never holds one day
+    while it waits for another."""
     if version is None:
         AttendanceDay.objects.bulk_create(
             [AttendanceDay(day=day, version=0, counted_version=0, figures=figures)], ignore_conflicts=True

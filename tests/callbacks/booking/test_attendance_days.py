@@ -326,3 +326,29 @@ def test_a_page_never_waits_for_a_writer_holding_the_day_and_keeps_nothing_it_ma
     row = AttendanceDay.objects.get(day=day)
     assert not row.current
     assert attendance_days_figures(first_day=day, last_day=day)[day]["visits"] == [[service.pk, "attended", 1]]
+
+
+@pytest.mark.parametrize(
+    "counts", [{}, {5: 1}, {1: 2, 2: 3, 3: 1, 9: 4}, {-2: 1, 0: 3, 400: 2}, {b: b % 7 + 1 for b in range(30, 90)}]
+)
+def test_a_histogram_in_runs_keeps_every_count_in_as_few_lists(counts):
+    runs = attendance_days.histogram_runs(counts)
+    assert {run[0] + offset: n for run in runs for offset, n in enumerate(run[1:])} == counts
+    gaps = sum(1 for bucket in counts if bucket - 1 not in counts)
+    assert len(runs) == gaps
+
+
+def test_the_days_histograms_add_up_to_the_periods_percentiles():
+    from callbacks.booking.attendance_figures import _days_figure, histogram_percentile
+
+    days_counts = [{1: 2, 2: 1, 7: 1}, {0: 1, 2: 4, 3: 1}, {}, {-1: 1, 12: 2}]
+    days = {
+        dt.date(2026, 11, 2) + dt.timedelta(days=index): {"contact": attendance_days.histogram_runs(counts)}
+        for index, counts in enumerate(days_counts)
+    }
+    figure = _days_figure("Request to first contact", days, "contact")
+    values = sorted(bucket for counts in days_counts for bucket, n in counts.items() for _ in range(n))
+    assert figure.counted == len(values) == 13
+    for fraction, found in ((0.5, figure.median), (0.92, figure.p92)):
+        expected = histogram_percentile([(value * 600.0, 1) for value in values], fraction) / 86400
+        assert found == pytest.approx(expected)
