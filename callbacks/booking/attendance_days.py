@@ -34,7 +34,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, FloatField, Q, Sum
+from django.db.models import Count, F, FloatField, Q, Sum
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncDate
 from django.db.models.signals import post_save, pre_delete, pre_save
@@ -220,9 +220,16 @@ def attendance_days_counted(days: Iterable[dt.date]) -> dict[dt.date, dict]:
         .annotate(n=Count("pk"))
         .values_list("day", "bucket", "n")
     )
-    # One appointment per request (a one-to-one): its wait is the request's first appointment's.
+    # One appointment per request (a one-to-one): its wait is the request's first appointment's. None starts before
+    # its request arrived (a booking is for a time to come), which also lets the database read the appointments
+    # from the first day's start on (`cb_appointment_status`) rather than all of them: few, for recent days.
     appointments = (
-        Appointment.objects.filter(_within("request__created_at", runs), status__in=APPOINTMENT_HOLDING_STATUSES)
+        Appointment.objects.filter(
+            _within("request__created_at", runs),
+            Q(starts_at__gte=F("request__created_at")),
+            status__in=APPOINTMENT_HOLDING_STATUSES,
+            starts_at__gte=day_start(runs[0][0]),
+        )
         .annotate(
             day=TruncDate("request__created_at", tzinfo=zone),
             bucket=_bucket(_column(Appointment, "starts_at"), created),
