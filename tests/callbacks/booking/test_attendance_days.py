@@ -352,3 +352,22 @@ def test_the_days_histograms_add_up_to_the_periods_percentiles():
     for fraction, found in ((0.5, figure.median), (0.92, figure.p92)):
         expected = histogram_percentile([(value * 600.0, 1) for value in values], fraction) / 86400
         assert found == pytest.approx(expected)
+
+
+def test_the_command_counts_the_window_at_once_and_recounts_on_demand(clinic, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.ATTENDANCE_DAYS_WINDOW = 50
+    AttendanceDay.objects.all().delete()
+    out = StringIO()
+    call_command("attendance_days_count", stdout=out)
+    assert out.getvalue().startswith("50 day(s) counted")
+    call_command("attendance_days_count", stdout=out)
+    assert "\n0 day(s) counted" in out.getvalue()
+    # A change the models never saw (raw SQL): only --recount finds it.
+    Appointment.objects.filter(pk=clinic["past"][0].pk).update(attendance="late_cancel")
+    call_command("attendance_days_count", "--recount", stdout=out)
+    assert "\n50 day(s) counted" in out.getvalue()
+    assert_stored_days_are_a_fresh_count()
