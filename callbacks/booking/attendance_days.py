@@ -101,7 +101,7 @@ def _appointment_before_save(sender, instance, update_fields=None, **kwargs):
 
 def _appointment_saved(sender, instance, update_fields=None, **kwargs):
     if _counted_change(update_fields, APPOINTMENT_COUNTED_FIELDS):
-        before = getattr(instance, "_attendance_days_before", set())
+        before = instance.__dict__.pop("_attendance_days_before", set())
         attendance_days_mark_stale(days=before | _appointment_days(instance.pk))
 
 
@@ -120,7 +120,7 @@ def _request_saved(sender, instance, created, update_fields=None, **kwargs):
     # it arrives already contacted.
     if not _counted_change(update_fields, REQUEST_COUNTED_FIELDS) or (created and instance.first_contact_at is None):
         return
-    before = getattr(instance, "_attendance_days_before", set())
+    before = instance.__dict__.pop("_attendance_days_before", set())
     attendance_days_mark_stale(days=before | {clinic_day(instance.created_at)})
 
 
