@@ -371,3 +371,43 @@ def test_the_command_counts_the_window_at_once_and_recounts_on_demand(clinic, se
     call_command("attendance_days_count", "--recount", stdout=out)
     assert "\n50 day(s) counted" in out.getvalue()
     assert_stored_days_are_a_fresh_count()
+
+
+def test_a_random_run_of_changes_keeps_the_rollup_equal_to_a_count_from_scratch(clinic, service, practitioner):
+    """Seeded, so a failure replays: saves, moves (kept apart by whole days, so never overlapping), marks, first
+    contacts and deletions made through the models in any order, with the period read after some of them only."""
+    import random
+
+    pick = random.Random(26)
+    now = timezone.now()
+    visits = list(clinic["past"])
+    for step in range(40):
+        action = pick.choice(["mark", "move", "status", "contact", "delete", "book"])
+        if action == "book" or not visits:
+            request = CallbackRequestFactory(kind="booking", created_at=now - dt.timedelta(days=pick.randint(0, 30)))
+            start = now - dt.timedelta(days=pick.randint(-20, 20), minutes=step * 50 % 1440)
+            visits.append(
+                AppointmentFactory(request=request, service=service, practitioner=practitioner, starts_at=start)
+            )
+        elif action == "contact":
+            request = pick.choice(clinic["requests"])
+            request.first_contact_at = request.created_at + dt.timedelta(minutes=pick.randint(1, 5000))
+            request.save(update_fields=["first_contact_at"])
+        else:
+            visit = pick.choice(visits)
+            if action == "mark":
+                visit.attendance = pick.choice(["attended", "dna", "late_cancel", "arrived", ""])
+                visit.save(update_fields=["attendance"])
+            elif action == "move":
+                shift = dt.timedelta(days=pick.choice([-3, -1, 1, 2, 5]) * 7)
+                visit.starts_at, visit.ends_at = visit.starts_at + shift, visit.ends_at + shift
+                visit.save()
+            elif action == "status":
+                visit.status = pick.choice(["requested", "confirmed", "cancelled", "declined"])
+                visit.save(update_fields=["status"])
+            else:
+                visits.remove(visit)
+                visit.delete()
+        if pick.random() < 0.4:
+            attendance_figures(first_day=period()[0], last_day=period()[1])
+    assert_stored_days_are_a_fresh_count()
