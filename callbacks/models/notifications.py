@@ -27,6 +27,9 @@ REPEATABLE_KINDS = (
     "follow_up",
     "booking_reminder",
     "text_failed",
+    # One advice text per red-flag text the patient sends (unique on the text itself, below).
+    "text_emergency_advice",
+    "text_urgent_advice",
 )
 
 
@@ -53,6 +56,8 @@ class Notification(models.Model):
         CALL_TODAY = "call_today", "We call you today (patient)"
         TEXT_FAILED = "text_failed", "A text to an urgent patient failed (staff)"
         TEXT_RED_FLAG = "text_red_flag", "A red-flag text from a number with no request (staff)"
+        TEXT_EMERGENCY_ADVICE = "text_emergency_advice", "Emergency advice in reply to a red-flag text (patient)"
+        TEXT_URGENT_ADVICE = "text_urgent_advice", "Urgent advice in reply to a red-flag text (patient)"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "E-mail"
@@ -81,8 +86,9 @@ class Notification(models.Model):
     staff_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="sign_in_alerts"
     )
-    # A patient's text from a number no request has, whose words raise a red flag (kind text_red_flag only): staff
-    # read it in the list of texts from patients; the alert names its id only.
+    # A patient's text whose words raise a red flag: the staff alert when no request has the number (kind
+    # text_red_flag: staff read it in the list of texts from patients; the alert names its id only), and the advice
+    # texted back to the number (kinds text_emergency_advice, text_urgent_advice, with the request when one has it).
     inbound_text = models.ForeignKey(
         "InboundText", null=True, blank=True, on_delete=models.CASCADE, related_name="red_flag_alerts", editable=False
     )
@@ -144,6 +150,8 @@ class Notification(models.Model):
                 name="notif_once_per_kind",
             ),
             models.UniqueConstraint(fields=["waitlist_offer", "kind", "channel"], name="notif_offer_once"),
+            # One staff alert, and one advice text, per text from a patient.
+            models.UniqueConstraint(fields=["inbound_text", "kind", "channel"], name="notif_inbound_text_once"),
             # One e-mail per follow-up, however often the beat job runs.
             models.UniqueConstraint(fields=["follow_up", "kind", "channel"], name="notif_follow_up_once"),
             models.CheckConstraint(

@@ -29,8 +29,11 @@ STAFF_ALERT_KINDS = frozenset(
 )
 
 
-# Staff alerts about no request that are urgent in themselves: a red-flag text from a number no request has.
-ALWAYS_URGENT_KINDS = frozenset({Notification.Kind.TEXT_RED_FLAG})
+# Urgent in themselves, whatever the request: the staff alert about a red-flag text from a number no request has,
+# and the advice texted back to the patient who sent a red-flag text.
+ALWAYS_URGENT_KINDS = frozenset(
+    {Notification.Kind.TEXT_RED_FLAG, Notification.Kind.TEXT_EMERGENCY_ADVICE, Notification.Kind.TEXT_URGENT_ADVICE}
+)
 
 
 def lane_queue(lane: str) -> str:

@@ -10,11 +10,17 @@ logger = logging.getLogger(__name__)
 
 # Texts that still go to a number that replied STOP, and never wait for quiet hours: the only record of a request
 # the patient has just sent (their reference, when they have no e-mail), and the clinic calling off an appointment
-# they would otherwise travel to. Replies and receipts are not texts we send. (With Twilio's own opt-out handling
+# they would otherwise travel to, and what to do now in answer to a red-flag text they have just sent from that
+# number. Replies and receipts are not texts we send. (With Twilio's own opt-out handling
 # switched on, Twilio refuses even these with error 21610: the row then fails, visibly, and the e-mail, if any,
 # still goes.) Routing (`callbacks.notifications.routing`) and quiet hours read it from here.
 ESSENTIAL_TEXT_KINDS = frozenset(
-    {Notification.Kind.PATIENT_CONFIRMATION, Notification.Kind.BOOKING_CANCELLED_BY_CLINIC}
+    {
+        Notification.Kind.PATIENT_CONFIRMATION,
+        Notification.Kind.BOOKING_CANCELLED_BY_CLINIC,
+        Notification.Kind.TEXT_EMERGENCY_ADVICE,
+        Notification.Kind.TEXT_URGENT_ADVICE,
+    }
 )
 
 

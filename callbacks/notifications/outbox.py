@@ -31,6 +31,7 @@ from callbacks.notifications.routing import (
     new_request_routes,
     priority_raised_routes,
     staff_sign_in_alert_recipients,
+    text_advice_recipient,
     text_red_flag_recipient,
     waitlist_offer_routes,
 )
@@ -109,6 +110,28 @@ def notification_for_text_red_flag(*, inbound_text_id: int) -> Notification:
         recipient=text_red_flag_recipient(),
     )
     notifications_enqueue_on_commit([row])
+    return row
+
+
+def notification_for_text_advice(
+    *, inbound_text_id: int, phone: str, emergency: bool, request: CallbackRequest | None = None
+) -> Notification | None:
+    """Write and queue (after commit, in the urgent lane) the text telling the patient who sent the red-flag text
+    ``inbound_text_id`` from ``phone`` what to do now: the emergency advice, or the urgent one. Once per text; None
+    when no text can go (texts switched off, a number that cannot take texts). Call in the transaction that
+    screened the text."""
+    number = text_advice_recipient(phone)
+    if not number:
+        return None
+    kind = Notification.Kind.TEXT_EMERGENCY_ADVICE if emergency else Notification.Kind.TEXT_URGENT_ADVICE
+    row, created = Notification.objects.get_or_create(
+        inbound_text_id=inbound_text_id,
+        kind=kind,
+        channel=Notification.Channel.SMS,
+        defaults={"request": request, "recipient": number},
+    )
+    if created:
+        notifications_enqueue_on_commit([row])
     return row
 
 

@@ -15,7 +15,9 @@ the reference, priority and a staff link only).
 Patients are told on the channels they chose: by e-mail when they gave an address, and by text when they chose
 texts on the details page (the default for a mobile number), their number is a mobile one, and it has not opted out
 (STOP). An opted-out number still gets the essential texts (`ESSENTIAL_TEXT_KINDS`). On the day of a callback the
-patient is told by text when we will call (`call_today_routes`); that one has no e-mail: an inbox is read later."""
+patient is told by text when we will call (`call_today_routes`); that one has no e-mail: an inbox is read later.
+A patient whose own text raises a red flag is texted back what to do now (`text_advice_recipient`): whether or not
+they chose texts or replied STOP, since they have just written to us from that number."""
 
 from dataclasses import dataclass
 
@@ -45,16 +47,23 @@ PATIENT_BOOKING_KINDS = frozenset(
 
 # Every kind whose recipient is the patient: their address is shown to staff only on the request's own page,
 # which writes the privacy log, never in the outbox's lists.
-PATIENT_KINDS = PATIENT_BOOKING_KINDS | {Kind.PATIENT_CONFIRMATION, Kind.FOLLOW_UP, Kind.CALL_TODAY}
+# The advice texted back to a patient whose own text raises a red flag, by the tier it calls for.
+TEXT_ADVICE_KINDS = frozenset({Kind.TEXT_EMERGENCY_ADVICE, Kind.TEXT_URGENT_ADVICE})
+
+PATIENT_KINDS = PATIENT_BOOKING_KINDS | TEXT_ADVICE_KINDS | {Kind.PATIENT_CONFIRMATION, Kind.FOLLOW_UP, Kind.CALL_TODAY}
 
 
 # The kinds a patient may be sent by text (`callbacks.notifications.texts` writes each).
-PATIENT_TEXT_KINDS = PATIENT_BOOKING_KINDS | {
-    Kind.PATIENT_CONFIRMATION,
-    Kind.CALL_TODAY,
-    Kind.WAITLIST_OFFER,
-    Kind.FOLLOW_UP,
-}
+PATIENT_TEXT_KINDS = (
+    PATIENT_BOOKING_KINDS
+    | TEXT_ADVICE_KINDS
+    | {
+        Kind.PATIENT_CONFIRMATION,
+        Kind.CALL_TODAY,
+        Kind.WAITLIST_OFFER,
+        Kind.FOLLOW_UP,
+    }
+)
 
 TEXTABLE_NUMBER_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
 
@@ -202,6 +211,15 @@ def follow_up_routes(request: CallbackRequest) -> list[Route]:
 def text_failed_recipient() -> str:
     """A text to the patient of an emergency or urgent request failed: the urgent address hears of it."""
     return settings.CLINIC_URGENT_EMAIL
+
+
+def text_advice_recipient(phone: str) -> str:
+    """The number the advice for a red-flag text goes back to (the number it came from), or "" when texts are
+    switched off or the number cannot take texts. Consent to texts and STOP are not asked: the patient has just
+    texted us from it, and what to do now is the answer to that text."""
+    if settings.SMS_BACKEND == "none" or not phone or not phone_takes_texts(phone):
+        return ""
+    return str(phone)
 
 
 def text_red_flag_recipient() -> str:

@@ -1,5 +1,8 @@
 """The text message a notification row becomes. No health detail in any of them: the clinic's name, the
-reference, times, the clinic's number and signed links only (no service name, no advice that would say why).
+reference, times, the clinic's number and signed links only (no service name, no advice that would say why). The
+one exception answers the patient's own words: a text of theirs that raises a red flag is answered with what to do
+now (the clinic's emergency or urgent advice, as the screen shows it), which tells that phone nothing it did not
+just send.
 
 Every text stays within two GSM-7 segments (306 characters) with the longest clinic name allowed
 (CLINIC_TEXT_NAME, 40 characters) and the longest link: tests/callbacks/notifications/test_texts.py measures each
@@ -143,6 +146,16 @@ def _follow_up(notification: Notification, name: str) -> str:
     )
 
 
+def _advice(notification: Notification, name: str) -> str:
+    if notification.kind == Kind.TEXT_EMERGENCY_ADVICE:
+        advice = settings.CLINIC_EMERGENCY_ADVICE.replace("{number}", settings.CLINIC_EMERGENCY_NUMBER)
+    else:
+        advice = settings.CLINIC_URGENT_ADVICE.replace("{number}", settings.CLINIC_URGENT_ADVICE_NUMBER)
+    if not notification.request_id:
+        return f"{name}: we have read your text. {advice}"
+    return f"{name}: we have read your text. {advice} Ref {notification.request.reference}."
+
+
 _WRITERS = {
     Kind.PATIENT_CONFIRMATION: _confirmation,
     Kind.CALL_TODAY: _call_today,
@@ -155,6 +168,8 @@ _WRITERS = {
     Kind.COURSE_BOOKED: _course,
     Kind.WAITLIST_OFFER: _waitlist_offer,
     Kind.FOLLOW_UP: _follow_up,
+    Kind.TEXT_EMERGENCY_ADVICE: _advice,
+    Kind.TEXT_URGENT_ADVICE: _advice,
 }
 TEXT_KINDS = frozenset(_WRITERS)
 

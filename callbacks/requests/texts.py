@@ -4,7 +4,8 @@ The text is screened by intake against the request's own questionnaire (its defi
 answers given so far), as the request's reason is; a request with no answer set (taken by phone without the
 safety questions, booked from the waitlist, not screened) has it read against the current back-pain definition's
 lexicon alone, and a text from a number no request has is read the same way and, on a red flag, alerts the urgent
-address at once. Nobody can ask the patient a safety question again inside a
+address at once. Either way the patient is texted back, at once, what to do now (the emergency or urgent advice
+the screen would have shown them). Nobody can ask the patient a safety question again inside a
 text, so a finding counts for staff at the tier of the safety question it points at: "I've lost control of my
 bladder" makes the request an emergency. Staff are then told as when later answers raise a priority, and a
 request already booked, contacted or closed goes back among those awaiting a response.
@@ -15,8 +16,9 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from callbacks.models import CallbackRequest, Priority, RequestEvent
+from callbacks.models import CallbackRequest, InboundText, Priority, RequestEvent
 from callbacks.notifications.outbox import (
+    notification_for_text_advice,
     notification_for_text_red_flag,
     notifications_enqueue_on_commit,
     notifications_for_priority_raised,
@@ -69,6 +71,7 @@ def callback_request_text_screen(*, request_id: int, text_id: int, body: str) ->
     )
     callback_request_red_flag_reopen(request=request, actor=actor)
     notifications_enqueue_on_commit(notifications_for_priority_raised(request))
+    _advice_text_back(text_id=text_id, priority=priority, request=request)
     logger.info("callback request %s: text %s calls for priority %s", request.reference, text_id, priority)
     return priority
 
@@ -82,5 +85,13 @@ def unknown_number_text_screen(*, text_id: int, body: str) -> int | None:
     if found is None or not priority_is_urgent(found):
         return found
     notification_for_text_red_flag(inbound_text_id=text_id)
+    _advice_text_back(text_id=text_id, priority=Priority(found))
     logger.info("text %s from a number with no request calls for priority %s; staff alerted", text_id, found)
     return found
+
+
+def _advice_text_back(*, text_id: int, priority: Priority, request: CallbackRequest | None = None) -> None:
+    phone = InboundText.objects.filter(pk=text_id).values_list("from_phone", flat=True).first() or ""
+    notification_for_text_advice(
+        inbound_text_id=text_id, phone=phone, emergency=priority == Priority.EMERGENCY, request=request
+    )

@@ -29,8 +29,9 @@ STAFF_ALERTS = [Kind.STAFF_NEW_REQUEST, Kind.STAFF_PRIORITY_RAISED, Kind.ESCALAT
 @pytest.mark.parametrize("priority", [*Priority, None])
 def test_only_staff_alerts_of_emergency_and_urgent_requests_take_the_urgent_lane(kind, priority):
     urgent = kind in STAFF_ALERTS and priority in (Priority.EMERGENCY, Priority.URGENT)
-    # A red-flag text from a number no request has is urgent in itself (there is no request to have a priority).
-    urgent = urgent or kind == Kind.TEXT_RED_FLAG
+    # A red-flag text from a number no request has is urgent in itself (there is no request to have a priority),
+    # and so is the advice texted back to whoever sent a red-flag text.
+    urgent = urgent or kind in (Kind.TEXT_RED_FLAG, Kind.TEXT_EMERGENCY_ADVICE, Kind.TEXT_URGENT_ADVICE)
     assert notification_lane(kind=kind, priority=priority) == (URGENT if urgent else ROUTINE)
 
 
