@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('callbacks', '0034_notification_text_body'),
+        ('callbacks', '0035_attendance_days'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
