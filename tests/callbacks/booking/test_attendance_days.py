@@ -411,3 +411,13 @@ def test_a_random_run_of_changes_keeps_the_rollup_equal_to_a_count_from_scratch(
         if pick.random() < 0.4:
             attendance_figures(first_day=period()[0], last_day=period()[1])
     assert_stored_days_are_a_fresh_count()
+
+
+def test_a_deploys_release_step_counts_the_days_so_the_first_page_counts_none(clinic, settings):
+    from django.core.management import call_command
+
+    settings.ATTENDANCE_DAYS_WINDOW = 50
+    AttendanceDay.objects.all().delete()
+    call_command("release", verbosity=0)
+    assert AttendanceDay.objects.filter(counted_version=F("version")).count() == 50
+    assert_stored_days_are_a_fresh_count()
