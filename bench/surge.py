@@ -10,6 +10,9 @@ Debian's nginx with the clinic's proxy rules (its per-address limits included: e
 address of its own on loopback), and an SMTP server on loopback. Locust (bench/surge_locustfile.py) walks each
 patient through the questionnaire and the details, 0.5 journeys a second per patient, more patients every stage.
 Afterwards: every journey that ended with a reference must be one stored request and exactly one staff e-mail.
+Each stage also reports the CPU-ms each process group spent per finished journey (bench/surge_cpu.py), the
+server side's sum and the ceiling it sets on this machine's cores, and the machine's load average: on a shared
+machine that ceiling, not the finished rate, is the figure to compare.
 Target (issue 28): at least 50 finished requests a second with p95 under 500 ms and 0 lost.
 """
 
