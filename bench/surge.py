@@ -10,6 +10,9 @@ Debian's nginx with the clinic's proxy rules (its per-address limits included: e
 address of its own on loopback), and an SMTP server on loopback. Locust (bench/surge_locustfile.py) walks each
 patient through the questionnaire and the details, 0.5 journeys a second per patient, more patients every stage.
 Afterwards: every journey that ended with a reference must be one stored request and exactly one staff e-mail.
+Each stage also reports the CPU-ms each process group spent per finished journey (bench/surge_cpu.py), the
+server side's sum and the ceiling it sets on this machine's cores, and the machine's load average: on a shared
+machine that ceiling, not the finished rate, is the figure to compare.
 Target (issue 28): at least 50 finished requests a second with p95 under 500 ms and 0 lost.
 """
 
@@ -25,17 +28,19 @@ from collections import Counter
 from pathlib import Path
 
 import django
+import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
 django.setup()
 
+from bench.surge_cpu import CpuSampler, per_journey  # noqa: E402
 from tests.callbacks.web.test_forms import form_data  # noqa: E402
 from tests.support.net import wait_until  # noqa: E402
 from tests.support.questionnaire import NO_RED_FLAGS, SCREENING_STEPS, step_data  # noqa: E402
 from tests.support.redis_server import RedisServer  # noqa: E402
 from tests.support.smtp import SmtpServer  # noqa: E402
-from tests.support.stack import ROOT, Stack  # noqa: E402
+from tests.support.stack import POSTGRES_ADMIN_URL, ROOT, Stack  # noqa: E402
 
 TARGET_RATE = 50
 TARGET_P95_S = 0.5
@@ -46,12 +51,15 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def stages_from(journeys: list[dict], *, start: float, stage_seconds: int, patients: list[int]) -> list[dict]:
+def stages_from(
+    journeys: list[dict], *, start: float, stage_seconds: int, patients: list[int], cpu: CpuSampler
+) -> list[dict]:
     rows = []
     for number, count in enumerate(patients):
         begin, end = start + number * stage_seconds, start + (number + 1) * stage_seconds
         # The first third of a stage is the ramp from the last one: measured on the rest.
-        steady = [j for j in journeys if begin + stage_seconds / 3 <= j["t"] < end]
+        begin += stage_seconds / 3
+        steady = [j for j in journeys if begin <= j["t"] < end]
         if not steady:
             continue
         latencies = [j["final_post_s"] for j in steady]
@@ -63,6 +71,8 @@ def stages_from(journeys: list[dict], *, start: float, stage_seconds: int, patie
                 "p50_ms": round(statistics.median(latencies) * 1000),
                 "p95_ms": round(percentile(latencies, 0.95) * 1000),
                 "p99_ms": round(percentile(latencies, 0.99) * 1000),
+                "load_average_1min": round(cpu.load_at(end), 2),
+                **per_journey(cpu.used_between(begin, end), len(steady), end - begin),
             }
         )
     return rows
@@ -109,6 +119,25 @@ def chart(rows: list[dict], path: Path) -> None:
     )
 
 
+def cpu_sampler(stack: Stack, redis_server: RedisServer, locust: subprocess.Popen) -> CpuSampler:
+    admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True)
+
+    def backends() -> list[int]:
+        rows = admin.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (stack.database,))
+        return [pid for (pid,) in rows]
+
+    return CpuSampler(
+        {
+            "gunicorn": [stack.processes["web"].pid],
+            "celery workers": [stack.processes["worker"].pid, stack.processes["worker-urgent"].pid],
+            "nginx": [stack.processes["proxy"].pid],
+            "redis": [redis_server.process.pid],
+            "load generator": [locust.pid],
+        },
+        {"postgres backends": backends, "bench (smtp sink)": lambda: [os.getpid()]},
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--locust", default=str(ROOT / ".venv-surge" / "bin" / "locust"))
@@ -121,7 +150,13 @@ def main() -> int:
         path = Path(folder)
         redis_server = RedisServer(path)
         redis_server.start()
-        stack = Stack(path, redis_url=redis_server.url, smtp_url=smtp.url, extra_env={"CLINIC_PROXY_COUNT": "1"})
+        stack = Stack(
+            path,
+            redis_url=redis_server.url,
+            smtp_url=smtp.url,
+            extra_env={"CLINIC_PROXY_COUNT": "1"},
+            database_prefix="surge",
+        )
         log = path / "journeys.jsonl"
         try:
             stack.prepare()
@@ -130,7 +165,7 @@ def main() -> int:
             stack.wait_healthy()
             stack.start_proxy()
             start = time.time()
-            locust = subprocess.run(
+            locust = subprocess.Popen(
                 [
                     options.locust, "-f", str(ROOT / "bench" / "surge_locustfile.py"), "--headless",
                     "--host", stack.proxy_url, "--only-summary", "--loglevel", "WARNING",
@@ -143,11 +178,14 @@ def main() -> int:
                     "SURGE_PATIENTS": options.patients,
                     "SURGE_STAGE_SECONDS": str(options.stage_seconds),
                 },
-                capture_output=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
                 text=True,
-                timeout=options.stage_seconds * len(patients) + 120,
-                check=False,
             )  # fmt: skip
+            cpu = cpu_sampler(stack, redis_server, locust)
+            cpu.start()
+            locust_output, _ = locust.communicate(timeout=options.stage_seconds * len(patients) + 120)
+            cpu.stop()
             # Requests locust gave up on at its stop are still finished by gunicorn: let them land before counting.
             time.sleep(10)
             journeys = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
@@ -162,7 +200,7 @@ def main() -> int:
         finally:
             stack.stop()
             redis_server.stop()
-    rows = stages_from(journeys, start=start, stage_seconds=options.stage_seconds, patients=patients)
+    rows = stages_from(journeys, start=start, stage_seconds=options.stage_seconds, patients=patients, cpu=cpu)
     sustained = [r for r in rows if r["p95_ms"] <= TARGET_P95_S * 1000]
     best = max(sustained, key=lambda r: r["finished_per_s"]) if sustained else None
     result = {
@@ -183,7 +221,7 @@ def main() -> int:
         "sustained_per_s_with_p95_under_500ms": best["finished_per_s"] if best else 0,
         "target_per_s": TARGET_RATE,
         "locust_exit": locust.returncode,
-        "locust_summary": locust.stdout[-3000:],
+        "locust_summary": locust_output[-3000:],
     }
     (ROOT / "test-artifacts").mkdir(exist_ok=True)
     (ROOT / "test-artifacts" / "bench-surge.json").write_text(json.dumps(result, indent=2))

@@ -8,7 +8,7 @@ the failure (once a minute at most, without keys: they can hold a phone number's
 import logging
 import time
 
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -17,8 +17,30 @@ UNAVAILABLE = (RedisConnectionError, RedisTimeoutError)
 _LOG_EVERY_SECONDS = 60
 
 
+class PooledClientRedisCacheClient(RedisCacheClient):
+    """Django's client builds a new redis.Redis around the connection pool for every cache operation, and building
+    one fills its table of about 200 reply parsers: a millisecond of CPU each time, several times a page. A
+    redis.Redis is safe to share between threads (each command takes a connection from the pool), so one per
+    pool is kept and reused."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
 class FailOpenRedisCache(RedisCache):
     _last_logged = 0.0
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = PooledClientRedisCacheClient
 
     def _unavailable(self, operation: str, exc: Exception) -> None:
         now = time.monotonic()

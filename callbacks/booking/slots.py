@@ -118,9 +118,18 @@ def slot_refusal_reason(
 # Selectors -------------------------------------------------------------------------------------------------
 
 
+def _services_bookable():
+    return Service.objects.filter(active=True, practitioners__active=True)
+
+
 def services_bookable() -> list[Service]:
     """Active services that at least one active practitioner offers."""
-    return list(Service.objects.filter(active=True, practitioners__active=True).distinct().order_by("name"))
+    return list(_services_bookable().distinct().order_by("name"))
+
+
+def booking_offered() -> bool:
+    """Whether any service can be booked (`services_bookable` is not empty), asked of the database alone."""
+    return _services_bookable().exists()
 
 
 def _overlaps(start: dt.datetime, end: dt.datetime, spans: Iterable[tuple[dt.datetime, dt.datetime]]) -> bool:

@@ -41,10 +41,15 @@ def callback_windows(day: dt.date) -> dict[dt.time, tuple[dt.datetime, dt.dateti
     return windows
 
 
+def callback_window_labels(day: dt.date) -> dict[dt.time, str]:
+    """Each window of a day as the patient reads it, trimmed to the day's hours ("09:00 to 10:00" on a day opening
+    at 9), by block start."""
+    return {start: f"{opens:%H:%M} to {until:%H:%M}" for start, (opens, until) in callback_windows(day).items()}
+
+
 def callback_window_label(day: dt.date, start: dt.time) -> str:
-    """A window as the patient reads it, trimmed to the day's hours ("09:00 to 10:00" on a day opening at 9)."""
-    opens, until = callback_windows(day)[start]
-    return f"{opens:%H:%M} to {until:%H:%M}"
+    """One window's label (`callback_window_labels`)."""
+    return callback_window_labels(day)[start]
 
 
 def callback_hours_by_weekday() -> dict[int, tuple[dt.time, dt.time]]:

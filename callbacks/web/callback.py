@@ -115,13 +115,12 @@ def _step_page(request, *, flow_id: str | None, definition: Definition, progress
     form = StepForm(
         request.POST if request.method == "POST" else None, definition=definition, step=step, answers=progress.answers
     )
-    intake = intake_now()
     if request.method == "POST":
         if form.is_valid():
             progress_step_save(definition=definition, progress=progress, step=step, step_answers=form.step_answers)
             flow_id = flow_id or secrets.token_urlsafe(9)
             flow_save(request, flow_id, progress)
-            journey_hold(request, flow_id, intake)
+            journey_hold(request, flow_id, intake_now())
             return redirect(where_next(flow_id, definition, progress, after=step))
         # An emergency answer is acted on at once, whatever else on the page is unanswered or wrong.
         given = {**progress.answers, **form.valid_answers}
@@ -136,7 +135,8 @@ def _step_page(request, *, flow_id: str | None, definition: Definition, progress
     given = {**progress.answers, **form.valid_answers} if form.is_bound else progress.answers
     journey = _journey(request, flow_id)
     # Closed, paused or full: said before the patient types, and the safety questions still asked (their advice
-    # is given whatever the capacity). A journey still holding its place is not told.
+    # is given whatever the capacity). A journey still holding its place is not told, and the capacity is not
+    # looked up for it (two queries).
     held = flow_id is not None and held_within_grace(held_at=journey_held_at(request, flow_id), now=timezone.now())
     shows_capacity = journey == "Request a callback" and not held
     return render(
@@ -144,7 +144,7 @@ def _step_page(request, *, flow_id: str | None, definition: Definition, progress
         "callbacks/request_step.html",
         {
             **advice(),
-            **(capacity_context(intake) if shows_capacity else {}),
+            **(capacity_context(intake_now()) if shows_capacity else {}),
             "definition": definition,
             "step": step,
             "form": form,

@@ -25,7 +25,7 @@ from callbacks.requests.phone import phone_example, phone_relay_split, phone_to_
 from callbacks.requests.windows import (
     callback_block_starts,
     callback_hours_text,
-    callback_window_label,
+    callback_window_labels,
     callback_window_still_open,
     callback_windows,
     callback_windows_offered,
@@ -176,14 +176,16 @@ class CallbackRequestForm(forms.Form):
             (start.strftime("%H:%M"), self._window_label(start)) for start in callback_block_starts()
         ]
         day = self._day_chosen()
+        # Each day's windows worked out once: a fortnight of days, each label asked for twice.
+        labels = {day: callback_window_labels(day) for day in offered}
         time_field.widget.choices = [("", "Choose a time" if day in offered else NO_TIMES_THAT_DAY)] + [
-            (start.strftime("%H:%M"), callback_window_label(day, start)) for start in offered.get(day, [])
+            (start.strftime("%H:%M"), labels[day][start]) for start in offered.get(day, [])
         ]
         time_field.widget.attrs.update(
             {
                 "data-call-times": json.dumps(
                     {
-                        day.isoformat(): [[f"{start:%H:%M}", callback_window_label(day, start)] for start in starts]
+                        day.isoformat(): [[f"{start:%H:%M}", labels[day][start]] for start in starts]
                         for day, starts in offered.items()
                     },
                     separators=(",", ":"),

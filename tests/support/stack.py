@@ -38,11 +38,18 @@ class Stack:
     """A fresh PostgreSQL database, a Redis database number, and the compose services as processes."""
 
     def __init__(
-        self, tmp_path: Path, *, redis_url: str, smtp_url: str, extra_env: dict | None = None, postgres_port: int = 5432
+        self,
+        tmp_path: Path,
+        *,
+        redis_url: str,
+        smtp_url: str,
+        extra_env: dict | None = None,
+        postgres_port: int = 5432,
+        database_prefix: str = "clinic_e2e",
     ):
         self.tmp_path = tmp_path
         self.postgres_port = postgres_port
-        self.database = f"clinic_e2e_{uuid.uuid4().hex[:10]}"
+        self.database = f"{database_prefix}_{uuid.uuid4().hex[:10]}"
         self.web_port = free_port()
         # Every gunicorn the proxy balances over: the "web" service's port, and those of add_web().
         self.web_ports = [self.web_port]

@@ -17,7 +17,7 @@ from icalendar import Calendar
 from callbacks.booking import links
 from callbacks.booking.links import appointment_cancel_token, appointment_cancel_url
 from callbacks.booking.services import appointment_book, appointment_confirm, appointments_remind
-from callbacks.booking.slots import SlotTaken, services_bookable, slots_free
+from callbacks.booking.slots import SlotTaken, booking_offered, services_bookable, slots_free
 from callbacks.models import (
     Appointment,
     AvailabilityException,
@@ -157,10 +157,11 @@ def test_exceptions_taken_slots_past_and_short_notice_are_not_offered(service, p
 def test_inactive_practitioners_and_other_services_are_not_offered(service, practitioner):
     other = Service.objects.create(name="Home visit", duration_minutes=60)
     assert slots_free(service=other) == []
+    assert services_bookable() == [service] and booking_offered() is True
     practitioner.active = False
     practitioner.save()
     assert slots_free(service=service) == []
-    assert services_bookable() == []
+    assert services_bookable() == [] and booking_offered() is False
 
 
 # The guarantee -------------------------------------------------------------------------------------------------

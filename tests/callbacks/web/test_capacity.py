@@ -7,6 +7,8 @@ import re
 from unittest import mock
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,7 +17,7 @@ from callbacks.web.capacity import SESSION_HELD_KEY
 from clinic.hours import clinic_zone
 from tests.callbacks.web.test_forms import form_data
 from tests.callbacks.web.test_intake_flow import complete_questionnaire, post_step
-from tests.support.questionnaire import NO_RED_FLAGS
+from tests.support.questionnaire import NO_RED_FLAGS, SCREENING_STEPS
 
 pytestmark = pytest.mark.django_db
 
@@ -126,6 +128,15 @@ def test_a_patient_typing_when_the_day_fills_keeps_their_place_and_is_counted(cl
     assert send(client, contact_url, form_data()).status_code == 302
     assert CallbackRequest.objects.count() == 1
     assert places_taken() == 4
+
+
+def test_a_step_page_of_a_journey_holding_its_place_does_not_look_up_the_capacity(client):
+    # Nothing on that page depends on it: two queries a page saved.
+    first = post_step(client, reverse("callbacks:request"), NO_RED_FLAGS[SCREENING_STEPS[0]])
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(first["Location"]).content.decode()
+    assert 'name="q-' in html
+    assert not [q for q in queries.captured_queries if "intakecapacity" in q["sql"] or "requestdaycount" in q["sql"]]
 
 
 def test_the_grace_ends_thirty_minutes_after_the_last_page_sent_while_open(client):
