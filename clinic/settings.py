@@ -388,6 +388,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "callbacks.tasks.attendance_days_count",
         "schedule": env.int("ATTENDANCE_DAYS_COUNT_EVERY_SECONDS", default=5 * 60),
     },
+    # Every night, every day of the window counted again whatever its marks: a change no mark recorded (raw SQL,
+    # a restore, the old processes still writing during an upgrade's release step) is gone by the morning.
+    "callbacks-attendance-days-recount": {
+        "task": "callbacks.tasks.attendance_days_recount",
+        "schedule": crontab(hour=3, minute=15),
+    },
     "sessions-clear-expired": {
         "task": "callbacks.tasks.sessions_clear_expired",
         "schedule": crontab(hour=3, minute=45),

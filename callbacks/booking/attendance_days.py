@@ -15,12 +15,14 @@ A day (the clinic's time zone) counts:
 
 Freshness: every save or delete of an appointment that changes its day, times, status, mark, service,
 practitioner or request, and of a request's ``first_contact_at`` (or ``created_at``), and every deleted request,
-raises the ``version`` of the days concerned in the writer's own transaction (`attendance_days_mark_stale`,
-called by the model signals connected in `attendance_days_receivers_connect`, so no writer can forget it; the
-day before a move comes from the database, not from the instance). A row is stored with the version it was
-counted at, and only while that is still its version, so a change made while a day was being counted is never
-lost. Writes that bypass the models (raw SQL, ``QuerySet.update``) must call `attendance_days_mark_stale`
-themselves, or run ``manage.py attendance_days_count --recount``.
+records a change to the days concerned in the writer's own transaction (`attendance_days_mark_stale`, called by
+the model signals connected in `attendance_days_receivers_connect`, so no writer can forget it; the day before a
+move comes from the database, not from the instance). A change is a row inserted (`AttendanceDayChange`), never
+an update: writers take no lock on the days, so none waits for another or deadlocks with it. A counter locks the
+days it counts (`_count_and_store`), reads their changes, counts, stores, and deletes the changes it read; one
+committed meanwhile stays, and the day is counted again. Writes that bypass the models (raw SQL,
+``QuerySet.update``) must call `attendance_days_mark_stale` themselves, or run ``manage.py attendance_days_count
+--recount``, as must an upgrade whose old processes kept writing after the release step counted the days.
 
 Counting: `attendance_days_count` (the beat job) counts the stale or missing days of the last
 `attendance_days_window` days, most recent first, a bounded number per run; a page counts any day it reads that
@@ -40,7 +42,7 @@ from django.db.models.functions import TruncDate
 from django.db.models.signals import post_save, pre_delete, pre_save
 from django.utils import timezone
 
-from callbacks.models import Appointment, AttendanceDay, CallbackRequest
+from callbacks.models import Appointment, AttendanceDay, AttendanceDayChange, CallbackRequest
 from callbacks.rules.booking import APPOINTMENT_HOLDING_STATUSES, AppointmentAttendance
 from clinic.hours import clinic_zone
 
@@ -68,20 +70,12 @@ def day_start(day: dt.date) -> dt.datetime:
 
 
 def attendance_days_mark_stale(*, days: Iterable[dt.date | None]) -> None:
-    """Raise the version of each of ``days`` (a row is made for a day that has none), in the caller's transaction:
-    the days are counted again before they are next read. One statement, the days in order (two writers lock
-    the rows they share in the same order)."""
+    """Record a change to each of ``days``, in the caller's transaction: the days are counted again before they
+    are next read. An insert only: no writer ever waits for another's mark (two bookings, a course and an online
+    booking, an erasure's many rows), whatever the order their transactions touch the days in."""
     days = sorted({day for day in days if day is not None})
-    if not days:
-        return
-    table = connection.ops.quote_name(AttendanceDay._meta.db_table)
-    rows = ", ".join(["(%s, 1)"] * len(days))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (day, version) VALUES {rows} "  # noqa: S608 - the table's own name; days are parameters
-            f"ON CONFLICT (day) DO UPDATE SET version = {table}.version + 1",
-            days,
-        )
+    if days:
+        AttendanceDayChange.objects.bulk_create([AttendanceDayChange(day=day) for day in days])
 
 
 def _appointment_days(pk: int | None) -> set[dt.date]:
@@ -271,42 +265,40 @@ def histogram_runs(counts: dict[int, int]) -> list[list[int]]:
     return runs
 
 
-def _store(day: dt.date, version: int | None, figures: dict) -> None:
-    """Keep ``figures`` for ``day`` if its version is still ``version`` (None: the day had no row, and still has
-    none). A row some writer holds is left alone rather than waited for: it is being changed, so the count is
-    already old. (A day with no row at all whose first mark is in flight does make the insert wait for that
-    writer's commit: PostgreSQL's insert checks the unique day.) One row per statement: a page never holds one day
-    while it waits for another."""
-    if version is None:
-        AttendanceDay.objects.bulk_create(
-            [AttendanceDay(day=day, version=0, counted_version=0, figures=figures)], ignore_conflicts=True
-        )
-        return
+def _count_and_store(days: Iterable[dt.date]) -> dict[dt.date, dict]:
+    """Count ``days`` now and keep what was counted, so that the next read finds them current.
+
+    The days' rows are locked while they are counted (made first when missing), by the counters only: writers
+    never touch them. A day another counter holds is counted here but not stored (that one stores it). The changes
+    read after taking the lock are deleted with the store: each was committed before the count began, so the count
+    has it; a change committed later keeps its row, and the day is counted again."""
+    days = sorted(set(days))
+    if not days:
+        return {}
+    AttendanceDay.objects.bulk_create([AttendanceDay(day=day) for day in days], ignore_conflicts=True)
     with transaction.atomic():
-        free = AttendanceDay.objects.filter(day=day, version=version).select_for_update(skip_locked=True)
-        AttendanceDay.objects.filter(pk__in=free.values("pk")).update(counted_version=version, figures=figures)
+        held = list(
+            AttendanceDay.objects.filter(day__in=days)
+            .order_by("day")
+            .select_for_update(skip_locked=True)
+            .values_list("day", flat=True)
+        )
+        changes = list(AttendanceDayChange.objects.filter(day__in=held).values_list("pk", flat=True))
+        counted = attendance_days_counted(days)
+        for day in held:
+            AttendanceDay.objects.filter(day=day).update(figures=counted[day])
+        AttendanceDayChange.objects.filter(pk__in=changes).delete()
+    return counted
 
 
 def attendance_days_figures(*, first_day: dt.date, last_day: dt.date) -> dict[dt.date, dict]:
     """The figures of every day from ``first_day`` to ``last_day``, as counted now: the stored ones where current,
-    the others counted (and stored, unless changed meanwhile)."""
-    rows = {
-        day: (version, counted_version, figures)
-        for day, version, counted_version, figures in AttendanceDay.objects.filter(
-            day__gte=first_day, day__lte=last_day
-        ).values_list("day", "version", "counted_version", "figures")
-    }
+    the others counted (and stored)."""
+    result = dict(
+        AttendanceDay.objects.current().filter(day__gte=first_day, day__lte=last_day).values_list("day", "figures")
+    )
     days = [first_day + dt.timedelta(days=offset) for offset in range((last_day - first_day).days + 1)]
-    result, stale = {}, {}
-    for day in days:
-        version, counted_version, figures = rows.get(day, (None, None, None))
-        if figures is not None and counted_version == version:
-            result[day] = figures
-        else:
-            stale[day] = version
-    for day, figures in attendance_days_counted(stale).items():
-        _store(day, stale[day], figures)
-        result[day] = figures
+    result.update(_count_and_store(day for day in days if day not in result))
     return result
 
 
@@ -320,20 +312,17 @@ def attendance_days_count(*, limit: int | None = None, today: dt.date | None = N
     today = today or clinic_day(timezone.now())
     first = today - dt.timedelta(days=attendance_days_window() - 1)
     limit = settings.ATTENDANCE_DAYS_PER_RUN if limit is None else limit
-    rows = {
-        day: (version, counted_version if counted else None)
-        for day, version, counted_version, counted in AttendanceDay.objects.filter(day__gte=first, day__lte=today)
-        .annotate(counted=Q(figures__isnull=False))
-        .values_list("day", "version", "counted_version", "counted")
-    }
-    stale = {}
+    current = (
+        set()
+        if recount
+        else set(AttendanceDay.objects.current().filter(day__gte=first, day__lte=today).values_list("day", flat=True))
+    )
+    stale = []
     for offset in range((today - first).days + 1):
         day = today - dt.timedelta(days=offset)
-        version, counted_version = rows.get(day, (None, None))
-        if recount or counted_version is None or counted_version != version:
-            stale[day] = version
+        if day not in current:
+            stale.append(day)
         if len(stale) >= limit:
             break
-    for day, figures in attendance_days_counted(stale).items():
-        _store(day, stale[day], figures)
+    _count_and_store(stale)
     return len(stale)

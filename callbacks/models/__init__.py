@@ -4,7 +4,7 @@ The choices (statuses, priorities, outcomes) are declared in `callbacks.rules` a
 (``CallbackRequest.Status``, ``Appointment.Status``...).
 """
 
-from callbacks.models.attendance import AttendanceDay
+from callbacks.models.attendance import AttendanceDay, AttendanceDayChange
 from callbacks.models.booking import (
     Appointment,
     AppointmentQuerySet,
@@ -41,6 +41,7 @@ __all__ = [
     "Appointment",
     "AppointmentQuerySet",
     "AttendanceDay",
+    "AttendanceDayChange",
     "AvailabilityException",
     "CallAttempt",
     "CallbackRequest",

@@ -22,6 +22,7 @@ TASK_NAMES = {
     "callbacks.tasks.sessions_clear_expired": tasks.sessions_clear_expired,
     "callbacks.tasks.appointments_remind": tasks.appointments_remind,
     "callbacks.tasks.attendance_days_count": tasks.attendance_days_count,
+    "callbacks.tasks.attendance_days_recount": tasks.attendance_days_recount,
 }
 
 
