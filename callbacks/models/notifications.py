@@ -120,7 +120,8 @@ class Notification(models.Model):
     # reused by every later attempt, for the send and for asking the provider whether an earlier attempt went
     # (`callbacks.notifications.delivery`): a body rendered again would carry new signed links, match nothing, and
     # go twice. It holds what the patient's phone shows, and texts never carry a health detail (the clinic's name,
-    # the reference, times, the clinic's number and signed links only). Empty for e-mails and texts not yet tried.
+    # the reference, times, the clinic's number and signed links only; the advice answering a red-flag text says
+    # what to do now, not why). Empty for e-mails and texts not yet tried.
     text_body = models.TextField(blank=True, editable=False)
     # A text's latest delivery receipt from the provider (`callbacks.notifications.receipts`; every receipt is a
     # TextReceipt row): empty until the first one comes, and for e-mails.
