@@ -26,6 +26,13 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
+
+def signed_payload(token: str) -> str:
+    """What a signed link says (the appointment and its revision), without the second it was signed in: the e-mail
+    was signed a moment before the test signs the same thing again, possibly in the second before."""
+    return token.split(":")[0] + ":"
+
+
 Kind = Notification.Kind
 PATIENT = "alex@example.com"
 CANCEL_PATH = "/book/cancel/"
@@ -78,8 +85,8 @@ def test_first_email_says_waiting_for_the_clinic_with_both_links_and_a_tentative
     assert "waiting for us to confirm" in message.subject
     assert "Waiting for the clinic to confirm" in message.body and "We aim to confirm it by" in message.body
     assert "held" not in message.body.lower()
-    assert f"{CANCEL_PATH}{appointment_cancel_token(appointment)[:20]}" in message.body
-    assert f"{RESCHEDULE_PATH}{appointment_reschedule_token(appointment)[:20]}" in message.body
+    assert f"{CANCEL_PATH}{signed_payload(appointment_cancel_token(appointment))}" in message.body
+    assert f"{RESCHEDULE_PATH}{signed_payload(appointment_reschedule_token(appointment))}" in message.body
     assert_no_health_details(message)
     method, event = calendar_of(message)
     assert (method, str(event["STATUS"]), event["SEQUENCE"]) == ("PUBLISH", "TENTATIVE", 0)
@@ -161,7 +168,9 @@ def test_patient_moves_by_link_and_gets_the_new_time_with_both_fresh_links(clien
     assert later.local_start.strftime("%H:%M") in message.body
     assert "Waiting for the clinic to confirm" in message.body
     appointment.refresh_from_db()
-    assert f"{RESCHEDULE_PATH}{appointment_reschedule_token(appointment)[:20]}" in message.body  # the new revision
+    assert (
+        f"{RESCHEDULE_PATH}{signed_payload(appointment_reschedule_token(appointment))}" in message.body
+    )  # the new revision
     assert CANCEL_PATH in message.body
     method, event = calendar_of(message)
     assert (method, str(event["STATUS"]), event["SEQUENCE"]) == ("PUBLISH", "TENTATIVE", 1)
