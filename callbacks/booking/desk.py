@@ -13,7 +13,7 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from callbacks.booking.calendar import appointment_calendar_change
@@ -21,11 +21,11 @@ from callbacks.booking.events import slot_freed_announce
 from callbacks.booking.reschedule import appointment_movable
 from callbacks.booking.services import appointment_book, appointment_confirm, appointment_reminder_reset
 from callbacks.booking.slots import (
-    OVERLAP_CONSTRAINT,
     SlotNotOffered,
     SlotTaken,
     slot_offered,
     slot_refusal_reason,
+    slot_write_refused,
     slots_nearest,
 )
 from callbacks.models import Appointment, ConsentMethod, Notification, RequestEvent, Service
@@ -148,8 +148,8 @@ def appointment_move(
         try:
             with transaction.atomic():
                 locked.save(update_fields=["practitioner", "starts_at", "ends_at", "revision"])
-        except IntegrityError as exc:
-            if OVERLAP_CONSTRAINT not in str(exc):
+        except (IntegrityError, OperationalError) as exc:
+            if not slot_write_refused(exc):
                 raise
             logger.info("move of appointment %s refused: the slot is held", locked.pk)
             raise SlotTaken(
@@ -245,8 +245,8 @@ def appointment_cancel_undo(*, appointment: Appointment, user: AbstractBaseUser)
         try:
             with transaction.atomic():
                 locked.save(update_fields=["status", "cancel_undo_until", "status_before_cancel", "cancel_reason"])
-        except IntegrityError as exc:
-            if OVERLAP_CONSTRAINT not in str(exc):
+        except (IntegrityError, OperationalError) as exc:
+            if not slot_write_refused(exc):
                 raise
             raise CancelNotUndone(
                 "That time has been booked for someone else since the cancellation: book a new time instead."

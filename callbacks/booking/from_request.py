@@ -12,16 +12,16 @@ import datetime as dt
 import logging
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from callbacks.booking.services import appointment_confirm
 from callbacks.booking.slots import (
-    OVERLAP_CONSTRAINT,
     SlotNotOffered,
     SlotTaken,
     slot_offered,
     slot_refusal_reason,
+    slot_write_refused,
     slots_nearest,
 )
 from callbacks.models import Appointment, CallbackRequest, RequestEvent, Service
@@ -103,8 +103,8 @@ def appointment_book_for_request(
                         ends_at=slot.ends_at,
                         request=locked,
                     )
-            except IntegrityError as exc:
-                if OVERLAP_CONSTRAINT not in str(exc):
+            except (IntegrityError, OperationalError) as exc:
+                if not slot_write_refused(exc):
                     raise
                 raise _Clash from exc
             before_kind, before_deadline = locked.get_kind_display(), locked.deadline

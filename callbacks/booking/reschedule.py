@@ -14,13 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from callbacks.booking.calendar import appointment_calendar_change
 from callbacks.booking.events import slot_freed_announce
 from callbacks.booking.services import appointment_reminder_reset
-from callbacks.booking.slots import OVERLAP_CONSTRAINT, SlotTaken, slot_offered, slots_nearest
+from callbacks.booking.slots import SlotTaken, slot_offered, slot_write_refused, slots_nearest
 from callbacks.models import Appointment, RequestEvent
 from callbacks.notifications.outbox import notifications_for_appointment_moved
 from callbacks.requests.actors import patient_link_actor
@@ -79,8 +79,8 @@ def appointment_reschedule(
             try:
                 with transaction.atomic():
                     locked.save(update_fields=["practitioner", "starts_at", "ends_at", "revision"])
-            except IntegrityError as exc:
-                if OVERLAP_CONSTRAINT not in str(exc):
+            except (IntegrityError, OperationalError) as exc:
+                if not slot_write_refused(exc):
                     raise
                 raise _Clash from exc
             request = locked.request

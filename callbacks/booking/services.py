@@ -11,17 +11,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from callbacks.booking.calendar import appointment_calendar_change
 from callbacks.booking.events import slot_freed_announce
 from callbacks.booking.slots import (
-    OVERLAP_CONSTRAINT,
     SlotNotOffered,
     SlotTaken,
     slot_offered,
     slot_refusal_reason,
+    slot_write_refused,
     slots_nearest,
 )
 from callbacks.models import Appointment, CallbackRequest, ConsentMethod, Notification, RequestEvent, Service
@@ -134,8 +134,8 @@ def appointment_book(
                         ends_at=slot.ends_at,
                         request=request,
                     )
-            except IntegrityError as exc:
-                if OVERLAP_CONSTRAINT not in str(exc):
+            except (IntegrityError, OperationalError) as exc:
+                if not slot_write_refused(exc):
                     raise
                 # Leaving the outer block with an exception rolls the request back too.
                 raise _Clash from exc

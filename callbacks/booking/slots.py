@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db import IntegrityError, OperationalError
 from django.utils import timezone
 
 from callbacks.models import Appointment, AvailabilityException, Service
@@ -32,6 +33,26 @@ PATIENT_HORIZON_DAYS = WEEKS_AHEAD * 7
 STAFF_HORIZON_DAYS = 26 * 7
 NEAREST_ALTERNATIVES = 6
 OVERLAP_CONSTRAINT = "cb_appointment_no_overlap"
+# PostgreSQL's code for a deadlock, and what it says while checking the exclusion constraint.
+_DEADLOCK = "40P01"
+
+
+def slot_write_refused(exc: Exception) -> bool:
+    """Whether a write of an appointment failed because another one holds its time: the overlap constraint's
+    refusal, or the deadlock two writers into one time can meet while PostgreSQL checks that constraint (each
+    waits for the other's uncommitted row; one is ended, the other goes through). Either way the time is taken."""
+    if isinstance(exc, IntegrityError):
+        return OVERLAP_CONSTRAINT in str(exc)
+    cause = exc.__cause__ if isinstance(exc, OperationalError) else None
+    diag = getattr(cause, "diag", None)
+    return (
+        getattr(cause, "sqlstate", None) == _DEADLOCK
+        and diag is not None
+        and "exclusion constraint" in (diag.context or "")
+        and Appointment._meta.db_table in (diag.context or "")
+    )
+
+
 SLOT_KEY = re.compile(r"(?P<practitioner>[0-9]{1,9})-(?P<seconds>[0-9]{1,11})")
 
 

@@ -782,3 +782,38 @@ def test_the_callback_day_picker_offers_no_past_day(client):
 
     html = str(CallbackRequestForm()["preferred_date"])
     assert f'min="{timezone.localdate().isoformat()}"' in html
+
+
+@pytest.mark.parametrize(
+    ("error", "cause", "refused"),
+    [
+        ("IntegrityError", None, False),
+        ("IntegrityError:cb_appointment_no_overlap", None, True),
+        (
+            "OperationalError",
+            ("40P01", 'while checking exclusion constraint on tuple (0,4) in relation "callbacks_appointment"'),
+            True,
+        ),
+        ("OperationalError", ("40P01", 'while updating tuple (0,4) in relation "callbacks_callbackrequest"'), False),
+        (
+            "OperationalError",
+            ("57P01", 'while checking exclusion constraint on tuple (0,4) in relation "callbacks_appointment"'),
+            False,
+        ),
+        ("OperationalError", None, False),
+    ],
+)
+def test_a_write_is_refused_for_a_held_time_on_the_constraint_or_its_deadlock_only(error, cause, refused):
+    """Two writers into one time can deadlock while PostgreSQL checks the exclusion constraint: that is the time
+    taken, like the constraint's own refusal; any other failure is not."""
+    from types import SimpleNamespace
+
+    from django.db import IntegrityError, OperationalError
+
+    from callbacks.booking.slots import slot_write_refused
+
+    kind, _, message = error.partition(":")
+    exc = {"IntegrityError": IntegrityError, "OperationalError": OperationalError}[kind](message or "failed")
+    if cause is not None:
+        exc.__cause__ = SimpleNamespace(sqlstate=cause[0], diag=SimpleNamespace(context=cause[1]))
+    assert slot_write_refused(exc) is refused
