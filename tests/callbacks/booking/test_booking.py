@@ -815,5 +815,7 @@ def test_a_write_is_refused_for_a_held_time_on_the_constraint_or_its_deadlock_on
     kind, _, message = error.partition(":")
     exc = {"IntegrityError": IntegrityError, "OperationalError": OperationalError}[kind](message or "failed")
     if cause is not None:
-        exc.__cause__ = SimpleNamespace(sqlstate=cause[0], diag=SimpleNamespace(context=cause[1]))
+        driver_error = Exception("from the driver")  # what psycopg raises carries sqlstate and diag
+        driver_error.sqlstate, driver_error.diag = cause[0], SimpleNamespace(context=cause[1])
+        exc.__cause__ = driver_error
     assert slot_write_refused(exc) is refused
