@@ -8,14 +8,16 @@ and stops at the first failed request or when the last stage's p95 of the final 
 
 import json
 import os
+import random
 import re
 import threading
 import time
 
-from locust import HttpUser, LoadTestShape, constant_throughput, task
+from locust import HttpUser, LoadTestShape, task
 from requests.adapters import HTTPAdapter
 
 JOURNEYS_PER_PATIENT_PER_SECOND = 0.5
+PERIOD = 1 / JOURNEYS_PER_PATIENT_PER_SECOND
 STAGES = [int(n) for n in os.environ.get("SURGE_PATIENTS", "10,20,40,60,80,100,140,180,240").split(",")]
 STAGE_SECONDS = int(os.environ.get("SURGE_STAGE_SECONDS", "30"))
 LOG = open(os.environ.get("SURGE_LOG", "surge-journeys.jsonl"), "a", buffering=1)  # noqa: SIM115
@@ -36,9 +38,18 @@ class SourceAddress(HTTPAdapter):
 
 
 class Patient(HttpUser):
-    wait_time = constant_throughput(JOURNEYS_PER_PATIENT_PER_SECOND)
+    def wait_time(self):
+        """Until one period after the last journey began (at once, without catching up, if it took longer)."""
+        self.next_start = max(self.next_start + PERIOD, time.time())
+        return self.next_start - time.time()
 
     def on_start(self):
+        # Patients do not arrive in step: each starts at a random moment of its first period, then keeps its own
+        # pace. Locust starts a stage's new users together, and its constant_throughput anchors each user's
+        # periods to the moment it was created: they would walk their journeys in lockstep (10 at once every 2 s
+        # instead of one every 0.2 s), which the site answers more slowly than the same rate spread out.
+        time.sleep(random.uniform(0, PERIOD))  # cooperative: locust runs users in gevent, which patches sleep
+        self.next_start = time.time()
         n = next(_next_address)
         address = f"127.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
         self.client.mount("http://", SourceAddress(address))

@@ -79,15 +79,17 @@ def test_pages_of_a_session_are_never_kept_or_served_from_the_cache(proxied):
             assert response.status_code == 200, path
             assert response.headers["X-Cache-Status"] == "BYPASS", path
             assert response.headers["Cache-Control"] == "no-store", path
-    # The form page carries each visitor's own CSRF token: never kept, even for visitors without a session.
+    # The form page carries each visitor's own CSRF token: never looked up in the cache, even for visitors
+    # without a session, so new visitors arriving together never wait behind nginx's cache lock for each other.
     for _ in range(2):
         form = PatientBrowser(proxied.proxy_url).get("/request-a-callback/")
-        assert form.headers["X-Cache-Status"] == "MISS"
+        assert form.headers["X-Cache-Status"] == "BYPASS"
         assert form.headers["Cache-Control"] == "no-store"
-    # Staff pages are no-store too.
-    login = PatientBrowser(proxied.proxy_url).get("/admin/login/")
-    assert login.headers["X-Cache-Status"] in {"MISS", "BYPASS"}
-    assert PatientBrowser(proxied.proxy_url).get("/admin/login/").headers["X-Cache-Status"] != "HIT"
+    # Staff pages likewise.
+    for _ in range(2):
+        login = PatientBrowser(proxied.proxy_url).get("/admin/login/")
+        assert login.headers["X-Cache-Status"] == "BYPASS"
+        assert login.headers["Cache-Control"] == "no-store"
 
 
 def test_a_cached_page_is_served_only_for_the_sites_own_hosts(proxied):

@@ -18,11 +18,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import redis
 import requests
-from requests.adapters import HTTPAdapter
 
 from clinic.public_pages import VERSION_RECHECK_SECONDS
 from tests.callbacks.web.test_forms import form_data
-from tests.support.net import wait_until
+from tests.support.net import SourceAddressAdapter, wait_until
 from tests.support.smtp import SmtpServer
 from tests.support.stack import PatientBrowser, Stack
 from tests.test_reliability import record
@@ -43,19 +42,6 @@ FAST_JOBS = {
     "CALL_TODAY_CHECK_EVERY_SECONDS": str(JOB_EVERY),
     "CANCELLATIONS_RELEASE_EVERY_SECONDS": str(JOB_EVERY),
 }
-
-
-class SourceAddressAdapter(HTTPAdapter):
-    """Connections from one loopback address of the patient's own (127.0.0.0/8 is all this machine's), so the
-    proxy's per-client limits see N patients, not one client sending N patients' requests."""
-
-    def __init__(self, address: str, **kwargs):
-        self.address = address
-        super().__init__(**kwargs)
-
-    def init_poolmanager(self, *args, **kwargs):
-        kwargs["source_address"] = (self.address, 0)
-        super().init_poolmanager(*args, **kwargs)
 
 
 def patient_at(base_url: str, n: int) -> PatientBrowser:

@@ -2,6 +2,7 @@
 a staff edit (clinic/public_pages.py)."""
 
 import re
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -227,3 +228,57 @@ def test_a_page_from_memory_keeps_the_security_headers_of_the_first_render(clien
 def test_an_unknown_host_is_refused_even_for_a_page_in_memory(client, articles):
     assert client.get(reverse("home")).status_code == 200
     assert client.get(reverse("home"), headers={"Host": "evil.example"}).status_code == 400
+
+
+# The proxy looks up only the public pages in its cache (deploy/nginx/clinic/http.conf, $clinic_not_kept)
+
+HTTP_CONF = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "clinic" / "http.conf"
+
+
+def proxy_looks_up(path: str) -> bool:
+    """Whether nginx's `map $uri $clinic_not_kept` gives "" (looked up in the cache) for `path`: exact entries
+    first, then the regular expressions in order, as nginx's map does."""
+    block = re.search(r"map \$uri \$clinic_not_kept \{(.*?)\n\}", HTTP_CONF.read_text(), re.S).group(1)
+    entries = [line.split(None, 1) for line in block.strip().splitlines()]
+    entries = [(key, value.rstrip(";").strip()) for key, value in entries if not key.startswith("#")]
+    exact = {key: value for key, value in entries if not key.startswith("~") and key != "default"}
+    if path in exact:
+        return exact[path] == '""'
+    for key, value in entries:
+        if key.startswith("~") and re.search(key[1:], path):
+            return value == '""'
+    return dict(entries)["default"] == '""'
+
+
+def public_page_paths(patterns=None, prefix: str = "") -> list[str]:
+    """A path for every URL pattern whose view is marked @public_page (converters given a sample value)."""
+    from django.urls import URLResolver, get_resolver
+
+    found = []
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            found += public_page_paths(pattern.url_patterns, route)
+            continue
+        view = pattern.callback
+        while view is not None and not getattr(view, "is_public_page", False):
+            view = getattr(view, "__wrapped__", None)
+        if view is not None:
+            found.append("/" + re.sub(r"<(?:\w+:)?\w+>", "sample", route).lstrip("^").rstrip("$"))
+    return found
+
+
+def test_the_proxy_looks_up_every_public_page_and_nothing_else():
+    paths = public_page_paths()
+    assert {"/", "/articles/", "/articles/sample/", "/privacy/", "/book/", "/robots.txt"} <= set(paths)
+    assert [path for path in paths if not proxy_looks_up(path)] == []
+    assert proxy_looks_up("/static/clinic/css/site.css")
+    for form_or_staff in (
+        "/request-a-callback/",
+        "/request-a-callback/abc/your-details/",
+        "/book/3/",
+        "/your-questions/token/",
+        "/admin/login/",
+        "/healthz",
+    ):
+        assert not proxy_looks_up(form_or_staff), form_or_staff

@@ -2,6 +2,8 @@ import socket
 import time
 from collections.abc import Callable
 
+from requests.adapters import HTTPAdapter
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -19,3 +21,16 @@ def wait_until(condition: Callable[[], object], *, timeout: float, interval: flo
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(interval)
+
+
+class SourceAddressAdapter(HTTPAdapter):
+    """Connections from one loopback address of the patient's own (127.0.0.0/8 is all this machine's), so the
+    proxy's per-client limits see N patients, not one client sending N patients' requests."""
+
+    def __init__(self, address: str, **kwargs):
+        self.address = address
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["source_address"] = (self.address, 0)
+        super().init_poolmanager(*args, **kwargs)

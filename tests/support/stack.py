@@ -113,7 +113,7 @@ worker_processes 1;
 {user}
 pid {folder}/nginx.pid;
 error_log stderr crit;
-events {{ worker_connections 256; }}
+events {{ worker_connections 1024; }}
 http {{
     client_body_temp_path {folder}/body;
     proxy_temp_path {folder}/proxy;
