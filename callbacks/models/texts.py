@@ -19,6 +19,7 @@ class InboundText(models.Model):
         CONFIRMED = "confirmed", "Appointment confirmed"
         CANCELLED = "cancelled", "Appointment cancelled"
         NO_APPOINTMENT = "no_appointment", "No appointment it could change"
+        UNCLEAR = "unclear", "Unclear which appointment: for staff"
         STOPPED = "stopped", "Texts stopped"
         STARTED = "started", "Texts started again"
         FOR_STAFF = "for_staff", "For staff to read"

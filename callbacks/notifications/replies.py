@@ -4,9 +4,11 @@ Guarantees:
 - a text is stored once, whatever the provider's retries: its id at the provider is unique, and the row is
   written first in the transaction that acts on it, so a retry arriving at the same instant waits for it and
   then finds it (and does nothing more);
-- "C"/"YES" confirms and "X"/"CANCEL" cancels the number's next appointment through the booking services the
+- "C"/"YES" confirms and "X"/"CANCEL" cancels the number's appointment through the booking services the
   patient's links use (`appointment_patient_confirm`, `appointment_cancel`), decided under the appointment's row
-  lock, so a reply and a link at the same instant end one way;
+  lock, so a reply and a link at the same instant end one way; with several appointments to come, only the one a
+  reminder asked about, and a reply that could mean more than one changes nothing and waits for staff
+  (`phone_reply_appointment`);
 - "STOP" (and the other opt-out words, `callbacks.rules.replies`) stops every non-essential text to the number at
   once, "START" lets them go again;
 - anything else is kept for staff: on the number's request (its timeline, and the queue's "new text" until
@@ -32,21 +34,33 @@ from callbacks.rules.requests import priority_is_urgent
 
 logger = logging.getLogger(__name__)
 
+# More upcoming appointments than one number ever holds (a course has 24 sessions at most): enough to tell one.
+MANY_APPOINTMENTS = 100
 # Only a number in E.164 can be stopped (the opt-out list's form); anything else is kept for staff.
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 Outcome = InboundText.Outcome
 
 
-def phone_next_appointment(*, phone: str, now: dt.datetime) -> Appointment | None:
-    """The number's soonest appointment still to come that holds its time (the one a reply is about)."""
-    return (
+def phone_reply_appointment(*, phone: str, now: dt.datetime) -> tuple[Appointment | None, bool]:
+    """The appointment a "C" or "X" from ``phone`` is about, and whether the reply was unclear.
+
+    The number's only appointment still to come that holds its time. With several (a course of care, two patients
+    who share a phone), the one a reminder has asked about (its `reminder_sent_at`; a course's next session is
+    reminded alone); when no single one can be told, none, and the reply is unclear: it waits for staff, since
+    confirming or cancelling the wrong appointment is worse than asking."""
+    upcoming = list(
         Appointment.objects.holding()
         .filter(request__phone=phone, starts_at__gt=now)
         .select_related("request")
-        .order_by("starts_at")
-        .first()
+        .order_by("starts_at")[:MANY_APPOINTMENTS]
     )
+    if len(upcoming) <= 1:
+        return (upcoming[0] if upcoming else None), False
+    reminded = [appointment for appointment in upcoming if appointment.reminder_sent_at is not None]
+    if len(reminded) == 1:
+        return reminded[0], False
+    return None, True
 
 
 def phone_live_request(*, phone: str) -> CallbackRequest | None:
@@ -87,7 +101,7 @@ def _inbound_text_act(*, provider_sid: str, from_phone: str, body: str) -> Inbou
         outcome=Outcome.FOR_STAFF,
     )
     if intent in (ReplyIntent.CONFIRM, ReplyIntent.CANCEL):
-        appointment = phone_next_appointment(phone=from_phone, now=now)
+        appointment, unclear = phone_reply_appointment(phone=from_phone, now=now)
         done = False
         if appointment is not None:
             text.request = appointment.request
@@ -98,7 +112,7 @@ def _inbound_text_act(*, provider_sid: str, from_phone: str, body: str) -> Inbou
         # A reply that changed nothing (no appointment, cancelled by a link a moment before) waits for staff.
         text.outcome = {ReplyIntent.CONFIRM: Outcome.CONFIRMED, ReplyIntent.CANCEL: Outcome.CANCELLED}[intent]
         if not done:
-            text.outcome = Outcome.NO_APPOINTMENT
+            text.outcome = Outcome.UNCLEAR if unclear else Outcome.NO_APPOINTMENT
     elif intent == ReplyIntent.STOP and E164.match(from_phone):
         text_opt_out_record(phone=from_phone, source=TextOptOut.Source.REPLY)
         text.outcome = Outcome.STOPPED

@@ -104,6 +104,41 @@ def test_c_or_x_without_an_appointment_is_kept_for_staff(service, practitioner):
     assert (received.outcome, received.request, received.seen_at) == (Outcome.NO_APPOINTMENT, request, None)
 
 
+def two_appointments(service, practitioner, *, reminded=()):
+    """Two appointments to come on one number (two family members, say); ``reminded``: the indexes reminded."""
+    first = book(service, practitioner, a_free_slot(service).starts_at)
+    second = book(service, practitioner, a_free_slot(service).starts_at, name="Sam Example")
+    assert first.starts_at < second.starts_at
+    for index in reminded:
+        Appointment.objects.filter(pk=(first, second)[index].pk).update(reminder_sent_at=timezone.now())
+    return first, second
+
+
+@pytest.mark.parametrize(("body", "reminded"), [("X", ()), ("C", ()), ("X", (0, 1)), ("C", (0, 1))])
+def test_a_reply_that_could_mean_either_of_two_appointments_changes_neither_and_waits_for_staff(
+    service, practitioner, body, reminded
+):
+    first, second = two_appointments(service, practitioner, reminded=reminded)
+    received = text(body)
+    for appointment in (first, second):
+        appointment.refresh_from_db()
+        assert appointment.status != Appointment.Status.CANCELLED
+        assert appointment.patient_confirmed_at is None
+    assert (received.outcome, received.seen_at) == (Outcome.UNCLEAR, None)
+    assert received.get_outcome_display() == "Unclear which appointment: for staff"
+    assert not Notification.objects.filter(kind=Notification.Kind.BOOKING_CANCELLED).exists()
+
+
+@pytest.mark.parametrize("reminded", [0, 1])
+def test_with_two_appointments_a_reply_acts_on_the_one_its_reminder_asked_about(service, practitioner, reminded):
+    appointments = two_appointments(service, practitioner, reminded=(reminded,))
+    received = text("X")
+    for index, appointment in enumerate(appointments):
+        appointment.refresh_from_db()
+        assert (appointment.status == Appointment.Status.CANCELLED) is (index == reminded), index
+    assert (received.outcome, received.request) == (Outcome.CANCELLED, appointments[reminded].request)
+
+
 def test_a_reply_never_touches_another_numbers_appointment(service, practitioner):
     appointment = book(service, practitioner, a_free_slot(service).starts_at, phone="+447400999888")
     text("X")
