@@ -1,5 +1,6 @@
-"""The document a patient's data download holds: the request, its history, calls, notes, appointment, answers,
-the patient's waitlist entries, and their texts to the clinic."""
+"""The document a patient's data download holds: the request, its history, calls, notes, appointment, answers
+(with every earlier version the patient's corrections replaced), the patient's waitlist entries, and their texts
+to the clinic."""
 
 import datetime as dt
 import logging
@@ -157,6 +158,27 @@ def _export_questionnaire(response: Any) -> dict[str, Any] | None:
             for line in summary.reason_lines
         ],
         "scores": list(summary.scores),
+        # What the patient said before they corrected it (the answers staff read beside the current ones).
+        "version": summary.version,
+        "earlier_versions": [
+            {
+                "version": earlier.version,
+                "answered_at": timezone.localtime(earlier.answered_at, clinic_zone()).isoformat(),
+                "replaced_at": timezone.localtime(earlier.replaced_at, clinic_zone()).isoformat(),
+                "triage_tier": earlier.tier.label,
+                "answers": [
+                    {
+                        "question_id": line.question_id,
+                        "step": line.step_title,
+                        "question": line.question_text,
+                        "answer": line.answer_text,
+                    }
+                    for line in earlier.lines
+                ],
+                "changed_by_the_next_version": list(earlier.changed),
+            }
+            for earlier in summary.earlier_versions
+        ],
     }
 
 

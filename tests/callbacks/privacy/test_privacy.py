@@ -35,7 +35,8 @@ from callbacks.requests import workflow
 from callbacks.requests.consent import CURRENT_CONSENT_VERSION, consent_text
 from intake.definitions import definition_current
 from intake.models import Answer, AnswerChoice, QuestionnaireResponse
-from intake.services import questionnaire_response_create
+from intake.selectors import answer_text
+from intake.services import questionnaire_response_create, questionnaire_response_step_save
 from tests.factories import CallbackRequestFactory, NotificationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -236,6 +237,37 @@ def test_export_file_holds_everything_and_is_recorded_in_log_and_history(officer
     # Staff see the download on the request's timeline.
     page = client.get(change_url(patient_request)).content.decode()
     assert "Patient data downloaded" in page
+
+
+def test_the_download_holds_every_earlier_version_of_the_answers(officer, patient_request):
+    response = patient_request.questionnaire_response
+    where = next(step for step in response.definition.steps if step.id == "where")
+    questionnaire_response_step_save(response_id=response.pk, step=where, step_answers={"pain_areas": ["neck"]})
+    questionnaire_response_step_save(response_id=response.pk, step=where, step_answers={"pain_areas": ["hip_left"]})
+    request = CallbackRequest.objects.get(pk=patient_request.pk)
+    data = json.loads(callback_request_export(request=request, actor=officer))["questionnaire"]
+    assert data["version"] == 3
+    current = {answer["question_id"]: answer["value"] for answer in data["answers"]}
+    assert current["pain_areas"] == ["hip_left"]
+    assert [earlier["version"] for earlier in data["earlier_versions"]] == [2, 1]
+    second, first = data["earlier_versions"]
+    assert [line for line in first["answers"] if line["question_id"] == "pain_areas"] == [
+        {
+            "question_id": "pain_areas",
+            "step": where.title,
+            "question": next(q.text for q in where.questions if q.id == "pain_areas"),
+            "answer": first_answer_text(response, "pain_areas", ["lower_back_centre", "buttock_left"]),
+        }
+    ]
+    assert {line["question_id"] for line in first["answers"]} == {"saddle_numbness", "fever", "pain_areas", "goals"}
+    assert "Carry my grandson again." in json.dumps(first)
+    assert first["changed_by_the_next_version"] == ["pain_areas"] == second["changed_by_the_next_version"]
+    assert first["triage_tier"] and first["replaced_at"] <= second["replaced_at"]
+
+
+def first_answer_text(response, question_id, value):
+    question = next(q for step in response.definition.steps for q in step.questions if q.id == question_id)
+    return answer_text(question, value)
 
 
 def test_export_service_returns_utf8_json(officer, patient_request):
