@@ -426,3 +426,31 @@ def test_no_query_strings_tokens_or_red_flag_paths_in_any_log(proxied_stack, smt
     # The requests above: 3 single GETs; the short path's 3 form pages, each loaded then sent (6); the emergency
     # patient's first page loaded and sent, then the advice (3); and the health checks through the proxy.
     assert len(proxied) >= 12, logs["proxy"]
+
+
+def test_when_gunicorn_cannot_answer_the_proxy_tells_the_patient_what_to_do(proxied_stack):
+    """Not nginx's bare "502 Bad Gateway": a page with the clinic's number and the red flags' advice (the page of
+    deploy/nginx/pages/, filled in as the nginx image does at start), its status kept for monitoring."""
+    proxy_env = compose_services()["proxy"]["environment"]
+    defaults = {name: re.fullmatch(r"\$\{\w+:-(.*)\}", str(value)) for name, value in proxy_env.items()}
+    # The page's defaults are the site's own (clinic/settings.py).
+    from django.conf import settings
+
+    for name in ("CLINIC_NAME", "CLINIC_PHONE", "CLINIC_EMERGENCY_NUMBER"):
+        assert defaults[name].group(1) == getattr(settings, name), name
+    assert PatientBrowser(proxied_stack.proxy_url).get("/request-a-callback/").status_code == 200
+    proxied_stack.kill("web")
+    for method, path in (("GET", "/"), ("GET", "/request-a-callback/"), ("POST", "/request-a-callback/")):
+        response = requests.request(
+            method, proxied_stack.proxy_url + path, data={"q-fever": "no"}, headers={"X-Forwarded-Proto": "https"},
+            timeout=10,
+        )  # fmt: skip
+        assert response.status_code == 502, (method, path)
+        page = response.text
+        assert "<h1>Please try again in a moment</h1>" in page
+        assert f'call {settings.CLINIC_NAME} on\n<a href="tel:{settings.CLINIC_PHONE}">' in page
+        assert f'<a href="tel:{settings.CLINIC_EMERGENCY_NUMBER}">' in page and "cannot control your bladder" in page
+        assert "$" not in page  # every ${NAME} was filled in
+        assert response.headers["Cache-Control"] == "no-store"
+        assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Frame-Options"] == "DENY"

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import signal
+import string
 import subprocess
 import sys
 import uuid
@@ -32,6 +33,20 @@ POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 def compose_services() -> dict:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+
+
+def proxy_pages_write(folder: Path, env: dict[str, str]) -> None:
+    """Write the proxy's own pages into ``folder`` as the nginx image's entrypoint does at start: each
+    deploy/nginx/pages/*.template with the proxy service's environment filled in (a ``${NAME:-default}`` of the
+    compose file takes NAME from ``env``, else the default)."""
+    values = {}
+    for name, value in compose_services()["proxy"]["environment"].items():
+        default = re.fullmatch(r"\$\{(\w+):-(.*)\}", str(value))
+        values[name] = env.get(default.group(1)) or default.group(2) if default else str(value)
+    folder.mkdir(parents=True, exist_ok=True)
+    for template in (ROOT / "deploy" / "nginx" / "pages").glob("*.template"):
+        page = string.Template(template.read_text()).safe_substitute(values)
+        (folder / template.name.removesuffix(".template")).write_text(page)
 
 
 class Stack:
@@ -106,6 +121,7 @@ class Stack:
         # Run as root (CI containers), nginx would hand its workers to "nobody", who cannot enter tmp_path.
         user = "user root;" if os.geteuid() == 0 else ""
         servers = "\n".join(f"        server 127.0.0.1:{port};" for port in self.web_ports)
+        proxy_pages_write(folder / "pages", self.env)
         config.write_text(
             f"""
 daemon off;
@@ -129,6 +145,7 @@ http {{
     server {{
         listen 127.0.0.1:{self.proxy_port};
         set $clinic_forwarded_proto https;
+        set $clinic_pages {folder}/pages;
         include {rules}/proxy.conf;
     }}
 }}
