@@ -6,9 +6,9 @@ Guarantees:
   then finds it (and does nothing more);
 - "C"/"YES" confirms and "X"/"CANCEL" cancels the number's appointment through the booking services the
   patient's links use (`appointment_patient_confirm`, `appointment_cancel`), decided under the appointment's row
-  lock, so a reply and a link at the same instant end one way; with several appointments to come, only the one a
-  reminder asked about, and a reply that could mean more than one changes nothing and waits for staff
-  (`phone_reply_appointment`);
+  lock, so a reply and a link at the same instant end one way; it acts only on the appointment the number's
+  reminder text asked about (or its only appointment, when no reminder was texted), and a reply that could mean
+  another changes nothing and waits for staff (`phone_reply_appointment`);
 - "STOP" (and the other opt-out words, `callbacks.rules.replies`) stops every non-essential text to the number at
   once, "START" lets them go again;
 - anything else is kept for staff: on the number's request (its timeline, and the queue's "new text" until
@@ -26,7 +26,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from callbacks.booking.services import appointment_cancel, appointment_patient_confirm
-from callbacks.models import Appointment, CallbackRequest, InboundText, TextOptOut
+from callbacks.models import Appointment, CallbackRequest, InboundText, Notification, TextOptOut
 from callbacks.notifications.optouts import text_opt_out_record, text_opt_out_remove
 from callbacks.requests.texts import callback_request_text_screen, unknown_number_text_screen
 from callbacks.rules.replies import ReplyIntent, reply_intent
@@ -34,8 +34,8 @@ from callbacks.rules.requests import priority_is_urgent
 
 logger = logging.getLogger(__name__)
 
-# More upcoming appointments than one number ever holds (a course has 24 sessions at most): enough to tell one.
-MANY_APPOINTMENTS = 100
+# How far back a reminder text counts as what a "C" or "X" answers (reminders go the day before).
+REMINDER_REPLY_DAYS = 3
 # Only a number in E.164 can be stopped (the opt-out list's form); anything else is kept for staff.
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
@@ -45,22 +45,30 @@ Outcome = InboundText.Outcome
 def phone_reply_appointment(*, phone: str, now: dt.datetime) -> tuple[Appointment | None, bool]:
     """The appointment a "C" or "X" from ``phone`` is about, and whether the reply was unclear.
 
-    The number's only appointment still to come that holds its time. With several (a course of care, two patients
-    who share a phone), the one a reminder has asked about (its `reminder_sent_at`; a course's next session is
-    reminded alone); when no single one can be told, none, and the reply is unclear: it waits for staff, since
-    confirming or cancelling the wrong appointment is worse than asking."""
-    upcoming = list(
-        Appointment.objects.holding()
-        .filter(request__phone=phone, starts_at__gt=now)
-        .select_related("request")
-        .order_by("starts_at")[:MANY_APPOINTMENTS]
+    A reply answers the reminder text ("Reply C to confirm, X to cancel"): when the number was texted reminders in
+    the last REMINDER_REPLY_DAYS, the reply is about the one appointment those reminders asked about that is
+    still to come, holds its time and was reminded at that time. Two such (two patients sharing a phone), or none
+    left (the reminded time has begun, was cancelled or moved: a late "X" must not cancel the next session), make
+    it unclear. With no reminder text, it is about the number's only appointment to come; several (a course of
+    care booked at the desk) make it unclear. An unclear reply changes nothing and waits for staff: confirming or
+    cancelling the wrong appointment is worse than asking."""
+    upcoming = Appointment.objects.holding().filter(request__phone=phone, starts_at__gt=now).select_related("request")
+    reminder_texts = Notification.objects.filter(
+        request__phone=phone,
+        kind=Notification.Kind.BOOKING_REMINDER,
+        channel=Notification.Channel.SMS,
+        status=Notification.Status.SENT,
+        sent_at__gte=now - dt.timedelta(days=REMINDER_REPLY_DAYS),
     )
-    if len(upcoming) <= 1:
-        return (upcoming[0] if upcoming else None), False
-    reminded = [appointment for appointment in upcoming if appointment.reminder_sent_at is not None]
-    if len(reminded) == 1:
-        return reminded[0], False
-    return None, True
+    if reminder_texts.exists():
+        asked = list(
+            upcoming.filter(request__in=reminder_texts.values("request"), reminder_sent_at__isnull=False)[:2]
+        )
+        return (asked[0], False) if len(asked) == 1 else (None, True)
+    candidates = list(upcoming.order_by("starts_at")[:2])
+    if len(candidates) > 1:
+        return None, True
+    return (candidates[0] if candidates else None), False
 
 
 def phone_live_request(*, phone: str) -> CallbackRequest | None:

@@ -104,23 +104,32 @@ def test_c_or_x_without_an_appointment_is_kept_for_staff(service, practitioner):
     assert (received.outcome, received.request, received.seen_at) == (Outcome.NO_APPOINTMENT, request, None)
 
 
+def remind(appointment, channel=Notification.Channel.SMS):
+    """The day-before reminder went out for ``appointment``'s time (by text: "Reply C to confirm, X to cancel")."""
+    now = timezone.now()
+    Appointment.objects.filter(pk=appointment.pk).update(reminder_sent_at=now)
+    Notification.objects.create(
+        request=appointment.request,
+        kind=Notification.Kind.BOOKING_REMINDER,
+        channel=channel,
+        recipient=PHONE if channel == Notification.Channel.SMS else "alex@example.com",
+        status=Notification.Status.SENT,
+        sent_at=now,
+    )
+
+
 def two_appointments(service, practitioner, *, reminded=()):
     """Two appointments to come on one number (two family members, say); ``reminded``: the indexes reminded."""
     first = book(service, practitioner, a_free_slot(service).starts_at)
     second = book(service, practitioner, a_free_slot(service).starts_at, name="Sam Example")
     assert first.starts_at < second.starts_at
     for index in reminded:
-        Appointment.objects.filter(pk=(first, second)[index].pk).update(reminder_sent_at=timezone.now())
+        remind((first, second)[index])
     return first, second
 
 
-@pytest.mark.parametrize(("body", "reminded"), [("X", ()), ("C", ()), ("X", (0, 1)), ("C", (0, 1))])
-def test_a_reply_that_could_mean_either_of_two_appointments_changes_neither_and_waits_for_staff(
-    service, practitioner, body, reminded
-):
-    first, second = two_appointments(service, practitioner, reminded=reminded)
-    received = text(body)
-    for appointment in (first, second):
+def assert_unclear(received, *appointments):
+    for appointment in appointments:
         appointment.refresh_from_db()
         assert appointment.status != Appointment.Status.CANCELLED
         assert appointment.patient_confirmed_at is None
@@ -129,14 +138,54 @@ def test_a_reply_that_could_mean_either_of_two_appointments_changes_neither_and_
     assert not Notification.objects.filter(kind=Notification.Kind.BOOKING_CANCELLED).exists()
 
 
+@pytest.mark.parametrize(("body", "reminded"), [("X", ()), ("C", ()), ("X", (0, 1)), ("C", (0, 1))])
+def test_a_reply_that_could_mean_either_of_two_appointments_changes_neither_and_waits_for_staff(
+    service, practitioner, body, reminded
+):
+    first, second = two_appointments(service, practitioner, reminded=reminded)
+    assert_unclear(text(body), first, second)
+
+
 @pytest.mark.parametrize("reminded", [0, 1])
-def test_with_two_appointments_a_reply_acts_on_the_one_its_reminder_asked_about(service, practitioner, reminded):
+def test_with_two_appointments_a_reply_acts_on_the_one_its_reminder_text_asked_about(
+    service, practitioner, reminded
+):
     appointments = two_appointments(service, practitioner, reminded=(reminded,))
     received = text("X")
     for index, appointment in enumerate(appointments):
         appointment.refresh_from_db()
         assert (appointment.status == Appointment.Status.CANCELLED) is (index == reminded), index
     assert (received.outcome, received.request) == (Outcome.CANCELLED, appointments[reminded].request)
+
+
+def test_a_reminder_by_e_mail_alone_tells_nothing_about_a_text_reply(service, practitioner):
+    first, second = two_appointments(service, practitioner)
+    remind(second, channel=Notification.Channel.EMAIL)
+    assert_unclear(text("X"), first, second)
+
+
+@pytest.mark.parametrize("gone", ["begun", "cancelled", "moved"])
+def test_a_late_reply_to_a_reminder_never_falls_on_the_numbers_next_appointment(service, practitioner, gone):
+    """The reminded time has begun (an "X" at 10:02 for 10:00), was cancelled or was moved since: the reply is
+    about that time, not about the number's other appointment to come."""
+    reminded, other = two_appointments(service, practitioner, reminded=(0,))
+    if gone == "begun":
+        begun = timezone.now() - dt.timedelta(minutes=2)
+        Appointment.objects.filter(pk=reminded.pk).update(starts_at=begun, ends_at=begun + dt.timedelta(minutes=45))
+    elif gone == "cancelled":
+        Appointment.objects.filter(pk=reminded.pk).update(status=Appointment.Status.CANCELLED)
+    else:  # a move resets the reminder: it is sent again for the new time
+        Appointment.objects.filter(pk=reminded.pk).update(reminder_sent_at=None)
+    received = text("X")
+    other.refresh_from_db()
+    assert other.status != Appointment.Status.CANCELLED
+    assert (received.outcome, received.seen_at) == (Outcome.UNCLEAR, None)
+
+
+def test_an_only_appointment_reminded_by_text_is_confirmed(service, practitioner):
+    appointment = book(service, practitioner, a_free_slot(service).starts_at)
+    remind(appointment)
+    assert text("C").outcome == Outcome.CONFIRMED
 
 
 def test_a_reply_never_touches_another_numbers_appointment(service, practitioner):
