@@ -61,9 +61,7 @@ def phone_reply_appointment(*, phone: str, now: dt.datetime) -> tuple[Appointmen
         sent_at__gte=now - dt.timedelta(days=REMINDER_REPLY_DAYS),
     )
     if reminder_texts.exists():
-        asked = list(
-            upcoming.filter(request__in=reminder_texts.values("request"), reminder_sent_at__isnull=False)[:2]
-        )
+        asked = list(upcoming.filter(request__in=reminder_texts.values("request"), reminder_sent_at__isnull=False)[:2])
         return (asked[0], False) if len(asked) == 1 else (None, True)
     candidates = list(upcoming.order_by("starts_at")[:2])
     if len(candidates) > 1:

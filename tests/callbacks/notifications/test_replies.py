@@ -147,9 +147,7 @@ def test_a_reply_that_could_mean_either_of_two_appointments_changes_neither_and_
 
 
 @pytest.mark.parametrize("reminded", [0, 1])
-def test_with_two_appointments_a_reply_acts_on_the_one_its_reminder_text_asked_about(
-    service, practitioner, reminded
-):
+def test_with_two_appointments_a_reply_acts_on_the_one_its_reminder_text_asked_about(service, practitioner, reminded):
     appointments = two_appointments(service, practitioner, reminded=(reminded,))
     received = text("X")
     for index, appointment in enumerate(appointments):
