@@ -6,9 +6,11 @@
 The same journey as bench/surge.py's locust patients (the callback form's first page, both screening steps and the
 details: three pages loaded and three forms sent), through Django's test client in this process, with production
 settings (DEBUG off) on a PostgreSQL database made for the run (and dropped), Redis as the cache and the Celery
-broker (database 13, flushed at the start and the end). No web server, no network: the figure is the process's own
-CPU time (time.process_time) per journey, the best of the rounds, which is what gunicorn spends in Python per
-journey less the WSGI server's share. Queries per journey are counted once.
+broker (a Redis server of the run's own, tests/support/redis_server.py). No web server, no network: the figure is
+the process's own
+CPU time (time.process_time) per journey, the best of the rounds (7 of 20 by default), which is what gunicorn
+spends in Python per journey less the WSGI server's share; then each request's mean. Queries per journey are
+counted once (JOURNEY_CPU_SQL=1 prints them).
 """
 
 import argparse
@@ -17,6 +19,7 @@ import io
 import os
 import pstats
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -25,9 +28,9 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from tests.support.redis_server import RedisServer  # noqa: E402
 
 DATABASE = f"clinic_journey_cpu_{uuid.uuid4().hex[:8]}"
-REDIS = os.environ.get("JOURNEY_CPU_REDIS", "redis://127.0.0.1:6379/13")
 os.environ.update(
     {
         "DJANGO_SETTINGS_MODULE": "clinic.settings",
@@ -35,8 +38,6 @@ os.environ.update(
         "DJANGO_SECRET_KEY": "bench-journey-cpu-" + "x" * 40,
         "DJANGO_ALLOWED_HOSTS": "testserver",
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
-        "CACHE_URL": REDIS.replace("redis://", "rediscache://"),
-        "CELERY_BROKER_URL": REDIS,
         "CLINIC_PROXY_COUNT": "1",
         "DJANGO_STATIC_ROOT": str(ROOT / "test-artifacts" / "journey-cpu-static"),
     }
@@ -52,21 +53,29 @@ def main() -> int:
     options = parser.parse_args()
     with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{DATABASE}"')
-    try:
-        return run(options)
-    finally:
-        from django.db import connections
+    with tempfile.TemporaryDirectory() as folder:
+        redis_server = RedisServer(Path(folder))
+        redis_server.start()
+        os.environ.update({"CACHE_URL": redis_server.url, "CELERY_BROKER_URL": redis_server.url})
+        try:
+            return run(options)
+        finally:
+            redis_server.stop()
+            _database_drop()
 
-        connections.close_all()
-        with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+
+def _database_drop() -> None:
+    from django.db import connections
+
+    connections.close_all()
+    with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
 
 
 def run(options) -> int:
     import django
 
     django.setup()
-    import redis
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
@@ -74,7 +83,6 @@ def run(options) -> int:
     from tests.callbacks.web.test_forms import form_data
     from tests.support.questionnaire import NO_RED_FLAGS, SCREENING_STEPS, step_data
 
-    redis.Redis.from_url(REDIS).flushdb()
     call_command("migrate", verbosity=0)
     call_command("collectstatic", verbosity=0, interactive=False)
     steps = [step_data(NO_RED_FLAGS[step]) for step in SCREENING_STEPS] + [form_data()]
@@ -147,7 +155,6 @@ def run(options) -> int:
         (ROOT / "test-artifacts").mkdir(exist_ok=True)
         (ROOT / "test-artifacts" / "bench-journey-profile.txt").write_text(out.getvalue())
         print(out.getvalue())
-    redis.Redis.from_url(REDIS).flushdb()
     return 0
 
 

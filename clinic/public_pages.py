@@ -186,7 +186,7 @@ def public_page(view=None, *, reads: tuple[str, ...] = ()):
             response.public_page_reads = reads
         return response
 
-    wrapped.is_public_page = True  # the proxy looks such pages up in its cache (tests/test_proxy_cache.py)
+    wrapped.is_public_page = True  # the proxy looks such pages up in its cache (tests/clinic/test_public_pages.py)
     return wrapped
 
 

@@ -140,7 +140,9 @@ def _export_questionnaire(response: Any) -> dict[str, Any] | None:
     return {
         "title": summary.title,
         "definition": summary.definition_key,
-        "answered_at": timezone.localtime(response.created_at, clinic_zone()).isoformat(),
+        "started_at": timezone.localtime(response.created_at, clinic_zone()).isoformat(),
+        # When the current version's answers were last added to (its earlier versions below were before it).
+        "answered_at": timezone.localtime(summary.answered_at, clinic_zone()).isoformat(),
         "complete": summary.is_complete,
         "triage_tier": summary.tier.label,
         "answers": [

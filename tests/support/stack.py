@@ -269,16 +269,18 @@ http {{
 
 
 @contextmanager
-def stack_behind_proxy(path: Path, *, redis_db: int, smtp_url: str) -> Iterator[Stack]:
+def stack_behind_proxy(
+    path: Path, *, redis_db: int, smtp_url: str, extra_env: dict[str, str] | None = None
+) -> Iterator[Stack]:
     """gunicorn behind Debian's nginx (CLINIC_PROXY_COUNT=1) on a Redis database of the test's own, emptied
-    before and after."""
+    before and after; ``extra_env`` for the site's processes."""
     client = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=redis_db)
     client.flushdb()
     running = Stack(
         path,
         redis_url=f"redis://{REDIS_HOST}:{REDIS_PORT}/{redis_db}",
         smtp_url=smtp_url,
-        extra_env={"CLINIC_PROXY_COUNT": "1"},
+        extra_env={"CLINIC_PROXY_COUNT": "1", **(extra_env or {})},
     )
     running.prepare()
     try:

@@ -262,7 +262,8 @@ def test_the_download_holds_every_earlier_version_of_the_answers(officer, patien
     assert {line["question_id"] for line in first["answers"]} == {"saddle_numbness", "fever", "pain_areas", "goals"}
     assert "Carry my grandson again." in json.dumps(first)
     assert first["changed_by_the_next_version"] == ["pain_areas"] == second["changed_by_the_next_version"]
-    assert first["triage_tier"] and first["replaced_at"] <= second["replaced_at"]
+    assert first["triage_tier"] and first["replaced_at"] <= second["replaced_at"] <= data["answered_at"]
+    assert data["started_at"] <= first["answered_at"]
 
 
 def first_answer_text(response, question_id, value):
