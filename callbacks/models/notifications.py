@@ -30,6 +30,8 @@ REPEATABLE_KINDS = (
     # One advice text per red-flag text the patient sends (unique on the text itself, below).
     "text_emergency_advice",
     "text_urgent_advice",
+    # One answer per C or X text that could mean more than one appointment (unique on the text, below).
+    "text_reply_unclear",
 )
 
 
@@ -58,6 +60,7 @@ class Notification(models.Model):
         TEXT_RED_FLAG = "text_red_flag", "A red-flag text from a number with no request (staff)"
         TEXT_EMERGENCY_ADVICE = "text_emergency_advice", "Emergency advice in reply to a red-flag text (patient)"
         TEXT_URGENT_ADVICE = "text_urgent_advice", "Urgent advice in reply to a red-flag text (patient)"
+        TEXT_REPLY_UNCLEAR = "text_reply_unclear", "A C or X reply changed nothing: we will call (patient)"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "E-mail"

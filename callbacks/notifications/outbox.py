@@ -31,8 +31,6 @@ from callbacks.notifications.routing import (
     new_request_routes,
     priority_raised_routes,
     staff_sign_in_alert_recipients,
-    text_advice_recipient,
-    text_red_flag_recipient,
     waitlist_offer_routes,
 )
 from callbacks.rules.followups import FOLLOW_UP_FINAL_STATUSES
@@ -97,42 +95,6 @@ def notifications_for_priority_raised(request: CallbackRequest) -> list[Notifica
         for route in priority_raised_routes(request)
     ]
     return Notification.objects.bulk_create(rows)
-
-
-def notification_for_text_red_flag(*, inbound_text_id: int) -> Notification:
-    """Write and queue (after commit, in the urgent lane) the e-mail telling the urgent address that the patient's
-    text ``inbound_text_id``, from a number no request has, raised a red flag. It names the text's id only: staff
-    read the words in the list of texts from patients. Call in the transaction that stored the text."""
-    row = Notification.objects.create(
-        inbound_text_id=inbound_text_id,
-        kind=Notification.Kind.TEXT_RED_FLAG,
-        channel=Notification.Channel.EMAIL,
-        recipient=text_red_flag_recipient(),
-    )
-    notifications_enqueue_on_commit([row])
-    return row
-
-
-def notification_for_text_advice(
-    *, inbound_text_id: int, phone: str, emergency: bool, request: CallbackRequest | None = None
-) -> Notification | None:
-    """Write and queue (after commit, in the urgent lane) the text telling the patient who sent the red-flag text
-    ``inbound_text_id`` from ``phone`` what to do now: the emergency advice, or the urgent one. Once per text; None
-    when no text can go (texts switched off, a number that cannot take texts). Call in the transaction that
-    screened the text."""
-    number = text_advice_recipient(phone)
-    if not number:
-        return None
-    kind = Notification.Kind.TEXT_EMERGENCY_ADVICE if emergency else Notification.Kind.TEXT_URGENT_ADVICE
-    row, created = Notification.objects.get_or_create(
-        inbound_text_id=inbound_text_id,
-        kind=kind,
-        channel=Notification.Channel.SMS,
-        defaults={"request": request, "recipient": number},
-    )
-    if created:
-        notifications_enqueue_on_commit([row])
-    return row
 
 
 def notifications_for_staff_wrong_codes(*, user, wrong_codes: int) -> list[Notification]:

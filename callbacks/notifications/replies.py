@@ -28,6 +28,7 @@ from django.utils import timezone
 from callbacks.booking.services import appointment_cancel, appointment_patient_confirm
 from callbacks.models import Appointment, CallbackRequest, InboundText, Notification, TextOptOut
 from callbacks.notifications.optouts import text_opt_out_record, text_opt_out_remove
+from callbacks.notifications.text_answers import notification_for_text_reply_unclear
 from callbacks.requests.texts import callback_request_text_screen, unknown_number_text_screen
 from callbacks.rules.replies import ReplyIntent, reply_intent
 from callbacks.rules.requests import priority_is_urgent
@@ -119,6 +120,9 @@ def _inbound_text_act(*, provider_sid: str, from_phone: str, body: str) -> Inbou
         text.outcome = {ReplyIntent.CONFIRM: Outcome.CONFIRMED, ReplyIntent.CANCEL: Outcome.CANCELLED}[intent]
         if not done:
             text.outcome = Outcome.UNCLEAR if unclear else Outcome.NO_APPOINTMENT
+        if not done and unclear and text.request is not None:
+            # They believe they have cancelled (or confirmed): tell them nothing changed and that we will call.
+            notification_for_text_reply_unclear(inbound_text_id=text.pk, request=text.request)
     elif intent == ReplyIntent.STOP and E164.match(from_phone):
         text_opt_out_record(phone=from_phone, source=TextOptOut.Source.REPLY)
         text.outcome = Outcome.STOPPED

@@ -50,13 +50,22 @@ PATIENT_BOOKING_KINDS = frozenset(
 # The advice texted back to a patient whose own text raises a red flag, by the tier it calls for.
 TEXT_ADVICE_KINDS = frozenset({Kind.TEXT_EMERGENCY_ADVICE, Kind.TEXT_URGENT_ADVICE})
 
-PATIENT_KINDS = PATIENT_BOOKING_KINDS | TEXT_ADVICE_KINDS | {Kind.PATIENT_CONFIRMATION, Kind.FOLLOW_UP, Kind.CALL_TODAY}
+# The answer to a patient's "C" or "X" that could mean more than one appointment: nothing changed, we will call.
+TEXT_REPLY_KINDS = frozenset({Kind.TEXT_REPLY_UNCLEAR})
+
+PATIENT_KINDS = (
+    PATIENT_BOOKING_KINDS
+    | TEXT_ADVICE_KINDS
+    | TEXT_REPLY_KINDS
+    | {Kind.PATIENT_CONFIRMATION, Kind.FOLLOW_UP, Kind.CALL_TODAY}
+)
 
 
 # The kinds a patient may be sent by text (`callbacks.notifications.texts` writes each).
 PATIENT_TEXT_KINDS = (
     PATIENT_BOOKING_KINDS
     | TEXT_ADVICE_KINDS
+    | TEXT_REPLY_KINDS
     | {
         Kind.PATIENT_CONFIRMATION,
         Kind.CALL_TODAY,

@@ -156,6 +156,13 @@ def _advice(notification: Notification, name: str) -> str:
     return f"{name}: we have read your text. {advice} Ref {notification.request.reference}."
 
 
+def _reply_unclear(notification: Notification, name: str) -> str:
+    return (
+        f"{name}: we could not tell which appointment your reply is about, so nothing has changed yet. We will call "
+        f"you from {settings.CLINIC_PHONE}. Ref {notification.request.reference}."
+    )
+
+
 _WRITERS = {
     Kind.PATIENT_CONFIRMATION: _confirmation,
     Kind.CALL_TODAY: _call_today,
@@ -170,6 +177,7 @@ _WRITERS = {
     Kind.FOLLOW_UP: _follow_up,
     Kind.TEXT_EMERGENCY_ADVICE: _advice,
     Kind.TEXT_URGENT_ADVICE: _advice,
+    Kind.TEXT_REPLY_UNCLEAR: _reply_unclear,
 }
 TEXT_KINDS = frozenset(_WRITERS)
 

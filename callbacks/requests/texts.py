@@ -17,12 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from callbacks.models import CallbackRequest, InboundText, Priority, RequestEvent
-from callbacks.notifications.outbox import (
-    notification_for_text_advice,
-    notification_for_text_red_flag,
-    notifications_enqueue_on_commit,
-    notifications_for_priority_raised,
-)
+from callbacks.notifications.outbox import notifications_enqueue_on_commit, notifications_for_priority_raised
+from callbacks.notifications.text_answers import notification_for_text_advice, notification_for_text_red_flag
 from callbacks.requests.actors import patient_link_actor
 from callbacks.requests.screening import callback_request_priority_raise_recorded
 from callbacks.requests.workflow import (

@@ -18,8 +18,9 @@ from callbacks.models import Appointment, CallbackRequest, InboundText, Notifica
 from callbacks.notifications.delivery import notification_send
 from callbacks.notifications.optouts import text_opted_out
 from callbacks.notifications.replies import inbound_text_receive
+from callbacks.notifications.texts import notification_text
 from callbacks.requests.closures import request_response_deadline
-from callbacks.requests.consent import CURRENT_CONSENT_VERSION
+from callbacks.requests.consent import CURRENT_CONSENT_VERSION, CURRENT_TEXT_CONSENT_VERSION
 from callbacks.requests.selectors import callback_request_queue, callback_request_timeline
 from callbacks.requests.services import callback_request_create
 from intake.definitions import BACK_PAIN, definition_current
@@ -144,6 +145,34 @@ def test_a_reply_that_could_mean_either_of_two_appointments_changes_neither_and_
 ):
     first, second = two_appointments(service, practitioner, reminded=reminded)
     assert_unclear(text(body), first, second)
+
+
+def test_a_patient_whose_reply_was_unclear_is_texted_that_nothing_changed_and_we_will_call(
+    service, practitioner, settings
+):
+    first, second = two_appointments(service, practitioner, reminded=(0, 1))
+    CallbackRequest.objects.filter(pk__in=[first.request_id, second.request_id]).update(
+        text_consent_version=CURRENT_TEXT_CONSENT_VERSION, text_consent_given_at=timezone.now()
+    )
+    received = text("X")
+    [reply] = Notification.objects.filter(kind=Notification.Kind.TEXT_REPLY_UNCLEAR)
+    assert (reply.channel, reply.recipient, reply.inbound_text_id) == (Notification.Channel.SMS, PHONE, received.pk)
+    assert reply.request_id == received.request_id
+    body = notification_text(reply)
+    assert "could not tell which appointment" in body and "nothing has changed" in body
+    assert settings.CLINIC_PHONE in body and reply.request.reference in body
+    # The same text delivered again by the provider answers nothing more.
+    inbound_text_receive(provider_sid=received.provider_sid, from_phone=PHONE, body="X")
+    assert Notification.objects.filter(kind=Notification.Kind.TEXT_REPLY_UNCLEAR).count() == 1
+    # A second unclear reply is answered too.
+    text("C")
+    assert Notification.objects.filter(kind=Notification.Kind.TEXT_REPLY_UNCLEAR).count() == 2
+
+
+def test_no_answer_text_goes_to_a_number_that_did_not_choose_texts(service, practitioner):
+    two_appointments(service, practitioner)
+    assert text("X").outcome == Outcome.UNCLEAR
+    assert not Notification.objects.filter(kind=Notification.Kind.TEXT_REPLY_UNCLEAR).exists()
 
 
 @pytest.mark.parametrize("reminded", [0, 1])

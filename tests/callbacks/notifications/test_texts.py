@@ -91,6 +91,7 @@ def every_text(service, practitioner):
         "waitlist offer": text_row(Kind.WAITLIST_OFFER, waitlist_offer=offer),
         "follow-up": text_row(Kind.FOLLOW_UP, callback, follow_up=follow_up),
         "course of care booked": text_row(Kind.COURSE_BOOKED, course.first_request),
+        "a C or X that changed nothing": text_row(Kind.TEXT_REPLY_UNCLEAR, request),
     }
     for kind in (
         Kind.BOOKING_CONFIRMED,
@@ -118,12 +119,18 @@ def test_every_text_fits_two_gsm7_segments_in_the_worst_case(worst_case, every_t
         # 20 characters to spare: a signed link grows with the appointment's id.
         assert segments.units <= 306 - 20, (label, len(body), body)
         assert body.startswith(LONGEST_NAME + ": ")
-    # Every kind measured (the booking kinds, the confirmations, the offer, the follow-up, the day's call).
-    assert len(measured) == 14
+    # Every kind measured (the booking kinds, the confirmations, the offer, the follow-up, the day's call, the
+    # answer to an unclear C or X).
+    assert len(measured) == 15
 
 
 def test_with_the_default_settings_the_short_texts_take_one_segment(every_text):
-    single = ["confirmation (emergency)", "we call you today", Kind.BOOKING_DECLINED.label]
+    single = [
+        "confirmation (emergency)",
+        "we call you today",
+        Kind.BOOKING_DECLINED.label,
+        "a C or X that changed nothing",
+    ]
     for label in single:
         assert text_segments(notification_text(every_text[label])).count == 1, label
 
