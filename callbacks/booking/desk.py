@@ -13,7 +13,7 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from callbacks.booking.calendar import appointment_calendar_change
@@ -23,9 +23,10 @@ from callbacks.booking.services import appointment_book, appointment_confirm, ap
 from callbacks.booking.slots import (
     SlotNotOffered,
     SlotTaken,
+    SlotWriteRefused,
     slot_offered,
     slot_refusal_reason,
-    slot_write_refused,
+    slot_write,
     slots_nearest,
 )
 from callbacks.models import Appointment, ConsentMethod, Notification, RequestEvent, Service
@@ -146,11 +147,9 @@ def appointment_move(
         locked.practitioner_id, locked.starts_at, locked.ends_at = slot.practitioner_id, slot.starts_at, slot.ends_at
         locked.revision += 1
         try:
-            with transaction.atomic():
+            with slot_write():
                 locked.save(update_fields=["practitioner", "starts_at", "ends_at", "revision"])
-        except (IntegrityError, OperationalError) as exc:
-            if not slot_write_refused(exc):
-                raise
+        except SlotWriteRefused:
             logger.info("move of appointment %s refused: the slot is held", locked.pk)
             raise SlotTaken(
                 alternatives=slots_nearest(service=locked.service, around=starts_at, now=now, by_staff=True)
@@ -243,11 +242,9 @@ def appointment_cancel_undo(*, appointment: Appointment, user: AbstractBaseUser)
         locked.status_before_cancel = ""
         locked.cancel_reason = ""
         try:
-            with transaction.atomic():
+            with slot_write():
                 locked.save(update_fields=["status", "cancel_undo_until", "status_before_cancel", "cancel_reason"])
-        except (IntegrityError, OperationalError) as exc:
-            if not slot_write_refused(exc):
-                raise
+        except SlotWriteRefused:
             raise CancelNotUndone(
                 "That time has been booked for someone else since the cancellation: book a new time instead."
             ) from None

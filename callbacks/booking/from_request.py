@@ -12,16 +12,17 @@ import datetime as dt
 import logging
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from callbacks.booking.services import appointment_confirm
 from callbacks.booking.slots import (
     SlotNotOffered,
     SlotTaken,
+    SlotWriteRefused,
     slot_offered,
     slot_refusal_reason,
-    slot_write_refused,
+    slot_write,
     slots_nearest,
 )
 from callbacks.models import Appointment, CallbackRequest, RequestEvent, Service
@@ -95,7 +96,7 @@ def appointment_book_for_request(
                     request=locked, definition=questionnaire.definition, answers=questionnaire.answers, actor=staff
                 )
             try:
-                with transaction.atomic():
+                with slot_write():
                     appointment = Appointment.objects.create(
                         practitioner_id=slot.practitioner_id,
                         service=service,
@@ -103,9 +104,7 @@ def appointment_book_for_request(
                         ends_at=slot.ends_at,
                         request=locked,
                     )
-            except (IntegrityError, OperationalError) as exc:
-                if not slot_write_refused(exc):
-                    raise
+            except SlotWriteRefused as exc:
                 raise _Clash from exc
             before_kind, before_deadline = locked.get_kind_display(), locked.deadline
             locked.kind = CallbackRequest.Kind.BOOKING

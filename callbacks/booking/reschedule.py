@@ -14,13 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from callbacks.booking.calendar import appointment_calendar_change
 from callbacks.booking.events import slot_freed_announce
 from callbacks.booking.services import appointment_reminder_reset
-from callbacks.booking.slots import SlotTaken, slot_offered, slot_write_refused, slots_nearest
+from callbacks.booking.slots import SlotTaken, SlotWriteRefused, slot_offered, slot_write, slots_nearest
 from callbacks.models import Appointment, RequestEvent
 from callbacks.notifications.outbox import notifications_for_appointment_moved
 from callbacks.requests.actors import patient_link_actor
@@ -77,11 +77,9 @@ def appointment_reschedule(
             locked.starts_at, locked.ends_at = slot.starts_at, slot.ends_at
             locked.revision += 1
             try:
-                with transaction.atomic():
+                with slot_write():
                     locked.save(update_fields=["practitioner", "starts_at", "ends_at", "revision"])
-            except (IntegrityError, OperationalError) as exc:
-                if not slot_write_refused(exc):
-                    raise
+            except SlotWriteRefused as exc:
                 raise _Clash from exc
             request = locked.request
             # A booking's window is its appointment: the queue shows the new time.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from callbacks.booking.calendar import appointment_calendar_change
@@ -19,9 +19,10 @@ from callbacks.booking.events import slot_freed_announce
 from callbacks.booking.slots import (
     SlotNotOffered,
     SlotTaken,
+    SlotWriteRefused,
     slot_offered,
     slot_refusal_reason,
-    slot_write_refused,
+    slot_write,
     slots_nearest,
 )
 from callbacks.models import Appointment, CallbackRequest, ConsentMethod, Notification, RequestEvent, Service
@@ -126,7 +127,7 @@ def appointment_book(
                 # The same journey sent at the same instant: the other send stored the request and its booking.
                 return earlier
             try:
-                with transaction.atomic():
+                with slot_write():
                     appointment = Appointment.objects.create(
                         practitioner_id=slot.practitioner_id,
                         service=service,
@@ -134,9 +135,7 @@ def appointment_book(
                         ends_at=slot.ends_at,
                         request=request,
                     )
-            except (IntegrityError, OperationalError) as exc:
-                if not slot_write_refused(exc):
-                    raise
+            except SlotWriteRefused as exc:
                 # Leaving the outer block with an exception rolls the request back too.
                 raise _Clash from exc
     except _Clash:

@@ -1,4 +1,5 @@
-"""The slots offered for booking (readers only): laid out from working hours in the clinic's time zone, minus
+"""The slots offered for booking (readers, and `slot_write`: the one home of "that time is taken" when an
+appointment's time is written): laid out from working hours in the clinic's time zone, minus
 exceptions, closures, the minimum notice and the appointments that hold their time. Times are stored in UTC."""
 
 from __future__ import annotations
@@ -7,10 +8,11 @@ import datetime as dt
 import logging
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from django.db import IntegrityError, OperationalError
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from callbacks.models import Appointment, AvailabilityException, Service
@@ -51,6 +53,24 @@ def slot_write_refused(exc: Exception) -> bool:
         and "exclusion constraint" in (diag.context or "")
         and Appointment._meta.db_table in (diag.context or "")
     )
+
+
+class SlotWriteRefused(Exception):
+    """An appointment's write was refused because another appointment holds its time (`slot_write`)."""
+
+
+@contextmanager
+def slot_write() -> Iterator[None]:
+    """A savepoint around one write of an appointment's time: when another appointment holds that time (the
+    database decides, `slot_write_refused`) the write is undone and SlotWriteRefused raised, which each caller
+    turns into its own words; any other failure passes through unchanged."""
+    try:
+        with transaction.atomic():
+            yield
+    except (IntegrityError, OperationalError) as exc:
+        if not slot_write_refused(exc):
+            raise
+        raise SlotWriteRefused from exc
 
 
 SLOT_KEY = re.compile(r"(?P<practitioner>[0-9]{1,9})-(?P<seconds>[0-9]{1,11})")

@@ -819,3 +819,9 @@ def test_a_write_is_refused_for_a_held_time_on_the_constraint_or_its_deadlock_on
         driver_error.sqlstate, driver_error.diag = cause[0], SimpleNamespace(context=cause[1])
         exc.__cause__ = driver_error
     assert slot_write_refused(exc) is refused
+    # The write's savepoint says so in one way for every caller; any other failure passes through unchanged.
+    from callbacks.booking.slots import SlotWriteRefused, slot_write
+
+    with pytest.raises(SlotWriteRefused if refused else type(exc)) as raised, slot_write():
+        raise exc
+    assert (raised.value.__cause__ if refused else raised.value) is exc
