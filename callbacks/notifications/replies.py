@@ -61,13 +61,14 @@ def phone_reply_appointment(*, phone: str, now: dt.datetime) -> tuple[Appointmen
         status=Notification.Status.SENT,
         sent_at__gte=now - dt.timedelta(days=REMINDER_REPLY_DAYS),
     )
-    if reminder_texts.exists():
-        asked = list(upcoming.filter(request__in=reminder_texts.values("request"), reminder_sent_at__isnull=False)[:2])
-        return (asked[0], False) if len(asked) == 1 else (None, True)
-    candidates = list(upcoming.order_by("starts_at")[:2])
-    if len(candidates) > 1:
-        return None, True
-    return (candidates[0] if candidates else None), False
+    reminded = reminder_texts.exists()
+    if reminded:
+        upcoming = upcoming.filter(request__in=reminder_texts.values("request"), reminder_sent_at__isnull=False)
+    found = list(upcoming[:2])
+    if len(found) == 1:
+        return found[0], False
+    # Two or more could be meant; none left of what a reminder asked about is unclear too.
+    return None, len(found) > 1 or reminded
 
 
 def phone_live_request(*, phone: str) -> CallbackRequest | None:
@@ -120,9 +121,9 @@ def _inbound_text_act(*, provider_sid: str, from_phone: str, body: str) -> Inbou
         text.outcome = {ReplyIntent.CONFIRM: Outcome.CONFIRMED, ReplyIntent.CANCEL: Outcome.CANCELLED}[intent]
         if not done:
             text.outcome = Outcome.UNCLEAR if unclear else Outcome.NO_APPOINTMENT
-        if not done and unclear and text.request is not None:
-            # They believe they have cancelled (or confirmed): tell them nothing changed and that we will call.
-            notification_for_text_reply_unclear(inbound_text_id=text.pk, request=text.request)
+            if unclear and text.request is not None:
+                # They believe they have cancelled (or confirmed): tell them nothing changed and that we will call.
+                notification_for_text_reply_unclear(inbound_text_id=text.pk, request=text.request)
     elif intent == ReplyIntent.STOP and E164.match(from_phone):
         text_opt_out_record(phone=from_phone, source=TextOptOut.Source.REPLY)
         text.outcome = Outcome.STOPPED
