@@ -10,11 +10,16 @@ import json
 import os
 import random
 import re
+import sys
 import threading
 import time
+from pathlib import Path
 
 from locust import HttpUser, LoadTestShape, task
-from requests.adapters import HTTPAdapter
+
+# The project's own adapter (tests/support/net.py needs only requests, which locust brings).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.support.net import SourceAddressAdapter
 
 JOURNEYS_PER_PATIENT_PER_SECOND = 0.5
 PERIOD = 1 / JOURNEYS_PER_PATIENT_PER_SECOND
@@ -25,16 +30,6 @@ LOG_LOCK = threading.Lock()
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 STEPS = json.loads(os.environ["SURGE_STEPS"])  # [{field: value}] per questionnaire step, then the details
 _next_address = iter(range(2, 1_000_000))
-
-
-class SourceAddress(HTTPAdapter):
-    def __init__(self, address, **kwargs):
-        self.address = address
-        super().__init__(**kwargs)
-
-    def init_poolmanager(self, *args, **kwargs):
-        kwargs["source_address"] = (self.address, 0)
-        super().init_poolmanager(*args, **kwargs)
 
 
 class Patient(HttpUser):
@@ -52,7 +47,7 @@ class Patient(HttpUser):
         self.next_start = time.time()
         n = next(_next_address)
         address = f"127.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
-        self.client.mount("http://", SourceAddress(address))
+        self.client.mount("http://", SourceAddressAdapter(address))
         self.number = n
         self.journeys = 0
 
