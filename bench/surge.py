@@ -56,14 +56,18 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def stages_from(
-    journeys: list[dict], *, start: float, stage_seconds: int, patients: list[int], cpu: CpuSampler
+    journeys: list[dict], *, start: float, stop: float, stage_seconds: int, patients: list[int], cpu: CpuSampler
 ) -> list[dict]:
     rows = []
     for number, count in enumerate(patients):
-        begin, end = start + number * stage_seconds, start + (number + 1) * stage_seconds
-        # The first third of a stage is the ramp from the last one: measured on the rest.
+        begin, end = start + number * stage_seconds, min(stop, start + (number + 1) * stage_seconds)
+        # The first third of a stage is the ramp from the last one: measured on the rest (of what ran: the last
+        # stage may have been cut short when p95 passed 1 s).
         begin += stage_seconds / 3
-        steady = [j for j in journeys if begin <= j["t"] < end]
+        if end - begin < stage_seconds / 6:
+            continue
+        steady = [j for j in journeys if begin <= j["t"] < end and "final_post_s" in j]
+        away = [j for j in journeys if begin <= j["t"] < end and j.get("turned_away")]
         if not steady:
             continue
         latencies = [j["final_post_s"] for j in steady]
@@ -71,12 +75,33 @@ def stages_from(
             {
                 "patients": count,
                 "offered_per_s": count * 0.5,
-                "finished_per_s": round(len(steady) / (stage_seconds * 2 / 3), 1),
+                "seconds_measured": round(end - begin, 1),
+                "finished_per_s": round(len(steady) / (end - begin), 1),
+                "turned_away_per_s": round(len(away) / (end - begin), 1),
                 "p50_ms": round(statistics.median(latencies) * 1000),
                 "p95_ms": round(percentile(latencies, 0.95) * 1000),
                 "p99_ms": round(percentile(latencies, 0.99) * 1000),
                 "load_average_1min": round(cpu.load_at(end), 2),
                 **per_journey(cpu.used_between(begin, end), len(steady), end - begin),
+            }
+        )
+    return rows
+
+
+def timeline(journeys: list[dict], *, start: float, stop: float, every: int = 10) -> list[dict]:
+    """Every `every` seconds of the run: journeys finished and turned away, and the final POST's p50 and p95 (how
+    a stage's latency moves while it lasts, which the stage rows average away)."""
+    rows = []
+    for begin in range(0, int(stop - start), every):
+        window = [j for j in journeys if begin <= j["t"] - start < begin + every]
+        latencies = [j["final_post_s"] for j in window if "final_post_s" in j]
+        rows.append(
+            {
+                "from_s": begin,
+                "finished": len(latencies),
+                "turned_away": sum(1 for j in window if j.get("turned_away")),
+                "p50_ms": round(statistics.median(latencies) * 1000) if latencies else None,
+                "p95_ms": round(percentile(latencies, 0.95) * 1000) if latencies else None,
             }
         )
     return rows
@@ -89,7 +114,9 @@ def _tick(x: float, y: float, value: float) -> str:
 def chart(rows: list[dict], path: Path) -> None:
     """An SVG line chart: finished requests a second (left axis) and p95 of the final POST (right axis)."""
     width, height, pad = 640, 320, 50
-    max_rate = max([r["finished_per_s"] for r in rows] + [TARGET_RATE]) * 1.1
+    max_rate = (
+        max([r["finished_per_s"] for r in rows] + [r.get("turned_away_per_s", 0) for r in rows] + [TARGET_RATE]) * 1.1
+    )
     max_ms = max([r["p95_ms"] for r in rows] + [1000]) * 1.1
     max_offered = max(r["offered_per_s"] for r in rows)
 
@@ -101,6 +128,7 @@ def chart(rows: list[dict], path: Path) -> None:
 
     rate = " ".join(f"{x(r['offered_per_s']):.0f},{y(r['finished_per_s'], max_rate):.0f}" for r in rows)
     p95 = " ".join(f"{x(r['offered_per_s']):.0f},{y(r['p95_ms'], max_ms):.0f}" for r in rows)
+    away = " ".join(f"{x(r['offered_per_s']):.0f},{y(r.get('turned_away_per_s', 0), max_rate):.0f}" for r in rows)
     target = y(TARGET_RATE, max_rate)
     path.write_text(
         f"""<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}"
@@ -114,6 +142,8 @@ def chart(rows: list[dict], path: Path) -> None:
 <text x="{pad + 4}" y="{target - 4:.0f}" fill="#1f77b4">target {TARGET_RATE}/s</text>
 <polyline points="{rate}" fill="none" stroke="#1f77b4" stroke-width="2"/>
 <polyline points="{p95}" fill="none" stroke="#d62728" stroke-width="2"/>
+<polyline points="{away}" fill="none" stroke="#7f7f7f" stroke-width="2" stroke-dasharray="2 3"/>
+<text x="{width / 2:.0f}" y="{pad - 15}" fill="#7f7f7f" text-anchor="middle">turned away/s (dotted)</text>
 <text x="{width / 2:.0f}" y="{height - 15}" text-anchor="middle">offered journeys a second</text>
 <text x="10" y="{pad - 15}" fill="#1f77b4">finished/s (max {max_rate:.0f})</text>
 <text x="{width - 10}" y="{pad - 15}" fill="#d62728" text-anchor="end">p95 final POST, ms (max {max_ms:.0f})</text>
@@ -187,6 +217,14 @@ def main() -> int:
     parser.add_argument("--stage-seconds", type=int, default=30)
     parser.add_argument("--patients", default="10,20,40,60,80,100,140,180,240")
     parser.add_argument("--no-burst", action="store_true", help="skip the first page's burst of new visitors")
+    parser.add_argument(
+        "--overload",
+        action="store_true",
+        help="keep every stage going past p95 1 s (e.g. --patients 10,100 --stage-seconds 90: what overload does)",
+    )
+    parser.add_argument(
+        "--busy-wait-ms", type=int, default=None, help="the site's CLINIC_BUSY_WAIT_MS (default: its own; 0: off)"
+    )
     parser.add_argument("--logs", help="copy the processes' logs (gunicorn, nginx, workers) into this folder")
     options = parser.parse_args()
     patients = [int(n) for n in options.patients.split(",")]
@@ -199,7 +237,10 @@ def main() -> int:
             path,
             redis_url=redis_server.url,
             smtp_url=smtp.url,
-            extra_env={"CLINIC_PROXY_COUNT": "1"},
+            extra_env={
+                "CLINIC_PROXY_COUNT": "1",
+                **({"CLINIC_BUSY_WAIT_MS": str(options.busy_wait_ms)} if options.busy_wait_ms is not None else {}),
+            },
             database_prefix="surge",
         )
         log = path / "journeys.jsonl"
@@ -223,6 +264,7 @@ def main() -> int:
                     "SURGE_STEPS": json.dumps(steps),
                     "SURGE_PATIENTS": options.patients,
                     "SURGE_STAGE_SECONDS": str(options.stage_seconds),
+                    "SURGE_STOP_AT_P95_MS": "0" if options.overload else "1000",
                 },
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
@@ -231,10 +273,12 @@ def main() -> int:
             cpu = cpu_sampler(stack, redis_server, locust)
             cpu.start()
             locust_output, _ = locust.communicate(timeout=options.stage_seconds * len(patients) + 120)
+            stop = time.time()
             cpu.stop()
             # Requests locust gave up on at its stop are still finished by gunicorn: let them land before counting.
             time.sleep(10)
-            journeys = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+            entries = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+            journeys = [entry for entry in entries if "final_post_s" in entry]
             failures = (path / "locust_failures.csv").read_text() if (path / "locust_failures.csv").exists() else ""
             stored_names = Counter(name for (name,) in stack.query("SELECT name FROM callbacks_callbackrequest"))
             notifications = stack.query("SELECT count(*) FROM callbacks_notification")[0][0]
@@ -250,13 +294,16 @@ def main() -> int:
                 Path(options.logs).mkdir(parents=True, exist_ok=True)
                 for log_file in path.glob("*.log"):
                     shutil.copy(log_file, Path(options.logs) / log_file.name)
-    rows = stages_from(journeys, start=start, stage_seconds=options.stage_seconds, patients=patients, cpu=cpu)
+    rows = stages_from(entries, start=start, stop=stop, stage_seconds=options.stage_seconds, patients=patients, cpu=cpu)
     sustained = [r for r in rows if r["p95_ms"] <= TARGET_P95_S * 1000]
     best = max(sustained, key=lambda r: r["finished_per_s"]) if sustained else None
     result = {
         "first_page_burst": burst,
         "stages": rows,
+        "timeline": timeline(entries, start=start, stop=stop),
         "journeys_finished": len(journeys),
+        "turned_away": len(entries) - len(journeys),
+        "busy_wait_ms": options.busy_wait_ms,
         "requests_stored": sum(stored_names.values()),
         # A journey whose patient was shown a reference, with no request stored, or stored twice.
         "lost": sum(1 for j in journeys if stored_names[j["name"]] == 0),

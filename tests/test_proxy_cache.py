@@ -2,16 +2,13 @@
 requests for public pages and static files are answered by nginx, and nothing of a session is ever kept."""
 
 import re
-from pathlib import Path
 
 import pytest
 import requests
 from django.conf import settings
 
-from tests.conftest import service_missing
 from tests.support.questionnaire import NO_RED_FLAGS, step_data
-from tests.support.smtp import SmtpServer
-from tests.support.stack import NGINX, PatientBrowser, Stack, stack_behind_proxy
+from tests.support.stack import PatientBrowser, Stack, stack_behind_proxy_with_mail
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.redis]
 
@@ -21,14 +18,7 @@ ACCESS_LINE = re.compile(r'"GET (\S+)" (\d{3}) ')
 
 @pytest.fixture(scope="module")
 def proxied(tmp_path_factory):
-    if not Path(NGINX).exists():
-        service_missing(f"{NGINX} is missing (Debian package nginx)")
-    with (
-        SmtpServer() as smtp,
-        stack_behind_proxy(
-            tmp_path_factory.mktemp("proxy-cache"), redis_db=PROXY_CACHE_REDIS_DB, smtp_url=smtp.url
-        ) as running,
-    ):
+    with stack_behind_proxy_with_mail(tmp_path_factory.mktemp("proxy-cache"), redis_db=PROXY_CACHE_REDIS_DB) as running:
         yield running
 
 

@@ -16,10 +16,11 @@ import math
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseNotFound
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from callbacks.ops.figures import ops_figures
+from clinic.admission import turned_away_total
 from clinic.heartbeat import BEAT
 
 METRICS_PATH = "/metrics"
@@ -105,6 +106,12 @@ class ClinicCollector(Collector):
             "clinic_beat_heartbeat_age_seconds",
             "Seconds since beat sent the newest heartbeat a worker ran (+Inf: none yet).",
             value=math.inf if beat.age_seconds is None else beat.age_seconds,
+        )
+        yield CounterMetricFamily(
+            "clinic_new_journeys_turned_away",
+            "New patients shown the busy page because the site was too far behind (clinic/admission.py); kept in "
+            "the shared cache, so it starts again from 0 when Redis restarts.",
+            value=turned_away_total(),
         )
         yield _gauge(
             "clinic_worker_heartbeat_age_seconds",

@@ -50,6 +50,7 @@ from callbacks.web.details import (
 )
 from callbacks.web.flow import flow_drop, flow_expired, flow_load, flow_save, flows_stored, step_url, where_next
 from callbacks.web.forms import CallbackRequestForm
+from clinic.admission import admits_new_journeys
 from clinic.hours import clinic_zone
 from clinic.public_pages import public_page
 from clinic.ratelimit import limit_posts_per_address
@@ -141,6 +142,7 @@ def booking_services(request):
 
 
 @require_http_methods(["GET", "POST"])
+@admits_new_journeys
 @limit_posts_per_address("intake-step", "CLINIC_RATE_LIMIT_FORM_POSTS")
 def booking_slots(request, service):
     """Step 1 (``?week=``): a week of days with their free-time counts; step 2 (``?day=YYYY-MM-DD``): that day's

@@ -56,6 +56,7 @@ from callbacks.web.flow import (
     where_next,
 )
 from callbacks.web.forms import SHOW_TIMES, CallbackRequestForm, EmergencyContactForm
+from clinic.admission import admits_new_journeys
 from clinic.public_pages import public_form_page, public_page
 from clinic.ratelimit import limit_posts_per_address
 from intake.selectors import (
@@ -82,6 +83,7 @@ __all__ = ["SESSION_PRIORITY_KEY", "SESSION_REFERENCE_KEY"]
 
 
 @require_http_methods(["GET", "POST"])
+@admits_new_journeys
 @limit_posts_per_address("intake-step", "CLINIC_RATE_LIMIT_FORM_POSTS")
 @public_form_page(vary=capacity_page_key)
 def callback_request(request):

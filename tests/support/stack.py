@@ -21,9 +21,10 @@ import redis
 import requests
 import yaml
 
-from tests.conftest import REDIS_HOST, REDIS_PORT
+from tests.conftest import REDIS_HOST, REDIS_PORT, service_missing
 from tests.support.net import free_port, wait_until
 from tests.support.questionnaire import NO_RED_FLAGS, PREPARE_STEPS, SCREENING_STEPS, step_data
+from tests.support.smtp import SmtpServer
 
 ROOT = Path(__file__).resolve().parents[2]
 # Debian's nginx (the package `nginx`), in front of gunicorn as the compose file's proxy service is.
@@ -291,6 +292,21 @@ def stack_behind_proxy(
     finally:
         running.stop()
         client.flushdb()
+
+
+@contextmanager
+def stack_behind_proxy_with_mail(
+    path: Path, *, redis_db: int, extra_env: dict[str, str] | None = None
+) -> Iterator[Stack]:
+    """`stack_behind_proxy` with an SMTP server of its own, for a module's tests to share (Debian's nginx must be
+    installed: missing, the tests skip, or fail in CI)."""
+    if not Path(NGINX).exists():
+        service_missing(f"{NGINX} is missing (Debian package nginx)")
+    with (
+        SmtpServer() as smtp,
+        stack_behind_proxy(path, redis_db=redis_db, smtp_url=smtp.url, extra_env=extra_env) as running,
+    ):
+        yield running
 
 
 class PatientBrowser:

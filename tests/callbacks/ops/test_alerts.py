@@ -12,6 +12,7 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from callbacks.models import InboundText, Notification, Priority, TextReceipt
+from clinic.admission import turned_away_count
 from clinic.models import Heartbeat
 from tests.factories import CallbackRequestFactory, NotificationFactory
 
@@ -23,9 +24,11 @@ TOKEN = "scrape-token"
 NOW = dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC)
 # Metrics that Prometheus makes itself, not the endpoint.
 PROMETHEUS_OWN = {"up"}
-# The shape every rule on our metrics has: max [by (label)] (metric{name="value"}) OP number.
+# The shape every rule on our metrics has: max [by (label)] (metric{name="value"}) OP number, where a counter is
+# read as increase(metric[window]).
 RULE = re.compile(
-    r"^max(?: by \((?P<by>\w+)\))? ?\((?P<metric>\w+)(?:\{(?P<name>\w+)=\"(?P<value>\w+)\"\})?\) "
+    r"^max(?: by \((?P<by>\w+)\))? ?\((?P<increase>increase\()?(?P<metric>\w+)"
+    r"(?:\{(?P<name>\w+)=\"(?P<value>\w+)\"\})?(?(increase)\[\d+[smh]\]\))\) "
     r"(?P<op>>=|>|==) (?P<threshold>[\d.]+)$"
 )
 OPERATORS = {">": operator.gt, ">=": operator.ge, "==": operator.eq}
@@ -52,11 +55,21 @@ def scrape(client, settings, monkeypatch):
     return scrape
 
 
-def firing(name, families) -> set:
-    """The label values (or {None}) for which the rule's expression holds on this scrape."""
+def firing(name, families, *, window_start=None) -> set:
+    """The label values (or {None}) for which the rule's expression holds on this scrape; a rule on a counter's
+    increase compares it with the scrape `window_start` (the start of the rule's window)."""
     match = RULE.match(rule(name)["expr"])
     assert match, f"{name}: the test cannot read this expression"
+    assert bool(match["increase"]) == (window_start is not None), f"{name}: give the window's first scrape"
     compare = OPERATORS[match["op"]]
+    groups = _samples(match, families)
+    if window_start is not None:
+        earlier = _samples(match, window_start)
+        groups = {key: value - earlier.get(key, 0) for key, value in groups.items()}
+    return {key for key, value in groups.items() if compare(value, float(match["threshold"]))}
+
+
+def _samples(match, families) -> dict:
     groups: dict = {}
     for family in families:
         for sample in family.samples:
@@ -66,7 +79,7 @@ def firing(name, families) -> set:
                 continue
             key = sample.labels.get(match["by"]) if match["by"] else None
             groups[key] = max(groups.get(key, float("-inf")), sample.value)
-    return {key for key, value in groups.items() if compare(value, float(match["threshold"]))}
+    return groups
 
 
 def test_the_rules_the_issue_asks_for_are_there():
@@ -79,7 +92,8 @@ def test_the_rules_the_issue_asks_for_are_there():
 
 
 def test_every_rule_is_complete_and_reads_an_exported_metric(scrape):
-    exported = {family.name for family in scrape()}
+    # A counter's family is named without the _total its sample carries.
+    exported = {sample.name for family in scrape() for sample in family.samples}
     for r in rules():
         assert set(r) == {"alert", "expr", "for", "labels", "annotations"}, r["alert"]
         assert re.fullmatch(r"\d+[smh]", r["for"]), r["alert"]
@@ -173,6 +187,15 @@ def test_patient_text_unread_fires_after_an_hour(scrape):
     assert firing("PatientTextUnread", scrape()) == {None}
     InboundText.objects.filter(pk=text.pk).update(seen_at=NOW)
     assert firing("PatientTextUnread", scrape()) == set()
+
+
+def test_patients_turned_away_fires_at_ten_in_its_window(scrape):
+    window_start = scrape()
+    for _ in range(9):
+        turned_away_count()
+    assert firing("PatientsTurnedAway", scrape(), window_start=window_start) == set()
+    turned_away_count()
+    assert firing("PatientsTurnedAway", scrape(), window_start=window_start) == {None}
 
 
 def test_the_example_scrape_configuration_loads_these_rules_with_the_token():
