@@ -17,6 +17,7 @@ Each turn-away is counted in the cache (shared by every web process in productio
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
@@ -35,7 +36,7 @@ _PLAUSIBLE_WAIT_SECONDS = 60
 # The busy page is kept rendered this long; its link back is put in per request in place of _ACTION.
 _KEEP_SECONDS = 60
 _ACTION = f"/clinic-busy-try-again-{uuid.uuid4().hex}/"
-_kept: tuple[float, bytes] | None = None
+_kept: dict[Callable[[], dict] | None, tuple[float, bytes]] = {}
 
 
 def request_waited_ms(request, *, now: float | None = None) -> float | None:
@@ -53,18 +54,23 @@ def request_waited_ms(request, *, now: float | None = None) -> float | None:
     return waited * 1000
 
 
-def admits_new_journeys(view):
-    """Answer the busy page, not `view`, to a GET that waited longer than CLINIC_BUSY_WAIT_MS for a worker."""
+def admits_new_journeys(view=None, *, advice: Callable[[], dict] | None = None):
+    """Answer the busy page, not `view`, to a new visitor's GET that waited longer than CLINIC_BUSY_WAIT_MS for a
+    worker. A browser with a session (a patient under way, or back to the start) is always let through.
+    ``advice`` gives the page's red flags and what to do about them (the app's, read once a minute)."""
+    if view is None:
+        return lambda inner: admits_new_journeys(inner, advice=advice)
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         limit = settings.CLINIC_BUSY_WAIT_MS
-        waited = request_waited_ms(request) if limit and request.method == "GET" else None
+        new_visitor = request.method == "GET" and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        waited = request_waited_ms(request) if limit > 0 and new_visitor else None
         if waited is None or waited <= limit:
             return view(request, *args, **kwargs)
         turned_away_count()
         logger.warning("busy: a new journey was asked to come back (waited %.0f ms for a worker)", waited)
-        response = HttpResponse(_busy_page(request), status=503)
+        response = HttpResponse(_busy_page(request, advice), status=503)
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         response["Cache-Control"] = "no-store"
         # Logged once, above, as a warning: not again by Django as an ERROR for every patient of a surge.
@@ -74,28 +80,42 @@ def admits_new_journeys(view):
     return wrapped
 
 
-def _busy_page(request) -> bytes:
+def _busy_page(request, advice: Callable[[], dict] | None) -> bytes:
     """The busy page, rendered once a minute at most: it must cost the overloaded process next to nothing (the
     same for everyone but its "Try again" link, put in on each request)."""
-    global _kept  # this process's copy, like public_pages' memory
     now = time.monotonic()
-    if _kept is None or now - _kept[0] > _KEEP_SECONDS:
-        content = render_to_string("busy.html", {"retry_after": RETRY_AFTER_SECONDS, "action": _ACTION}, request)
-        _kept = (now, content.encode())
-    return _kept[1].replace(_ACTION.encode(), escape(request.get_full_path()).encode())
+    kept = _kept.get(advice)
+    if kept is None or now - kept[0] > _KEEP_SECONDS:
+        context = {**(advice() if advice else {}), "retry_after": RETRY_AFTER_SECONDS, "action": _ACTION}
+        kept = _kept[advice] = (now, render_to_string("busy.html", context, request).encode())
+    return kept[1].replace(_ACTION.encode(), escape(request.get_full_path()).encode())
+
+
+def busy_page_forget() -> None:
+    """Drop this process's rendered busy pages (tests that change what they show)."""
+    _kept.clear()
 
 
 def turned_away_count() -> None:
     try:
-        cache.add(TURNED_AWAY_KEY, 0, timeout=None)
-        cache.incr(TURNED_AWAY_KEY)
+        try:
+            cache.incr(TURNED_AWAY_KEY)
+        except ValueError:  # the first one since the cache was emptied
+            cache.add(TURNED_AWAY_KEY, 0, timeout=None)
+            cache.incr(TURNED_AWAY_KEY)
     except Exception:  # noqa: BLE001 - the cache being down must not turn the busy page into an error
         logger.warning("busy: the turn-away could not be counted (cache unavailable)")
 
 
-def turned_away_total() -> int:
-    """New journeys asked to come back since the cache was last emptied (a counter for Prometheus)."""
+def turned_away_total() -> int | None:
+    """New journeys asked to come back since the cache was last emptied (a counter for Prometheus); None when the
+    cache does not answer (a read that fails is not a reset to 0)."""
     try:
-        return int(cache.get(TURNED_AWAY_KEY, 0))
+        value = cache.get(TURNED_AWAY_KEY)
     except Exception:  # noqa: BLE001 - read by /metrics, which must answer without the cache
-        return 0
+        return None
+    if value is None:
+        # Never counted, or the cache was emptied or is down (the shared cache answers a failed read as a miss):
+        # tell the two apart by whether it can be written.
+        return 0 if cache.add(TURNED_AWAY_KEY, 0, timeout=None) else None
+    return int(value)

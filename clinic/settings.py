@@ -189,7 +189,7 @@ CLINIC_PUBLIC_PAGE_MAX_AGE = env.int("CLINIC_PUBLIC_PAGE_MAX_AGE", default=60)
 # Overload (clinic/admission.py): a new patient whose first page waited longer than this for a gunicorn worker,
 # by the proxy's X-Request-Start stamp, is asked to come back in a moment (the busy page, 503), so that the
 # patients already filling in a form are answered in time. 0 turns nobody away. Needs CLINIC_PROXY_COUNT >= 1.
-CLINIC_BUSY_WAIT_MS = env.int("CLINIC_BUSY_WAIT_MS", default=500)
+CLINIC_BUSY_WAIT_MS = max(0, env.int("CLINIC_BUSY_WAIT_MS", default=500))
 
 # Security
 

@@ -107,12 +107,14 @@ class ClinicCollector(Collector):
             "Seconds since beat sent the newest heartbeat a worker ran (+Inf: none yet).",
             value=math.inf if beat.age_seconds is None else beat.age_seconds,
         )
-        yield CounterMetricFamily(
-            "clinic_new_journeys_turned_away",
-            "New patients shown the busy page because the site was too far behind (clinic/admission.py); kept in "
-            "the shared cache, so it starts again from 0 when Redis restarts.",
-            value=turned_away_total(),
-        )
+        turned_away = turned_away_total()
+        if turned_away is not None:  # not exported while the cache cannot say: a missing figure is no reset to 0
+            yield CounterMetricFamily(
+                "clinic_new_journeys_turned_away",
+                "New patients shown the busy page because the site was too far behind (clinic/admission.py); kept "
+                "in the shared cache, so it starts again from 0 when Redis restarts.",
+                value=turned_away,
+            )
         yield _gauge(
             "clinic_worker_heartbeat_age_seconds",
             "Seconds since a worker of the queue last ran a heartbeat (+Inf: none yet).",

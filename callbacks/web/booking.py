@@ -38,6 +38,7 @@ from callbacks.web.day_picker import day_picker_context
 from callbacks.web.details import (
     SESSION_BOOKED_KEY,
     advice,
+    busy_page_advice,
     continue_context,
     details_back_url,
     journey_sent_page,
@@ -142,7 +143,7 @@ def booking_services(request):
 
 
 @require_http_methods(["GET", "POST"])
-@admits_new_journeys
+@admits_new_journeys(advice=busy_page_advice)
 @limit_posts_per_address("intake-step", "CLINIC_RATE_LIMIT_FORM_POSTS")
 def booking_slots(request, service):
     """Step 1 (``?week=``): a week of days with their free-time counts; step 2 (``?day=YYYY-MM-DD``): that day's

@@ -34,6 +34,7 @@ from callbacks.web.details import (
     SESSION_PRIORITY_KEY,
     SESSION_REFERENCE_KEY,
     advice,
+    busy_page_advice,
     continue_context,
     details_back_url,
     emergency_questions,
@@ -83,7 +84,7 @@ __all__ = ["SESSION_PRIORITY_KEY", "SESSION_REFERENCE_KEY"]
 
 
 @require_http_methods(["GET", "POST"])
-@admits_new_journeys
+@admits_new_journeys(advice=busy_page_advice)
 @limit_posts_per_address("intake-step", "CLINIC_RATE_LIMIT_FORM_POSTS")
 @public_form_page(vary=capacity_page_key)
 def callback_request(request):

@@ -18,7 +18,7 @@ from callbacks.requests.links import questionnaire_continue_path
 from callbacks.web.flow import step_url
 from clinic.hours import clinic_zone
 from clinic.ratelimit import client_network, rate_limit_exceeded, rate_limit_reached, rate_limit_retry_at
-from intake.selectors import Definition, Step, Tier, answers_tier
+from intake.selectors import BACK_PAIN, Definition, Step, Tier, answers_tier, definition_current
 
 # Only stored requests count against these limits: a form sent back with a mistake never does. The check comes
 # before storing (nothing is counted), the count after (`requests_count`).
@@ -74,6 +74,14 @@ def advice() -> dict[str, str]:
         "emergency_advice": settings.CLINIC_EMERGENCY_ADVICE.replace("{number}", settings.CLINIC_EMERGENCY_NUMBER),
         "urgent_advice": settings.CLINIC_URGENT_ADVICE.replace("{number}", settings.CLINIC_URGENT_ADVICE_NUMBER),
     }
+
+
+def busy_page_advice() -> dict:
+    """What the busy page (clinic/admission.py) tells a patient it turns away before the safety questions: every
+    emergency question of the current definition, what to do if one is true, and where to get help today."""
+    definition = definition_current(BACK_PAIN)
+    signs = emergency_questions(definition, definition.steps).split()
+    return {**advice(), "emergency_signs": [definition.question(question_id).text for question_id in signs]}
 
 
 def questions_advising(definition: Definition, question_ids: Iterable[str], tier: Tier) -> str:

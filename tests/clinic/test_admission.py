@@ -2,15 +2,18 @@
 patient already filling in a form is served and nothing they send is turned away."""
 
 import time
+from unittest import mock
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils.html import escape
 from prometheus_client.parser import text_string_to_metric_families
 
 from callbacks.models import Service
-from clinic.admission import turned_away_total
+from clinic.admission import busy_page_forget, turned_away_total
 from intake.models import QuestionnaireResponse
+from intake.selectors import BACK_PAIN, definition_current
 from tests.support.questionnaire import NO_RED_FLAGS, SCREENING_STEPS, step_data
 
 pytestmark = pytest.mark.django_db
@@ -23,6 +26,7 @@ TOKEN = "scrape-token"
 def _behind_a_proxy(settings):
     settings.CLINIC_PROXY_COUNT = 1
     settings.CLINIC_BUSY_WAIT_MS = 500
+    busy_page_forget()
 
 
 def stamped(waited_seconds: float) -> dict:
@@ -36,7 +40,12 @@ def assert_busy_page(response, settings):
     assert "We are very busy: please try again in a moment" in page
     assert f'href="{response.wsgi_request.get_full_path()}"' in page  # "Try again" comes back here
     assert "call us on <a" in page and f">{settings.CLINIC_PHONE}</a>" in page
-    assert f">{settings.CLINIC_EMERGENCY_NUMBER}</a>" in page and "cannot control your bladder" in page
+    # Turned away before the safety questions: every one of them is on the page, with what to do now and today.
+    definition = definition_current(BACK_PAIN)
+    for question_id in NO_RED_FLAGS["safety"]:
+        assert escape(definition.question(question_id).text) in page, question_id
+    assert "Call <a" in page and f">{settings.CLINIC_EMERGENCY_NUMBER}</a> now" in page
+    assert "ask your GP surgery for an urgent appointment" in page
     assert response["Retry-After"] == "30"
     assert response["Cache-Control"] == "no-store"
     assert not response.cookies, "the busy page starts no session and sets no CSRF cookie"
@@ -93,6 +102,18 @@ def test_a_patient_already_under_way_is_never_turned_away():
     assert "/your-details/" in path
 
 
+def test_a_browser_with_a_session_is_let_through():
+    """A patient part-way through (their answers in the session) who looks at the diary again ("Change time" on
+    the details page) or goes back to the first page is not a new start."""
+    patient = Client()
+    patient.get(START)
+    assert patient.post(START, step_data(NO_RED_FLAGS["safety"])).status_code == 302
+    service = Service.objects.create(name="Initial assessment", duration_minutes=45)
+    diary = reverse("callbacks:booking_slots", kwargs={"service": service.pk})
+    assert patient.get(diary + "?flow=abc&week=1", **stamped(5)).status_code == 200
+    assert patient.get(START, **stamped(5)).status_code == 200
+
+
 def test_red_flags_sent_while_the_site_is_behind_get_the_emergency_advice():
     patient = Client()
     patient.get(START)
@@ -120,3 +141,14 @@ def test_the_operator_sees_the_count_on_metrics(client, settings):
     (family,) = [family for family in families if family.name == "clinic_new_journeys_turned_away"]
     assert family.type == "counter"
     assert family.samples[0].value == turned_away_total() >= 3
+
+
+def test_a_count_the_cache_cannot_give_is_not_exported_as_zero(client, settings):
+    """Prometheus would read N, 0, N as a reset and count N turn-aways again (a false page)."""
+    settings.METRICS_TOKEN = TOKEN
+    with mock.patch("clinic.admission.cache") as down:
+        down.get.return_value = None  # the shared cache answers a failed read as a miss
+        down.add.return_value = False  # ... and a failed write as "not added"
+        body = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").content.decode()
+    assert "clinic_new_journeys_turned_away" not in body
+    assert "clinic_requests_open" in body  # the rest of the figures are still there
