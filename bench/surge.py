@@ -8,7 +8,8 @@ What runs: docker-compose.yml's `release`, `web` (gunicorn, 3 sync workers), `wo
 as local processes (tests/support/stack.py) on a fresh PostgreSQL database and a Redis of the run's own, behind
 Debian's nginx with the clinic's proxy rules (its per-address limits included: each simulated patient has an
 address of its own on loopback), and an SMTP server on loopback. Locust (bench/surge_locustfile.py) walks each
-patient through the questionnaire and the details, 0.5 journeys a second per patient, more patients every stage.
+patient through the questionnaire and the details, one journey every --period seconds per patient (2), more
+patients every stage.
 Afterwards: every journey that ended with a reference must be one stored request and exactly one staff e-mail.
 Each stage also reports the CPU-ms each process group spent per finished journey (bench/surge_cpu.py), the
 server side's sum and the ceiling it sets on this machine's cores, and the machine's load average: on a shared
@@ -56,7 +57,14 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def stages_from(
-    journeys: list[dict], *, start: float, stop: float, stage_seconds: int, patients: list[int], cpu: CpuSampler
+    journeys: list[dict],
+    *,
+    start: float,
+    stop: float,
+    stage_seconds: int,
+    patients: list[int],
+    period: float,
+    cpu: CpuSampler,
 ) -> list[dict]:
     rows = []
     for number, count in enumerate(patients):
@@ -74,7 +82,7 @@ def stages_from(
         rows.append(
             {
                 "patients": count,
-                "offered_per_s": count * 0.5,
+                "offered_per_s": round(count / period, 1),
                 "seconds_measured": round(end - begin, 1),
                 "finished_per_s": round(len(steady) / (end - begin), 1),
                 "turned_away_per_s": round(len(away) / (end - begin), 1),
@@ -218,6 +226,13 @@ def main() -> int:
     parser.add_argument("--patients", default="10,20,40,60,80,100,140,180,240")
     parser.add_argument("--no-burst", action="store_true", help="skip the first page's burst of new visitors")
     parser.add_argument(
+        "--period",
+        type=float,
+        default=2.0,
+        help="seconds between one patient's journeys (e.g. --patients 100,1000 --period 20: arrivals that do not "
+        "wait for the site)",
+    )
+    parser.add_argument(
         "--overload",
         action="store_true",
         help="keep every stage going past p95 1 s (e.g. --patients 10,100 --stage-seconds 90: what overload does)",
@@ -264,6 +279,7 @@ def main() -> int:
                     "SURGE_STEPS": json.dumps(steps),
                     "SURGE_PATIENTS": options.patients,
                     "SURGE_STAGE_SECONDS": str(options.stage_seconds),
+                    "SURGE_PERIOD_SECONDS": str(options.period),
                     "SURGE_STOP_AT_P95_MS": "0" if options.overload else "1000",
                 },
                 stdout=subprocess.PIPE,
@@ -294,7 +310,15 @@ def main() -> int:
                 Path(options.logs).mkdir(parents=True, exist_ok=True)
                 for log_file in path.glob("*.log"):
                     shutil.copy(log_file, Path(options.logs) / log_file.name)
-    rows = stages_from(entries, start=start, stop=stop, stage_seconds=options.stage_seconds, patients=patients, cpu=cpu)
+    rows = stages_from(
+        entries,
+        start=start,
+        stop=stop,
+        period=options.period,
+        stage_seconds=options.stage_seconds,
+        patients=patients,
+        cpu=cpu,
+    )
     sustained = [r for r in rows if r["p95_ms"] <= TARGET_P95_S * 1000]
     best = max(sustained, key=lambda r: r["finished_per_s"]) if sustained else None
     result = {
@@ -304,6 +328,7 @@ def main() -> int:
         "journeys_finished": len(journeys),
         "turned_away": len(entries) - len(journeys),
         "busy_wait_ms": options.busy_wait_ms,
+        "period_seconds": options.period,
         "requests_stored": sum(stored_names.values()),
         # A journey whose patient was shown a reference, with no request stored, or stored twice.
         "lost": sum(1 for j in journeys if stored_names[j["name"]] == 0),

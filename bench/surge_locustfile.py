@@ -23,8 +23,10 @@ from locust import HttpUser, LoadTestShape, task
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.support.net import SourceAddressAdapter
 
-JOURNEYS_PER_PATIENT_PER_SECOND = 0.5
-PERIOD = 1 / JOURNEYS_PER_PATIENT_PER_SECOND
+# Seconds between the starts of one simulated patient's journeys (2: 0.5 journeys a second each). A long period
+# with many patients comes close to patients arriving whatever the site is doing: each starts on time as long as
+# their last journey took less than the period.
+PERIOD = float(os.environ.get("SURGE_PERIOD_SECONDS", "2"))
 STAGES = [int(n) for n in os.environ.get("SURGE_PATIENTS", "10,20,40,60,80,100,140,180,240").split(",")]
 STAGE_SECONDS = int(os.environ.get("SURGE_STAGE_SECONDS", "30"))
 # The run ends when the final POST's p95 passes this (0: only at the first error or after the last stage).
