@@ -1,9 +1,13 @@
 """Every public page, in every state a patient can reach, is valid HTML (the Nu HTML Checker, errors only)."""
 
+import time
+
 import pytest
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
 
+from clinic.admission import busy_page_forget
 from clinic.models import Article
 from clinic.ratelimit import too_many_requests
 from tests.browser.tools import html_errors
@@ -13,7 +17,14 @@ from tests.callbacks.web.test_intake_flow import complete_questionnaire
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 
-def test_public_pages_are_valid_html(client, rf, vnu, tmp_path):
+def busy_page(settings):
+    """The first page asked for by a new visitor while the site is far behind (clinic/admission.py)."""
+    settings.CLINIC_PROXY_COUNT = 1
+    busy_page_forget()
+    return Client().get(reverse("callbacks:request"), HTTP_X_REQUEST_START=f"t={time.time() - 5:.3f}")
+
+
+def test_public_pages_are_valid_html(client, rf, vnu, tmp_path, settings):
     call_command("load_articles", verbosity=0)
     pages = {
         "home": reverse("home"),
@@ -42,5 +53,8 @@ def test_public_pages_are_valid_html(client, rf, vnu, tmp_path):
     too_big = client.post(reverse("callbacks:request"), {"reason": "x" * 300_000})
     assert too_big.status_code == 413
     documents["too much to send"] = too_big.content.decode()
+    busy = busy_page(settings)
+    assert busy.status_code == 503
+    documents["busy"] = busy.content.decode()
 
     assert html_errors(documents, tmp_path) == {}
