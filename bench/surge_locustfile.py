@@ -111,8 +111,12 @@ class RisingRate(LoadTestShape):
         if stats.total.num_failures > 0:
             return None
         final = stats.get("details POST", "POST")
-        slow = STOP_AT_P95_MS and final.get_current_response_time_percentile(0.95) > STOP_AT_P95_MS
-        if stage > 0 and final.num_requests > 20 and slow:
+        if (
+            STOP_AT_P95_MS
+            and stage > 0
+            and final.num_requests > 20
+            and final.get_current_response_time_percentile(0.95) > STOP_AT_P95_MS
+        ):
             return None
         if stage >= len(STAGES):
             return None
