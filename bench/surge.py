@@ -245,6 +245,7 @@ def main() -> int:
     parser.add_argument("--logs", help="copy the processes' logs (gunicorn, nginx, workers) into this folder")
     options = parser.parse_args()
     patients = [int(n) for n in options.patients.split(",")]
+    busy_wait_ms = settings.CLINIC_BUSY_WAIT_MS if options.busy_wait_ms is None else options.busy_wait_ms
     steps = [step_data(NO_RED_FLAGS[step]) for step in SCREENING_STEPS] + [form_data()]
     with tempfile.TemporaryDirectory() as folder, SmtpServer() as smtp:
         path = Path(folder)
@@ -257,9 +258,7 @@ def main() -> int:
             extra_env={
                 "CLINIC_PROXY_COUNT": "1",
                 # The site's own default unless asked (the test frame turns the busy page off).
-                "CLINIC_BUSY_WAIT_MS": str(
-                    settings.CLINIC_BUSY_WAIT_MS if options.busy_wait_ms is None else options.busy_wait_ms
-                ),
+                "CLINIC_BUSY_WAIT_MS": str(busy_wait_ms),
             },
             database_prefix="surge",
         )
@@ -332,7 +331,7 @@ def main() -> int:
         "timeline": timeline(entries, start=start, stop=stop),
         "journeys_finished": len(journeys),
         "turned_away": len(entries) - len(journeys),
-        "busy_wait_ms": settings.CLINIC_BUSY_WAIT_MS if options.busy_wait_ms is None else options.busy_wait_ms,
+        "busy_wait_ms": busy_wait_ms,
         "period_seconds": options.period,
         "requests_stored": sum(stored_names.values()),
         # A journey whose patient was shown a reference, with no request stored, or stored twice.

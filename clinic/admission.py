@@ -26,6 +26,8 @@ from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils.html import escape
 
+from clinic.public_pages import page_kept
+
 logger = logging.getLogger(__name__)
 
 TURNED_AWAY_KEY = "clinic:admission:turned-away"
@@ -33,10 +35,8 @@ RETRY_AFTER_SECONDS = 30
 # A stamp further in the past than the proxy waits for an answer (proxy_read_timeout), or in the future, comes
 # from clocks that disagree (a proxy on another host): it says nothing about the queue and is ignored.
 _PLAUSIBLE_WAIT_SECONDS = 60
-# The busy page is kept rendered this long; its link back is put in per request in place of _ACTION.
-_KEEP_SECONDS = 60
+# The kept busy page's link back, put in per request.
 _ACTION = f"/clinic-busy-try-again-{uuid.uuid4().hex}/"
-_kept: dict[Callable[[], dict] | None, tuple[float, bytes]] = {}
 
 
 def request_waited_ms(request, *, now: float | None = None) -> float | None:
@@ -57,7 +57,7 @@ def request_waited_ms(request, *, now: float | None = None) -> float | None:
 def admits_new_journeys(view=None, *, advice: Callable[[], dict] | None = None):
     """Answer the busy page, not `view`, to a new visitor's GET that waited longer than CLINIC_BUSY_WAIT_MS for a
     worker. A browser with a session (a patient under way, or back to the start) is always let through.
-    ``advice`` gives the page's red flags and what to do about them (the app's, read once a minute)."""
+    ``advice`` gives the page's red flags and what to do about them (the app's, read when the page is rendered)."""
     if view is None:
         return lambda inner: admits_new_journeys(inner, advice=advice)
 
@@ -81,19 +81,15 @@ def admits_new_journeys(view=None, *, advice: Callable[[], dict] | None = None):
 
 
 def _busy_page(request, advice: Callable[[], dict] | None) -> bytes:
-    """The busy page, rendered once a minute at most: it must cost the overloaded process next to nothing (the
-    same for everyone but its "Try again" link, put in on each request)."""
-    now = time.monotonic()
-    kept = _kept.get(advice)
-    if kept is None or now - kept[0] > _KEEP_SECONDS:
+    """The busy page, kept rendered with the public pages (`page_kept`): it must cost the overloaded process next
+    to nothing (the same for everyone but its "Try again" link, put in on each request)."""
+
+    def render() -> bytes:
         context = {**(advice() if advice else {}), "retry_after": RETRY_AFTER_SECONDS, "action": _ACTION}
-        kept = _kept[advice] = (now, render_to_string("busy.html", context, request).encode())
-    return kept[1].replace(_ACTION.encode(), escape(request.get_full_path()).encode())
+        return render_to_string("busy.html", context, request).encode()
 
-
-def busy_page_forget() -> None:
-    """Drop this process's rendered busy pages (tests that change what they show)."""
-    _kept.clear()
+    page = page_kept(f"busy:{advice.__module__}.{advice.__qualname__}" if advice else "busy", render)
+    return page.replace(_ACTION.encode(), escape(request.get_full_path()).encode())
 
 
 def turned_away_count() -> None:

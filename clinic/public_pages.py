@@ -131,6 +131,18 @@ def _memory_put(key: tuple[str, str], page: StoredPage) -> None:
             _memory.popitem(last=False)
 
 
+def page_kept(name: str, render: Callable[[], bytes]) -> bytes:
+    """The page ``render`` makes, kept in this process's memory under the shared content version like the public
+    pages (so a staff edit makes it stale): for a page that is the same for everyone and must cost next to nothing
+    (clinic/admission.py's busy page)."""
+    key = (_version_current(), f"kept:{name}")
+    page = _memory_get(key)
+    if page is None:
+        page = StoredPage(content=render(), headers=(), etag="")
+        _memory_put(key, page)
+    return page.content
+
+
 # Which requests and responses may use the memory
 
 

@@ -80,7 +80,7 @@ def busy_page_advice() -> dict:
     """What the busy page (clinic/admission.py) tells a patient it turns away before the safety questions: every
     emergency question of the current definition, what to do if one is true, and where to get help today."""
     definition = definition_current(BACK_PAIN)
-    signs = emergency_questions(definition, definition.steps).split()
+    signs = _questions_advising(definition, definition.question_map, Tier.EMERGENCY)
     return {**advice(), "emergency_signs": [definition.question(question_id).text for question_id in signs]}
 
 
@@ -89,14 +89,18 @@ def questions_advising(definition: Definition, question_ids: Iterable[str], tier
     the browser script shows at once (space-separated ids, for the form's ``data-emergency-questions`` and
     ``data-urgent-questions``; the advice is templates/callbacks/includes/emergency_inline.html and
     urgent_inline.html)."""
+    return " ".join(_questions_advising(definition, question_ids, tier))
+
+
+def _questions_advising(definition: Definition, question_ids: Iterable[str], tier: Tier) -> list[str]:
     questions = definition.question_map
-    return " ".join(
+    return [
         question_id
         for question_id in question_ids
         if question_id in questions
         and questions[question_id].type == "yes_no"
         and answers_tier(definition=definition, answers={question_id: True}) is tier
-    )
+    ]
 
 
 def rechecks_advising(definition: Definition, rechecks) -> dict[str, str]:

@@ -7,7 +7,6 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from clinic.admission import busy_page_forget
 from clinic.models import Article
 from clinic.ratelimit import too_many_requests
 from tests.browser.tools import html_errors
@@ -20,7 +19,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 def busy_page(settings):
     """The first page asked for by a new visitor while the site is far behind (clinic/admission.py)."""
     settings.CLINIC_PROXY_COUNT = 1
-    busy_page_forget()
     return Client().get(reverse("callbacks:request"), HTTP_X_REQUEST_START=f"t={time.time() - 5:.3f}")
 
 

@@ -11,7 +11,7 @@ from django.utils.html import escape
 from prometheus_client.parser import text_string_to_metric_families
 
 from callbacks.models import Service
-from clinic.admission import busy_page_forget, turned_away_total
+from clinic.admission import turned_away_total
 from intake.models import QuestionnaireResponse
 from intake.selectors import BACK_PAIN, definition_current
 from tests.support.questionnaire import NO_RED_FLAGS, SCREENING_STEPS, step_data
@@ -26,7 +26,6 @@ TOKEN = "scrape-token"
 def _behind_a_proxy(settings):
     settings.CLINIC_PROXY_COUNT = 1
     settings.CLINIC_BUSY_WAIT_MS = 500
-    busy_page_forget()
 
 
 def stamped(waited_seconds: float) -> dict:
